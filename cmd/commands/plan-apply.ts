@@ -1,0 +1,125 @@
+import { AwsCallCounter, createAwsClients } from "../../controllers/aws/clients.ts";
+import { JsonLogger, silentLogger } from "../../controllers/logger.ts";
+import { runPass } from "../../controllers/pass.ts";
+import { formatDiagnostic, isComplete, loadSpecDirectory } from "../../controllers/spec/load.ts";
+import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import { allKinds, buildReconcilers } from "../kinds.ts";
+import { formatPlanText, planJson } from "../plan-output.ts";
+
+const commonOptions: CommandHelp["options"] = [
+  ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
+  [
+    "--owner-id ID",
+    "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
+  ],
+  [
+    "--route53-rps N",
+    "client-side limit on Route 53 requests a second (default 5; the account quota is shared)",
+  ],
+  ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
+  ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+  ["--verbose", "log each decision as JSON on stderr"],
+  ["-h, --help", "show this help"],
+];
+
+export const planHelp: CommandHelp = {
+  usage: "ecs-log-operator plan DIR [--output text|json] [options]",
+  summary:
+    "Shows the changes `apply` would make to AWS for the specs under DIR. Reads AWS; writes nothing.\nExit code: 0 no changes, 2 changes, 1 error.",
+  options: [["--output text|json", "output format (default text)"], ...commonOptions],
+  examples: [
+    "npx ecs-log-operator plan manifests/examples/",
+    "AWS_ENDPOINT_URL=http://127.0.0.1:5000 npx ecs-log-operator plan specs/ --output json",
+  ],
+};
+
+export const applyHelp: CommandHelp = {
+  usage: "ecs-log-operator apply DIR [options]",
+  summary:
+    "Makes AWS match the specs under DIR in one reconcile pass. A converged apply makes no write call.\nExit code: 0 converged, 1 error (every other resource is still reconciled).",
+  options: commonOptions,
+  examples: [
+    "npx ecs-log-operator apply manifests/examples/",
+    "npx ecs-log-operator apply specs/ --owner-id prod-logs",
+  ],
+};
+
+export async function planOrApplyCommand(
+  mode: "plan" | "apply",
+  args: string[],
+  io: Output,
+): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    output: { type: "string", default: "text" },
+    environment: { type: "string" },
+    "owner-id": { type: "string" },
+    "route53-rps": { type: "string" },
+    region: { type: "string" },
+    "endpoint-url": { type: "string" },
+    verbose: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.out(formatHelp(mode === "plan" ? planHelp : applyHelp));
+    return 0;
+  }
+  const dir = positionals[0];
+  if (dir === undefined || positionals.length > 1) throw new UsageError(`${mode} takes one spec directory`);
+  if (values.output !== "text" && values.output !== "json") throw new UsageError("--output is text or json");
+  const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
+  if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
+
+  const loaded = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
+  for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
+  if (loaded.diagnostics.length > 0) {
+    io.err(
+      `${loaded.diagnostics.length} problem(s) in ${dir}: the invalid specs are skipped and nothing is deleted ` +
+        `this run. Fix them and run again (\`validate ${dir}\` checks offline).\n`,
+    );
+  }
+  const counter = new AwsCallCounter();
+  const clients = createAwsClients({
+    region: values.region,
+    endpoint: values["endpoint-url"],
+    observer: counter,
+    route53RequestsPerSecond: rps,
+  });
+  const logger = values.verbose
+    ? new JsonLogger({ write: (l) => io.err(l + "\n"), level: "debug" })
+    : silentLogger;
+  try {
+    const result = await runPass(
+      {
+        reconcilers: buildReconcilers({ clients, environment: values.environment }),
+        documents: loaded.documents,
+        complete: isComplete(loaded),
+        ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
+        logger,
+        signal: AbortSignal.timeout(15 * 60_000),
+      },
+      mode === "apply",
+    );
+    if (values.output === "json") {
+      io.out(
+        JSON.stringify(
+          {
+            ...(planJson(result.plans, result.failures) as object),
+            calls: Object.fromEntries(counter.byOperation()),
+          },
+          null,
+          2,
+        ) + "\n",
+      );
+    } else {
+      io.out(formatPlanText(result.plans, result.failures, io.color));
+      if (mode === "apply") {
+        io.out(`${counter.calls.length} AWS call(s), ${counter.writes().length} write(s).\n`);
+      }
+    }
+    if (result.failures.length > 0 || loaded.diagnostics.length > 0) return 1;
+    if (mode === "plan") return result.plans.some((p) => p.changes.length > 0) ? 2 : 0;
+    return 0;
+  } finally {
+    clients.destroy();
+  }
+}

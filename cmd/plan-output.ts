@@ -1,0 +1,51 @@
+import type { ResourcePlan } from "../controllers/reconciler.ts";
+import type { ResourceFailure } from "../controllers/pass.ts";
+import { paint } from "./cli-support.ts";
+
+const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
+const COLOR = { create: 32, update: 33, delete: 31 } as const;
+
+/** The plan as a person reads it: grouped by resource, one line a change, a summary last. */
+export function formatPlanText(
+  plans: readonly ResourcePlan[],
+  failures: readonly ResourceFailure[],
+  color: boolean,
+): string {
+  const lines: string[] = [];
+  let counts = { create: 0, update: 0, delete: 0 };
+  for (const plan of plans) {
+    const header =
+      plan.changes.length === 0 ? paint(color, 2, `${plan.key}: up to date`) : paint(color, 1, plan.key);
+    lines.push(header);
+    for (const note of plan.notes ?? []) lines.push(`    ${paint(color, 2, note)}`);
+    for (const c of plan.changes) {
+      counts = { ...counts, [c.action]: counts[c.action] + 1 };
+      const detail = c.detail !== undefined ? ` ${paint(color, 2, `(${c.detail})`)}` : "";
+      lines.push(
+        `  ${paint(color, COLOR[c.action], `${SYMBOL[c.action]} ${c.action} ${c.target}`)}${detail}`,
+      );
+    }
+  }
+  for (const f of failures) lines.push(paint(color, 31, `${f.key}: error: ${f.error.message}`));
+  const total = counts.create + counts.update + counts.delete;
+  lines.push("");
+  lines.push(
+    total === 0
+      ? "No changes: AWS matches the specs."
+      : `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`,
+  );
+  if (failures.length > 0) lines.push(`${failures.length} resource(s) could not be planned.`);
+  return lines.join("\n") + "\n";
+}
+
+export function planJson(plans: readonly ResourcePlan[], failures: readonly ResourceFailure[]): unknown {
+  return {
+    resources: plans.map((p) => ({ key: p.key, kind: p.kind, notes: p.notes ?? [], changes: p.changes })),
+    errors: failures.map((f) => ({ key: f.key, message: f.error.message })),
+    summary: {
+      create: plans.flatMap((p) => p.changes).filter((c) => c.action === "create").length,
+      update: plans.flatMap((p) => p.changes).filter((c) => c.action === "update").length,
+      delete: plans.flatMap((p) => p.changes).filter((c) => c.action === "delete").length,
+    },
+  };
+}

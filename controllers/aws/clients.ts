@@ -1,0 +1,169 @@
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { Route53Client } from "@aws-sdk/client-route-53";
+import { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { classifyAwsError } from "./errors.ts";
+import { TokenBucket } from "./rate-limiter.ts";
+
+export type AwsService = "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs";
+
+/** Outcome of one AWS call, as counted: `success`, or the error class. */
+export interface AwsCallRecord {
+  readonly service: AwsService;
+  readonly operation: string;
+  readonly outcome: "success" | "throttled" | "transient" | "conflict" | "not-found" | "invalid" | "terminal";
+  readonly seconds: number;
+}
+
+/** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
+export interface AwsCallObserver {
+  record(call: AwsCallRecord): void;
+}
+
+/** Counts calls in memory: what `apply` reports and the benchmark reads. */
+export class AwsCallCounter implements AwsCallObserver {
+  readonly calls: AwsCallRecord[] = [];
+  record(call: AwsCallRecord): void {
+    this.calls.push(call);
+  }
+  /** `service:Operation` -> count. */
+  byOperation(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const c of this.calls)
+      m.set(`${c.service}:${c.operation}`, (m.get(`${c.service}:${c.operation}`) ?? 0) + 1);
+    return m;
+  }
+  count(service: AwsService, operation?: string): number {
+    return this.calls.filter(
+      (c) => c.service === service && (operation === undefined || c.operation === operation),
+    ).length;
+  }
+  /** Calls that change AWS state, by the naming convention of the AWS APIs we use. */
+  writes(): AwsCallRecord[] {
+    return this.calls.filter((c) => !isReadOperation(c.operation));
+  }
+  reset(): void {
+    this.calls.length = 0;
+  }
+}
+
+export function isReadOperation(operation: string): boolean {
+  return /^(List|Describe|Get|Discover|ReceiveMessage)/.test(operation);
+}
+
+export interface AwsClientOptions {
+  /** Defaults to the SDK's chain: AWS_REGION, then the shared config. */
+  readonly region?: string | undefined;
+  readonly observer?: AwsCallObserver | undefined;
+  /** Client-side limit for Route 53 requests per second (its quota is per account and shared). */
+  readonly route53RequestsPerSecond?: number | undefined;
+  /** SDK attempts per call, retries of throttling and 5xx included. */
+  readonly maxAttempts?: number | undefined;
+  /** One endpoint for every service (an emulator); otherwise the SDK's standard endpoint configuration. */
+  readonly endpoint?: string | undefined;
+}
+
+export interface AwsClients {
+  readonly ecs: ECSClient;
+  readonly route53: Route53Client;
+  readonly serviceDiscovery: ServiceDiscoveryClient;
+  readonly autoScaling: AutoScalingClient;
+  readonly ec2: EC2Client;
+  readonly sqs: SQSClient;
+  destroy(): void;
+}
+
+interface MiddlewareStackLike {
+  add(
+    mw: (
+      next: (args: unknown) => Promise<unknown>,
+      context: { commandName?: string },
+    ) => (args: unknown) => Promise<unknown>,
+    options: { step: "finalizeRequest"; priority: "low"; name: string },
+  ): void;
+}
+
+/**
+ * Builds the SDK v3 clients once. Endpoints follow the SDK's standard configuration, so `AWS_ENDPOINT_URL` and
+ * `AWS_ENDPOINT_URL_<SERVICE>` point them at an emulator without any code here.
+ */
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const base = {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    maxAttempts: options.maxAttempts ?? 6,
+    retryMode: "standard",
+  };
+  const usesEmulator = Boolean(
+    options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL_SERVICEDISCOVERY,
+  );
+  const ecs = new ECSClient(base);
+  const route53 = new Route53Client(base);
+  // Cloud Map's DiscoverInstances is sent to a `data-` host; an emulator at one address has no such host.
+  const serviceDiscovery = new ServiceDiscoveryClient({ ...base, disableHostPrefix: usesEmulator });
+  const autoScaling = new AutoScalingClient(base);
+  const ec2 = new EC2Client(base);
+  const sqs = new SQSClient(base);
+  const route53Limiter = new TokenBucket(options.route53RequestsPerSecond ?? 5);
+  instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", options.observer);
+  instrument(
+    route53.middlewareStack as unknown as MiddlewareStackLike,
+    "route53",
+    options.observer,
+    route53Limiter,
+  );
+  instrument(
+    serviceDiscovery.middlewareStack as unknown as MiddlewareStackLike,
+    "servicediscovery",
+    options.observer,
+  );
+  instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
+  instrument(ec2.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
+  instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
+  return {
+    ecs,
+    route53,
+    serviceDiscovery,
+    autoScaling,
+    ec2,
+    sqs,
+    destroy() {
+      for (const c of [ecs, route53, serviceDiscovery, autoScaling, ec2, sqs]) c.destroy();
+    },
+  };
+}
+
+/**
+ * Adds, inside the SDK's retry loop (so once per HTTP attempt), a rate limit and a record of the attempt.
+ */
+function instrument(
+  stack: MiddlewareStackLike,
+  service: AwsService,
+  observer: AwsCallObserver | undefined,
+  limiter?: TokenBucket,
+): void {
+  stack.add(
+    (next, context) => async (args) => {
+      const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+      if (limiter !== undefined) await limiter.take();
+      const started = performance.now();
+      try {
+        const out = await next(args);
+        observer?.record({
+          service,
+          operation,
+          outcome: "success",
+          seconds: (performance.now() - started) / 1000,
+        });
+        return out;
+      } catch (error) {
+        const cls = classifyAwsError(service, operation, error).errorClass;
+        observer?.record({ service, operation, outcome: cls, seconds: (performance.now() - started) / 1000 });
+        throw error;
+      }
+    },
+    { step: "finalizeRequest", priority: "low", name: `ecsLogOperator-${service}-instrument` },
+  );
+}

@@ -1,0 +1,95 @@
+import type { Logger } from "./logger.ts";
+import type { ReconcileContext, Reconciler, ResourcePlan } from "./reconciler.ts";
+import { resourceKey, type SpecDocument } from "./spec/document.ts";
+
+export interface PassOptions {
+  readonly reconcilers: readonly Reconciler[];
+  readonly documents: readonly SpecDocument[];
+  /** Only when every spec file loaded cleanly may orphans be planned for deletion. */
+  readonly complete: boolean;
+  readonly ownerId: string;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Resources planned at once within one ordering level. */
+  readonly concurrency?: number;
+}
+
+export interface ResourceFailure {
+  readonly key: string;
+  readonly error: Error;
+}
+
+export interface PassResult {
+  readonly plans: ResourcePlan[];
+  readonly failures: ResourceFailure[];
+}
+
+function reconcilerFor(reconcilers: readonly Reconciler[], kind: string): Reconciler | undefined {
+  return reconcilers.find((r) => r.kind === kind);
+}
+
+/**
+ * Plans every spec (and, when the spec set is complete, every orphan) in apply order. With `apply`, each resource is
+ * planned then applied before the next ordering level is planned, so a service sees the namespace created for it.
+ * A failure in one resource is recorded and the others go on.
+ */
+export async function runPass(options: PassOptions, apply: boolean): Promise<PassResult> {
+  const ctx: ReconcileContext = {
+    signal: options.signal,
+    logger: options.logger,
+    ownerId: options.ownerId,
+    documents: options.documents,
+  };
+  const plans: ResourcePlan[] = [];
+  const failures: ResourceFailure[] = [];
+  const levels = [...new Set(options.reconcilers.map((r) => r.order))].sort((a, b) => a - b);
+  for (const level of levels) {
+    const atLevel = options.reconcilers.filter((r) => r.order === level);
+    const jobs: { key: string; run: () => Promise<ResourcePlan[]> }[] = [];
+    for (const doc of options.documents) {
+      const r = atLevel.find((x) => x.kind === doc.kind);
+      if (r !== undefined) jobs.push({ key: resourceKey(doc), run: async () => [await r.plan(doc, ctx)] });
+    }
+    if (options.complete) {
+      for (const r of atLevel) {
+        if (r.planOrphans !== undefined) {
+          const orphans = r.planOrphans.bind(r);
+          jobs.push({ key: `${r.kind}/*`, run: () => orphans(ctx) });
+        }
+      }
+    }
+    await pool(jobs, options.concurrency ?? 4, async (job) => {
+      options.signal.throwIfAborted();
+      try {
+        for (const plan of await job.run()) {
+          if (apply && plan.changes.length > 0) {
+            await plan.apply(options.signal);
+            options.logger.info("applied", { resource: plan.key, changes: plan.changes.length });
+          }
+          plans.push(plan);
+        }
+      } catch (error) {
+        if (options.signal.aborted) throw error;
+        const err = error instanceof Error ? error : new Error(String(error));
+        failures.push({ key: job.key, error: err });
+        options.logger.warn("reconcile failed", { resource: job.key, error: err });
+      }
+    });
+  }
+  const order = new Map(options.reconcilers.map((r) => [r.kind, r.order]));
+  plans.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.key < b.key ? -1 : 1));
+  return { plans, failures };
+}
+
+export { reconcilerFor };
+
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,66 @@
+import type { Logger } from "./logger.ts";
+import type { SpecDocument } from "./spec/document.ts";
+
+/** What a plan shows: `+` create, `~` update, `-` delete. */
+export type ChangeAction = "create" | "update" | "delete";
+
+/** One change a plan proposes. Plain data: `plan --output json` prints it as it is. */
+export interface Change {
+  readonly action: ChangeAction;
+  /** The AWS object, in words a person reads: `instance 0c2f2e45 10.0.1.5:24224`. */
+  readonly target: string;
+  /** Why, or what differs: `ttl 60 -> 10`. */
+  readonly detail?: string | undefined;
+}
+
+/** The changes for one resource (a spec, or an orphan the operator owns), ready to apply. */
+export interface ResourcePlan {
+  /** `Kind/name`. */
+  readonly key: string;
+  readonly kind: string;
+  readonly changes: readonly Change[];
+  /**
+   * Notes for the reader that are not changes: a dependency not yet created, a layout. Shown by `plan`.
+   */
+  readonly notes?: readonly string[];
+  /**
+   * Makes the changes. Every step is idempotent and ownership is read back from AWS, so a pass killed half-way
+   * and run again converges with nothing duplicated. Resolves when AWS has accepted every change.
+   */
+  apply(signal: AbortSignal): Promise<void>;
+}
+
+export interface ReconcileContext {
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Marks what this operator instance owns in AWS (tags, attributes, registry records). */
+  readonly ownerId: string;
+  /** Every valid spec of this run, for references across specs (a service naming a namespace another spec declares). */
+  readonly documents: readonly SpecDocument[];
+}
+
+/** One kind's reconciler: observe AWS, diff against the spec with a pure planner, hand back the plan. */
+export interface Reconciler {
+  readonly kind: string;
+  /** Apply order across kinds: lower first (a namespace before its services). */
+  readonly order: number;
+  /** Observes AWS (reads only) and plans the changes for one spec. */
+  plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan>;
+  /**
+   * Plans the removal of what this owner made for specs that no longer exist (and asked to be pruned). Only called
+   * when every spec file loaded cleanly: an invalid spec is never read as a deletion.
+   */
+  planOrphans?(ctx: ReconcileContext): Promise<ResourcePlan[]>;
+  /** Keys of AWS state (e.g. `ecs:cluster/service`, `asg:name`) whose change should wake this spec's reconcile. */
+  watches?(doc: SpecDocument): readonly string[];
+}
+
+/** A reconcile that cannot succeed until a spec or AWS state changes: not retried by the controller. */
+export class TerminalError extends Error {
+  override readonly name = "TerminalError";
+}
+
+/** A dependency (such as a namespace another spec creates) is not there yet: retry soon, not an error to report. */
+export class DependencyNotReadyError extends Error {
+  override readonly name = "DependencyNotReadyError";
+}

@@ -1,0 +1,424 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { type TSchema } from "@sinclair/typebox";
+import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import {
+  API_VERSION,
+  MetadataSchema,
+  resourceKey,
+  type KindDefinition,
+  type SourcePosition,
+  type SpecDocument,
+} from "./document.ts";
+
+/** A located problem: printed as `FILE:LINE:COL: message`. */
+export interface SpecDiagnostic extends SourcePosition {
+  readonly message: string;
+}
+
+export function formatDiagnostic(d: SpecDiagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
+export interface LoadOptions {
+  /** Selects `spec.environments.<name>` overlays. */
+  readonly environment?: string | undefined;
+}
+
+export interface LoadResult {
+  readonly documents: SpecDocument[];
+  readonly diagnostics: SpecDiagnostic[];
+  /** The files read, relative to nothing: as they would be printed. */
+  readonly files: string[];
+}
+
+type Path = readonly (string | number)[];
+
+/**
+ * Reads every `*.yaml` / `*.yml` below `dir`, validates every document, then checks the documents against each
+ * other. All problems of the run are returned at once; a document with a problem is left out of `documents`, and
+ * callers must not treat a run with diagnostics as the complete desired state (see `isComplete`).
+ */
+export async function loadSpecDirectory(
+  dir: string,
+  kinds: readonly KindDefinition[],
+  options: LoadOptions = {},
+): Promise<LoadResult> {
+  let files: string[];
+  try {
+    const info = await stat(dir);
+    files = info.isDirectory() ? await listSpecFiles(dir) : [dir];
+  } catch {
+    return {
+      documents: [],
+      files: [],
+      diagnostics: [{ file: dir, line: 1, col: 1, message: "no such file or directory" }],
+    };
+  }
+  const documents: SpecDocument[] = [];
+  const diagnostics: SpecDiagnostic[] = [];
+  for (const file of files) {
+    const text = await readFile(file, "utf8");
+    const parsed = parseSpecText(file, text, kinds, options);
+    documents.push(...parsed.documents);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  const cross = crossCheck(documents, kinds);
+  const rejected = new Set(cross.rejected);
+  return {
+    documents: documents.filter((d) => !rejected.has(d)),
+    diagnostics: [...diagnostics, ...cross.diagnostics],
+    files,
+  };
+}
+
+/** True when every file parsed and validated: only then may absence from the specs mean "delete". */
+export function isComplete(result: LoadResult): boolean {
+  return result.diagnostics.length === 0;
+}
+
+async function listSpecFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Parses one file's text. Pure: no I/O. */
+export function parseSpecText(
+  file: string,
+  text: string,
+  kinds: readonly KindDefinition[],
+  options: LoadOptions = {},
+): { documents: SpecDocument[]; diagnostics: SpecDiagnostic[] } {
+  const lineCounter = new LineCounter();
+  const yamlDocs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const documents: SpecDocument[] = [];
+  const diagnostics: SpecDiagnostic[] = [];
+  const at = (offset: number, message: string): SpecDiagnostic => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col, message };
+  };
+  if (!Array.isArray(yamlDocs)) {
+    // An empty stream parses to an EmptyStream: nothing to read.
+    return { documents, diagnostics };
+  }
+  for (const ydoc of yamlDocs) {
+    if (ydoc.errors.length > 0) {
+      for (const e of ydoc.errors) diagnostics.push(at(e.pos[0], `invalid YAML: ${firstLine(e.message)}`));
+      continue;
+    }
+    if (ydoc.contents === null) continue; // an empty document, e.g. after a trailing `---`
+    const value: unknown = ydoc.toJS({ maxAliasCount: 100 });
+    const start = ydoc.contents.range?.[0] ?? 0;
+    const positionOf = (path: Path): SourcePosition => {
+      const offset = offsetOf(ydoc, path) ?? start;
+      const { line, col } = lineCounter.linePos(offset);
+      return { file, line, col };
+    };
+    const located = (path: Path, message: string): SpecDiagnostic => ({
+      ...positionOf(path),
+      message,
+    });
+    const result = validateDocument(value, kinds, options);
+    if (!result.ok) {
+      diagnostics.push(...result.issues.map((i) => located(i.path, i.message)));
+      continue;
+    }
+    documents.push({ ...result.document, source: positionOf([]), positionOf });
+  }
+  return { documents, diagnostics };
+}
+
+type ValidatedDocument = Omit<SpecDocument, "source" | "positionOf">;
+
+/** Validates one parsed document against the envelope and its kind. Pure. */
+export function validateDocument(
+  value: unknown,
+  kinds: readonly KindDefinition[],
+  options: LoadOptions = {},
+): { ok: true; document: ValidatedDocument } | { ok: false; issues: { path: Path; message: string }[] } {
+  const issues: { path: Path; message: string }[] = [];
+  if (!isRecord(value)) {
+    return { ok: false, issues: [{ path: [], message: "a spec document must be a mapping" }] };
+  }
+  const label = typeof value.kind === "string" ? value.kind : "document";
+  if (value.apiVersion !== API_VERSION) {
+    issues.push({
+      path: ["apiVersion"],
+      message:
+        value.apiVersion === undefined
+          ? `${label}: missing apiVersion (expected "${API_VERSION}")`
+          : `${label}: unsupported apiVersion ${JSON.stringify(value.apiVersion)} (expected "${API_VERSION}")`,
+    });
+  }
+  const def = kinds.find((k) => k.kind === value.kind);
+  if (def === undefined) {
+    issues.push({
+      path: ["kind"],
+      message:
+        value.kind === undefined
+          ? `missing kind (one of ${kinds.map((k) => k.kind).join(", ")})`
+          : `unknown kind ${JSON.stringify(value.kind)} (one of ${kinds.map((k) => k.kind).join(", ")})`,
+    });
+  }
+  for (const key of Object.keys(value)) {
+    if (!["apiVersion", "kind", "metadata", "spec"].includes(key)) {
+      issues.push({ path: [key], message: `${label}: unknown top-level field "${key}"` });
+    }
+  }
+  const name = isRecord(value.metadata) && typeof value.metadata.name === "string" ? value.metadata.name : "";
+  const who = name ? `${label} "${name}"` : label;
+  if (value.metadata === undefined) {
+    issues.push({ path: [], message: `${who}: missing metadata` });
+  } else {
+    issues.push(...schemaIssues(MetadataSchema, value.metadata, ["metadata"], who));
+  }
+  if (value.spec === undefined) {
+    issues.push({ path: [], message: `${who}: missing spec` });
+  } else if (def !== undefined) {
+    issues.push(...schemaIssues(def.specSchema, value.spec, ["spec"], who));
+  }
+  if (issues.length > 0 || def === undefined) return { ok: false, issues };
+
+  let spec = value.spec as Record<string, unknown>;
+  let overlayOf = (path: Path): Path => path;
+  const envs = spec.environments;
+  if (isRecord(envs)) {
+    const env = options.environment;
+    const overlay = env !== undefined ? envs[env] : undefined;
+    const { environments: _ignored, ...base } = spec;
+    spec = base;
+    if (env !== undefined && isRecord(overlay)) {
+      // An overlay replaces whole top-level fields of the spec: `output: {awslogs: ...}` replaces `output`.
+      spec = { ...base, ...overlay };
+      const overridden = new Set(Object.keys(overlay));
+      overlayOf = (path) =>
+        path[0] === "spec" && typeof path[1] === "string" && overridden.has(path[1])
+          ? ["spec", "environments", env, ...path.slice(1)]
+          : path;
+      const merged = schemaIssues(def.specSchema, spec, ["spec"], `${who} (environment ${env})`);
+      if (merged.length > 0) {
+        return { ok: false, issues: merged.map((i) => ({ ...i, path: overlayOf(i.path) })) };
+      }
+    }
+  }
+  const semantic = def.check?.(spec) ?? [];
+  if (semantic.length > 0) {
+    return {
+      ok: false,
+      issues: semantic.map((i) => ({
+        path: overlayOf(["spec", ...i.path]),
+        message: `${who}: ${i.message}`,
+      })),
+    };
+  }
+  const metadata = value.metadata as SpecDocument["metadata"];
+  return {
+    ok: true,
+    document: {
+      apiVersion: API_VERSION,
+      kind: def.kind,
+      metadata,
+      spec,
+      generation: generationOf(def.kind, metadata.name, spec),
+    },
+  };
+}
+
+function schemaIssues(
+  schema: TSchema,
+  value: unknown,
+  prefix: Path,
+  who: string,
+): { path: Path; message: string }[] {
+  const seen = new Set<string>();
+  const out: { path: Path; message: string }[] = [];
+  for (const error of Value.Errors(schema, value)) {
+    const rel = pointerToPath(error.path);
+    const key = rel.join("/");
+    // A failed union reports once per branch; the first message for a path is the useful one.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const { path, message } = describe(error, rel);
+    out.push({ path: [...prefix, ...path], message: `${who}: ${fieldName([...prefix, ...path])}${message}` });
+  }
+  return out;
+}
+
+function describe(error: ValueError, rel: Path): { path: Path; message: string } {
+  const last = rel[rel.length - 1];
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return { path: rel.slice(0, -1), message: `missing required field "${String(last)}"` };
+    case ValueErrorType.ObjectAdditionalProperties:
+      return { path: rel, message: "unknown field" };
+    case ValueErrorType.Union:
+      return { path: rel, message: `must be one of: ${unionChoices(error.schema)}` };
+    case ValueErrorType.String:
+    case ValueErrorType.Integer:
+    case ValueErrorType.Number:
+    case ValueErrorType.Boolean:
+    case ValueErrorType.Object:
+    case ValueErrorType.Array:
+      return { path: rel, message: `${lowerFirst(error.message)}, got ${typeName(error.value)}` };
+    case ValueErrorType.StringPattern:
+      return {
+        path: rel,
+        message: `${JSON.stringify(error.value)} is not valid${hint(error.schema)}`,
+      };
+    default:
+      return { path: rel, message: `${lowerFirst(error.message)}${hint(error.schema)}` };
+  }
+}
+
+function hint(schema: TSchema): string {
+  const h = (schema as { errorHint?: unknown }).errorHint;
+  return typeof h === "string" ? ` (${h})` : "";
+}
+
+function unionChoices(schema: TSchema): string {
+  const anyOf = (schema as { anyOf?: TSchema[] }).anyOf ?? [];
+  const consts = anyOf.map((s) => (s as { const?: unknown }).const).filter((c) => c !== undefined);
+  return consts.length === anyOf.length
+    ? consts.map((c) => JSON.stringify(c)).join(", ")
+    : "the documented forms";
+}
+
+function fieldName(path: Path): string {
+  if (path.length === 0) return "";
+  let s = "";
+  for (const p of path) s += typeof p === "number" ? `[${p}]` : s === "" ? p : `.${p}`;
+  return `${s}: `;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "nothing";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function lowerFirst(s: string): string {
+  return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0] ?? s;
+}
+
+function pointerToPath(pointer: string): Path {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** The offset of the value (or, for a missing value, of its key or nearest parent) at `path`. */
+function offsetOf(doc: Document, path: Path): number | undefined {
+  let node: Node | null | undefined = doc.contents;
+  let best = node?.range?.[0];
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === seg);
+      if (pair === undefined) return best;
+      const keyNode = pair.key as Node;
+      best = keyNode.range?.[0] ?? best;
+      node = pair.value as Node | null;
+      // Point at the key for a value that is absent or null, otherwise at the value.
+      const range = node?.range;
+      if (range && !(isScalar(node) && node.value === null)) best = range[0];
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item = node.items[seg] as Node | undefined;
+      if (item === undefined) return best;
+      node = item;
+      best = item.range?.[0] ?? best;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+export function generationOf(kind: string, name: string, spec: unknown): string {
+  return createHash("sha256").update(canonicalJson({ kind, name, spec })).digest("hex").slice(0, 12);
+}
+
+/** JSON with object keys sorted, so equal values give equal text. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (isRecord(v)) {
+    const keys = Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks across documents: two documents of one kind with one name, and two specs that claim one AWS object.
+ * The later document (in file order) is rejected and named; the earlier one is cited.
+ */
+export function crossCheck(
+  documents: readonly SpecDocument[],
+  kinds: readonly KindDefinition[],
+): { diagnostics: SpecDiagnostic[]; rejected: SpecDocument[] } {
+  const diagnostics: SpecDiagnostic[] = [];
+  const rejected: SpecDocument[] = [];
+  const byKey = new Map<string, SpecDocument>();
+  const claims = new Map<string, { doc: SpecDocument; pos: SourcePosition }>();
+  const cite = (p: SourcePosition): string => `${p.file}:${p.line}:${p.col}`;
+  for (const doc of documents) {
+    const key = resourceKey(doc);
+    const first = byKey.get(key);
+    if (first !== undefined) {
+      diagnostics.push({
+        ...doc.positionOf(["metadata", "name"]),
+        message: `duplicate ${doc.kind} "${doc.metadata.name}": already declared at ${cite(first.positionOf(["metadata", "name"]))}`,
+      });
+      rejected.push(doc);
+      continue;
+    }
+    byKey.set(key, doc);
+    const def = kinds.find((k) => k.kind === doc.kind);
+    for (const claim of def?.claims?.(doc.spec as never) ?? []) {
+      const pos = doc.positionOf(["spec", ...claim.path]);
+      const holder = claims.get(claim.key);
+      if (holder !== undefined && holder.doc !== doc) {
+        diagnostics.push({
+          ...pos,
+          message: `${resourceKey(doc)} and ${resourceKey(holder.doc)} (${cite(holder.pos)}) both manage ${claim.key}`,
+        });
+        rejected.push(doc);
+        break;
+      }
+      claims.set(claim.key, { doc, pos });
+    }
+  }
+  return { diagnostics, rejected };
+}
+
+/** Relative path for display, when it is shorter. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith("..") || rel === "" ? file : rel;
+}

@@ -1,0 +1,107 @@
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import {
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  type ECSClient,
+} from "@aws-sdk/client-ecs";
+import { awsCall } from "../../controllers/aws/errors.ts";
+import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
+
+export class AwsEcsTaskApi implements EcsTaskApi {
+  private readonly ecs: ECSClient;
+  private readonly ec2: EC2Client;
+
+  constructor(clients: { ecs: ECSClient; ec2: EC2Client }) {
+    this.ecs = clients.ecs;
+    this.ec2 = clients.ec2;
+  }
+
+  async listRunningTaskArns(selector: TaskSelector, signal?: AbortSignal): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await awsCall("ecs", "ListTasks", () =>
+        this.ecs.send(
+          new ListTasksCommand({
+            cluster: selector.cluster,
+            serviceName: selector.service,
+            family: selector.service === undefined ? selector.family : undefined,
+            desiredStatus: "RUNNING",
+            maxResults: 100,
+            nextToken,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
+  }
+
+  async describeTasks(
+    cluster: string,
+    taskArns: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<EcsTask[]> {
+    if (taskArns.length === 0) return [];
+    const out = await awsCall("ecs", "DescribeTasks", () =>
+      this.ecs.send(new DescribeTasksCommand({ cluster, tasks: [...taskArns] }), { abortSignal: signal }),
+    );
+    return (out.tasks ?? []).map((t) => ({
+      taskArn: t.taskArn ?? "",
+      lastStatus: t.lastStatus ?? "UNKNOWN",
+      desiredStatus: t.desiredStatus ?? "UNKNOWN",
+      healthStatus: t.healthStatus ?? undefined,
+      attachments: (t.attachments ?? []).map((a) => ({
+        type: a.type ?? "",
+        details: (a.details ?? []).map((d) => ({ name: d.name ?? "", value: d.value ?? "" })),
+      })),
+      containerInstanceArn: t.containerInstanceArn || undefined,
+      group: t.group ?? undefined,
+      taskDefinitionArn: t.taskDefinitionArn ?? undefined,
+    }));
+  }
+
+  async describeContainerInstances(
+    cluster: string,
+    arns: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    if (arns.length === 0) return map;
+    const out = await awsCall("ecs", "DescribeContainerInstances", () =>
+      this.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [...arns] }), {
+        abortSignal: signal,
+      }),
+    );
+    for (const ci of out.containerInstances ?? []) {
+      if (ci.containerInstanceArn && ci.ec2InstanceId) map.set(ci.containerInstanceArn, ci.ec2InstanceId);
+    }
+    return map;
+  }
+
+  async describeInstancePrivateIps(
+    instanceIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    if (instanceIds.length === 0) return map;
+    let nextToken: string | undefined;
+    do {
+      const page = await awsCall("ec2", "DescribeInstances", () =>
+        this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds], NextToken: nextToken }), {
+          abortSignal: signal,
+        }),
+      );
+      for (const r of page.Reservations ?? []) {
+        for (const i of r.Instances ?? []) {
+          if (i.InstanceId && i.PrivateIpAddress) map.set(i.InstanceId, i.PrivateIpAddress);
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return map;
+  }
+}

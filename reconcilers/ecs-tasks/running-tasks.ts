@@ -1,0 +1,101 @@
+import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
+
+/** A task that should receive traffic: RUNNING now and meant to stay so. */
+export interface RunningTask {
+  readonly taskId: string;
+  readonly taskArn: string;
+  /** Private IPv4 the task is reached at; undefined when ECS has not reported it yet. */
+  readonly address: string | undefined;
+  /** Container health as ECS reports it. */
+  readonly health: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
+}
+
+/** The API's batch limit for DescribeTasks and DescribeContainerInstances. */
+export const DESCRIBE_BATCH = 100;
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function taskIdOf(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf("/") + 1);
+}
+
+/**
+ * A task that is leaving (desired STOPPED while still RUNNING) gets no traffic, so it counts as gone: its
+ * registration is removed while it drains.
+ */
+export function isServing(task: EcsTask): boolean {
+  return task.lastStatus === "RUNNING" && task.desiredStatus === "RUNNING";
+}
+
+/** The awsvpc address: the private IPv4 of the task's ENI attachment. */
+export function eniAddress(task: EcsTask): string | undefined {
+  for (const a of task.attachments) {
+    if (a.type !== "ElasticNetworkInterface") continue;
+    const ip = a.details.find((d) => d.name === "privateIPv4Address")?.value;
+    if (ip) return ip;
+  }
+  return undefined;
+}
+
+/**
+ * The address of a task: its ENI's private IPv4 in awsvpc mode; in bridge or host mode the private IPv4 of the EC2
+ * instance behind its container instance (`instanceIps`: container instance ARN -> IP).
+ */
+export function taskAddress(task: EcsTask, instanceIps: ReadonlyMap<string, string>): string | undefined {
+  return (
+    eniAddress(task) ??
+    (task.containerInstanceArn !== undefined ? instanceIps.get(task.containerInstanceArn) : undefined)
+  );
+}
+
+function normaliseHealth(h: string | undefined): RunningTask["health"] {
+  return h === "HEALTHY" || h === "UNHEALTHY" ? h : "UNKNOWN";
+}
+
+/**
+ * The serving tasks of a service or family: ListTasks pages, DescribeTasks in batches of 100, and for tasks without
+ * an ENI one DescribeContainerInstances per 100 container instances plus DescribeInstances for their addresses.
+ */
+export async function observeRunningTasks(
+  api: EcsTaskApi,
+  selector: TaskSelector,
+  signal?: AbortSignal,
+): Promise<RunningTask[]> {
+  const arns = await api.listRunningTaskArns(selector, signal);
+  const batches = await Promise.all(
+    chunk(arns, DESCRIBE_BATCH).map((b) => api.describeTasks(selector.cluster, b, signal)),
+  );
+  const tasks = batches.flat().filter(isServing);
+  const needInstance = [
+    ...new Set(
+      tasks
+        .filter((t) => eniAddress(t) === undefined && t.containerInstanceArn !== undefined)
+        .map((t) => t.containerInstanceArn as string),
+    ),
+  ];
+  const instanceIps = new Map<string, string>();
+  if (needInstance.length > 0) {
+    const ciToEc2 = new Map<string, string>();
+    for (const b of chunk(needInstance, DESCRIBE_BATCH)) {
+      for (const [k, v] of await api.describeContainerInstances(selector.cluster, b, signal))
+        ciToEc2.set(k, v);
+    }
+    const ips = await api.describeInstancePrivateIps([...new Set(ciToEc2.values())], signal);
+    for (const [ci, ec2] of ciToEc2) {
+      const ip = ips.get(ec2);
+      if (ip !== undefined) instanceIps.set(ci, ip);
+    }
+  }
+  return tasks
+    .map((t) => ({
+      taskId: taskIdOf(t.taskArn),
+      taskArn: t.taskArn,
+      address: taskAddress(t, instanceIps),
+      health: normaliseHealth(t.healthStatus),
+    }))
+    .sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+}
