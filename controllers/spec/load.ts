@@ -119,37 +119,45 @@ export function parseSpecText(
       for (const e of ydoc.errors) diagnostics.push(at(e.pos[0], `invalid YAML: ${firstLine(e.message)}`));
       continue;
     }
-    if (ydoc.contents === null) continue; // an empty document, e.g. after a trailing `---`
+    // An empty document, e.g. after a trailing `---`.
+    if (ydoc.contents === null || (isScalar(ydoc.contents) && ydoc.contents.value === null)) continue;
     const value: unknown = ydoc.toJS({ maxAliasCount: 100 });
     const start = ydoc.contents.range?.[0] ?? 0;
-    const positionOf = (path: Path): SourcePosition => {
-      const offset = offsetOf(ydoc, path) ?? start;
+    const positionOf = (path: Path, atKey = false): SourcePosition => {
+      const offset = offsetOf(ydoc, path, atKey) ?? start;
       const { line, col } = lineCounter.linePos(offset);
       return { file, line, col };
     };
-    const located = (path: Path, message: string): SpecDiagnostic => ({
-      ...positionOf(path),
-      message,
+    const located = (issue: Issue): SpecDiagnostic => ({
+      ...positionOf(issue.path, issue.atKey),
+      message: issue.message,
     });
     const result = validateDocument(value, kinds, options);
     if (!result.ok) {
-      diagnostics.push(...result.issues.map((i) => located(i.path, i.message)));
+      diagnostics.push(...result.issues.map(located));
       continue;
     }
-    documents.push({ ...result.document, source: positionOf([]), positionOf });
+    documents.push({ ...result.document, source: positionOf([]), positionOf: (path) => positionOf(path) });
   }
   return { documents, diagnostics };
 }
 
 type ValidatedDocument = Omit<SpecDocument, "source" | "positionOf">;
 
+/** A problem at a path; `atKey` points at the field's key rather than its value (an unknown field). */
+interface Issue {
+  readonly path: Path;
+  readonly message: string;
+  readonly atKey?: boolean;
+}
+
 /** Validates one parsed document against the envelope and its kind. Pure. */
 export function validateDocument(
   value: unknown,
   kinds: readonly KindDefinition[],
   options: LoadOptions = {},
-): { ok: true; document: ValidatedDocument } | { ok: false; issues: { path: Path; message: string }[] } {
-  const issues: { path: Path; message: string }[] = [];
+): { ok: true; document: ValidatedDocument } | { ok: false; issues: Issue[] } {
+  const issues: Issue[] = [];
   if (!isRecord(value)) {
     return { ok: false, issues: [{ path: [], message: "a spec document must be a mapping" }] };
   }
@@ -175,7 +183,7 @@ export function validateDocument(
   }
   for (const key of Object.keys(value)) {
     if (!["apiVersion", "kind", "metadata", "spec"].includes(key)) {
-      issues.push({ path: [key], message: `${label}: unknown top-level field "${key}"` });
+      issues.push({ path: [key], message: `${label}: unknown top-level field "${key}"`, atKey: true });
     }
   }
   const name = isRecord(value.metadata) && typeof value.metadata.name === "string" ? value.metadata.name : "";
@@ -251,19 +259,23 @@ function schemaIssues(
     // A failed union reports once per branch; the first message for a path is the useful one.
     if (seen.has(key)) continue;
     seen.add(key);
-    const { path, message } = describe(error, rel);
-    out.push({ path: [...prefix, ...path], message: `${who}: ${fieldName([...prefix, ...path])}${message}` });
+    const { path, message, atKey } = describe(error, rel);
+    out.push({
+      path: [...prefix, ...path],
+      message: `${who}: ${fieldName([...prefix, ...path])}${message}`,
+      ...(atKey ? { atKey } : {}),
+    });
   }
   return out;
 }
 
-function describe(error: ValueError, rel: Path): { path: Path; message: string } {
+function describe(error: ValueError, rel: Path): Issue {
   const last = rel[rel.length - 1];
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return { path: rel.slice(0, -1), message: `missing required field "${String(last)}"` };
     case ValueErrorType.ObjectAdditionalProperties:
-      return { path: rel, message: "unknown field" };
+      return { path: rel, message: "unknown field", atKey: true };
     case ValueErrorType.Union:
       return { path: rel, message: `must be one of: ${unionChoices(error.schema)}` };
     case ValueErrorType.String:
@@ -329,16 +341,17 @@ function pointerToPath(pointer: string): Path {
 }
 
 /** The offset of the value (or, for a missing value, of its key or nearest parent) at `path`. */
-function offsetOf(doc: Document, path: Path): number | undefined {
+function offsetOf(doc: Document, path: Path, atKey: boolean): number | undefined {
   let node: Node | null | undefined = doc.contents;
   let best = node?.range?.[0];
-  for (const seg of path) {
+  for (const [index, seg] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && p.key.value === seg);
       if (pair === undefined) return best;
       const keyNode = pair.key as Node;
       best = keyNode.range?.[0] ?? best;
       node = pair.value as Node | null;
+      if (atKey && index === path.length - 1) return best;
       // Point at the key for a value that is absent or null, otherwise at the value.
       const range = node?.range;
       if (range && !(isScalar(node) && node.value === null)) best = range[0];
