@@ -1,12 +1,15 @@
 import type { AwsClients } from "../controllers/aws/clients.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
+import { cloudMapReconcilers } from "../reconcilers/cloud-map/cloud-map-reconcilers.ts";
+import { CloudMapNamespaceKind } from "../reconcilers/cloud-map/namespace-kind.ts";
+import { CloudMapServiceKind } from "../reconcilers/cloud-map/service-kind.ts";
 
 /** Every kind the operator knows, in the order the reference lists them. */
 export function allKinds(): KindDefinition[] {
   return [
-    // kind: CloudMapNamespace
-    // kind: CloudMapService
+    CloudMapNamespaceKind as KindDefinition,
+    CloudMapServiceKind as KindDefinition,
     // kind: WeightedRecordSet
     // kind: LogRouter
     // kind: SidecarVolume
@@ -22,9 +25,7 @@ export interface ReconcilerDeps {
 /** The composition root for reconcilers: every kind's AWS adapter is built here, once. */
 export function buildReconcilers(_deps: ReconcilerDeps): Reconciler[] {
   return [
-    // reconciler: CloudMapNamespace
-    // reconciler: CloudMapService
-    // reconciler: WeightedRecordSet
-    // reconciler: LogRouter + SidecarVolume (task definitions)
+    ...cloudMapReconcilers(_deps.clients),
+    // reconciler: CloudMapService (built with CloudMapNamespace above)
   ];
 }

@@ -44,7 +44,23 @@ export class MotoEmulator {
     });
     await Promise.race([emulator.waitReady(options.timeoutMs ?? 30_000), spawnError]);
     child.removeAllListeners("exit");
+    await emulator.holdTasksRunning();
     return emulator;
+  }
+
+  /**
+   * moto moves an ECS task one lifecycle state per DescribeTasks by default (RUNNING -> DEACTIVATING on the first
+   * look). Real tasks stay RUNNING until stopped, so tasks here advance only when StopTask is called.
+   */
+  private async holdTasksRunning(): Promise<void> {
+    const res = await fetch(`${this.endpoint}/moto-api/state-manager/set-transition`, {
+      method: "POST",
+      body: JSON.stringify({
+        model_name: "ecs::task",
+        transition: { progression: "manual", times: 1_000_000_000 },
+      }),
+    });
+    if (res.status !== 201) throw new Error(`moto state manager answered HTTP ${res.status}`);
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
@@ -61,10 +77,11 @@ export class MotoEmulator {
     throw new Error(`moto_server did not answer on ${this.endpoint} within ${timeoutMs} ms:\n${this.stderr}`);
   }
 
-  /** Forgets every resource: a clean account. */
+  /** Forgets every resource: a clean account (tasks still stay RUNNING until stopped). */
   async reset(): Promise<void> {
     const res = await fetch(`${this.endpoint}/moto-api/reset`, { method: "POST" });
     if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+    await this.holdTasksRunning();
   }
 
   async stop(): Promise<void> {

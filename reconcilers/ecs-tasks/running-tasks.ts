@@ -19,6 +19,12 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** `arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION` -> FAMILY. */
+export function familyOf(taskDefinitionArn: string | undefined): string | undefined {
+  const m = /:task-definition\/([^:]+):\d+$/.exec(taskDefinitionArn ?? "");
+  return m?.[1];
+}
+
 export function taskIdOf(taskArn: string): string {
   return taskArn.slice(taskArn.lastIndexOf("/") + 1);
 }
@@ -69,7 +75,13 @@ export async function observeRunningTasks(
   const batches = await Promise.all(
     chunk(arns, DESCRIBE_BATCH).map((b) => api.describeTasks(selector.cluster, b, signal)),
   );
-  const tasks = batches.flat().filter(isServing);
+  // A service's tasks carry `group: service:NAME`; checking it as well costs nothing on AWS and keeps another
+  // service's tasks out where ListTasks' serviceName filter is not honoured (the emulator ignores it).
+  const tasks = batches
+    .flat()
+    .filter(isServing)
+    .filter((t) => selector.service === undefined || t.group === `service:${selector.service}`)
+    .filter((t) => selector.family === undefined || familyOf(t.taskDefinitionArn) === selector.family);
   const needInstance = [
     ...new Set(
       tasks

@@ -1,0 +1,300 @@
+import { TerminalError, type Change } from "../../controllers/reconciler.ts";
+import type { RunningTask } from "../ecs-tasks/running-tasks.ts";
+import type {
+  CustomHealth,
+  DnsRecord,
+  ObservedInstance,
+  ObservedService,
+  RoutingPolicy,
+} from "./cloud-map-api.ts";
+import { CREATED_TAG, OWNER_ATTRIBUTE, ownershipTags, readOwnership, tagsToWrite } from "./ownership.ts";
+import type { CloudMapServiceSpec } from "./service-kind.ts";
+
+/** Where the service's namespace stands. */
+export type NamespaceState =
+  | { readonly type: "found"; readonly id: string }
+  /** Declared by a CloudMapNamespace spec and not created yet: the apply of that spec runs first. */
+  | { readonly type: "pending"; readonly declaredBy: string };
+
+export interface ObservedServiceState {
+  readonly service: ObservedService;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly instances: readonly ObservedInstance[];
+  /** Custom health by instance id; empty when the service has no custom health check. */
+  readonly health: ReadonlyMap<string, string>;
+}
+
+export type ServiceStep =
+  | {
+      readonly type: "create-service";
+      readonly name: string;
+      readonly records: readonly DnsRecord[];
+      readonly routingPolicy: RoutingPolicy;
+      readonly failureThreshold: number | undefined;
+      readonly tags: Record<string, string>;
+    }
+  | { readonly type: "update-records"; readonly records: readonly DnsRecord[] }
+  | { readonly type: "tag"; readonly tags: Record<string, string> }
+  | { readonly type: "register"; readonly instanceId: string; readonly attributes: Record<string, string> }
+  | { readonly type: "deregister"; readonly instanceId: string }
+  | { readonly type: "set-health"; readonly instanceId: string; readonly status: CustomHealth };
+
+export interface ServicePlan {
+  readonly steps: readonly ServiceStep[];
+  readonly changes: readonly Change[];
+  readonly notes: readonly string[];
+}
+
+export interface ServicePlanContext {
+  readonly ownerId: string;
+  readonly resource: string;
+}
+
+/** The attributes an instance is registered with. Cloud Map builds its A and SRV records from the AWS_ ones. */
+export function instanceAttributes(
+  spec: CloudMapServiceSpec,
+  address: string,
+  ownerId: string,
+): Record<string, string> {
+  const sel = spec.instances.ecsTasks;
+  return {
+    AWS_INSTANCE_IPV4: address,
+    ...(spec.instances.port !== undefined ? { AWS_INSTANCE_PORT: String(spec.instances.port) } : {}),
+    ECS_CLUSTER_NAME: sel.cluster,
+    ...(sel.service !== undefined ? { ECS_SERVICE_NAME: sel.service } : {}),
+    ...(sel.family !== undefined ? { ECS_TASK_DEFINITION_FAMILY: sel.family } : {}),
+    [OWNER_ATTRIBUTE]: ownerId,
+  };
+}
+
+function sameAttributes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  // AWS_INIT_HEALTH_STATUS is an input Cloud Map may echo back; it is not ours to compare.
+  const keys = (r: Readonly<Record<string, string>>) =>
+    Object.keys(r)
+      .filter((k) => k !== "AWS_INIT_HEALTH_STATUS")
+      .sort();
+  const ka = keys(a);
+  const kb = keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+function endpoint(attrs: Readonly<Record<string, string>>): string {
+  const ip = attrs.AWS_INSTANCE_IPV4 ?? "?";
+  return attrs.AWS_INSTANCE_PORT !== undefined ? `${ip}:${attrs.AWS_INSTANCE_PORT}` : ip;
+}
+
+function recordsText(records: readonly DnsRecord[]): string {
+  return records.map((r) => `${r.type} ${r.ttl}`).join(", ");
+}
+
+function sortedTypes(records: readonly DnsRecord[]): string {
+  return records
+    .map((r) => r.type)
+    .sort()
+    .join(", ");
+}
+
+/** What a task's container health asks of its custom health status: only an UNHEALTHY task is taken out. */
+export function desiredHealth(task: RunningTask): CustomHealth {
+  return task.health === "UNHEALTHY" ? "UNHEALTHY" : "HEALTHY";
+}
+
+/**
+ * The changes that make the Cloud Map service and its instances follow the spec and the serving tasks. Pure.
+ * Instances registered by anyone else (another owner id, or ECS's own service registry) are never touched.
+ * Throws `TerminalError` for what Cloud Map cannot change in place.
+ */
+export function planService(
+  spec: CloudMapServiceSpec,
+  namespace: NamespaceState,
+  observed: ObservedServiceState | undefined,
+  tasks: readonly RunningTask[],
+  ctx: ServicePlanContext,
+): ServicePlan {
+  const steps: ServiceStep[] = [];
+  const changes: Change[] = [];
+  const notes: string[] = [];
+  const fqdn = `${spec.name}.${spec.namespace}`;
+  const records: DnsRecord[] = spec.dns.records.map((r) => ({ type: r.type, ttl: r.ttl }));
+  const routingPolicy = spec.dns.routingPolicy ?? "MULTIVALUE";
+  const customHealth = spec.healthCheckCustomConfig !== undefined;
+  const wantedTags = ownershipTags(ctx.ownerId, ctx.resource, spec.prune ?? false);
+
+  if (namespace.type === "pending") {
+    notes.push(`namespace ${spec.namespace} is created by ${namespace.declaredBy} first`);
+  }
+
+  if (observed === undefined) {
+    steps.push({
+      type: "create-service",
+      name: spec.name,
+      records,
+      routingPolicy,
+      failureThreshold: customHealth ? (spec.healthCheckCustomConfig?.failureThreshold ?? 1) : undefined,
+      tags: { ...wantedTags, [CREATED_TAG]: "true" },
+    });
+    changes.push({
+      action: "create",
+      target: `service ${fqdn}`,
+      detail: `${recordsText(records)}, ${routingPolicy}${customHealth ? ", custom health check" : ""}`,
+    });
+  } else {
+    const { service } = observed;
+    const owner = readOwnership(observed.tags);
+    if (owner.owner !== undefined && owner.owner !== ctx.ownerId) {
+      throw new TerminalError(
+        `service ${fqdn} (${service.id}) is managed by another operator (owner id "${owner.owner}")`,
+      );
+    }
+    const fixed: string[] = [];
+    if (sortedTypes(service.records) !== sortedTypes(records)) {
+      fixed.push(`record types ${sortedTypes(service.records) || "none"} -> ${sortedTypes(records)}`);
+    }
+    if (service.routingPolicy !== undefined && service.routingPolicy !== routingPolicy) {
+      fixed.push(`routingPolicy ${service.routingPolicy} -> ${routingPolicy}`);
+    }
+    if (service.hasCustomHealthCheck !== customHealth) {
+      fixed.push(
+        `healthCheckCustomConfig ${service.hasCustomHealthCheck ? "present" : "absent"} -> ${customHealth ? "present" : "absent"}`,
+      );
+    }
+    if (fixed.length > 0) {
+      throw new TerminalError(
+        `service ${fqdn} (${service.id}) cannot change in place (${fixed.join("; ")}): Cloud Map fixes these when ` +
+          `a service is created. Put the spec back, or delete the service so that it is created again`,
+      );
+    }
+    const ttlChanges = records.flatMap((r) => {
+      const was = service.records.find((o) => o.type === r.type);
+      return was !== undefined && was.ttl !== r.ttl ? [`${r.type} ttl ${was.ttl} -> ${r.ttl}`] : [];
+    });
+    if (ttlChanges.length > 0) {
+      steps.push({ type: "update-records", records });
+      changes.push({
+        action: "update",
+        target: `service ${fqdn} (${service.id})`,
+        detail: ttlChanges.join(", "),
+      });
+    }
+    const tags = tagsToWrite(observed.tags, wantedTags);
+    if (tags !== undefined) {
+      steps.push({ type: "tag", tags });
+      changes.push({
+        action: "update",
+        target: `service ${fqdn} (${service.id}) ownership tags`,
+        detail:
+          owner.owner === undefined
+            ? "adopt: the service existed before this spec; it is never deleted by prune"
+            : Object.entries(tags)
+                .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${observed.tags[k] ?? "-"} -> ${v}`)
+                .join(", "),
+      });
+    }
+  }
+
+  const existing = new Map((observed?.instances ?? []).map((i) => [i.id, i]));
+  const serving = new Set<string>();
+  for (const task of tasks) {
+    serving.add(task.taskId);
+    if (task.address === undefined) {
+      notes.push(`task ${task.taskId} has no address yet; it is registered once ECS reports one`);
+      continue;
+    }
+    const attributes = instanceAttributes(spec, task.address, ctx.ownerId);
+    const current = existing.get(task.taskId);
+    const health = desiredHealth(task);
+    if (current === undefined) {
+      steps.push({ type: "register", instanceId: task.taskId, attributes });
+      changes.push({ action: "create", target: `instance ${task.taskId} ${endpoint(attributes)}` });
+      if (customHealth && health !== "HEALTHY") {
+        // A new instance of a custom-health service starts HEALTHY.
+        steps.push({ type: "set-health", instanceId: task.taskId, status: health });
+        changes.push({
+          action: "update",
+          target: `instance ${task.taskId} health`,
+          detail: `HEALTHY -> ${health}`,
+        });
+      }
+      continue;
+    }
+    if (current.attributes[OWNER_ATTRIBUTE] !== ctx.ownerId) {
+      notes.push(`instance ${task.taskId} was registered by someone else; left as it is`);
+      continue;
+    }
+    if (!sameAttributes(current.attributes, attributes)) {
+      steps.push({ type: "register", instanceId: task.taskId, attributes });
+      changes.push({
+        action: "update",
+        target: `instance ${task.taskId}`,
+        detail: `${endpoint(current.attributes)} -> ${endpoint(attributes)}`,
+      });
+    }
+    const observedHealth = observed?.health.get(task.taskId);
+    if (customHealth && observedHealth !== undefined && observedHealth !== health) {
+      steps.push({ type: "set-health", instanceId: task.taskId, status: health });
+      changes.push({
+        action: "update",
+        target: `instance ${task.taskId} health`,
+        detail: `${observedHealth} -> ${health}`,
+      });
+    }
+  }
+  for (const instance of observed?.instances ?? []) {
+    if (serving.has(instance.id) || instance.attributes[OWNER_ATTRIBUTE] !== ctx.ownerId) continue;
+    steps.push({ type: "deregister", instanceId: instance.id });
+    changes.push({
+      action: "delete",
+      target: `instance ${instance.id} ${endpoint(instance.attributes)}`,
+      detail: "task no longer running",
+    });
+  }
+  return { steps, changes, notes };
+}
+
+/** An owned service whose spec is gone. */
+export interface OrphanService {
+  readonly service: ObservedService;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Whether a service whose spec is gone is deleted: only when its spec asked for pruning and this operator created it. */
+export function shouldPruneService(
+  orphan: OrphanService,
+  ownerId: string,
+  liveResources: ReadonlySet<string>,
+): boolean {
+  const own = readOwnership(orphan.tags);
+  return (
+    own.owner === ownerId &&
+    own.resource !== undefined &&
+    own.resource.startsWith("CloudMapService/") &&
+    !liveResources.has(own.resource) &&
+    own.prune &&
+    orphan.tags[CREATED_TAG] === "true"
+  );
+}
+
+/**
+ * Deleting a service: its instances are deregistered first (Cloud Map refuses to delete a service with instances),
+ * but only instances this operator registered; any other instance keeps the service. Pure.
+ */
+export function planServiceDeletion(
+  label: string,
+  instances: readonly ObservedInstance[],
+  ownerId: string,
+): { deregister: readonly string[]; blockers: readonly string[]; changes: readonly Change[] } {
+  const ours = instances.filter((i) => i.attributes[OWNER_ATTRIBUTE] === ownerId);
+  const blockers = instances.filter((i) => i.attributes[OWNER_ATTRIBUTE] !== ownerId).map((i) => i.id);
+  return {
+    deregister: ours.map((i) => i.id),
+    blockers,
+    changes: [
+      ...ours.map((i): Change => ({
+        action: "delete",
+        target: `instance ${i.id} ${endpoint(i.attributes)}`,
+        detail: "service pruned",
+      })),
+      { action: "delete", target: `service ${label}`, detail: "its spec was removed and asked for prune" },
+    ],
+  };
+}

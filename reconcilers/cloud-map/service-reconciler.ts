@@ -1,0 +1,291 @@
+import { systemClock, type Clock } from "../../controllers/clock.ts";
+import {
+  DependencyNotReadyError,
+  TerminalError,
+  type ReconcileContext,
+  type Reconciler,
+  type ResourcePlan,
+} from "../../controllers/reconciler.ts";
+import { isKind, resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
+import type { EcsTaskApi, TaskSelector } from "../ecs-tasks/ecs-task-api.ts";
+import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { sameDnsName } from "./dns-name.ts";
+import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
+import { CloudMapNamespaceKind } from "./namespace-kind.ts";
+import type { NamespaceLookup } from "./namespace-lookup.ts";
+import { runAll, type OperationWaiter } from "./operation-waiter.ts";
+import { readOwnership, requestId } from "./ownership.ts";
+import { INSTANCE_CONCURRENCY, deleteServiceWithInstances } from "./service-deletion.ts";
+import { CloudMapServiceKind, type CloudMapServiceSpec } from "./service-kind.ts";
+import {
+  planService,
+  planServiceDeletion,
+  shouldPruneService,
+  type NamespaceState,
+  type ObservedServiceState,
+  type ServiceStep,
+} from "./service-planner.ts";
+
+const DAY_MS = 86_400_000;
+
+export interface CloudMapServiceReconcilerDeps {
+  readonly api: CloudMapApi;
+  readonly tasks: EcsTaskApi;
+  readonly lookup: NamespaceLookup;
+  readonly operations: OperationWaiter;
+  readonly clock?: Clock | undefined;
+}
+
+export function taskSelector(spec: CloudMapServiceSpec): TaskSelector {
+  const sel = spec.instances.ecsTasks;
+  return {
+    cluster: sel.cluster,
+    service: sel.service,
+    family: sel.service === undefined ? sel.family : undefined,
+  };
+}
+
+export class CloudMapServiceReconciler implements Reconciler {
+  readonly kind = CloudMapServiceKind.kind;
+  /** After CloudMapNamespace (10). */
+  readonly order = 20;
+  private readonly api: CloudMapApi;
+  private readonly tasks: EcsTaskApi;
+  private readonly lookup: NamespaceLookup;
+  private readonly operations: OperationWaiter;
+  private readonly clock: Clock;
+  /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
+  private readonly foreign = new Set<string>();
+
+  constructor(deps: CloudMapServiceReconcilerDeps) {
+    this.api = deps.api;
+    this.tasks = deps.tasks;
+    this.lookup = deps.lookup;
+    this.operations = deps.operations;
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  watches(doc: SpecDocument): readonly string[] {
+    if (!isKind(doc, CloudMapServiceKind)) return [];
+    const sel = doc.spec.instances.ecsTasks;
+    return [
+      sel.service !== undefined
+        ? `ecs:${sel.cluster}/service:${sel.service}`
+        : `ecs:${sel.cluster}/family:${sel.family}`,
+    ];
+  }
+
+  async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
+    if (!isKind(doc, CloudMapServiceKind)) throw new TerminalError(`not a ${this.kind}: ${resourceKey(doc)}`);
+    const key = resourceKey(doc);
+    const spec = doc.spec;
+    const [namespace, tasks] = await Promise.all([
+      this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal),
+      observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
+    ]);
+    const observed =
+      namespace.type === "found" ? await this.observe(namespace.id, spec.name, ctx.signal) : undefined;
+    if (observed !== undefined) this.foreign.delete(observed.service.id);
+    const planned = planService(spec, namespace, observed, tasks, { ownerId: ctx.ownerId, resource: key });
+    ctx.logger.debug("planned", {
+      resource: key,
+      service: observed?.service.id,
+      tasks: tasks.length,
+      instances: observed?.instances.length ?? 0,
+      changes: planned.changes.length,
+    });
+    return {
+      key,
+      kind: this.kind,
+      changes: planned.changes,
+      notes: planned.notes,
+      apply: (signal) => this.apply(spec, key, namespace, observed?.service, planned.steps, ctx, signal),
+    };
+  }
+
+  async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
+    const live = new Set(ctx.documents.map(resourceKey));
+    const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapServiceKind) ? [d.spec.name] : []));
+    const plans: ResourcePlan[] = [];
+    for (const service of await this.api.listServices(undefined, ctx.signal)) {
+      if (this.foreign.has(service.id)) continue;
+      // A live spec's own plan looks after the service of its name; only the others can be orphans.
+      if (liveNames.some((n) => sameDnsName(n, service.name))) continue;
+      const tags = await this.api.tags(service.arn, ctx.signal);
+      const own = readOwnership(tags);
+      if (own.owner !== ctx.ownerId) {
+        this.foreign.add(service.id);
+        continue;
+      }
+      if (!shouldPruneService({ service, tags }, ctx.ownerId, live)) continue;
+      const instances = await this.api.listInstances(service.id, ctx.signal);
+      const deletion = planServiceDeletion(`${service.name} (${service.id})`, instances, ctx.ownerId);
+      const key = own.resource ?? `${this.kind}/${service.name}`;
+      if (deletion.blockers.length > 0) {
+        plans.push({
+          key,
+          kind: this.kind,
+          changes: [],
+          notes: [
+            `service ${service.name} (${service.id}) is not pruned: instances ${deletion.blockers.join(", ")} ` +
+              `were registered by someone else`,
+          ],
+          apply: async () => {},
+        });
+        continue;
+      }
+      plans.push({
+        key,
+        kind: this.kind,
+        changes: deletion.changes,
+        apply: (signal) =>
+          deleteServiceWithInstances(
+            this.api,
+            this.operations,
+            service.id,
+            service.name,
+            ctx.ownerId,
+            signal,
+          ),
+      });
+    }
+    return plans;
+  }
+
+  /**
+   * The namespace by name: when several VPCs hold one of that name, the one a CloudMapNamespace spec puts in its VPC.
+   */
+  private async resolveNamespace(
+    name: string,
+    documents: readonly SpecDocument[],
+    signal: AbortSignal,
+  ): Promise<NamespaceState> {
+    const declared = documents.find(
+      (d): d is SpecDocument<{ name: string; vpc: string }> =>
+        isKind(d, CloudMapNamespaceKind) && sameDnsName(d.spec.name, name),
+    );
+    const found = await this.lookup.byName(name, signal);
+    if (found.length === 1 && found[0] !== undefined) return { type: "found", id: found[0].id };
+    if (found.length > 1) {
+      if (declared !== undefined) {
+        for (const ns of found) {
+          if ((await this.lookup.vpcsOf(ns, signal)).includes(declared.spec.vpc))
+            return { type: "found", id: ns.id };
+        }
+      }
+      throw new TerminalError(
+        `${found.length} namespaces are named ${name} (${found.map((n) => n.id).join(", ")}); declare the one to ` +
+          `use with a CloudMapNamespace spec giving its vpc`,
+      );
+    }
+    if (declared !== undefined) return { type: "pending", declaredBy: resourceKey(declared) };
+    throw new TerminalError(
+      `namespace ${name} does not exist and no CloudMapNamespace spec declares it; create it or add one`,
+    );
+  }
+
+  private async observe(
+    namespaceId: string,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<ObservedServiceState | undefined> {
+    const service = (await this.api.listServices(namespaceId, signal)).find((s) => sameDnsName(s.name, name));
+    if (service === undefined) return undefined;
+    const [tags, instances, health] = await Promise.all([
+      this.api.tags(service.arn, signal),
+      this.api.listInstances(service.id, signal),
+      service.hasCustomHealthCheck ? this.api.instancesHealth(service.id, signal) : new Map<string, string>(),
+    ]);
+    return { service, tags, instances, health };
+  }
+
+  private async apply(
+    spec: CloudMapServiceSpec,
+    key: string,
+    namespace: NamespaceState,
+    observed: ObservedService | undefined,
+    steps: readonly ServiceStep[],
+    ctx: ReconcileContext,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let namespaceId = namespace.type === "found" ? namespace.id : undefined;
+    if (namespaceId === undefined) {
+      const now = await this.resolveNamespace(spec.namespace, ctx.documents, signal);
+      if (now.type !== "found") {
+        throw new DependencyNotReadyError(
+          `namespace ${spec.namespace} (${now.declaredBy}) does not exist yet`,
+        );
+      }
+      namespaceId = now.id;
+    }
+    let service = observed;
+    const fqdn = `${spec.name}.${spec.namespace}`;
+    for (const step of steps) {
+      if (step.type === "create-service") {
+        service = await this.api.createService(
+          {
+            name: step.name,
+            namespaceId,
+            records: step.records,
+            routingPolicy: step.routingPolicy,
+            failureThreshold: step.failureThreshold,
+            creatorRequestId: requestId(
+              ctx.ownerId,
+              key,
+              namespaceId,
+              String(Math.floor(this.clock.now() / DAY_MS)),
+            ),
+            tags: step.tags,
+          },
+          signal,
+        );
+      } else if (step.type === "update-records" && service !== undefined) {
+        const op = await this.api.updateServiceDnsRecords(
+          service.id,
+          step.records,
+          service.description,
+          signal,
+        );
+        await this.operations.wait(op, `update service ${fqdn}`, signal);
+      } else if (step.type === "tag" && service !== undefined) {
+        await this.api.tag(service.arn, step.tags, signal);
+      }
+    }
+    if (service === undefined) throw new TerminalError(`service ${fqdn} was not found or created`);
+    const serviceId = service.id;
+    const instanceSteps = steps.filter((s) => s.type === "register" || s.type === "deregister");
+    await runAll(
+      instanceSteps.map((step) => async () => {
+        if (step.type === "register") {
+          const op = await this.api.registerInstance(
+            {
+              serviceId,
+              instanceId: step.instanceId,
+              attributes: step.attributes,
+              creatorRequestId: requestId(serviceId, step.instanceId, JSON.stringify(step.attributes)),
+            },
+            signal,
+          );
+          await this.operations.wait(op, `register instance ${step.instanceId} in ${fqdn}`, signal);
+        } else if (step.type === "deregister") {
+          const op = await this.api.deregisterInstance(serviceId, step.instanceId, signal);
+          if (op !== undefined) {
+            await this.operations.wait(op, `deregister instance ${step.instanceId} from ${fqdn}`, signal);
+          }
+        }
+      }),
+      INSTANCE_CONCURRENCY,
+      signal,
+    );
+    // After the registrations: a custom health status can only be set on an instance that exists.
+    await runAll(
+      steps.flatMap((step) =>
+        step.type === "set-health"
+          ? [() => this.api.setInstanceHealth(serviceId, step.instanceId, step.status, signal)]
+          : [],
+      ),
+      INSTANCE_CONCURRENCY,
+      signal,
+    );
+  }
+}
