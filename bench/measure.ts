@@ -1,0 +1,74 @@
+import {
+  AwsCallCounter,
+  createAwsClients,
+  isReadOperation,
+  type AwsClients,
+} from "../controllers/aws/clients.ts";
+import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import { silentLogger } from "../controllers/logger.ts";
+import { runPass, type PassResult } from "../controllers/pass.ts";
+import { parseSpecText } from "../controllers/spec/load.ts";
+import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
+
+/** Calls by operation, reads and writes, and wall time of one `apply` pass. */
+export interface PassFigures {
+  readonly seconds: number;
+  readonly calls: Record<string, number>;
+  readonly reads: number;
+  readonly writes: number;
+  readonly failures: number;
+}
+
+/** Runs one apply pass (as `ecs-log-operator apply` does) over specs given as YAML text, counting every call. */
+export async function measuredApply(
+  emulator: MotoEmulator,
+  specsYaml: string,
+  ownerId = "bench",
+): Promise<PassFigures> {
+  const counter = new AwsCallCounter();
+  const clients: AwsClients = createAwsClients({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    observer: counter,
+    route53RequestsPerSecond: 1000,
+  });
+  try {
+    const parsed = parseSpecText("bench.yaml", specsYaml, allKinds());
+    if (parsed.diagnostics.length > 0) throw new Error(parsed.diagnostics.map((d) => d.message).join("\n"));
+    const started = performance.now();
+    const result: PassResult = await runPass(
+      {
+        reconcilers: buildReconcilers({ clients }),
+        documents: parsed.documents,
+        complete: true,
+        ownerId,
+        logger: silentLogger,
+        signal: AbortSignal.timeout(30 * 60_000),
+      },
+      true,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    for (const f of result.failures) process.stderr.write(`bench: ${f.key}: ${f.error.message}\n`);
+    const calls = Object.fromEntries([...counter.byOperation()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    return {
+      seconds,
+      calls,
+      reads: counter.calls.filter((c) => isReadOperation(c.operation)).length,
+      writes: counter.writes().length,
+      failures: result.failures.length,
+    };
+  } finally {
+    clients.destroy();
+  }
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+}
