@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import type { Output } from "../cli-support.ts";
+import { main } from "../ecs-log-operator.ts";
+
+function capture(): Output & { text: () => string } {
+  let out = "";
+  return {
+    out: (t) => (out += t),
+    err: (t) => (out += t),
+    color: false,
+    text: () => out,
+  };
+}
+
+describe("ecs-log-operator run", () => {
+  it("prints its help with an example", async () => {
+    const io = capture();
+    expect(await main(["run", "--help"], io)).toBe(0);
+    expect(io.text()).toContain("Usage: ecs-log-operator run DIR");
+    expect(io.text()).toContain("--metrics-bind-address ADDR");
+    expect(io.text()).toContain("Examples:");
+  });
+
+  it.each([
+    [["run"], "run takes one spec directory"],
+    [["run", "specs", "--interval", "soon"], 'invalid duration "soon"'],
+    [["run", "specs", "--interval", "10ms"], "--interval must be at least 100ms"],
+    [["run", "specs", "--metrics-bind-address", "9464"], "invalid bind address"],
+    [["run", "specs", "--workers", "0"], "--workers takes a positive integer"],
+    [["run", "specs", "--log-level", "loud"], "--log-level is one of"],
+  ])("rejects %j", async (args, message) => {
+    const io = capture();
+    expect(await main(args, io)).toBe(1);
+    expect(io.text()).toContain(message);
+    expect(io.text()).toContain("See `ecs-log-operator run --help`");
+  });
+});

@@ -1,0 +1,142 @@
+import { Registry } from "prom-client";
+import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { Controller } from "../../controllers/controller.ts";
+import { parseBindAddress } from "../../controllers/http-server.ts";
+import { AwsWatchLister } from "../../controllers/informers.ts";
+import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
+import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
+import {
+  formatHelp,
+  parseCommandArgs,
+  parseDuration,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
+import { allKinds, buildReconcilers } from "../kinds.ts";
+
+export const runHelp: CommandHelp = {
+  usage: "ecs-log-operator run DIR [options]",
+  summary: [
+    "The controller: keeps AWS converged to the specs under DIR until SIGTERM. Reconciles on spec edits, on ECS",
+    "task and Auto Scaling changes (listed each interval, or at once from an EventBridge-fed SQS queue) and on a",
+    "periodic resync. Serves /metrics, /healthz, /readyz and /status. Logs one JSON line per decision on stdout.",
+    "Exit code: 0 after SIGTERM (the writes in flight are finished first), 1 if it cannot start.",
+  ].join("\n"),
+  options: [
+    [
+      "--interval DURATION",
+      "how often AWS state is listed, the specs re-read and everything resynced (default 30s)",
+    ],
+    [
+      "--metrics-bind-address ADDR",
+      "where /metrics, /healthz, /readyz and /status are served (default :9464)",
+    ],
+    ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
+    ["--workers N", "reconciles at once, never two of one resource (default 4)"],
+    ["--log-level LEVEL", "debug, info, warn or error (default info)"],
+    ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
+    [
+      "--owner-id ID",
+      "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
+    ],
+    [
+      "--route53-rps N",
+      "client-side limit on Route 53 requests a second (default 5; the account quota is shared)",
+    ],
+    ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
+    ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+    ["-h, --help", "show this help"],
+  ],
+  examples: [
+    "npx ecs-log-operator run manifests/examples/",
+    "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
+  ],
+};
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+export async function runCommand(args: string[], io: Output): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    interval: { type: "string", default: "30s" },
+    "metrics-bind-address": { type: "string", default: ":9464" },
+    "events-queue-url": { type: "string" },
+    workers: { type: "string", default: "4" },
+    "log-level": { type: "string", default: "info" },
+    environment: { type: "string" },
+    "owner-id": { type: "string" },
+    "route53-rps": { type: "string" },
+    region: { type: "string" },
+    "endpoint-url": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.out(formatHelp(runHelp));
+    return 0;
+  }
+  const dir = positionals[0];
+  if (dir === undefined || positionals.length > 1) throw new UsageError("run takes one spec directory");
+  const intervalMs = parseDuration(values.interval);
+  if (intervalMs < 100) throw new UsageError("--interval must be at least 100ms");
+  try {
+    parseBindAddress(values["metrics-bind-address"]);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a positive integer");
+  const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
+  if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
+  const level = values["log-level"] as LogLevel;
+  if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
+
+  const registry = new Registry();
+  collectProcessMetrics(registry);
+  const metrics = new ControllerMetrics(registry);
+  const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
+  const clients = createAwsClients({
+    region: values.region,
+    endpoint: values["endpoint-url"],
+    observer: metrics,
+    route53RequestsPerSecond: rps,
+  });
+  const queueUrl = values["events-queue-url"];
+  const controller = new Controller({
+    specDir: dir,
+    kinds: allKinds(),
+    reconcilers: buildReconcilers({ clients, environment: values.environment }),
+    metrics,
+    logger,
+    ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
+    environment: values.environment,
+    intervalMs,
+    bindAddress: values["metrics-bind-address"],
+    lister: new AwsWatchLister(clients),
+    events: queueUrl !== undefined ? { sqs: clients.sqs, queueUrl } : undefined,
+    workers,
+  });
+
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    onSignal = (signal) => {
+      logger.info("signal received; stopping", { signal });
+      controller.stop().then(resolve, resolve);
+    };
+  });
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    await controller.start();
+    if (controller.phase === "ready") logger.info("ready", { specDir: dir, port: controller.port });
+    await stopped;
+    logger.info("stopped");
+    return 0;
+  } catch (error) {
+    await controller.stop();
+    throw error;
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    clients.destroy();
+  }
+}

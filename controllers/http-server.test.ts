@@ -1,0 +1,48 @@
+import { Counter, Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { HttpServer, parseBindAddress } from "./http-server.ts";
+
+describe("parseBindAddress", () => {
+  it.each([
+    [":9464", { host: undefined, port: 9464 }],
+    ["127.0.0.1:0", { host: "127.0.0.1", port: 0 }],
+    ["[::1]:8080", { host: "::1", port: 8080 }],
+    ["localhost:9464", { host: "localhost", port: 9464 }],
+  ])("%s", (text, want) => {
+    expect(parseBindAddress(text)).toEqual(want);
+  });
+  it.each(["9464", ":", ":99999", "host:port"])("rejects %s", (text) => {
+    expect(() => parseBindAddress(text)).toThrow(/invalid bind address/);
+  });
+});
+
+describe("HttpServer", () => {
+  let server: HttpServer | undefined;
+  afterEach(async () => server?.close());
+
+  it("serves metrics, health, readiness and status", async () => {
+    const registry = new Registry();
+    new Counter({ name: "test_things_total", help: "things", registers: [registry] }).inc(3);
+    let ready = false;
+    server = new HttpServer({
+      bindAddress: "127.0.0.1:0",
+      registry,
+      alive: () => true,
+      ready: () => ({ ready, phase: ready ? "ready" : "syncing" }),
+      status: () => ({ resources: [{ key: "Widget/a" }] }),
+    });
+    await server.listen();
+    const url = (p: string) => `http://127.0.0.1:${server?.port}${p}`;
+    const metrics = await fetch(url("/metrics"));
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    expect(await metrics.text()).toContain("test_things_total 3");
+    expect((await fetch(url("/healthz"))).status).toBe(200);
+    const notReady = await fetch(url("/readyz"));
+    expect([notReady.status, await notReady.text()]).toEqual([503, "not ready: syncing\n"]);
+    ready = true;
+    expect((await fetch(url("/readyz"))).status).toBe(200);
+    expect(await (await fetch(url("/status"))).json()).toEqual({ resources: [{ key: "Widget/a" }] });
+    expect((await fetch(url("/nope"))).status).toBe(404);
+    expect((await fetch(url("/metrics"), { method: "POST" })).status).toBe(405);
+  });
+});

@@ -1,0 +1,213 @@
+import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import { DescribeTasksCommand, ListTasksCommand } from "@aws-sdk/client-ecs";
+import type { AwsClients } from "./aws/clients.ts";
+import { awsCall } from "./aws/errors.ts";
+import type { Logger } from "./logger.ts";
+
+/**
+ * A watch key names a piece of AWS state whose change should wake the specs that read it:
+ * `ecs:<cluster>/service:<name>`, `ecs:<cluster>/family:<family>` or `asg:<group>`.
+ */
+export type WatchTarget =
+  | { readonly type: "ecs-service"; readonly cluster: string; readonly service: string }
+  | { readonly type: "ecs-family"; readonly cluster: string; readonly family: string }
+  | { readonly type: "asg"; readonly group: string };
+
+/** A cluster named by ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`) is the same cluster as NAME. */
+export function clusterName(cluster: string): string {
+  const m = /^arn:[^:]+:ecs:[^:]*:[^:]*:cluster\/(.+)$/.exec(cluster);
+  return m?.[1] ?? cluster;
+}
+
+export function parseWatchKey(key: string): WatchTarget | undefined {
+  if (key.startsWith("asg:")) {
+    const group = key.slice(4);
+    return group === "" ? undefined : { type: "asg", group };
+  }
+  if (!key.startsWith("ecs:")) return undefined;
+  const rest = key.slice(4);
+  const m = /^(.+)\/(service|family):([^/]+)$/.exec(rest);
+  if (m === null) {
+    // `ecs:<cluster>/<service>` is read as a service, the common case.
+    const bare = /^(.+)\/([^/:]+)$/.exec(rest);
+    if (bare === null) return undefined;
+    return { type: "ecs-service", cluster: clusterName(bare[1] ?? ""), service: bare[2] ?? "" };
+  }
+  const cluster = clusterName(m[1] ?? "");
+  return m[2] === "service"
+    ? { type: "ecs-service", cluster, service: m[3] ?? "" }
+    : { type: "ecs-family", cluster, family: m[3] ?? "" };
+}
+
+export function formatWatchKey(t: WatchTarget): string {
+  switch (t.type) {
+    case "asg":
+      return `asg:${t.group}`;
+    case "ecs-service":
+      return `ecs:${t.cluster}/service:${t.service}`;
+    case "ecs-family":
+      return `ecs:${t.cluster}/family:${t.family}`;
+  }
+}
+
+/** The canonical form of a watch key (cluster ARNs become names), or the key itself when it is not one we know. */
+export function normaliseWatchKey(key: string): string {
+  const t = parseWatchKey(key);
+  return t === undefined ? key : formatWatchKey(t);
+}
+
+/** Which resource keys each watch key wakes. Rebuilt whenever the specs change. */
+export class WatchIndex {
+  private readonly byWatch = new Map<string, Set<string>>();
+
+  constructor(entries: Iterable<{ readonly resource: string; readonly watches: readonly string[] }> = []) {
+    for (const e of entries) {
+      for (const w of e.watches) {
+        const key = normaliseWatchKey(w);
+        let set = this.byWatch.get(key);
+        if (set === undefined) this.byWatch.set(key, (set = new Set()));
+        set.add(e.resource);
+      }
+    }
+  }
+
+  watchKeys(): string[] {
+    return [...this.byWatch.keys()].sort();
+  }
+
+  /** The resource keys the given watch keys wake, each once. */
+  resourcesOf(watchKeys: Iterable<string>): string[] {
+    const out = new Set<string>();
+    for (const w of watchKeys) for (const r of this.byWatch.get(normaliseWatchKey(w)) ?? []) out.add(r);
+    return [...out].sort();
+  }
+}
+
+/** Lists what a watch key covers: tasks or instances, each with its state. */
+export interface WatchLister {
+  /** Undefined for a watch key this lister does not know. */
+  list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined>;
+}
+
+export class AwsWatchLister implements WatchLister {
+  private readonly clients: Pick<AwsClients, "ecs" | "autoScaling">;
+
+  constructor(clients: Pick<AwsClients, "ecs" | "autoScaling">) {
+    this.clients = clients;
+  }
+
+  async list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined> {
+    const t = parseWatchKey(watchKey);
+    if (t === undefined) return undefined;
+    if (t.type === "asg") {
+      const out = await awsCall("autoscaling", "DescribeAutoScalingGroups", () =>
+        this.clients.autoScaling.send(
+          new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [t.group] }),
+          { abortSignal: signal },
+        ),
+      );
+      // An instance's move from Pending to InService (or to Terminating:Wait) matters as much as its arrival.
+      return (out.AutoScalingGroups?.[0]?.Instances ?? [])
+        .map((i) => `${i.InstanceId ?? ""}:${i.LifecycleState ?? ""}`)
+        .sort();
+    }
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await awsCall("ecs", "ListTasks", () =>
+        this.clients.ecs.send(
+          new ListTasksCommand({
+            cluster: t.cluster,
+            ...(t.type === "ecs-service" ? { serviceName: t.service } : { family: t.family }),
+            desiredStatus: "RUNNING",
+            nextToken,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      arns.push(...(out.taskArns ?? []));
+      nextToken = out.nextToken;
+    } while (nextToken !== undefined);
+    // A task's move from PENDING to RUNNING, or its being told to stop, keeps its ARN but changes what is served.
+    // DescribeTasks also gives `group` (`service:NAME`), which the serviceName filter may not have applied (the
+    // emulator ignores it).
+    const listing: string[] = [];
+    for (let i = 0; i < arns.length; i += 100) {
+      const out = await awsCall("ecs", "DescribeTasks", () =>
+        this.clients.ecs.send(
+          new DescribeTasksCommand({ cluster: t.cluster, tasks: arns.slice(i, i + 100) }),
+          {
+            abortSignal: signal,
+          },
+        ),
+      );
+      for (const task of out.tasks ?? []) {
+        if (t.type === "ecs-service" && task.group !== `service:${t.service}`) continue;
+        listing.push(`${task.taskArn ?? ""}:${task.lastStatus ?? ""}:${task.desiredStatus ?? ""}`);
+      }
+    }
+    return listing.sort();
+  }
+}
+
+export interface InformerOptions {
+  readonly lister: WatchLister;
+  readonly logger: Logger;
+  /** Called with the watch keys whose listing changed since the previous poll. */
+  readonly onChange: (watchKeys: readonly string[]) => void;
+  /** Watch keys listed at once. */
+  readonly concurrency?: number;
+}
+
+/**
+ * Lists every watched key once a poll and reports the keys whose listing changed. The first listing of a key is
+ * only remembered: the resync that runs with it already reconciles everything.
+ */
+export class Informer {
+  private readonly lister: WatchLister;
+  private readonly logger: Logger;
+  private readonly onChange: (watchKeys: readonly string[]) => void;
+  private readonly concurrency: number;
+  private readonly last = new Map<string, string>();
+
+  constructor(options: InformerOptions) {
+    this.lister = options.lister;
+    this.logger = options.logger;
+    this.onChange = options.onChange;
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  async poll(watchKeys: readonly string[], signal: AbortSignal): Promise<string[]> {
+    const changed: string[] = [];
+    const wanted = new Set(watchKeys);
+    for (const k of [...this.last.keys()]) if (!wanted.has(k)) this.last.delete(k);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < watchKeys.length) {
+        const key = watchKeys[next++] as string;
+        signal.throwIfAborted();
+        let listing: string[] | undefined;
+        try {
+          listing = await this.lister.list(key, signal);
+        } catch (error) {
+          if (signal.aborted) throw error;
+          // The previous listing stays: a failed list is not a change.
+          this.logger.warn("informer list failed", { watch: key, error });
+          continue;
+        }
+        if (listing === undefined) continue;
+        const fingerprint = listing.join("\n");
+        const before = this.last.get(key);
+        this.last.set(key, fingerprint);
+        if (before !== undefined && before !== fingerprint) changed.push(key);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, watchKeys.length) }, worker));
+    changed.sort();
+    if (changed.length > 0) {
+      this.logger.debug("informer saw changes", { watches: changed });
+      this.onChange(changed);
+    }
+    return changed;
+  }
+}

@@ -1,0 +1,66 @@
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { collectProcessMetrics, ControllerMetrics } from "./metrics.ts";
+
+describe("ControllerMetrics", () => {
+  it("exposes reconciles, queue, AWS calls, drift and convergence under the operator's prefix", async () => {
+    const registry = new Registry();
+    const m = new ControllerMetrics(registry);
+    m.observeQueue({ longestRunningSeconds: () => 4.5 });
+    m.reconciled("CloudMapService", "success", 0.2);
+    m.reconciled("CloudMapService", "error", 1.5);
+    m.added();
+    m.added();
+    m.retried();
+    m.depth(1);
+    m.record({
+      service: "route53",
+      operation: "ChangeResourceRecordSets",
+      outcome: "throttled",
+      seconds: 0.03,
+    });
+    m.driftCorrectedFor("WeightedRecordSet");
+    m.setManagedObjects(new Map([["CloudMapService", 2]]), ["CloudMapService", "LogRouter"]);
+    m.specLoadFailed(2);
+    m.converged("event", 0.7);
+    const text = await registry.metrics();
+    for (const line of [
+      'ecs_log_operator_reconcile_total{kind="CloudMapService",result="success"} 1',
+      'ecs_log_operator_reconcile_total{kind="CloudMapService",result="error"} 1',
+      'ecs_log_operator_reconcile_duration_seconds_bucket{le="2.5",kind="CloudMapService"} 2',
+      'ecs_log_operator_reconcile_duration_seconds_bucket{le="300",kind="CloudMapService"} 2',
+      "ecs_log_operator_workqueue_adds_total 2",
+      "ecs_log_operator_workqueue_retries_total 1",
+      "ecs_log_operator_workqueue_depth 1",
+      "ecs_log_operator_workqueue_longest_running_processor_seconds 4.5",
+      'ecs_log_operator_aws_requests_total{service="route53",operation="ChangeResourceRecordSets",outcome="throttled"} 1',
+      'ecs_log_operator_aws_request_duration_seconds_count{service="route53",operation="ChangeResourceRecordSets"} 1',
+      'ecs_log_operator_drift_corrected_total{kind="WeightedRecordSet"} 1',
+      'ecs_log_operator_managed_objects{kind="CloudMapService"} 2',
+      'ecs_log_operator_managed_objects{kind="LogRouter"} 0',
+      "ecs_log_operator_spec_load_errors_total 2",
+      'ecs_log_operator_convergence_latency_seconds_bucket{le="1",source="event"} 1',
+      'ecs_log_operator_convergence_latency_seconds_bucket{le="0.5",source="event"} 0',
+    ]) {
+      expect(text).toContain(line);
+    }
+    expect(text).toContain("# TYPE ecs_log_operator_reconcile_duration_seconds histogram");
+  });
+
+  it("keeps two registries apart: nothing is global", async () => {
+    const a = new Registry();
+    const b = new Registry();
+    new ControllerMetrics(a).specLoadFailed(1);
+    new ControllerMetrics(b);
+    expect(await a.metrics()).toContain("ecs_log_operator_spec_load_errors_total 1");
+    expect(await b.metrics()).toContain("ecs_log_operator_spec_load_errors_total 0");
+  });
+
+  it("collects process metrics without the gauges named *_total", async () => {
+    const registry = new Registry();
+    collectProcessMetrics(registry);
+    const text = await registry.metrics();
+    expect(text).toContain("process_cpu_seconds_total");
+    expect(text).not.toMatch(/^nodejs_active_handles_total/m);
+  });
+});

@@ -1,0 +1,169 @@
+import { systemClock, type Clock } from "./clock.ts";
+import { TokenBucket } from "./aws/rate-limiter.ts";
+
+/** What the queue reports as it works. The controller's metrics implement it. */
+export interface WorkQueueObserver {
+  /** A key was added (not counted when it was already waiting). */
+  added(): void;
+  /** A key was put back after a failure. */
+  retried(): void;
+  depth(n: number): void;
+}
+
+export interface WorkQueueOptions {
+  readonly clock?: Clock;
+  readonly observer?: WorkQueueObserver;
+  /** First retry delay of a key; doubles with every failure in a row. client-go: 5 ms. */
+  readonly baseDelayMs?: number;
+  /** client-go caps at 1,000 s; a controller that heals drift should not go quiet that long. */
+  readonly maxDelayMs?: number;
+  /** The global bucket every retry passes through. client-go: 10 per second, burst 100. */
+  readonly retriesPerSecond?: number;
+  readonly retryBurst?: number;
+}
+
+/**
+ * A work queue in the manner of client-go's: keys, not events. A key waiting is waiting once however many times it
+ * is added; a key being processed is never handed to a second worker, and one added meanwhile is handed out again
+ * when the first worker is done. Retries wait for a per-key exponential backoff, then for a token of a global bucket.
+ */
+export class WorkQueue {
+  private readonly clock: Clock;
+  private readonly observer: WorkQueueObserver | undefined;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly bucket: TokenBucket;
+  private readonly queue: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
+  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly shutdown = new AbortController();
+
+  constructor(options: WorkQueueOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.observer = options.observer;
+    this.baseDelayMs = options.baseDelayMs ?? 5;
+    this.maxDelayMs = options.maxDelayMs ?? 180_000;
+    this.bucket = new TokenBucket(options.retriesPerSecond ?? 10, options.retryBurst ?? 100, this.clock);
+  }
+
+  get shuttingDown(): boolean {
+    return this.shutdown.signal.aborted;
+  }
+
+  /** Keys waiting to be handed out. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    this.observer?.added();
+    if (!this.processing.has(key)) this.enqueue(key);
+  }
+
+  /** Hands a dirty key to a waiting worker, or queues it. */
+  private enqueue(key: string): void {
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) {
+      this.dirty.delete(key);
+      this.processing.set(key, this.clock.now());
+      waiter(key);
+      return;
+    }
+    this.queue.push(key);
+    this.observer?.depth(this.queue.length);
+  }
+
+  /** Adds the key after `ms`, unless the queue is shut down by then. */
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    this.clock.sleep(ms, this.shutdown.signal).then(
+      () => this.add(key),
+      () => undefined,
+    );
+  }
+
+  /** Puts a failed key back after its backoff and a token of the global bucket. */
+  addRateLimited(key: string): void {
+    if (this.shuttingDown) return;
+    const delay = this.backoffOf(key);
+    this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+    this.observer?.retried();
+    const signal = this.shutdown.signal;
+    this.clock
+      .sleep(delay, signal)
+      .then(() => this.bucket.take(signal))
+      .then(
+        () => this.add(key),
+        () => undefined,
+      );
+  }
+
+  /** The delay the next `addRateLimited` of this key would wait for its backoff. */
+  backoffOf(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(n, 40));
+  }
+
+  /** Failures in a row of this key. */
+  retries(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** Forgets the failures of a key: its next retry starts from the base delay. */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** The next key to process, or undefined once the queue is shut down. Call `done` when finished with it. */
+  get(): Promise<string | undefined> {
+    const key = this.queue.shift();
+    if (key !== undefined) {
+      this.dirty.delete(key);
+      this.processing.set(key, this.clock.now());
+      this.observer?.depth(this.queue.length);
+      return Promise.resolve(key);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
+    if (this.processing.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Seconds the longest-running key has been processed, 0 when none is. */
+  longestRunningSeconds(): number {
+    let oldest = Infinity;
+    for (const started of this.processing.values()) oldest = Math.min(oldest, started);
+    return oldest === Infinity ? 0 : Math.max(0, (this.clock.now() - oldest) / 1000);
+  }
+
+  /** Keys being processed now. */
+  get inFlight(): number {
+    return this.processing.size;
+  }
+
+  /** Stops handing out keys (waiting workers get undefined) and drops delayed adds; resolves when none is in flight. */
+  async shutDown(): Promise<void> {
+    if (!this.shuttingDown) {
+      this.shutdown.abort();
+      this.queue.length = 0;
+      this.dirty.clear();
+      this.observer?.depth(0);
+      for (const w of this.waiters.splice(0)) w(undefined);
+    }
+    if (this.processing.size === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+}
