@@ -2,6 +2,7 @@
 import { AwsError } from "../controllers/aws/errors.ts";
 import { processOutput, UsageError, type Output } from "./cli-support.ts";
 import { planOrApplyCommand } from "./commands/plan-apply.ts";
+import { renderCommand } from "./commands/render.ts";
 import { runCommand } from "./commands/run.ts";
 import { schemaCommand } from "./commands/schema.ts";
 import { validateCommand } from "./commands/validate.ts";
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   plan: { run: (a, io) => planOrApplyCommand("plan", a, io), summary: "show the changes apply would make" },
   apply: { run: (a, io) => planOrApplyCommand("apply", a, io), summary: "make AWS match the specs, once" },
   run: { run: runCommand, summary: "the controller: watch, reconcile, serve /metrics until SIGTERM" },
+  render: { run: renderCommand, summary: "print the task definitions apply would register, as JSON" },
   schema: { run: schemaCommand, summary: "print the JSON Schema of spec documents (for editors)" },
 };
 

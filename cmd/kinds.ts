@@ -4,6 +4,9 @@ import type { KindDefinition } from "../controllers/spec/document.ts";
 import { cloudMapReconcilers } from "../reconcilers/cloud-map/cloud-map-reconcilers.ts";
 import { CloudMapNamespaceKind } from "../reconcilers/cloud-map/namespace-kind.ts";
 import { CloudMapServiceKind } from "../reconcilers/cloud-map/service-kind.ts";
+import { LogRouterKind } from "../reconcilers/log-router/log-router-kind.ts";
+import { SidecarVolumeKind } from "../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
+import { taskDefinitionReconcilers } from "../reconcilers/task-definition/task-definition-reconciler.ts";
 
 /** Every kind the operator knows, in the order the reference lists them. */
 export function allKinds(): KindDefinition[] {
@@ -11,8 +14,8 @@ export function allKinds(): KindDefinition[] {
     CloudMapNamespaceKind as KindDefinition,
     CloudMapServiceKind as KindDefinition,
     // kind: WeightedRecordSet
-    // kind: LogRouter
-    // kind: SidecarVolume
+    LogRouterKind as KindDefinition,
+    SidecarVolumeKind as KindDefinition,
   ];
 }
 
@@ -27,5 +30,6 @@ export function buildReconcilers(_deps: ReconcilerDeps): Reconciler[] {
   return [
     ...cloudMapReconcilers(_deps.clients),
     // reconciler: CloudMapService (built with CloudMapNamespace above)
+    ...taskDefinitionReconcilers(_deps.clients),
   ];
 }

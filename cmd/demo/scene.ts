@@ -16,12 +16,14 @@ import {
 } from "@aws-sdk/client-ec2";
 import {
   CreateClusterCommand,
+  CreateServiceCommand,
   RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   type ContainerDefinition,
   type NetworkMode,
+  type RegisterTaskDefinitionCommandInput,
 } from "@aws-sdk/client-ecs";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 
@@ -195,6 +197,19 @@ export class AwsScene {
         InstanceIds: instanceIds,
         ShouldDecrementDesiredCapacity: true,
       }),
+    );
+  }
+
+  /** Registers a whole task definition (RegisterTaskDefinition input, e.g. a fixture file). Returns its ARN. */
+  async registerTaskDefinitionFrom(input: RegisterTaskDefinitionCommandInput): Promise<string> {
+    const out = await this.clients.ecs.send(new RegisterTaskDefinitionCommand(input));
+    return out.taskDefinition?.taskDefinitionArn ?? "";
+  }
+
+  /** An ECS service running `taskDefinition` with no tasks (moto's services start none anyway). */
+  async createEcsService(cluster: string, service: string, taskDefinition: string): Promise<void> {
+    await this.clients.ecs.send(
+      new CreateServiceCommand({ cluster, serviceName: service, taskDefinition, desiredCount: 0 }),
     );
   }
 

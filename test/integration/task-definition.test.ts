@@ -1,0 +1,265 @@
+import { readFileSync } from "node:fs";
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+  type RegisterTaskDefinitionCommandInput,
+} from "@aws-sdk/client-ecs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
+import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { silentLogger } from "../../controllers/logger.ts";
+import { runPass, type PassResult } from "../../controllers/pass.ts";
+import type { SpecDocument } from "../../controllers/spec/document.ts";
+import { loadSpecDirectory } from "../../controllers/spec/load.ts";
+import { AwsScene } from "../../cmd/demo/scene.ts";
+import { LogRouterKind } from "../../reconcilers/log-router/log-router-kind.ts";
+import { SidecarVolumeKind } from "../../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
+import { taskDefinitionReconcilers } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
+import {
+  toRegisterInput,
+  type TaskDefinitionJson,
+} from "../../reconcilers/task-definition/task-definition.ts";
+
+const REGION = "ap-northeast-1";
+const TD = "test/fixtures/task-definitions";
+const fixture = (name: string): TaskDefinitionJson =>
+  JSON.parse(readFileSync(`${TD}/${name}`, "utf8")) as TaskDefinitionJson;
+const registerInput = (td: TaskDefinitionJson): RegisterTaskDefinitionCommandInput =>
+  td as unknown as RegisterTaskDefinitionCommandInput;
+
+let moto: MotoEmulator;
+let clients: AwsClients;
+let scene: AwsScene;
+const counter = new AwsCallCounter();
+
+beforeAll(async () => {
+  moto = await MotoEmulator.start();
+  process.env.AWS_ACCESS_KEY_ID = "testing";
+  process.env.AWS_SECRET_ACCESS_KEY = "testing";
+  clients = createAwsClients({ endpoint: moto.endpoint, region: REGION, observer: counter });
+  scene = new AwsScene(clients);
+});
+
+afterAll(async () => {
+  clients?.destroy();
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  counter.reset();
+});
+
+async function load(dir: string, environment?: string): Promise<SpecDocument[]> {
+  const loaded = await loadSpecDirectory(dir, [LogRouterKind, SidecarVolumeKind], { environment });
+  expect(loaded.diagnostics).toEqual([]);
+  return loaded.documents;
+}
+
+async function apply(documents: SpecDocument[]): Promise<PassResult> {
+  return runPass(
+    {
+      reconcilers: taskDefinitionReconcilers(clients),
+      documents,
+      complete: true,
+      ownerId: "it",
+      logger: silentLogger,
+      signal: AbortSignal.timeout(60_000),
+    },
+    true,
+  );
+}
+
+async function latest(family: string) {
+  const out = await clients.ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ["TAGS"] }),
+  );
+  return {
+    revision: out.taskDefinition?.revision,
+    arn: out.taskDefinition?.taskDefinitionArn,
+    definition: toRegisterInput(out.taskDefinition as Record<string, unknown>),
+    tags: out.tags ?? [],
+  };
+}
+
+async function revisions(family: string): Promise<string[]> {
+  const out = await clients.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family }));
+  return out.taskDefinitionArns ?? [];
+}
+
+async function serviceRuns(cluster: string, service: string): Promise<string | undefined> {
+  const out = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  return out.services?.[0]?.taskDefinition;
+}
+
+describe("LogRouter against the emulator (seed 003)", () => {
+  it("patches the family into the hand-written task definition, rolls the service, then converges", async () => {
+    await scene.cluster("app", 0);
+    const first = await scene.registerTaskDefinitionFrom(registerInput(fixture("gaze-heatmap.base.json")));
+    await scene.createEcsService("app", "gaze-heatmap", first);
+    const docs = await load("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml");
+    counter.reset();
+
+    const result = await apply(docs);
+    expect(result.failures).toEqual([]);
+    const td = await latest("gaze-heatmap");
+    expect(td.revision).toBe(2);
+    expect(td.definition).toEqual(fixture("gaze-heatmap.expected.json"));
+    expect(td.tags).toContainEqual({
+      key: "ecs-log-operator/generation",
+      value: `LogRouter/gaze-heatmap:${docs[0]!.generation}`,
+    });
+    expect(await serviceRuns("app", "gaze-heatmap")).toBe(td.arn);
+    expect(counter.count("ecs", "RegisterTaskDefinition")).toBe(1);
+    expect(counter.count("ecs", "UpdateService")).toBe(1);
+
+    counter.reset();
+    const again = await apply(docs);
+    expect(again.failures).toEqual([]);
+    expect(again.plans.flatMap((p) => p.changes)).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+    expect(await revisions("gaze-heatmap")).toHaveLength(2);
+  });
+
+  it("patches the router back onto a pipeline revision and keeps the pipeline's new image", async () => {
+    await scene.cluster("app", 0);
+    const first = await scene.registerTaskDefinitionFrom(registerInput(fixture("gaze-heatmap.base.json")));
+    await scene.createEcsService("app", "gaze-heatmap", first);
+    const docs = await load("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml");
+    expect((await apply(docs)).failures).toEqual([]);
+
+    // The deploy pipeline registers its own revision with a new image and no log routing, and deploys it.
+    const pipeline = fixture("gaze-heatmap.base.json");
+    const image = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/gaze-heatmap:v2";
+    pipeline.containerDefinitions[0]!.image = image;
+    const deployed = await scene.registerTaskDefinitionFrom(registerInput(pipeline));
+    expect(deployed).toMatch(/:3$/);
+
+    const result = await apply(docs);
+    expect(result.failures).toEqual([]);
+    const td = await latest("gaze-heatmap");
+    expect(td.revision).toBe(4);
+    const expected = fixture("gaze-heatmap.expected.json");
+    expected.containerDefinitions[0]!.image = image;
+    expect(td.definition).toEqual(expected);
+    expect(await serviceRuns("app", "gaze-heatmap")).toBe(td.arn);
+
+    counter.reset();
+    expect((await apply(docs)).failures).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+  });
+
+  it("with --environment development registers the awslogs variant without the router", async () => {
+    await scene.cluster("app", 0);
+    const first = await scene.registerTaskDefinitionFrom(
+      registerInput(fixture("gaze-heatmap.expected.json")),
+    );
+    await scene.createEcsService("app", "gaze-heatmap", first);
+    expect(
+      (
+        await apply(
+          await load("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml", "development"),
+        )
+      ).failures,
+    ).toEqual([]);
+    const td = await latest("gaze-heatmap");
+    expect(td.definition.containerDefinitions.map((c) => [c.name, c.logConfiguration?.logDriver])).toEqual([
+      ["gaze-heatmap", "awslogs"],
+    ]);
+  });
+});
+
+describe("latest ACTIVE revision", () => {
+  it("starts from the newest ACTIVE revision when a newer one was deregistered", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("log-batch.base.json")));
+    const broken = fixture("log-batch.base.json");
+    broken.containerDefinitions[1]!.image = "broken:1";
+    const second = await scene.registerTaskDefinitionFrom(registerInput(broken));
+    await clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: second }));
+    expect(
+      (await apply(await load("manifests/examples/seeds/001-sidecar-batch/log-batch.yaml"))).failures,
+    ).toEqual([]);
+    const td = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "log-batch:3" }));
+    expect(toRegisterInput(td.taskDefinition as Record<string, unknown>)).toEqual(
+      fixture("log-batch.expected.json"),
+    );
+  });
+});
+
+describe("SidecarVolume against the emulator (seed 001)", () => {
+  it("gives the hand-written containers, and one revision with a LogRouter on the same family", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("log-batch.base.json")));
+    expect(
+      (await apply(await load("manifests/examples/seeds/001-sidecar-batch/log-batch.yaml"))).failures,
+    ).toEqual([]);
+    const td = await latest("log-batch");
+    expect(td.revision).toBe(2);
+    expect(td.definition).toEqual(fixture("log-batch.expected.json"));
+
+    await moto.reset();
+    const payments = fixture("payments.base.json") as unknown as { taskDefinition: TaskDefinitionJson };
+    await scene.registerTaskDefinitionFrom(registerInput(toRegisterInput(payments.taskDefinition)));
+    const docs = await load("test/fixtures/specs/payments");
+    counter.reset();
+    const result = await apply(docs);
+    expect(result.failures).toEqual([]);
+    expect(counter.count("ecs", "RegisterTaskDefinition")).toBe(1);
+    expect(result.plans.find((p) => p.key === "SidecarVolume/payments-batch")?.notes).toEqual([
+      "patched together with LogRouter/payments: one revision of family payments",
+    ]);
+    const patched = await latest("payments");
+    expect(patched.revision).toBe(2);
+    const batch = patched.definition.containerDefinitions.find((c) => c.name === "batch");
+    expect(batch?.volumesFrom).toEqual([{ readOnly: true, sourceContainer: "fluentd" }]);
+    expect(batch?.logConfiguration?.logDriver).toBe("awsfirelens");
+
+    counter.reset();
+    expect((await apply(docs)).failures).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+  });
+});
+
+describe("bad input changes nothing", () => {
+  it("reports a family that does not exist and a container the family lacks, at the spec's line", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("log-batch.base.json")));
+    const docs = await load("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml"); // family gaze-heatmap: not registered
+    const missing = await apply(docs);
+    expect(missing.failures.map((f) => f.error.message)).toEqual([
+      expect.stringMatching(
+        /^manifests\/examples\/seeds\/003-firelens-datadog\/gaze-heatmap\.yaml:\d+:\d+: LogRouter\/gaze-heatmap: family gaze-heatmap has no ACTIVE task definition revision/,
+      ),
+    ]);
+
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("gaze-heatmap.base.json")));
+    const wrong = (await load("manifests/examples/seeds/001-sidecar-batch/log-batch.yaml")).map((d) => ({
+      ...d,
+      spec: { ...(d.spec as object), family: "gaze-heatmap" },
+    }));
+    const unknown = await apply(wrong);
+    expect(unknown.failures.map((f) => f.error.message)).toEqual([
+      expect.stringMatching(
+        /log-batch\.yaml:\d+:\d+: SidecarVolume\/log-batch: family gaze-heatmap has no container "fluentd"/,
+      ),
+    ]);
+    expect(counter.writes().map((w) => w.operation)).toEqual([
+      "RegisterTaskDefinition",
+      "RegisterTaskDefinition",
+    ]);
+    expect(await revisions("gaze-heatmap")).toHaveLength(1);
+  });
+
+  it("reports a rollout service that does not exist before registering anything", async () => {
+    await scene.cluster("app", 0);
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("gaze-heatmap.base.json")));
+    counter.reset();
+    const result = await apply(await load("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml"));
+    expect(result.failures.map((f) => f.error.message)).toEqual([
+      expect.stringMatching(
+        /gaze-heatmap\.yaml:\d+:\d+: LogRouter\/gaze-heatmap: ECS service gaze-heatmap does not exist in cluster app/,
+      ),
+    ]);
+    expect(counter.writes()).toEqual([]);
+  });
+});
