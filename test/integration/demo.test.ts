@@ -1,0 +1,50 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+// Drives `npm start` (cmd/demo/demo.ts) as a new user would, without a terminal: the whole scenario against the
+// emulator, then Ctrl-C (SIGINT), which must stop everything and remove what the demo wrote.
+describe("the demo (npm start)", () => {
+  let dir = "";
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("converges every step, reports the final AWS state, and exits cleanly on Ctrl-C", async () => {
+    dir = await mkdtemp(join(tmpdir(), "demo-test-"));
+    const summaryFile = join(dir, "summary.json");
+    const child = spawn(
+      process.execPath,
+      ["cmd/demo/demo.ts", "--metrics-port", "0", "--summary-file", summaryFile],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+    const deadline = Date.now() + 150_000;
+    while (!out.includes("Ctrl-C to stop") && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(out).toContain("Every step converged.");
+    const summary = JSON.parse(await readFile(summaryFile, "utf8")) as {
+      allConverged: boolean;
+      steps: { state: string }[];
+      finalAwsState: string;
+      specDir: string;
+    };
+    expect(summary.allConverged).toBe(true);
+    expect(summary.steps.map((s) => s.state)).toEqual(Array(summary.steps.length).fill("converged"));
+    expect(summary.finalAwsState).toMatch(/^2 instances, 2 records, revision \d+ routed$/);
+    expect(existsSync(summary.specDir)).toBe(true);
+
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(out).toContain("Stopping");
+    expect(existsSync(summary.specDir)).toBe(false);
+  }, 180_000);
+});
