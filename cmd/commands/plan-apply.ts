@@ -28,7 +28,7 @@ export const planHelp: CommandHelp = {
     "Shows the changes `apply` would make to AWS for the specs under DIR. Reads AWS; writes nothing.\nExit code: 0 no changes, 2 changes, 1 error.",
   options: [["--output text|json", "output format (default text)"], ...commonOptions],
   examples: [
-    "npx ecs-log-operator plan manifests/examples/",
+    "npx ecs-log-operator plan manifests/examples/kinds/",
     "AWS_ENDPOINT_URL=http://127.0.0.1:5000 npx ecs-log-operator plan specs/ --output json",
   ],
 };
@@ -39,7 +39,7 @@ export const applyHelp: CommandHelp = {
     "Makes AWS match the specs under DIR in one reconcile pass. A converged apply makes no write call.\nExit code: 0 converged, 1 error (every other resource is still reconciled).",
   options: commonOptions,
   examples: [
-    "npx ecs-log-operator apply manifests/examples/",
+    "npx ecs-log-operator apply manifests/examples/kinds/",
     "npx ecs-log-operator apply specs/ --owner-id prod-logs",
   ],
 };

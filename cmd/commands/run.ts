@@ -49,7 +49,7 @@ export const runHelp: CommandHelp = {
     ["-h, --help", "show this help"],
   ],
   examples: [
-    "npx ecs-log-operator run manifests/examples/",
+    "npx ecs-log-operator run manifests/examples/kinds/",
     "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
   ],
 };

@@ -11,7 +11,7 @@ export const validateHelp: CommandHelp = {
     ["-h, --help", "show this help"],
   ],
   examples: [
-    "npx ecs-log-operator validate manifests/examples/",
+    "npx ecs-log-operator validate manifests/examples/kinds/",
     "npx ecs-log-operator validate specs/ --environment development",
   ],
 };
