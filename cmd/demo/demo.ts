@@ -238,8 +238,12 @@ if (flags["summary-file"] !== undefined) {
 if (flags["exit-after-scale-in"]) {
   await shutdown(allConverged ? 0 : 1);
 }
-say("The operator keeps running: change something (e.g. delete a record with the AWS CLI against");
-say(`${emulator.endpoint}) and watch it heal. Metrics at ${operator.metricsUrl}/metrics. Ctrl-C to stop.`);
+say("The operator keeps running: change something by hand and watch it heal. To look with the CLI:");
+say(
+  `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \\\n` +
+    `    npx ecs-log-operator plan ${specDir} --owner-id demo`,
+);
+say(`Metrics at ${operator.metricsUrl}/metrics. Ctrl-C to stop.`);
 await new Promise(() => undefined);
 
 // --- helpers -------------------------------------------------------------------------------------------------------

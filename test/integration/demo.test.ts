@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,6 +42,25 @@ describe("the demo (npm start)", () => {
     expect(summary.steps.map((s) => s.state)).toEqual(Array(summary.steps.length).fill("converged"));
     expect(summary.finalAwsState).toMatch(/^2 instances, 2 records, revision \d+ routed$/);
     expect(existsSync(summary.specDir)).toBe(true);
+
+    // The line the demo tells a user to paste: a plan against its emulator finds nothing to do.
+    const endpoint = /AWS_ENDPOINT_URL=(\S+)/.exec(out)?.[1];
+    expect(endpoint).toBeDefined();
+    const plan = await promisify(execFile)(
+      process.execPath,
+      ["cmd/ecs-log-operator.ts", "plan", summary.specDir, "--owner-id", "demo"],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: endpoint,
+          AWS_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: "demo",
+          AWS_SECRET_ACCESS_KEY: "demo",
+          NO_COLOR: "1",
+        },
+      },
+    );
+    expect(plan.stdout).toContain("No changes: AWS matches the specs.");
 
     child.kill("SIGINT");
     expect(await exited).toBe(0);
