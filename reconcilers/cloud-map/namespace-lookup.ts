@@ -1,4 +1,5 @@
 import type { CloudMapApi, ObservedNamespace } from "./cloud-map-api.ts";
+import { sameDnsName } from "./dns-name.ts";
 
 /**
  * Finds private DNS namespaces by name and learns their VPCs. A namespace's VPC never changes, so it is read from
@@ -8,13 +9,36 @@ import type { CloudMapApi, ObservedNamespace } from "./cloud-map-api.ts";
 export class NamespaceLookup {
   private readonly api: CloudMapApi;
   private readonly vpcs = new Map<string, readonly string[]>();
+  /** Every private namespace, listed once per pass (the pass's context is the key) instead of once per spec. */
+  private readonly perPass = new WeakMap<object, Promise<ObservedNamespace[]>>();
 
   constructor(api: CloudMapApi) {
     this.api = api;
   }
 
-  async byName(name: string, signal?: AbortSignal): Promise<ObservedNamespace[]> {
-    return this.api.listPrivateDnsNamespaces(name, signal);
+  /**
+   * Namespaces of this name. With `pass` (a reconcile's context), one listing serves every lookup of that pass;
+   * without it, AWS is asked again: apply re-reads what its plan may have seen before a namespace was created.
+   */
+  async byName(name: string, signal?: AbortSignal, pass?: object): Promise<ObservedNamespace[]> {
+    if (pass === undefined) return this.api.listPrivateDnsNamespaces(name, signal);
+    return (await this.all(signal, pass)).filter((ns) => sameDnsName(ns.name, name));
+  }
+
+  /** Every private DNS namespace, listed once per pass. */
+  all(signal: AbortSignal | undefined, pass: object): Promise<ObservedNamespace[]> {
+    let all = this.perPass.get(pass);
+    if (all === undefined) {
+      all = this.api.listPrivateDnsNamespaces(undefined, signal);
+      this.perPass.set(pass, all);
+      all.catch(() => this.perPass.delete(pass));
+    }
+    return all;
+  }
+
+  /** Drops a pass's listing after a namespace was created or deleted in it. */
+  forget(pass: object): void {
+    this.perPass.delete(pass);
   }
 
   /** The namespace's VPCs; empty when they cannot be read. */

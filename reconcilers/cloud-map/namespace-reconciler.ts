@@ -52,7 +52,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
       throw new TerminalError(`not a ${this.kind}: ${resourceKey(doc)}`);
     const key = resourceKey(doc);
     const spec = doc.spec;
-    const found = await this.lookup.byName(spec.name, ctx.signal);
+    const found = await this.lookup.byName(spec.name, ctx.signal, ctx);
     const candidates = await Promise.all(found.map((ns) => this.candidate(ns, ctx.signal)));
     const planned = planNamespace(spec, candidates, { ownerId: ctx.ownerId, resource: key });
     for (const c of candidates) this.foreign.delete(c.id);
@@ -67,6 +67,8 @@ export class CloudMapNamespaceReconciler implements Reconciler {
       changes: planned.changes,
       notes: planned.notes,
       apply: async (signal) => {
+        // Whatever this pass listed no longer holds once a namespace is created or deleted.
+        if (planned.steps.length > 0) this.lookup.forget(ctx);
         for (const step of planned.steps) await this.applyStep(step, ctx.ownerId, key, signal);
       },
     };
@@ -76,7 +78,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
     const live = new Set(ctx.documents.map(resourceKey));
     const plans: ResourcePlan[] = [];
     const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapNamespaceKind) ? [d.spec.name] : []));
-    const all = await this.api.listPrivateDnsNamespaces(undefined, ctx.signal);
+    const all = await this.lookup.all(ctx.signal, ctx);
     for (const ns of all) {
       if (this.foreign.has(ns.id)) continue;
       // A live spec's own plan looks after the namespace of its name; only the others can be orphans.

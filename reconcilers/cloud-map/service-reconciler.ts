@@ -56,6 +56,7 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly clock: Clock;
   /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
+  private readonly servicesPerPass = new WeakMap<object, Map<string, Promise<ObservedService[]>>>();
 
   constructor(deps: CloudMapServiceReconcilerDeps) {
     this.api = deps.api;
@@ -80,11 +81,11 @@ export class CloudMapServiceReconciler implements Reconciler {
     const key = resourceKey(doc);
     const spec = doc.spec;
     const [namespace, tasks] = await Promise.all([
-      this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal),
+      this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal, ctx),
       observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
     ]);
     const observed =
-      namespace.type === "found" ? await this.observe(namespace.id, spec.name, ctx.signal) : undefined;
+      namespace.type === "found" ? await this.observe(namespace.id, spec.name, ctx.signal, ctx) : undefined;
     if (observed !== undefined) this.foreign.delete(observed.service.id);
     const planned = planService(spec, namespace, observed, tasks, { ownerId: ctx.ownerId, resource: key });
     ctx.logger.debug("planned", {
@@ -159,12 +160,13 @@ export class CloudMapServiceReconciler implements Reconciler {
     name: string,
     documents: readonly SpecDocument[],
     signal: AbortSignal,
+    pass?: object,
   ): Promise<NamespaceState> {
     const declared = documents.find(
       (d): d is SpecDocument<{ name: string; vpc: string }> =>
         isKind(d, CloudMapNamespaceKind) && sameDnsName(d.spec.name, name),
     );
-    const found = await this.lookup.byName(name, signal);
+    const found = await this.lookup.byName(name, signal, pass);
     if (found.length === 1 && found[0] !== undefined) return { type: "found", id: found[0].id };
     if (found.length > 1) {
       if (declared !== undefined) {
@@ -184,12 +186,29 @@ export class CloudMapServiceReconciler implements Reconciler {
     );
   }
 
+  /** A namespace's services, listed once per pass (the pass's context is the key) for every spec in it. */
+  private servicesOf(namespaceId: string, signal: AbortSignal, pass: object): Promise<ObservedService[]> {
+    let byNamespace = this.servicesPerPass.get(pass);
+    if (byNamespace === undefined) {
+      byNamespace = new Map();
+      this.servicesPerPass.set(pass, byNamespace);
+    }
+    let services = byNamespace.get(namespaceId);
+    if (services === undefined) {
+      services = this.api.listServices(namespaceId, signal);
+      byNamespace.set(namespaceId, services);
+      services.catch(() => byNamespace.delete(namespaceId));
+    }
+    return services;
+  }
+
   private async observe(
     namespaceId: string,
     name: string,
     signal: AbortSignal,
+    pass: object,
   ): Promise<ObservedServiceState | undefined> {
-    const service = (await this.api.listServices(namespaceId, signal)).find((s) => sameDnsName(s.name, name));
+    const service = (await this.servicesOf(namespaceId, signal, pass)).find((s) => sameDnsName(s.name, name));
     if (service === undefined) return undefined;
     const [tags, instances, health] = await Promise.all([
       this.api.tags(service.arn, signal),
