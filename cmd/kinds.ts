@@ -1,6 +1,8 @@
 import type { AwsClients } from "../controllers/aws/clients.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
+import { weightedRecordSetKind } from "../reconcilers/weighted-record-set/kind.ts";
+import { createWeightedRecordSetReconciler } from "../reconcilers/weighted-record-set/reconciler.ts";
 import { cloudMapReconcilers } from "../reconcilers/cloud-map/cloud-map-reconcilers.ts";
 import { CloudMapNamespaceKind } from "../reconcilers/cloud-map/namespace-kind.ts";
 import { CloudMapServiceKind } from "../reconcilers/cloud-map/service-kind.ts";
@@ -13,7 +15,7 @@ export function allKinds(): KindDefinition[] {
   return [
     CloudMapNamespaceKind as KindDefinition,
     CloudMapServiceKind as KindDefinition,
-    // kind: WeightedRecordSet
+    weightedRecordSetKind,
     LogRouterKind as KindDefinition,
     SidecarVolumeKind as KindDefinition,
   ];
@@ -30,6 +32,7 @@ export function buildReconcilers(_deps: ReconcilerDeps): Reconciler[] {
   return [
     ...cloudMapReconcilers(_deps.clients),
     // reconciler: CloudMapService (built with CloudMapNamespace above)
+    createWeightedRecordSetReconciler(_deps.clients),
     ...taskDefinitionReconcilers(_deps.clients),
   ];
 }

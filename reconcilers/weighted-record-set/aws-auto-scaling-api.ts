@@ -1,0 +1,109 @@
+import {
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+  type AutoScalingClient,
+} from "@aws-sdk/client-auto-scaling";
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { awsCall, AwsError, classifyAwsError } from "../../controllers/aws/errors.ts";
+import { chunk } from "../ecs-tasks/running-tasks.ts";
+import type {
+  AutoScalingApi,
+  GroupInstances,
+  LifecycleActionInput,
+  LifecycleHook,
+} from "./auto-scaling-api.ts";
+
+/** Instance ids per DescribeInstances call: well under the request size EC2 accepts. */
+const INSTANCE_BATCH = 200;
+
+export class AwsAutoScalingApi implements AutoScalingApi {
+  private readonly autoScaling: AutoScalingClient;
+  private readonly ec2: EC2Client;
+
+  constructor(clients: { autoScaling: AutoScalingClient; ec2: EC2Client }) {
+    this.autoScaling = clients.autoScaling;
+    this.ec2 = clients.ec2;
+  }
+
+  async describeGroup(name: string, signal?: AbortSignal): Promise<GroupInstances | undefined> {
+    const out = await awsCall("autoscaling", "DescribeAutoScalingGroups", () =>
+      this.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), {
+        abortSignal: signal,
+      }),
+    );
+    const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+    if (group === undefined) return undefined;
+    return {
+      name,
+      instances: (group.Instances ?? []).map((i) => ({
+        instanceId: i.InstanceId ?? "",
+        lifecycleState: i.LifecycleState ?? "",
+      })),
+    };
+  }
+
+  async privateIps(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    for (const ids of chunk(instanceIds, INSTANCE_BATCH)) {
+      let nextToken: string | undefined;
+      do {
+        const page = await awsCall("ec2", "DescribeInstances", () =>
+          this.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: nextToken }), {
+            abortSignal: signal,
+          }),
+        );
+        for (const r of page.Reservations ?? []) {
+          for (const i of r.Instances ?? []) {
+            if (i.InstanceId && i.PrivateIpAddress) map.set(i.InstanceId, i.PrivateIpAddress);
+          }
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    return map;
+  }
+
+  async describeLifecycleHook(
+    groupName: string,
+    hookName: string,
+    signal?: AbortSignal,
+  ): Promise<LifecycleHook | undefined> {
+    const out = await awsCall("autoscaling", "DescribeLifecycleHooks", () =>
+      this.autoScaling.send(
+        new DescribeLifecycleHooksCommand({
+          AutoScalingGroupName: groupName,
+          LifecycleHookNames: [hookName],
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    const hook = out.LifecycleHooks?.find((h) => h.LifecycleHookName === hookName);
+    if (hook === undefined) return undefined;
+    // Auto Scaling's default heartbeat timeout is one hour.
+    return { transition: hook.LifecycleTransition ?? "", heartbeatTimeout: hook.HeartbeatTimeout ?? 3600 };
+  }
+
+  async completeLifecycleAction(input: LifecycleActionInput, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await awsCall("autoscaling", "CompleteLifecycleAction", () =>
+        this.autoScaling.send(
+          new CompleteLifecycleActionCommand({
+            AutoScalingGroupName: input.groupName,
+            LifecycleHookName: input.hookName,
+            InstanceId: input.instanceId,
+            LifecycleActionResult: "CONTINUE",
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      return true;
+    } catch (error) {
+      const e =
+        error instanceof AwsError ? error : classifyAwsError("autoscaling", "CompleteLifecycleAction", error);
+      // Auto Scaling answers ValidationError "No active Lifecycle Action found" once the action is complete or timed out.
+      if (e.errorClass === "not-found" || /No active Lifecycle Action/i.test(e.message)) return false;
+      throw e;
+    }
+  }
+}

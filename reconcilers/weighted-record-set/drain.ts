@@ -1,0 +1,123 @@
+import { createActor, toPromise, type AnyActorRef } from "xstate";
+import type { Logger } from "../../controllers/logger.ts";
+import type { Change } from "../../controllers/reconciler.ts";
+import type { AutoScalingApi } from "./auto-scaling-api.ts";
+import { drainEffects } from "./drain-effects.ts";
+import { drainMachine, type DrainOutput } from "./drain-machine.ts";
+
+/** xstate's clock: timers for `after` transitions (a `SimulatedClock` in tests). */
+export interface TimerClock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export interface DrainHook {
+  readonly groupName: string;
+  readonly hookName: string;
+  readonly waitSeconds: number;
+  /**
+   * Resolves once no record of the instance is left, read back from Route 53; rejects if one is. The reconciler
+   * writes the deletion with the rest of the pass before the drains run.
+   */
+  readonly recordRemoved: (instanceId: string, signal: AbortSignal) => Promise<void>;
+}
+
+export interface DrainPlan {
+  readonly changes: readonly Change[];
+  /** Starts a drain machine for each newly leaving instance, after the pass's record deletions are written. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Runs one drain machine per instance a lifecycle hook holds, at most one per instance per process: a pass that sees
+ * an instance already draining leaves it to the running machine.
+ */
+export class DrainCoordinator {
+  private readonly autoScaling: AutoScalingApi;
+  private readonly clock: TimerClock | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly active = new Map<string, AnyActorRef>();
+
+  constructor(deps: {
+    autoScaling: AutoScalingApi;
+    clock?: TimerClock | undefined;
+    logger?: Logger | undefined;
+  }) {
+    this.autoScaling = deps.autoScaling;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+  }
+
+  /** Instances in `Terminating:Wait`; `recordSetIds`: the set identifiers whose records exist now. */
+  plan(hook: DrainHook, leaving: readonly string[], recordSetIds: ReadonlySet<string>): DrainPlan {
+    const fresh = leaving.filter((id) => !this.active.has(`${hook.groupName}/${id}`)).sort();
+    const changes: Change[] = fresh.map((id) => ({
+      action: "update",
+      target: `lifecycle action ${hook.groupName}/${id} (${hook.hookName})`,
+      detail: recordSetIds.has(id)
+        ? `CONTINUE ${hook.waitSeconds}s after its record is removed`
+        : `CONTINUE in ${hook.waitSeconds}s (record already gone)`,
+    }));
+    return {
+      changes,
+      run: async (signal) => {
+        const outputs = await Promise.all(
+          fresh.map((instanceId) => this.start(hook, instanceId, recordSetIds.has(instanceId), signal)),
+        );
+        const failed = outputs.filter((o) => o.outcome === "failed");
+        if (failed.length > 0) {
+          const first = failed[0]!.error;
+          throw new Error(
+            `drain of ${failed.map((o) => o.instanceId).join(", ")} failed: ${first instanceof Error ? first.message : String(first)}`,
+            { cause: first },
+          );
+        }
+      },
+    };
+  }
+
+  private async start(
+    hook: DrainHook,
+    instanceId: string,
+    recordPresent: boolean,
+    signal: AbortSignal,
+  ): Promise<DrainOutput> {
+    const key = `${hook.groupName}/${instanceId}`;
+    const machine = drainMachine.provide({
+      actors: drainEffects({
+        autoScaling: this.autoScaling,
+        recordRemoved: (input, s) => hook.recordRemoved(input.instanceId, s),
+      }),
+    });
+    const actor = createActor(machine, {
+      input: {
+        groupName: hook.groupName,
+        hookName: hook.hookName,
+        waitSeconds: hook.waitSeconds,
+        instanceId,
+        recordPresent,
+      },
+      ...(this.clock !== undefined ? { clock: this.clock as never } : {}),
+    });
+    this.active.set(key, actor);
+    const stop = (): void => {
+      actor.stop();
+    };
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      actor.start();
+      this.logger?.info("draining", { instance: key, waitSeconds: hook.waitSeconds });
+      const done = toPromise(actor);
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      const output = await Promise.race([done, aborted]);
+      this.logger?.info("drained", { instance: key, outcome: output.outcome });
+      return output;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      this.active.delete(key);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { findOrphans } from "./orphans.ts";
+import { planRecords } from "./planner.ts";
+import type { RecordSet } from "./route53-api.ts";
+
+function written(name: string, owner: string, count: number, maxPerName = 100): RecordSet[] {
+  const plan = planRecords({
+    zoneId: "Z1",
+    name,
+    type: "A",
+    ttl: 10,
+    weight: 1,
+    ownerId: owner,
+    resource: `WeightedRecordSet/${name.split(".")[0]}`,
+    targets: Array.from({ length: count }, (_, i) => ({ id: `i-${name}-${i}`, address: `10.0.0.${i + 1}` })),
+    observed: [],
+    maxPerName,
+  });
+  return plan.units.flatMap((u) => u.changes.map((c) => c.record));
+}
+
+describe("findOrphans", () => {
+  const zone = [
+    ...written("a.example", "me", 2),
+    ...written("b.example", "me", 4, 2),
+    ...written("c.example", "other", 2),
+    { name: "a.example", type: "A", setIdentifier: "manual", weight: 1, ttl: 60, values: ["192.168.0.1"] },
+  ];
+
+  it("finds this owner's names that no spec covers, shards grouped under their top name", () => {
+    const groups = findOrphans(zone, "me", () => false);
+    expect(groups.map((g) => [g.name, g.type, g.resource])).toEqual([
+      ["a.example", "A", "WeightedRecordSet/a"],
+      ["b.example", "A", "WeightedRecordSet/b"],
+    ]);
+    const b = groups[1]!;
+    const plan = planRecords({
+      zoneId: "Z1",
+      name: b.name,
+      type: "A",
+      ttl: 0,
+      weight: 0,
+      ownerId: "me",
+      resource: b.resource,
+      targets: [],
+      observed: b.observed,
+    });
+    expect(plan.units.flatMap((u) => u.changes).every((c) => c.action === "DELETE")).toBe(true);
+    expect(plan.units.flatMap((u) => u.changes)).toHaveLength(b.observed.length);
+  });
+
+  it("skips covered names and never returns another owner's", () => {
+    expect(findOrphans(zone, "me", (n) => n === "a.example" || n === "b.example")).toEqual([]);
+    const a = findOrphans(zone, "me", (n) => n === "b.example")[0]!;
+    const plan = planRecords({
+      zoneId: "Z1",
+      name: a.name,
+      type: "A",
+      ttl: 0,
+      weight: 0,
+      ownerId: "me",
+      resource: a.resource,
+      targets: [],
+      observed: a.observed,
+    });
+    expect(plan.units.flatMap((u) => u.changes).map((c) => c.record.setIdentifier)).not.toContain("manual");
+    expect(findOrphans(zone, "nobody", () => false)).toEqual([]);
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { ChangeUnit } from "./planner.ts";
+import type { HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
+import { ManualClock } from "../../controllers/clock.ts";
+import { ZoneWriter } from "./zone-writer.ts";
+
+/** Records the batches it is sent; a batch holding a record named `bad` is rejected whole, as Route 53 would. */
+class RecordingRoute53 implements Route53Api {
+  readonly batches: { zone: string; ids: string[] }[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  release: (() => void)[] = [];
+
+  async changeRecordSets(zone: string, changes: readonly RecordChange[]): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise<void>((r) => this.release.push(r));
+    this.inFlight--;
+    if (changes.some((c) => c.record.name === "bad")) throw new Error("InvalidChangeBatch");
+    this.batches.push({ zone, ids: changes.map((c) => c.record.setIdentifier ?? "") });
+  }
+  zonesByName(): Promise<HostedZone[]> {
+    throw new Error("unused");
+  }
+  zoneById(): Promise<HostedZone | undefined> {
+    throw new Error("unused");
+  }
+  listZones(): Promise<HostedZone[]> {
+    throw new Error("unused");
+  }
+  listRecordSets(): Promise<RecordSet[]> {
+    throw new Error("unused");
+  }
+}
+
+function unit(id: string, name = "ok"): ChangeUnit[] {
+  return [
+    {
+      phase: 2,
+      changes: [{ action: "CREATE", record: { name, type: "A", setIdentifier: id, values: ["10.0.0.1"] } }],
+    },
+  ];
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+async function releaseAll(api: RecordingRoute53): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await tick();
+    api.release.splice(0).forEach((r) => r());
+  }
+}
+
+describe("ZoneWriter", () => {
+  it("sends one batch at a time per zone, and what queued meanwhile together in the next", async () => {
+    const api = new RecordingRoute53();
+    const writer = new ZoneWriter(api);
+    const signal = new AbortController().signal;
+    const first = writer.submit("Z1", unit("a"), signal);
+    await tick();
+    expect(api.release).toHaveLength(1);
+    const done = [
+      first,
+      writer.submit("Z1", unit("b"), signal),
+      writer.submit("Z1", unit("c"), signal),
+      writer.submit("Z2", unit("d"), signal),
+    ];
+    await releaseAll(api);
+    await Promise.all(done);
+    expect(api.batches).toEqual([
+      { zone: "Z1", ids: ["a"] },
+      { zone: "Z2", ids: ["d"] },
+      { zone: "Z1", ids: ["b", "c"] },
+    ]);
+    expect(api.maxInFlight).toBe(2);
+  });
+
+  it("fails only the submission Route 53 rejects when a combined batch fails", async () => {
+    const api = new RecordingRoute53();
+    const writer = new ZoneWriter(api);
+    const signal = new AbortController().signal;
+    const first = writer.submit("Z1", unit("a"), signal);
+    const bad = writer.submit("Z1", unit("x", "bad"), signal);
+    const good = writer.submit("Z1", unit("b"), signal);
+    const settled = Promise.allSettled([first, bad, good]);
+    await releaseAll(api);
+    expect((await settled).map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(api.batches).toEqual([
+      { zone: "Z1", ids: ["a"] },
+      { zone: "Z1", ids: ["b"] },
+    ]);
+  });
+
+  it("holds a zone's first batch while plans for the zone are being made, so one pass sends one batch", async () => {
+    const api = new RecordingRoute53();
+    const clock = new ManualClock();
+    const writer = new ZoneWriter(api, { clock, maxHoldMs: 2000 });
+    const signal = new AbortController().signal;
+    const madeA = writer.planning("Z1");
+    const madeB = writer.planning("Z1");
+    madeA();
+    const a = writer.submit("Z1", unit("a"), signal);
+    await releaseAll(api);
+    expect(api.batches).toEqual([]);
+    madeB();
+    const b = writer.submit("Z1", unit("b"), signal);
+    await releaseAll(api);
+    await Promise.all([a, b]);
+    expect(api.batches).toEqual([{ zone: "Z1", ids: ["a", "b"] }]);
+  });
+
+  it("holds at most maxHoldMs", async () => {
+    const api = new RecordingRoute53();
+    const clock = new ManualClock();
+    const writer = new ZoneWriter(api, { clock, maxHoldMs: 2000 });
+    writer.planning("Z1");
+    const a = writer.submit("Z1", unit("a"), new AbortController().signal);
+    await releaseAll(api);
+    expect(api.batches).toEqual([]);
+    await clock.advance(2000);
+    await releaseAll(api);
+    await a;
+    expect(api.batches).toEqual([{ zone: "Z1", ids: ["a"] }]);
+  });
+});

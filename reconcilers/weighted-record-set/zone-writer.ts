@@ -1,0 +1,144 @@
+import { systemClock, type Clock } from "../../controllers/clock.ts";
+import { packBatches, ROUTE53_BATCH_LIMITS, type BatchLimits } from "./batches.ts";
+import type { ChangeUnit } from "./planner.ts";
+import type { Route53Api } from "./route53-api.ts";
+
+interface Submission {
+  readonly units: readonly ChangeUnit[];
+  readonly signal: AbortSignal;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface ZoneQueue {
+  pending: Submission[];
+  running: boolean;
+}
+
+/**
+ * Writes to each hosted zone one change batch at a time (Route 53 answers PriorRequestNotComplete to a second one while
+ * the first is pending) and commits as a group: what several specs submit while a batch is in flight goes out together
+ * in the next one, when it fits. A combined batch that Route 53 rejects changed nothing (a batch is atomic), so each
+ * submission in it is then sent alone and only the faulty one fails.
+ *
+ * Specs of one zone planned at the same time are written together: while a plan for the zone is being made
+ * (`planning`), the first batch waits for it, at most `maxHoldMs`, so a pass sends one batch per zone where the
+ * changes fit instead of one per spec.
+ */
+export class ZoneWriter {
+  private readonly api: Route53Api;
+  private readonly limits: BatchLimits;
+  private readonly zones = new Map<string, ZoneQueue>();
+  private readonly clock: Clock;
+  private readonly maxHoldMs: number;
+  private readonly planningCount = new Map<string, number>();
+  private readonly idleWaiters = new Map<string, (() => void)[]>();
+
+  constructor(api: Route53Api, options: { limits?: BatchLimits; clock?: Clock; maxHoldMs?: number } = {}) {
+    this.api = api;
+    this.limits = options.limits ?? ROUTE53_BATCH_LIMITS;
+    this.clock = options.clock ?? systemClock;
+    this.maxHoldMs = options.maxHoldMs ?? 2000;
+  }
+
+  /** Marks a plan for the zone as being made; call the returned function when it is made (or failed). */
+  planning(zoneId: string): () => void {
+    this.planningCount.set(zoneId, (this.planningCount.get(zoneId) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = (this.planningCount.get(zoneId) ?? 1) - 1;
+      if (left > 0) {
+        this.planningCount.set(zoneId, left);
+        return;
+      }
+      this.planningCount.delete(zoneId);
+      // The plan's apply is called right after it is returned: give it that turn to submit.
+      setImmediate(() => {
+        if (this.planningCount.has(zoneId)) return;
+        for (const wake of this.idleWaiters.get(zoneId)?.splice(0) ?? []) wake();
+      });
+    };
+  }
+
+  /** Resolves when no plan for the zone is being made, or after `maxHoldMs`. */
+  private async plansMade(zoneId: string): Promise<void> {
+    if (!this.planningCount.has(zoneId)) return;
+    const stop = new AbortController();
+    const idle = new Promise<void>((resolve) => {
+      const list = this.idleWaiters.get(zoneId) ?? [];
+      list.push(resolve);
+      this.idleWaiters.set(zoneId, list);
+    });
+    const timeout = this.clock.sleep(this.maxHoldMs, stop.signal).catch(() => undefined);
+    await Promise.race([idle, timeout]);
+    stop.abort();
+  }
+
+  /** Resolves when every change of `units` is accepted by Route 53. */
+  submit(zoneId: string, units: readonly ChangeUnit[], signal: AbortSignal): Promise<void> {
+    if (units.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let q = this.zones.get(zoneId);
+      if (q === undefined) {
+        q = { pending: [], running: false };
+        this.zones.set(zoneId, q);
+      }
+      q.pending.push({ units, signal, resolve, reject });
+      if (!q.running) {
+        q.running = true;
+        void this.drain(zoneId, q);
+      }
+    });
+  }
+
+  private async drain(zoneId: string, q: ZoneQueue): Promise<void> {
+    try {
+      await this.plansMade(zoneId);
+      while (q.pending.length > 0) {
+        const group = this.takeGroup(q);
+        if (group.length === 1) {
+          await this.sendAlone(zoneId, group[0]!);
+          continue;
+        }
+        try {
+          const [batch] = packBatches(
+            group.flatMap((s) => s.units),
+            this.limits,
+          );
+          await this.api.changeRecordSets(zoneId, batch ?? [], group[0]!.signal);
+          for (const s of group) s.resolve();
+        } catch {
+          for (const s of group) await this.sendAlone(zoneId, s);
+        }
+      }
+    } finally {
+      q.running = false;
+      this.zones.delete(zoneId);
+    }
+  }
+
+  /** The pending submissions that fit in one batch together (at least the first). */
+  private takeGroup(q: ZoneQueue): Submission[] {
+    const group: Submission[] = [q.pending.shift()!];
+    while (q.pending.length > 0) {
+      const candidate = [...group, q.pending[0]!].flatMap((s) => s.units);
+      if (packBatches(candidate, this.limits).length > 1) break;
+      group.push(q.pending.shift()!);
+    }
+    return group;
+  }
+
+  private async sendAlone(zoneId: string, s: Submission): Promise<void> {
+    try {
+      for (const batch of packBatches(s.units, this.limits)) {
+        s.signal.throwIfAborted();
+        await this.api.changeRecordSets(zoneId, batch, s.signal);
+      }
+      s.resolve();
+    } catch (error) {
+      s.reject(error);
+    }
+  }
+}

@@ -1,0 +1,661 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+} from "@aws-sdk/client-route-53";
+import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { planOrApplyCommand } from "../../cmd/commands/plan-apply.ts";
+import { AwsScene } from "../../cmd/demo/scene.ts";
+import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
+import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { silentLogger } from "../../controllers/logger.ts";
+import { runPass, type PassResult } from "../../controllers/pass.ts";
+import type { Reconciler } from "../../controllers/reconciler.ts";
+import { parseSpecText } from "../../controllers/spec/load.ts";
+import { taskIdOf } from "../../reconcilers/ecs-tasks/running-tasks.ts";
+import { weightedRecordSetKind } from "../../reconcilers/weighted-record-set/kind.ts";
+import {
+  TERMINATING_WAIT,
+  type AutoScalingApi,
+  type GroupInstances,
+  type LifecycleActionInput,
+  type LifecycleHook,
+} from "../../reconcilers/weighted-record-set/auto-scaling-api.ts";
+import { AwsAutoScalingApi } from "../../reconcilers/weighted-record-set/aws-auto-scaling-api.ts";
+import { AwsRoute53Api } from "../../reconcilers/weighted-record-set/aws-route53-api.ts";
+import {
+  recordKey,
+  type RecordChange,
+  type Route53Api,
+} from "../../reconcilers/weighted-record-set/route53-api.ts";
+import { DrainCoordinator } from "../../reconcilers/weighted-record-set/drain.ts";
+import { AwsEcsTaskApi } from "../../reconcilers/ecs-tasks/aws-ecs-task-api.ts";
+import {
+  createWeightedRecordSetReconciler,
+  WeightedRecordSetReconciler,
+} from "../../reconcilers/weighted-record-set/reconciler.ts";
+
+let emulator: MotoEmulator;
+let clients: AwsClients;
+const counter = new AwsCallCounter();
+
+beforeAll(async () => {
+  emulator = await MotoEmulator.start();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
+  clients = createAwsClients({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    observer: counter,
+    route53RequestsPerSecond: 200,
+  });
+});
+
+afterAll(async () => {
+  clients?.destroy();
+  await emulator?.stop();
+});
+
+let scene: AwsScene;
+let zoneId: string;
+beforeEach(async () => {
+  await emulator.reset();
+  scene = new AwsScene(clients);
+  await scene.network();
+  zoneId = await hostedZone("logs.internal", true);
+  counter.reset();
+});
+
+const NAME = "fluentd.logs.internal";
+
+async function hostedZone(
+  name: string,
+  privateZone: boolean,
+  reference = `${name}-${privateZone}`,
+): Promise<string> {
+  const out = await clients.route53.send(
+    new CreateHostedZoneCommand({
+      Name: name,
+      CallerReference: reference,
+      ...(privateZone ? { VPC: { VPCId: scene.vpcId, VPCRegion: "us-east-1" } } : {}),
+      HostedZoneConfig: { PrivateZone: privateZone, Comment: "test" },
+    }),
+  );
+  return (out.HostedZone?.Id ?? "").replace("/hostedzone/", "");
+}
+
+/** Every record of the zone, exactly as Route 53 lists it (the test's own pagination, independent of the adapter's). */
+async function zoneRecords(id = zoneId): Promise<ResourceRecordSet[]> {
+  const out: ResourceRecordSet[] = [];
+  const seen = new Set<string>();
+  let start: { StartRecordName?: string; StartRecordType?: ResourceRecordSet["Type"] } = {};
+  for (;;) {
+    const page = await clients.route53.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: id, ...start }),
+    );
+    for (const r of page.ResourceRecordSets ?? []) {
+      const key = `${r.Name}|${r.Type}|${r.SetIdentifier ?? ""}`;
+      if (!seen.has(key)) out.push(r);
+      seen.add(key);
+    }
+    if (!page.IsTruncated) return out;
+    start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType };
+  }
+}
+
+function weighted(records: readonly ResourceRecordSet[], name = NAME, type = "A"): ResourceRecordSet[] {
+  return records.filter((r) => r.Name === `${name}.` && r.Type === type && r.SetIdentifier !== "manual");
+}
+
+/** A hand-made weighted record at the same name, and an unrelated one: the operator must never change them. */
+async function seedForeignRecords(): Promise<string> {
+  await clients.route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: "CREATE",
+            ResourceRecordSet: {
+              Name: NAME,
+              Type: "A",
+              SetIdentifier: "manual",
+              Weight: 3,
+              TTL: 10,
+              ResourceRecords: [{ Value: "192.168.7.7" }],
+            },
+          },
+          {
+            Action: "CREATE",
+            ResourceRecordSet: {
+              Name: "grafana.logs.internal",
+              Type: "CNAME",
+              TTL: 300,
+              ResourceRecords: [{ Value: "grafana.example.com" }],
+            },
+          },
+        ],
+      },
+    }),
+  );
+  return foreignSnapshot();
+}
+
+async function foreignSnapshot(): Promise<string> {
+  const records = await zoneRecords();
+  return JSON.stringify(
+    records.filter((r) => r.SetIdentifier === "manual" || r.Name === "grafana.logs.internal."),
+  );
+}
+
+function spec(
+  targets: string,
+  extra: { name?: string; zone?: string; ttl?: number; more?: string } = {},
+): string {
+  return `apiVersion: ecs-log-operator/v1alpha1
+kind: WeightedRecordSet
+metadata:
+  name: ${extra.name ?? "fluentd"}
+spec:
+  hostedZone: ${extra.zone ?? "logs.internal"}
+  name: ${NAME}
+  type: A
+  ttl: ${extra.ttl ?? 10}
+  weight: 10
+  targets:
+    ${targets}
+${extra.more ?? ""}`;
+}
+
+function documents(text: string) {
+  const parsed = parseSpecText("specs/records.yaml", text, [weightedRecordSetKind]);
+  expect(parsed.diagnostics).toEqual([]);
+  return parsed.documents;
+}
+
+async function pass(
+  text: string,
+  options: { apply?: boolean; ownerId?: string; reconciler?: Reconciler; complete?: boolean } = {},
+): Promise<PassResult> {
+  return runPass(
+    {
+      reconcilers: [options.reconciler ?? strictReconciler()],
+      documents: text === "" ? [] : documents(text),
+      complete: options.complete ?? true,
+      ownerId: options.ownerId ?? "test-owner",
+      logger: silentLogger,
+      signal: AbortSignal.timeout(60_000),
+    },
+    options.apply ?? true,
+  );
+}
+
+async function converged(text: string, options: { ownerId?: string } = {}): Promise<void> {
+  counter.reset();
+  const again = await pass(text, options);
+  expect(again.failures).toEqual([]);
+  expect(again.plans.flatMap((p) => p.changes)).toEqual([]);
+  expect(counter.writes()).toEqual([]);
+}
+
+async function groupIps(name: string): Promise<Map<string, string>> {
+  const ids = await scene.groupInstanceIds(name);
+  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  const out = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  return new Map(
+    (out.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .map((i) => [i.InstanceId ?? "", i.PrivateIpAddress ?? ""]),
+  );
+}
+
+describe("WeightedRecordSet against the emulator", () => {
+  it("gives 3 instances 3 records, leaves foreign records alone, and writes nothing when converged", async () => {
+    await scene.autoScalingGroup("log-asg", 3);
+    const foreign = await seedForeignRecords();
+    const text = spec("autoScalingGroup: log-asg");
+    counter.reset();
+    const planned = await pass(text, { apply: false });
+    expect(planned.failures).toEqual([]);
+    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(["create", "create", "create"]);
+    expect(planned.plans[0]!.notes?.join("\n")).toContain("layout: 3 weighted record(s)");
+    expect(counter.writes()).toEqual([]);
+
+    counter.reset();
+    const result = await pass(text);
+    expect(result.failures).toEqual([]);
+    expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(1);
+
+    const records = await zoneRecords();
+    const ips = await groupIps("log-asg");
+    expect(
+      weighted(records)
+        .map((r) => [r.SetIdentifier, r.Weight, r.TTL, r.ResourceRecords?.map((v) => v.Value)])
+        .sort(),
+    ).toEqual([...ips].map(([id, ip]) => [id, 10, 10, [ip]]).sort());
+    expect(weighted(records, `_elo-a.${NAME}`, "TXT").map((r) => r.ResourceRecords?.[0]?.Value)).toEqual(
+      Array(3).fill('"heritage=ecs-log-operator,owner=test-owner,resource=WeightedRecordSet/fluentd"'),
+    );
+    expect(await foreignSnapshot()).toBe(foreign);
+    await converged(text);
+  });
+
+  it("converges scaling to 12 and back to 2 in one ChangeResourceRecordSets call each", async () => {
+    await scene.autoScalingGroup("log-asg", 2);
+    const foreign = await seedForeignRecords();
+    const text = spec("autoScalingGroup: log-asg");
+    await pass(text);
+    for (const size of [12, 2]) {
+      await scene.scaleGroup("log-asg", size);
+      counter.reset();
+      const result = await pass(text);
+      expect(result.failures).toEqual([]);
+      expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(1);
+      const ids = await scene.groupInstanceIds("log-asg");
+      expect(
+        weighted(await zoneRecords())
+          .map((r) => r.SetIdentifier)
+          .sort(),
+      ).toEqual([...ids].sort());
+      expect(await foreignSnapshot()).toBe(foreign);
+      await converged(text);
+    }
+  });
+
+  it("spreads 250 instances over shards of at most 100 weighted records, each address reachable from the top name", async () => {
+    await scene.autoScalingGroup("big-asg", 250);
+    const foreign = await seedForeignRecords();
+    const text = spec("autoScalingGroup: big-asg");
+    const planned = await pass(text, { apply: false });
+    expect(planned.plans[0]!.notes?.join("\n")).toContain(
+      `layout: 3 shards behind weighted alias records at ${NAME} (s0: 84, s1: 83, s2: 83)`,
+    );
+    counter.reset();
+    expect((await pass(text)).failures).toEqual([]);
+    expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(1);
+
+    const records = await zoneRecords();
+    const byName = new Map<string, ResourceRecordSet[]>();
+    for (const r of records.filter((x) => x.Type === "A"))
+      byName.set(r.Name ?? "", [...(byName.get(r.Name ?? "") ?? []), r]);
+    for (const group of byName.values()) expect(group.length).toBeLessThanOrEqual(100);
+    const aliases = weighted(records).filter((r) => r.AliasTarget !== undefined);
+    expect(aliases.map((a) => a.AliasTarget?.DNSName?.replace(/\.$/, "")).sort()).toEqual(
+      [0, 1, 2].map((k) => `s${k}.${NAME}`),
+    );
+    const reachable = aliases.flatMap((a) =>
+      (byName.get(`${a.AliasTarget?.DNSName?.replace(/\.$/, "")}.`) ?? []).flatMap(
+        (r) => r.ResourceRecords?.map((v) => v.Value) ?? [],
+      ),
+    );
+    expect(new Set(reachable)).toEqual(new Set((await groupIps("big-asg")).values()));
+    expect(reachable).toHaveLength(250);
+    expect(await foreignSnapshot()).toBe(foreign);
+    await converged(text);
+
+    // Scale in to 150: still sharded (2 shards of 75), one batch, nothing lost.
+    await scene.scaleGroup("big-asg", 150);
+    counter.reset();
+    expect((await pass(text)).failures).toEqual([]);
+    expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(1);
+    const after = await zoneRecords();
+    expect(weighted(after).map((a) => [a.SetIdentifier, a.Weight])).toEqual([
+      ["shard-s0", 75],
+      ["shard-s1", 75],
+    ]);
+    expect(after.filter((r) => r.Name === `s2.${NAME}.`)).toEqual([]);
+    expect(await foreignSnapshot()).toBe(foreign);
+    await converged(text);
+  });
+
+  it("proves ownership from AWS: a restarted operator goes on, another owner id changes nothing of ours", async () => {
+    await scene.autoScalingGroup("log-asg", 3);
+    const text = spec("autoScalingGroup: log-asg");
+    await pass(text, { ownerId: "blue" });
+    const blue = JSON.stringify(await zoneRecords());
+
+    // Another operator, same spec, another owner id: the set identifiers are taken, so it refuses and writes nothing.
+    counter.reset();
+    const green = await pass(text, { ownerId: "green" });
+    expect(green.failures[0]?.error.message).toMatch(
+      /^specs\/records\.yaml:7:9: WeightedRecordSet\/fluentd: not writing to zone logs\.internal .*owned by operator owner id "blue"/,
+    );
+    expect(counter.writes()).toEqual([]);
+    // The same operator with an empty group under another owner id deletes nothing either.
+    await scene.scaleGroup("log-asg", 0);
+    counter.reset();
+    expect((await pass(text, { ownerId: "green" })).failures).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+    expect(JSON.stringify(await zoneRecords())).toBe(blue);
+
+    // "Restarted": a new reconciler with no memory (the production composition), same owner id, removes its records.
+    await pass(text, { ownerId: "blue", reconciler: createWeightedRecordSetReconciler(clients) });
+    expect(weighted(await zoneRecords())).toEqual([]);
+    expect(weighted(await zoneRecords(), `_elo-a.${NAME}`, "TXT")).toEqual([]);
+  });
+
+  it("deletes its records when the spec is gone, only when every spec loaded, and never someone else's", async () => {
+    await scene.autoScalingGroup("log-asg", 3);
+    // Another group for the other owner: moto's DELETE removes every record of the zone with the set identifier given,
+    // whatever its name (Route 53 removes only the one named), so two owners must not share instance ids here.
+    await scene.autoScalingGroup("green-asg", 3);
+    const foreign = await seedForeignRecords();
+    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue" });
+    await pass(spec("autoScalingGroup: green-asg").replace(NAME, `green.logs.internal`), {
+      ownerId: "green",
+    });
+    const before = await zoneRecords();
+
+    // A spec set with an invalid file is incomplete: nothing is planned for deletion.
+    counter.reset();
+    const incomplete = await pass("", { ownerId: "blue", complete: false });
+    expect(incomplete.plans).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+
+    const planned = await pass("", { ownerId: "blue", apply: false });
+    expect(planned.plans.map((p) => [p.key, p.changes.length])).toEqual([
+      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 3],
+    ]);
+    counter.reset();
+    expect((await pass("", { ownerId: "blue" })).failures).toEqual([]);
+    expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(1);
+    const after = await zoneRecords();
+    expect(weighted(after)).toEqual([]);
+    expect(weighted(after, "green.logs.internal")).toEqual(weighted(before, "green.logs.internal"));
+    expect(after.filter((r) => r.Type === "TXT" && r.Name?.endsWith(`${NAME}.`))).toEqual([]);
+    expect(await foreignSnapshot()).toBe(foreign);
+    await converged("", { ownerId: "blue" });
+
+    // A scan that found nothing is not repeated while the specs stay the same (a new spec set scans again).
+    const running = strictReconciler();
+    await pass("", { ownerId: "blue", reconciler: running });
+    counter.reset();
+    await pass("", { ownerId: "blue", reconciler: running });
+    expect(counter.count("route53", "ListHostedZones")).toBe(0);
+    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue", reconciler: running });
+    expect(counter.count("route53", "ListHostedZones")).toBe(1);
+  });
+
+  it("plans with exit code 2, applies, then plans 0 through the command line", async () => {
+    await scene.autoScalingGroup("log-asg", 3);
+    const dir = await mkdtemp(join(tmpdir(), "wrs-"));
+    await writeFile(join(dir, "records.yaml"), spec("autoScalingGroup: log-asg"));
+    const run = async (mode: "plan" | "apply") => {
+      let out = "";
+      const code = await planOrApplyCommand(
+        mode,
+        [dir, "--endpoint-url", emulator.endpoint, "--region", "us-east-1"],
+        {
+          out: (t) => (out += t),
+          err: (t) => (out += t),
+          color: false,
+        },
+      );
+      return { code, out };
+    };
+    try {
+      const planned = await run("plan");
+      expect(planned.code).toBe(2);
+      expect(planned.out).toContain("layout: 3 weighted record(s) at fluentd.logs.internal");
+      expect(planned.out).toContain("Plan: 3 to create, 0 to update, 0 to delete.");
+      expect((await run("apply")).code).toBe(0);
+      expect(weighted(await zoneRecords())).toHaveLength(3);
+      const again = await run("apply");
+      expect(again).toMatchObject({ code: 0 });
+      expect(again.out).toContain("0 write(s)");
+      expect((await run("plan")).code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("follows ECS tasks, with the task id as set identifier", async () => {
+    const res = await fetch(`${emulator.endpoint}/moto-api/state-manager/set-transition`, {
+      method: "POST",
+      body: JSON.stringify({
+        model_name: "ecs::task",
+        transition: { progression: "manual", times: 1_000_000_000 },
+      }),
+    });
+    expect(res.status).toBe(201);
+    await scene.cluster("logs", 1);
+    await scene.taskDefinition("fluentd");
+    const tasks = await scene.runTasks("logs", "fluentd", 3, "fluentd");
+    const text = spec("ecsTasks: { cluster: logs, service: fluentd }");
+    expect((await pass(text)).failures).toEqual([]);
+    const records = weighted(await zoneRecords());
+    expect(records.map((r) => r.SetIdentifier).sort()).toEqual(tasks.map(taskIdOf).sort());
+    const described = await clients.ecs.send(new DescribeTasksCommand({ cluster: "logs", tasks }));
+    const eni = new Map(
+      (described.tasks ?? []).map((t) => [
+        taskIdOf(t.taskArn ?? ""),
+        t.attachments?.[0]?.details?.find((d) => d.name === "privateIPv4Address")?.value,
+      ]),
+    );
+    expect(records.map((r) => [r.SetIdentifier, r.ResourceRecords?.[0]?.Value]).sort()).toEqual(
+      [...eni].sort(),
+    );
+    await converged(text);
+  });
+
+  it("names the file and line of a zone it cannot resolve, and changes nothing", async () => {
+    await scene.autoScalingGroup("log-asg", 1);
+    const cases: [string, RegExp][] = [
+      [
+        "nothere.internal",
+        /^specs\/records\.yaml:6:15: WeightedRecordSet\/fluentd: hosted zone "nothere\.internal" not found$/,
+      ],
+      ["ZNOTAZONE123", /^specs\/records\.yaml:6:15: .*hosted zone "ZNOTAZONE123" not found/],
+    ];
+    await hostedZone("twice.internal", true, "a");
+    await hostedZone("twice.internal", true, "b");
+    cases.push([
+      "twice.internal",
+      /^specs\/records\.yaml:6:15: .*hosted zone name "twice\.internal" is ambiguous: 2 private zones/,
+    ]);
+    for (const [zone, message] of cases) {
+      counter.reset();
+      const text = spec("autoScalingGroup: log-asg", { zone }).replace(
+        `name: ${NAME}`,
+        `name: fluentd.${zone.toLowerCase()}`,
+      );
+      const result = await pass(text.replace(`name: fluentd.znotazone123`, `name: ${NAME}`));
+      expect(result.failures.map((f) => f.error.message)).toEqual([expect.stringMatching(message)]);
+      expect(counter.writes()).toEqual([]);
+    }
+  });
+
+  it("prefers the private zone of a name, uses the public one alone, and takes a zone id", async () => {
+    await scene.autoScalingGroup("log-asg", 1);
+    const publicId = await hostedZone("logs.internal", false);
+    await pass(spec("autoScalingGroup: log-asg"));
+    expect(weighted(await zoneRecords(zoneId))).toHaveLength(1);
+    expect(weighted(await zoneRecords(publicId))).toHaveLength(0);
+    await pass(
+      spec("autoScalingGroup: log-asg", { zone: publicId, name: "by-id" }).replace(
+        NAME,
+        `public.logs.internal`,
+      ),
+    );
+    expect(weighted(await zoneRecords(publicId), "public.logs.internal")).toHaveLength(1);
+
+    const onlyPublic = await hostedZone("public.example", false);
+    await pass(
+      spec("autoScalingGroup: log-asg", { zone: "public.example" }).replace(NAME, "fluentd.public.example"),
+    );
+    expect(weighted(await zoneRecords(onlyPublic), "fluentd.public.example")).toHaveLength(1);
+  });
+});
+
+/**
+ * Route 53 rejects a DELETE whose values differ from the current record, and a CREATE of a record that exists; moto is
+ * laxer. This wrapper checks both against the emulator's state before every batch, so the tests are as strict as AWS.
+ */
+class StrictRoute53 implements Route53Api {
+  readonly inner: AwsRoute53Api;
+  constructor(inner: AwsRoute53Api) {
+    this.inner = inner;
+  }
+  zonesByName(name: string, signal?: AbortSignal) {
+    return this.inner.zonesByName(name, signal);
+  }
+  zoneById(id: string, signal?: AbortSignal) {
+    return this.inner.zoneById(id, signal);
+  }
+  listZones(signal?: AbortSignal) {
+    return this.inner.listZones(signal);
+  }
+  listRecordSets(zone: string, name?: string, signal?: AbortSignal) {
+    return this.inner.listRecordSets(zone, name, signal);
+  }
+  async changeRecordSets(
+    zone: string,
+    changes: readonly RecordChange[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const current = new Map(
+      (await this.inner.listRecordSets(zone, undefined, signal)).map((r) => [recordKey(r), r]),
+    );
+    for (const c of changes) {
+      const key = recordKey(c.record);
+      if (c.action === "DELETE")
+        expect(c.record, `DELETE ${key} must match the record`).toEqual(current.get(key));
+      if (c.action === "CREATE") expect(current.has(key), `CREATE ${key} of an existing record`).toBe(false);
+    }
+    await this.inner.changeRecordSets(zone, changes, signal);
+  }
+}
+
+function strictReconciler(autoScaling?: AutoScalingApi, drains = false): WeightedRecordSetReconciler {
+  const asg = autoScaling ?? new AwsAutoScalingApi(clients);
+  return new WeightedRecordSetReconciler({
+    route53: new StrictRoute53(new AwsRoute53Api(clients)),
+    autoScaling: asg,
+    ecsTasks: new AwsEcsTaskApi(clients),
+    drains: drains ? new DrainCoordinator({ autoScaling: asg }) : undefined,
+  });
+}
+
+/**
+ * moto has no lifecycle actions: it never holds an instance in Terminating:Wait and has no CompleteLifecycleAction.
+ * This in-process fake of the reconciler's narrow AutoScalingApi covers exactly those two; everything else (the
+ * group, its instances and their private IPs, Route 53) is the emulator's, through the real adapters.
+ */
+class LifecycleHookFake implements AutoScalingApi {
+  readonly real: AwsAutoScalingApi;
+  readonly held = new Set<string>();
+  readonly completed: { input: LifecycleActionInput; at: number; recordGone: boolean }[] = [];
+
+  constructor(real: AwsAutoScalingApi) {
+    this.real = real;
+  }
+
+  async describeGroup(name: string, signal?: AbortSignal): Promise<GroupInstances | undefined> {
+    const group = await this.real.describeGroup(name, signal);
+    if (group === undefined) return undefined;
+    return {
+      name,
+      instances: group.instances.map((i) =>
+        this.held.has(i.instanceId) ? { ...i, lifecycleState: TERMINATING_WAIT } : i,
+      ),
+    };
+  }
+
+  privateIps(ids: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+    return this.real.privateIps(ids, signal);
+  }
+
+  describeLifecycleHook(
+    group: string,
+    hook: string,
+    signal?: AbortSignal,
+  ): Promise<LifecycleHook | undefined> {
+    return this.real.describeLifecycleHook(group, hook, signal);
+  }
+
+  async completeLifecycleAction(input: LifecycleActionInput): Promise<boolean> {
+    if (!this.held.has(input.instanceId)) return false;
+    const recordGone = weighted(await zoneRecords()).every((r) => r.SetIdentifier !== input.instanceId);
+    this.completed.push({ input, at: Date.now(), recordGone });
+    this.held.delete(input.instanceId);
+    await scene.detach(input.groupName, [input.instanceId]);
+    return true;
+  }
+}
+
+describe("WeightedRecordSet drain on scale-in", () => {
+  const drainSpec = () =>
+    spec("autoScalingGroup: log-asg", {
+      ttl: 1,
+      more: "  drain: { lifecycleHook: drain-dns, seconds: 0 }\n",
+    });
+
+  const reconcilerWith = (fake: AutoScalingApi, drains: boolean) => strictReconciler(fake, drains);
+
+  it("removes the record first, waits TTL + seconds, then completes the lifecycle action", async () => {
+    await scene.autoScalingGroup("log-asg", 3, { lifecycleHook: "drain-dns" });
+    const fake = new LifecycleHookFake(new AwsAutoScalingApi(clients));
+    const reconciler = reconcilerWith(fake, true);
+    await pass(drainSpec(), { reconciler });
+    const [leaving] = await scene.groupInstanceIds("log-asg");
+    fake.held.add(leaving!);
+
+    const planned = await pass(drainSpec(), { reconciler, apply: false });
+    expect(planned.plans[0]!.changes).toContainEqual({
+      action: "update",
+      target: `lifecycle action log-asg/${leaving} (drain-dns)`,
+      detail: "CONTINUE 1s after its record is removed",
+    });
+    const started = Date.now();
+    const applied = await pass(drainSpec(), { reconciler });
+    expect(applied.failures).toEqual([]);
+    expect(fake.completed).toHaveLength(1);
+    expect(fake.completed[0]).toMatchObject({
+      input: { groupName: "log-asg", hookName: "drain-dns", instanceId: leaving },
+      recordGone: true,
+    });
+    expect(fake.completed[0]!.at - started).toBeGreaterThanOrEqual(1000);
+    expect(weighted(await zoneRecords())).toHaveLength(2);
+    await converged(drainSpec());
+  });
+
+  it("names a missing lifecycle hook with file and line, and changes nothing", async () => {
+    await scene.autoScalingGroup("log-asg", 2);
+    counter.reset();
+    const result = await pass(drainSpec());
+    expect(result.failures.map((f) => f.error.message)).toEqual([
+      'specs/records.yaml:13:27: WeightedRecordSet/fluentd: Auto Scaling group log-asg has no lifecycle hook "drain-dns"',
+    ]);
+    expect(counter.writes()).toEqual([]);
+  });
+
+  it("recovers a drain from AWS state after a restart: record already gone, it waits and completes", async () => {
+    await scene.autoScalingGroup("log-asg", 2, { lifecycleHook: "drain-dns" });
+    const fake = new LifecycleHookFake(new AwsAutoScalingApi(clients));
+    await pass(drainSpec(), { reconciler: reconcilerWith(fake, true) });
+    const [leaving] = await scene.groupInstanceIds("log-asg");
+    fake.held.add(leaving!);
+    // An operator that dies after removing the record: nothing completes the action.
+    await pass(drainSpec(), { reconciler: reconcilerWith(fake, false) });
+    expect(weighted(await zoneRecords()).map((r) => r.SetIdentifier)).not.toContain(leaving);
+    expect(fake.completed).toEqual([]);
+
+    const restarted = reconcilerWith(fake, true);
+    const planned = await pass(drainSpec(), { reconciler: restarted, apply: false });
+    expect(planned.plans[0]!.changes).toEqual([
+      {
+        action: "update",
+        target: `lifecycle action log-asg/${leaving} (drain-dns)`,
+        detail: "CONTINUE in 1s (record already gone)",
+      },
+    ]);
+    counter.reset();
+    expect((await pass(drainSpec(), { reconciler: restarted })).failures).toEqual([]);
+    expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(0);
+    expect(fake.completed.map((c) => c.input.instanceId)).toEqual([leaving]);
+  });
+});
