@@ -98,3 +98,17 @@ describe("observeRunningTasks", () => {
     ]);
   });
 });
+
+describe("observeRunningTasks on a missing cluster", () => {
+  it("says which cluster is missing, as an error retrying cannot fix", async () => {
+    const { AwsError } = await import("../../controllers/aws/errors.ts");
+    const { TerminalError } = await import("../../controllers/reconciler.ts");
+    const api = new ListedTasks([]);
+    api.listRunningTaskArns = async () => {
+      throw new AwsError("not-found", "ecs", "ListTasks", "ClusterNotFoundException", "Cluster not found.");
+    };
+    const failure = observeRunningTasks(api, { cluster: "logs", service: "fluentd" });
+    await expect(failure).rejects.toBeInstanceOf(TerminalError);
+    await expect(failure).rejects.toThrow('ECS cluster "logs" does not exist (ClusterNotFoundException)');
+  });
+});

@@ -1,3 +1,5 @@
+import { AwsError } from "../../controllers/aws/errors.ts";
+import { TerminalError } from "../../controllers/reconciler.ts";
 import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
 
 /** A task that should receive traffic: RUNNING now and meant to stay so. */
@@ -71,7 +73,14 @@ export async function observeRunningTasks(
   selector: TaskSelector,
   signal?: AbortSignal,
 ): Promise<RunningTask[]> {
-  const arns = await api.listRunningTaskArns(selector, signal);
+  const arns = await api.listRunningTaskArns(selector, signal).catch((error: unknown) => {
+    if (error instanceof AwsError && error.errorClass === "not-found") {
+      throw new TerminalError(`ECS cluster "${selector.cluster}" does not exist (${error.code})`, {
+        cause: error,
+      });
+    }
+    throw error;
+  });
   const batches = await Promise.all(
     chunk(arns, DESCRIBE_BATCH).map((b) => api.describeTasks(selector.cluster, b, signal)),
   );
