@@ -44,16 +44,6 @@ afterAll(async () => {
 let scene: AwsScene;
 beforeEach(async () => {
   await emulator.reset();
-  // moto moves a task one lifecycle state per DescribeTasks by default (RUNNING -> DEACTIVATING on the first); real
-  // tasks stay RUNNING until stopped, so tasks here advance only when StopTask is called.
-  const res = await fetch(`${emulator.endpoint}/moto-api/state-manager/set-transition`, {
-    method: "POST",
-    body: JSON.stringify({
-      model_name: "ecs::task",
-      transition: { progression: "manual", times: 1_000_000_000 },
-    }),
-  });
-  expect(res.status).toBe(201);
   counter.reset();
   scene = new AwsScene(clients);
   await scene.network();

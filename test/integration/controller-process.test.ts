@@ -25,16 +25,6 @@ beforeAll(async () => {
   moto = await MotoEmulator.start();
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
   clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
-  // moto moves a task one lifecycle state per DescribeTasks (RUNNING -> DEACTIVATING on the first); real tasks stay
-  // RUNNING until stopped.
-  const res = await fetch(`${moto.endpoint}/moto-api/state-manager/set-transition`, {
-    method: "POST",
-    body: JSON.stringify({
-      model_name: "ecs::task",
-      transition: { progression: "manual", times: 1_000_000_000 },
-    }),
-  });
-  expect(res.status).toBe(201);
   scene = new AwsScene(clients);
   await scene.network();
   await scene.cluster("logs", 1);

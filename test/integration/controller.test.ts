@@ -33,16 +33,6 @@ beforeAll(async () => {
   clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
   process.env.AWS_ACCESS_KEY_ID ??= "testing";
   process.env.AWS_SECRET_ACCESS_KEY ??= "testing";
-  // moto moves a task one lifecycle state per DescribeTasks (RUNNING -> DEACTIVATING on the first); real tasks stay
-  // RUNNING until stopped.
-  const res = await fetch(`${moto.endpoint}/moto-api/state-manager/set-transition`, {
-    method: "POST",
-    body: JSON.stringify({
-      model_name: "ecs::task",
-      transition: { progression: "manual", times: 1_000_000_000 },
-    }),
-  });
-  expect(res.status).toBe(201);
   scene = new AwsScene(clients);
   await scene.network();
   await scene.cluster("logs", 1);

@@ -414,14 +414,6 @@ describe("WeightedRecordSet against the emulator", () => {
   });
 
   it("follows ECS tasks, with the task id as set identifier", async () => {
-    const res = await fetch(`${emulator.endpoint}/moto-api/state-manager/set-transition`, {
-      method: "POST",
-      body: JSON.stringify({
-        model_name: "ecs::task",
-        transition: { progression: "manual", times: 1_000_000_000 },
-      }),
-    });
-    expect(res.status).toBe(201);
     await scene.cluster("logs", 1);
     await scene.taskDefinition("fluentd");
     const tasks = await scene.runTasks("logs", "fluentd", 3, "fluentd");
