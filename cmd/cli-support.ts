@@ -65,3 +65,54 @@ export const processOutput: Output = {
 export function paint(on: boolean, code: number, text: string): string {
   return on ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
+
+/** The options every command that talks to AWS takes, as `parseArgs` definitions. */
+export const AWS_OPTIONS = {
+  environment: { type: "string" },
+  "owner-id": { type: "string" },
+  "route53-rps": { type: "string" },
+  region: { type: "string" },
+  "endpoint-url": { type: "string" },
+} as const;
+
+/** Their help lines. */
+export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
+  ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
+  [
+    "--owner-id ID",
+    "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
+  ],
+  [
+    "--route53-rps N",
+    "client-side limit on Route 53 requests a second (default 5; the account quota is shared)",
+  ],
+  ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
+  ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+];
+
+export interface AwsSettings {
+  readonly environment: string | undefined;
+  readonly ownerId: string;
+  readonly route53RequestsPerSecond: number | undefined;
+  readonly region: string | undefined;
+  readonly endpoint: string | undefined;
+}
+
+/** Reads and checks the AWS options; defaults come from the environment where the help says so. */
+export function awsSettings(values: {
+  environment?: string | undefined;
+  "owner-id"?: string | undefined;
+  "route53-rps"?: string | undefined;
+  region?: string | undefined;
+  "endpoint-url"?: string | undefined;
+}): AwsSettings {
+  const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
+  if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
+  return {
+    environment: values.environment,
+    ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
+    route53RequestsPerSecond: rps,
+    region: values.region,
+    endpoint: values["endpoint-url"],
+  };
+}

@@ -2,22 +2,21 @@ import { AwsCallCounter, createAwsClients } from "../../controllers/aws/clients.
 import { JsonLogger, silentLogger } from "../../controllers/logger.ts";
 import { runPass } from "../../controllers/pass.ts";
 import { formatDiagnostic, isComplete, loadSpecDirectory } from "../../controllers/spec/load.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  AWS_OPTIONS,
+  AWS_OPTIONS_HELP,
+  awsSettings,
+  formatHelp,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
 
 const commonOptions: CommandHelp["options"] = [
-  ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
-  [
-    "--owner-id ID",
-    "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
-  ],
-  [
-    "--route53-rps N",
-    "client-side limit on Route 53 requests a second (default 5; the account quota is shared)",
-  ],
-  ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
-  ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+  ...AWS_OPTIONS_HELP,
   ["--verbose", "log each decision as JSON on stderr"],
   ["-h, --help", "show this help"],
 ];
@@ -51,11 +50,7 @@ export async function planOrApplyCommand(
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     output: { type: "string", default: "text" },
-    environment: { type: "string" },
-    "owner-id": { type: "string" },
-    "route53-rps": { type: "string" },
-    region: { type: "string" },
-    "endpoint-url": { type: "string" },
+    ...AWS_OPTIONS,
     verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -66,8 +61,7 @@ export async function planOrApplyCommand(
   const dir = positionals[0];
   if (dir === undefined || positionals.length > 1) throw new UsageError(`${mode} takes one spec directory`);
   if (values.output !== "text" && values.output !== "json") throw new UsageError("--output is text or json");
-  const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
-  if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
+  const aws = awsSettings(values);
 
   const loaded = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
   for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
@@ -79,10 +73,10 @@ export async function planOrApplyCommand(
   }
   const counter = new AwsCallCounter();
   const clients = createAwsClients({
-    region: values.region,
-    endpoint: values["endpoint-url"],
+    region: aws.region,
+    endpoint: aws.endpoint,
     observer: counter,
-    route53RequestsPerSecond: rps,
+    route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
   const logger = values.verbose
     ? new JsonLogger({ write: (l) => io.err(l + "\n"), level: "debug" })
@@ -93,7 +87,7 @@ export async function planOrApplyCommand(
         reconcilers: buildReconcilers({ clients, environment: values.environment }),
         documents: loaded.documents,
         complete: isComplete(loaded),
-        ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
+        ownerId: aws.ownerId,
         logger,
         signal: AbortSignal.timeout(15 * 60_000),
       },

@@ -6,6 +6,9 @@ import { AwsWatchLister } from "../../controllers/informers.ts";
 import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import {
+  AWS_OPTIONS,
+  AWS_OPTIONS_HELP,
+  awsSettings,
   formatHelp,
   parseCommandArgs,
   parseDuration,
@@ -35,17 +38,7 @@ export const runHelp: CommandHelp = {
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
     ["--log-level LEVEL", "debug, info, warn or error (default info)"],
-    ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
-    [
-      "--owner-id ID",
-      "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
-    ],
-    [
-      "--route53-rps N",
-      "client-side limit on Route 53 requests a second (default 5; the account quota is shared)",
-    ],
-    ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
-    ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+    ...AWS_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
@@ -63,11 +56,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "events-queue-url": { type: "string" },
     workers: { type: "string", default: "4" },
     "log-level": { type: "string", default: "info" },
-    environment: { type: "string" },
-    "owner-id": { type: "string" },
-    "route53-rps": { type: "string" },
-    region: { type: "string" },
-    "endpoint-url": { type: "string" },
+    ...AWS_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -85,8 +74,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   }
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a positive integer");
-  const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
-  if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
+  const aws = awsSettings(values);
   const level = values["log-level"] as LogLevel;
   if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
 
@@ -95,20 +83,20 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const metrics = new ControllerMetrics(registry);
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
   const clients = createAwsClients({
-    region: values.region,
-    endpoint: values["endpoint-url"],
+    region: aws.region,
+    endpoint: aws.endpoint,
     observer: metrics,
-    route53RequestsPerSecond: rps,
+    route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
   const queueUrl = values["events-queue-url"];
   const controller = new Controller({
     specDir: dir,
     kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients, environment: values.environment }),
+    reconcilers: buildReconcilers({ clients, environment: aws.environment }),
     metrics,
     logger,
-    ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
-    environment: values.environment,
+    ownerId: aws.ownerId,
+    environment: aws.environment,
     intervalMs,
     bindAddress: values["metrics-bind-address"],
     lister: new AwsWatchLister(clients),
