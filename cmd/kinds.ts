@@ -13,11 +13,11 @@ import { taskDefinitionReconcilers } from "../reconcilers/task-definition/task-d
 /** Every kind the operator knows, in the order the reference lists them. */
 export function allKinds(): KindDefinition[] {
   return [
-    CloudMapNamespaceKind as KindDefinition,
-    CloudMapServiceKind as KindDefinition,
+    CloudMapNamespaceKind,
+    CloudMapServiceKind,
     weightedRecordSetKind,
-    LogRouterKind as KindDefinition,
-    SidecarVolumeKind as KindDefinition,
+    LogRouterKind,
+    SidecarVolumeKind,
   ];
 }
 
@@ -28,11 +28,10 @@ export interface ReconcilerDeps {
 }
 
 /** The composition root for reconcilers: every kind's AWS adapter is built here, once. */
-export function buildReconcilers(_deps: ReconcilerDeps): Reconciler[] {
+export function buildReconcilers(deps: ReconcilerDeps): Reconciler[] {
   return [
-    ...cloudMapReconcilers(_deps.clients),
-    // reconciler: CloudMapService (built with CloudMapNamespace above)
-    createWeightedRecordSetReconciler(_deps.clients),
-    ...taskDefinitionReconcilers(_deps.clients),
+    ...cloudMapReconcilers(deps.clients),
+    createWeightedRecordSetReconciler(deps.clients),
+    ...taskDefinitionReconcilers(deps.clients),
   ];
 }
