@@ -23,10 +23,14 @@ import { defineKind, type SpecDocument } from "./spec/document.ts";
 const widgetKind = defineKind({
   kind: "Widget",
   description: "a test widget",
-  specSchema: Type.Object({ size: Type.Integer(), service: Type.Optional(Type.String()) }),
+  specSchema: Type.Object({
+    size: Type.Integer(),
+    service: Type.Optional(Type.String()),
+    group: Type.Optional(Type.String()),
+  }),
 });
 
-type WidgetSpec = { size: number; service?: string };
+type WidgetSpec = { size: number; service?: string; group?: string };
 
 class WidgetReconciler implements Reconciler {
   readonly kind = "Widget";
@@ -84,9 +88,12 @@ class WidgetReconciler implements Reconciler {
 
   watches(doc: SpecDocument): readonly string[] {
     const s = doc.spec as WidgetSpec;
-    return s.service !== undefined
-      ? [`ecs:arn:aws:ecs:us-east-1:123456789012:cluster/c/service:${s.service}`]
-      : [];
+    return [
+      ...(s.service !== undefined
+        ? [`ecs:arn:aws:ecs:us-east-1:123456789012:cluster/c/service:${s.service}`]
+        : []),
+      ...(s.group !== undefined ? [`group:${s.group}`] : []),
+    ];
   }
 }
 
@@ -97,12 +104,12 @@ class FakeLister implements WatchLister {
   }
 }
 
-function widget(name: string, size: number, service?: string): string {
+function widget(name: string, size: number, service?: string, group?: string): string {
   return [
     "apiVersion: ecs-log-operator/v1alpha1",
     "kind: Widget",
     `metadata: { name: ${name} }`,
-    `spec: { size: ${size}${service ? `, service: ${service}` : ""} }`,
+    `spec: { size: ${size}${service ? `, service: ${service}` : ""}${group ? `, group: ${group}` : ""} }`,
     "",
   ].join("\n");
 }
@@ -213,6 +220,18 @@ describe("Controller", () => {
     expect(await t.metrics()).toMatch(
       /ecs_log_operator_convergence_latency_seconds_count\{source="informer"\} 1/,
     );
+  });
+
+  it("wakes the specs of a group (a watch key naming no AWS state) when one of them is edited", async () => {
+    const grouped = (name: string, size: number) => widget(name, size, undefined, "family-x");
+    const t = await setup({ "a.yaml": grouped("a", 1), "b.yaml": grouped("b", 1), "c.yaml": widget("c", 1) });
+    await t.controller.start();
+    const before = t.reconciler.plans.length;
+    writeFileSync(join(t.dir, "b.yaml"), grouped("b", 2));
+    await until("edit applied", () => t.reconciler.world.get("b") === 2);
+    await until("group woken", () => t.reconciler.plans.slice(before).includes("a"));
+    await delay(100);
+    expect(t.reconciler.plans.slice(before).sort()).toEqual(["a", "b"]);
   });
 
   it("applies an edited spec, keeps the last valid spec of a file that became invalid, and sweeps a removed one", async () => {

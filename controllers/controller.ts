@@ -4,7 +4,7 @@ import { AwsError } from "./aws/errors.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { EventsQueue } from "./events-queue.ts";
 import { HttpServer } from "./http-server.ts";
-import { Informer, WatchIndex, type WatchLister } from "./informers.ts";
+import { Informer, parseWatchKey, WatchIndex, type WatchLister } from "./informers.ts";
 import { lifecycleEffects } from "./lifecycle-effects.ts";
 import { controllerLifecycle, type LifecyclePhase } from "./lifecycle.ts";
 import type { Logger } from "./logger.ts";
@@ -300,6 +300,17 @@ export class Controller {
       })),
     );
     for (const key of changes.changed) this.enqueue(key, "spec", now);
+    // A watch key that names no AWS state (such as `taskdef:FAMILY`) groups specs that are reconciled together: an
+    // edit to one wakes the others, since one of them may be the one that applies the group's changes.
+    const groups = changes.changed.flatMap((key) => {
+      const doc = this.documents.get(key);
+      const watches = doc === undefined ? [] : (this.reconcilerOf(doc.kind)?.watches?.(doc) ?? []);
+      return watches.filter((w) => parseWatchKey(w) === undefined);
+    });
+    const changedKeys = new Set(changes.changed);
+    for (const key of this.index.resourcesOf(groups)) {
+      if (!changedKeys.has(key)) this.enqueue(key, "spec", now);
+    }
     if (snapshot.complete && !wasComplete) {
       // Specs removed while a file was invalid were not swept then.
       for (const key of this.sweepKeys(snapshot)) this.enqueue(key, "spec", now);

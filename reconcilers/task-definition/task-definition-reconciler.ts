@@ -64,8 +64,12 @@ export class TaskDefinitionReconciler {
       order,
       plan: (doc, ctx) => this.plan(doc, ctx),
       // A pipeline that registers a revision usually deploys it next: the rolled-out services' changes wake the
-      // family, and the periodic pass catches a revision registered without a deploy.
-      watches: (doc) => rolloutServices([doc]).map((s) => `ecs:${s.cluster}/service:${s.service}`),
+      // family, and the periodic pass catches a revision registered without a deploy. `taskdef:FAMILY` groups the
+      // specs of one family, so that an edit to any of them wakes the one that carries the family's plan.
+      watches: (doc) => [
+        ...rolloutServices([doc]).map((s) => `ecs:${s.cluster}/service:${s.service}`),
+        ...(familyOf(doc) !== undefined ? [`taskdef:${familyOf(doc)}`] : []),
+      ],
     };
   }
 
