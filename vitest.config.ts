@@ -24,6 +24,20 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        test: {
+          // The project's Docker image, built and run against the AWS emulator (test/e2e/docker-harness.ts starts a
+          // Docker engine and builds the base image where they are missing; it fails, never skips, without them).
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          // The first run on a machine installs docker.io, bootstraps the base image and builds: minutes, not seconds.
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          // One engine, two cores: image builds and containers one file at a time.
+          maxWorkers: 1,
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { AwsError } from "../controllers/aws/errors.ts";
 import { processOutput, UsageError, type Output } from "./cli-support.ts";
+import { iamPolicyCommand } from "./commands/iam-policy.ts";
 import { planOrApplyCommand } from "./commands/plan-apply.ts";
 import { renderCommand } from "./commands/render.ts";
 import { runCommand } from "./commands/run.ts";
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   apply: { run: (a, io) => planOrApplyCommand("apply", a, io), summary: "make AWS match the specs, once" },
   run: { run: runCommand, summary: "the controller: watch, reconcile, serve /metrics until SIGTERM" },
   render: { run: renderCommand, summary: "print the task definitions apply would register, as JSON" },
+  "iam-policy": { run: iamPolicyCommand, summary: "print the least-privilege IAM policy the specs need" },
   schema: { run: schemaCommand, summary: "print the JSON Schema of spec documents (for editors)" },
 };
 

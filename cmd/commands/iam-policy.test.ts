@@ -1,0 +1,255 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { SpecDocument } from "../../controllers/spec/document.ts";
+import { loadSpecDirectory } from "../../controllers/spec/load.ts";
+import type { Output } from "../cli-support.ts";
+import { allKinds } from "../kinds.ts";
+import { iamPolicy, iamPolicyCommand, queueArn, sweepingKinds, type PolicyDocument } from "./iam-policy.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+// One example of every kind (manifests/examples/kinds/), kept valid by the kinds' own tests.
+const EXAMPLES = join(ROOT, "manifests/examples/kinds");
+const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-log-operator-events";
+const ctx = { account: "123456789012", region: "eu-west-1", sweptKinds: [] };
+
+function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
+  return {
+    apiVersion: "ecs-log-operator/v1alpha1",
+    kind,
+    metadata: { name },
+    spec,
+    source: { file: "t.yaml", line: 1, col: 1 },
+    generation: "g",
+    positionOf: () => ({ file: "t.yaml", line: 1, col: 1 }),
+  };
+}
+
+const actions = (p: PolicyDocument) => new Set(p.Statement.flatMap((s) => s.Action));
+const statement = (p: PolicyDocument, sid: string) => p.Statement.find((s) => s.Sid === sid);
+
+/** Every AWS SDK command the operator's own code sends (tests and the demo's scene builder left out). */
+async function commandsInSources(): Promise<Map<string, string>> {
+  const prefixes: Record<string, string> = {
+    ecs: "ecs",
+    "route-53": "route53",
+    servicediscovery: "servicediscovery",
+    "auto-scaling": "autoscaling",
+    ec2: "ec2",
+    sqs: "sqs",
+  };
+  const used = new Map<string, string>(); // action -> file
+  for (const dir of ["controllers", "reconcilers"]) {
+    for (const entry of await readdir(join(ROOT, dir), { recursive: true })) {
+      if (!entry.endsWith(".ts") || entry.endsWith(".test.ts")) continue;
+      const file = join(ROOT, dir, entry);
+      const text = await readFile(file, "utf8");
+      for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([a-z0-9-]+)"/g)) {
+        const prefix = prefixes[m[2] ?? ""];
+        if (prefix === undefined) continue;
+        for (const name of (m[1] ?? "").split(",").map((s) => s.trim())) {
+          const command = /^([A-Z]\w+)Command$/.exec(name)?.[1];
+          if (command === undefined || !new RegExp(`new ${name}\\(`).test(text)) continue;
+          // SQS authorizes a batch delete as sqs:DeleteMessage.
+          used.set(
+            `${prefix}:${command === "DeleteMessageBatch" ? "DeleteMessage" : command}`,
+            relative(ROOT, file),
+          );
+        }
+      }
+    }
+  }
+  return used;
+}
+
+/** Actions AWS checks on the caller behind another call, never sent by the operator itself. Each has its reason. */
+const IMPLIED: Record<string, string> = {
+  "route53:CreateHostedZone": "CreatePrivateDnsNamespace creates the namespace's hosted zone",
+  "route53:ListHostedZonesByName": "CreatePrivateDnsNamespace",
+  "ec2:DescribeVpcs": "CreatePrivateDnsNamespace",
+  "ec2:DescribeRegions": "CreatePrivateDnsNamespace",
+  "route53:DeleteHostedZone": "DeleteNamespace deletes the hosted zone",
+  "route53:ChangeResourceRecordSets": "Register/DeregisterInstance write the instance's records",
+  "route53:CreateHealthCheck": "RegisterInstance, UpdateService",
+  "route53:DeleteHealthCheck": "DeregisterInstance, UpdateService",
+  "route53:GetHealthCheck": "RegisterInstance, DeregisterInstance",
+  "route53:UpdateHealthCheck": "RegisterInstance, DeregisterInstance",
+  "ecs:TagResource": "RegisterTaskDefinition with tags",
+  "iam:PassRole": "RegisterTaskDefinition of a revision with task or execution roles",
+};
+
+describe("iamPolicy", () => {
+  it("grants every AWS call the operator's code makes, for specs of every kind (and nothing unexplained)", async () => {
+    const loaded = await loadSpecDirectory(EXAMPLES, allKinds());
+    expect(loaded.diagnostics).toEqual([]);
+    const kinds = new Set(loaded.documents.map((d) => d.kind));
+    const policy = iamPolicy(loaded.documents, {
+      ...ctx,
+      sweptKinds: sweepingKinds(),
+      eventsQueueUrl: QUEUE,
+      allowPrune: true,
+    });
+    const granted = actions(policy);
+    const used = await commandsInSources();
+    expect(used.size).toBeGreaterThan(10);
+    // Only kinds with an example can be checked: a kind still being written has neither example nor adapter yet.
+    const missing = [...used].filter(([action]) => !granted.has(action)).map(([a, file]) => `${a} (${file})`);
+    expect(missing, `examples cover kinds ${[...kinds].join(", ")}`).toEqual([]);
+    const unexplained = [...granted].filter((a) => !used.has(a) && IMPLIED[a] === undefined);
+    expect(unexplained).toEqual([]);
+  });
+
+  it("grants nothing for no specs, and only what a kind needs for one kind", () => {
+    expect(iamPolicy([], ctx).Statement).toEqual([]);
+    const ns = iamPolicy([doc("CloudMapNamespace", { name: "fluentd.local", vpc: "vpc-0abc1234" })], ctx);
+    expect([...actions(ns)].some((a) => a.startsWith("ecs:") || a.startsWith("autoscaling:"))).toBe(false);
+    expect(actions(ns).has("servicediscovery:CreatePrivateDnsNamespace")).toBe(true);
+  });
+
+  it("grants the orphan sweeps' reads, and no write, for kinds without specs", () => {
+    const kinds = sweepingKinds();
+    expect(kinds).toEqual(
+      expect.arrayContaining(["CloudMapNamespace", "CloudMapService", "WeightedRecordSet"]),
+    );
+    const granted = [...actions(iamPolicy([], { ...ctx, sweptKinds: kinds }))];
+    expect(granted).toEqual(
+      expect.arrayContaining(["route53:ListResourceRecordSets", "servicediscovery:ListServices"]),
+    );
+    const writes = granted.filter((a) => !/^[a-z0-9]+:(List|Get|Describe)/.test(a));
+    expect(writes).toEqual([]);
+  });
+
+  it("grants deletes only where a spec prunes (or --allow-prune)", () => {
+    const keep = [doc("CloudMapNamespace", { name: "a.local", vpc: "vpc-0abc1234" })];
+    const prune = [doc("CloudMapNamespace", { name: "a.local", vpc: "vpc-0abc1234", prune: true })];
+    const deletes = (p: PolicyDocument) => [...actions(p)].filter((a) => a.includes(":Delete")).sort();
+    expect(deletes(iamPolicy(keep, ctx))).toEqual([]);
+    // Deleting a namespace deletes its services first, and those deregister their instances (and health checks).
+    const all = [
+      "route53:DeleteHealthCheck",
+      "route53:DeleteHostedZone",
+      "servicediscovery:DeleteNamespace",
+      "servicediscovery:DeleteService",
+    ];
+    expect(deletes(iamPolicy(prune, ctx))).toEqual(all);
+    expect(deletes(iamPolicy(keep, { ...ctx, allowPrune: true }))).toEqual(all);
+  });
+
+  it("narrows ECS to the specs' clusters, services and families", () => {
+    const policy = iamPolicy(
+      [
+        doc("CloudMapService", {
+          namespace: "fluentd.local",
+          name: "fluentd",
+          dns: { records: [{ type: "A", ttl: 10 }] },
+          instances: { ecsTasks: { cluster: "logs", service: "fluentd" } },
+        }),
+        doc("LogRouter", {
+          family: "gaze-heatmap",
+          output: { forward: { host: "fluentd.local" } },
+          rollout: { services: [{ cluster: "app", service: "gaze-heatmap" }] },
+        }),
+      ],
+      ctx,
+    );
+    expect(statement(policy, "ListTasksOfWatchedClusters")?.Condition).toEqual({
+      ArnLike: { "ecs:cluster": ["arn:aws:ecs:eu-west-1:123456789012:cluster/logs"] },
+    });
+    expect(statement(policy, "DescribeTasksOfWatchedClusters")?.Resource).toContain(
+      "arn:aws:ecs:eu-west-1:123456789012:task/logs/*",
+    );
+    expect(statement(policy, "RolloutServices")?.Resource).toEqual([
+      "arn:aws:ecs:eu-west-1:123456789012:service/app/gaze-heatmap",
+    ]);
+    expect(statement(policy, "TaskDefinitionsTagOnRegister")?.Resource).toEqual([
+      "arn:aws:ecs:eu-west-1:123456789012:task-definition/gaze-heatmap:*",
+    ]);
+    expect(statement(policy, "TaskDefinitionsPassRolesToEcsTasks")?.Condition).toEqual({
+      StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+    });
+  });
+
+  it("narrows Route 53 changes to the zone given by id and to the specs' record names and types", () => {
+    const wrs = (hostedZone: string, name: string) =>
+      doc("WeightedRecordSet", {
+        hostedZone,
+        name,
+        type: "A",
+        ttl: 10,
+        weight: 10,
+        targets: { autoScalingGroup: "log-asg" },
+        drain: { lifecycleHook: "drain-dns", seconds: 30 },
+      });
+    const byId = iamPolicy([wrs("Z0123456789ABC", "Fluentd.Logs.Internal.")], ctx);
+    const change = statement(byId, "Route53ChangeOwnRecords");
+    expect(change?.Resource).toEqual(["arn:aws:route53:::hostedzone/Z0123456789ABC"]);
+    expect(change?.Condition).toEqual({
+      "ForAllValues:StringEquals": {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+          "_elo-a.fluentd.logs.internal",
+          "fluentd.logs.internal",
+        ],
+        "route53:ChangeResourceRecordSetsRecordTypes": ["A", "TXT"],
+      },
+    });
+    expect(statement(byId, "AutoScalingDrain")?.Resource).toEqual([
+      "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/log-asg",
+    ]);
+    // A zone given by name has an id only AWS knows.
+    const byName = iamPolicy([wrs("logs.internal", "fluentd.logs.internal")], ctx);
+    expect(statement(byName, "Route53ChangeOwnRecords")?.Resource).toEqual([
+      "arn:aws:route53:::hostedzone/*",
+    ]);
+  });
+
+  it("is deterministic: same specs, same text, whatever their order", () => {
+    const a = doc("CloudMapNamespace", { name: "a.local", vpc: "vpc-0abc1234" }, "a");
+    const b = doc("LogRouter", { family: "f", output: { forward: { host: "h" } } }, "b");
+    expect(JSON.stringify(iamPolicy([a, b], ctx))).toBe(JSON.stringify(iamPolicy([b, a], ctx)));
+  });
+
+  it("turns a queue URL into its ARN, and refuses what is not one", () => {
+    expect(queueArn(QUEUE, "*", "*")).toBe("arn:aws:sqs:eu-west-1:123456789012:ecs-log-operator-events");
+    expect(queueArn("http://127.0.0.1:5000/123456789012/q.fifo", "*", "us-east-1")).toBe(
+      "arn:aws:sqs:us-east-1:123456789012:q.fifo",
+    );
+    for (const bad of ["not a url", "https://sqs.eu-west-1.amazonaws.com/queue"]) {
+      expect(() => queueArn(bad, "*", "*")).toThrow(/--events-queue-url/);
+    }
+  });
+});
+
+describe("iam-policy command", () => {
+  function capture(): Output & { out_: string; err_: string } {
+    const io = {
+      out_: "",
+      err_: "",
+      color: false,
+      out: (t: string) => void (io.out_ += t),
+      err: (t: string) => void (io.err_ += t),
+    };
+    return io;
+  }
+
+  it("prints the policy for a directory as JSON, exit 0", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--account", "123456789012", "--region", "eu-west-1"], io)).toBe(
+      0,
+    );
+    const policy = JSON.parse(io.out_) as PolicyDocument;
+    expect(policy.Version).toBe("2012-10-17");
+    expect(policy.Statement.length).toBeGreaterThan(3);
+  });
+
+  it("refuses a bad account id or region as a usage error", async () => {
+    await expect(iamPolicyCommand([EXAMPLES, "--account", "12"], capture())).rejects.toThrow(/12-digit/);
+    await expect(iamPolicyCommand([EXAMPLES, "--region", "Europe"], capture())).rejects.toThrow(/region/);
+  });
+
+  it("has --help with examples", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand(["--help"], io)).toBe(0);
+    expect(io.out_).toContain("Usage: ecs-log-operator iam-policy DIR");
+    expect(io.out_).toContain("Examples:");
+  });
+});
