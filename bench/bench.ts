@@ -1,46 +1,310 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
-import { benchCloudMap } from "./cloud-map.ts";
+import { benchCost, type CostFigures } from "./cost.ts";
+import {
+  cloudMapOnFake,
+  cloudMapOnMoto,
+  weightedOnFake,
+  weightedOnMoto,
+  type EfficiencyRow,
+} from "./efficiency.ts";
+import { benchLatency, type LatencyFigures } from "./latency.ts";
+import { benchVersusTerraform, type VersusTerraformFigures } from "./versus-terraform.ts";
 
 /**
  * `npm run bench`: figures taken the same way every time, printed as a table and written as JSON under
- * bench/results/. A script, not a test: it measures and asserts nothing.
+ * bench/results/. A script, not a test: it measures and asserts nothing; the summary says how far each target stands.
+ * Sections: efficiency, cost, latency, terraform (`--only NAME`, repeatable); `--quick` runs smaller sizes.
  */
+const SECTIONS = ["efficiency", "cost", "latency", "terraform"] as const;
 const { values } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
     quick: { type: "boolean" },
   },
 });
-const want = (name: string) => values.only === undefined || values.only.includes(name);
+for (const name of values.only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    process.stderr.write(
+      `bench: no section ${JSON.stringify(name)}; the sections are ${SECTIONS.join(", ")}\n`,
+    );
+    process.exit(2);
+  }
+}
+const want = (name: (typeof SECTIONS)[number]) => values.only === undefined || values.only.includes(name);
+const quick = values.quick === true;
 
 Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: "bench",
   AWS_SECRET_ACCESS_KEY: "bench",
   AWS_REGION: "us-east-1",
 });
+
+const INTERVAL_MS = 2000;
+const results: {
+  date: string;
+  node: string;
+  quick: boolean;
+  efficiency?: EfficiencyRow[];
+  cost?: CostFigures[];
+  latency?: LatencyFigures[];
+  terraform?: VersusTerraformFigures[];
+  seconds?: Record<string, number>;
+} = { date: new Date().toISOString(), node: process.version, quick };
+const seconds: Record<string, number> = {};
+const out: string[] = [];
+const say = (line = "") => {
+  out.push(line);
+  process.stdout.write(line + "\n");
+};
+const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  progress(`${name}...`);
+  try {
+    return await fn();
+  } finally {
+    seconds[name] = (performance.now() - started) / 1000;
+  }
+}
+
 const emulator = await MotoEmulator.start();
-const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
-const lines: string[] = [];
 try {
-  if (want("cloud-map")) {
-    const tasks = values.quick ? 200 : 1000;
-    const f = await benchCloudMap(emulator, tasks, 10);
-    results.cloudMap = f;
-    lines.push(
-      `Cloud Map: ${f.tasks} running tasks in ${f.services} services (moto)`,
-      `  cold apply:      ${f.cold.seconds.toFixed(2)} s, ${f.cold.reads} reads, ${f.cold.writes} writes`,
-      `  converged apply: ${f.converged.seconds.toFixed(2)} s, ${f.converged.reads} reads (floor ${f.convergedReadFloor}, ` +
-        `${((f.converged.reads / f.convergedReadFloor - 1) * 100).toFixed(0)}% over), ${f.converged.writes} writes`,
-      `  converged calls: ${JSON.stringify(f.converged.calls)}`,
-    );
+  if (want("efficiency")) {
+    results.efficiency = await section("efficiency", async () => {
+      const rows: EfficiencyRow[] = [];
+      for (const n of quick ? [100] : [100, 1000]) {
+        rows.push(await cloudMapOnMoto(emulator, n));
+        rows.push(await weightedOnMoto(emulator, n));
+      }
+      for (const n of quick ? [10_000] : [100, 1000, 10_000]) {
+        rows.push(await cloudMapOnFake(n));
+        rows.push(await weightedOnFake(n));
+      }
+      return rows;
+    });
+  }
+  if (want("cost")) {
+    results.cost = await section("cost", async () => [
+      await benchCost("CloudMapService", 10_000, quick ? 1 : 3),
+      await benchCost("WeightedRecordSet", 10_000, quick ? 1 : 3),
+    ]);
+  }
+  if (want("latency")) {
+    const changes = quick ? 10 : 50;
+    results.latency = await section("latency", async () => [
+      await benchLatency(emulator, { mode: "events", changes, intervalMs: INTERVAL_MS }),
+      await benchLatency(emulator, { mode: "interval", changes, intervalMs: INTERVAL_MS }),
+    ]);
+  }
+  if (want("terraform")) {
+    results.terraform = await section("terraform", async () => {
+      const rows: VersusTerraformFigures[] = [];
+      for (const n of quick ? [60] : [60, 300])
+        rows.push(await benchVersusTerraform(emulator, n, quick ? 3 : 5));
+      return rows;
+    });
   }
 } finally {
   await emulator.stop();
 }
-process.stdout.write(lines.join("\n") + "\n");
+results.seconds = seconds;
+
+report();
 await mkdir("bench/results", { recursive: true });
-const file = `bench/results/${new Date().toISOString().slice(0, 10)}.json`;
+const file = `bench/results/${new Date().toISOString().slice(0, 10)}${quick ? "-quick" : ""}.json`;
 await writeFile(file, JSON.stringify(results, null, 2) + "\n");
-process.stdout.write(`written to ${file}\n`);
+say(`written to ${file}`);
+
+function report(): void {
+  const targets: string[] = [];
+  const pct = (x: number, floor: number) => `${x >= floor ? "+" : ""}${((x / floor - 1) * 100).toFixed(0)}%`;
+  if (results.efficiency !== undefined) {
+    say("1. Call efficiency: calls of one apply (reads / writes), against the floor the AWS API allows");
+    say(
+      table(
+        [
+          "kind",
+          "N",
+          "backend",
+          "cold reads",
+          "cold writes (floor)",
+          "converged reads (floor)",
+          "over",
+          "converged writes",
+        ],
+        results.efficiency.map((r) => [
+          r.kind,
+          r.targets.toLocaleString("en"),
+          r.backend,
+          String(r.cold.reads),
+          `${r.cold.writes} (${r.floor.coldWrites})`,
+          `${r.converged.reads} (${r.floor.convergedReads})`,
+          pct(r.converged.reads, r.floor.convergedReads),
+          String(r.converged.writes),
+        ]),
+      ),
+    );
+    for (const r of results.efficiency) {
+      if (r.cold.failures + r.converged.failures > 0)
+        say(
+          `  ${r.kind} N=${r.targets} (${r.backend}): ${r.cold.failures + r.converged.failures} failure(s)`,
+        );
+    }
+    const biggest = (kind: EfficiencyRow["kind"]) =>
+      results.efficiency?.filter((r) => r.kind === kind).sort((a, b) => b.targets - a.targets)[0];
+    say("  converged calls by operation at the largest N:");
+    for (const kind of ["CloudMapService", "WeightedRecordSet"] as const) {
+      const r = biggest(kind);
+      if (r !== undefined)
+        say(`    ${kind} N=${r.targets} (${r.backend}): ${JSON.stringify(r.converged.calls)}`);
+    }
+    say();
+    const worstOver = Math.max(
+      ...results.efficiency.map((r) => r.converged.reads / r.floor.convergedReads - 1),
+    );
+    const writes = results.efficiency.reduce((n, r) => n + r.converged.writes, 0);
+    const overBy = results.efficiency
+      .map((r) => `${r.kind} ${r.targets} ${r.backend}: ${pct(r.converged.reads, r.floor.convergedReads)}`)
+      .join(", ");
+    targets.push(
+      `${writes === 0 && worstOver <= 0.1 ? "MET " : "MISS"} converged pass: 0 writes (${writes} seen), reads within 10% of the floor (${overBy})`,
+    );
+    const wrs = results.efficiency.filter((r) => r.kind === "WeightedRecordSet");
+    const batches = wrs.map(
+      (r) =>
+        `${r.targets} ${r.backend}: ${r.cold.calls["route53:ChangeResourceRecordSets"] ?? 0} vs ${r.floor.coldChangeBatches ?? 0}`,
+    );
+    const batchesMet = wrs.every(
+      (r) => (r.cold.calls["route53:ChangeResourceRecordSets"] ?? 0) <= (r.floor.coldChangeBatches ?? 0),
+    );
+    targets.push(
+      `${batchesMet ? "MET " : "MISS"} cold apply of N weighted records in ceil(N/1000) ChangeResourceRecordSets (${batches.join(", ")})`,
+    );
+  }
+  if (results.latency !== undefined) {
+    say(
+      `2. Convergence latency: task start/stop to Cloud Map showing it (moto, controller in process, interval ${INTERVAL_MS / 1000} s)`,
+    );
+    say(
+      table(
+        ["mode", "changes", "p50 s", "p99 s", "max s", "timed out"],
+        results.latency.map((l) => [
+          l.mode === "events" ? "SQS events + interval" : "interval only",
+          String(l.changes),
+          l.p50.toFixed(3),
+          l.p99.toFixed(3),
+          l.max.toFixed(3),
+          String(l.timedOut),
+        ]),
+      ),
+    );
+    say();
+    const ev = results.latency.find((l) => l.mode === "events");
+    const iv = results.latency.find((l) => l.mode === "interval");
+    if (ev !== undefined)
+      targets.push(
+        `${ev.p50 < 1 && ev.timedOut === 0 ? "MET " : "MISS"} p50 under 1 s with events: ${ev.p50.toFixed(3)} s (${(ev.p50 / 1).toFixed(2)}x the bound)`,
+      );
+    if (iv !== undefined) {
+      const bound = (INTERVAL_MS + 1000) / 1000;
+      targets.push(
+        `${iv.p99 < bound && iv.timedOut === 0 ? "MET " : "MISS"} p99 under interval + 1 s = ${bound} s without events: ` +
+          `${iv.p99.toFixed(3)} s (${(iv.p99 / bound).toFixed(2)}x the bound)`,
+      );
+    }
+  }
+  if (results.cost !== undefined) {
+    say("3. Cost of the operator: one converged pass at 10,000 targets, in-process fake, in a child process");
+    say(
+      table(
+        [
+          "kind",
+          "N",
+          "runs",
+          "operator CPU s",
+          "fake CPU s",
+          "wall s",
+          "peak RSS MB",
+          "RSS before pass MB",
+          "writes",
+        ],
+        results.cost.map((c) => [
+          c.kind,
+          c.targets.toLocaleString("en"),
+          String(c.runs),
+          c.operatorCpuSeconds.toFixed(3),
+          c.fakeCpuSeconds.toFixed(3),
+          c.seconds.toFixed(3),
+          c.peakRssMb.toFixed(0),
+          c.baselinePeakRssMb.toFixed(0),
+          String(c.writes),
+        ]),
+      ),
+    );
+    say();
+    const tasks = results.cost.find((c) => c.kind === "CloudMapService");
+    if (tasks !== undefined) {
+      targets.push(
+        `${tasks.peakRssMb < 150 ? "MET " : "MISS"} 10,000 tasks peak RSS under 150 MB: ${tasks.peakRssMb.toFixed(0)} MB ` +
+          `(${(tasks.peakRssMb / 150).toFixed(2)}x the target; ${tasks.baselinePeakRssMb.toFixed(0)} MB before the pass)`,
+      );
+      targets.push(
+        `${tasks.operatorCpuSeconds < 1 ? "MET " : "MISS"} converged pass at 10,000 tasks under 1 s CPU: ` +
+          `${tasks.operatorCpuSeconds.toFixed(3)} s (${(tasks.operatorCpuSeconds / 1).toFixed(2)}x the budget)`,
+      );
+    }
+  }
+  if (results.terraform !== undefined) {
+    say(
+      "4. Against Terraform: the same N weighted records on the same emulator (ratio = Terraform time / operator time)",
+    );
+    say(
+      table(
+        [
+          "N",
+          "Terraform apply runs",
+          "operator cold apply runs (median of)",
+          "ratio",
+          "operator ChangeResourceRecordSets",
+        ],
+        results.terraform.map((t) => [
+          String(t.records),
+          "1",
+          String(t.operatorSeconds.length),
+          `${t.ratio.toFixed(0)}x`,
+          String(t.operatorChangeBatches),
+        ]),
+      ),
+    );
+    say();
+    const t60 = results.terraform.find((t) => t.records === 60);
+    const t300 = results.terraform.find((t) => t.records === 300);
+    if (t60 !== undefined) {
+      const grows =
+        t300 === undefined ? "not measured (--quick)" : t300.ratio > t60.ratio ? "grows" : "does not grow";
+      targets.push(
+        `${t60.ratio >= 20 && (t300 === undefined || t300.ratio > t60.ratio) ? "MET " : "MISS"} at least 20x faster ` +
+          `than Terraform at 60 records: ${t60.ratio.toFixed(0)}x (${(t60.ratio / 20).toFixed(1)}x the target); ` +
+          `ratio at 300: ${t300?.ratio.toFixed(0) ?? "-"}x, ${grows}`,
+      );
+    }
+  }
+  say("Targets:");
+  for (const t of targets) say(`  ${t}`);
+  say(
+    `Section times (s): ${JSON.stringify(Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v)])))}`,
+  );
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    "  " +
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

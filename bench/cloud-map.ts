@@ -2,6 +2,7 @@ import { createAwsClients } from "../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import { measuredApply, type PassFigures } from "./measure.ts";
+import { cloudMapSpecs } from "./specs.ts";
 
 export interface CloudMapFigures {
   readonly tasks: number;
@@ -33,25 +34,7 @@ export async function benchCloudMap(
       await scene.cluster(`logs-${s}`, Math.max(1, Math.ceil(perService / 400)));
       await scene.runTasks(`logs-${s}`, "fluentd", perService, `fluentd-${s}`);
     }
-    const specs = [
-      `apiVersion: ecs-log-operator/v1alpha1
-kind: CloudMapNamespace
-metadata: { name: bench-local }
-spec: { name: bench.local, vpc: ${scene.vpcId} }
-`,
-      ...Array.from(
-        { length: services },
-        (_, s) => `apiVersion: ecs-log-operator/v1alpha1
-kind: CloudMapService
-metadata: { name: fluentd-${s} }
-spec:
-  namespace: bench.local
-  name: fluentd-${s}
-  dns: { records: [{ type: A, ttl: 10 }], routingPolicy: MULTIVALUE }
-  instances: { ecsTasks: { cluster: logs-${s}, service: fluentd-${s} }, port: 24224 }
-`,
-      ),
-    ].join("---\n");
+    const specs = cloudMapSpecs(scene.vpcId, services, (s) => `logs-${s}`);
     const cold = await measuredApply(emulator, specs);
     const converged = await measuredApply(emulator, specs);
     // Per service: one ListTasks page per 100 tasks, one DescribeTasks per 100, one ListInstances page per 100.

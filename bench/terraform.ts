@@ -15,7 +15,8 @@ export async function terraformApplyWeightedRecords(options: {
   endpoint: string;
   zoneId: string;
   name: string;
-  records: { setIdentifier: string; ip: string }[];
+  /** Each record at `name`, or at its own `name` (shards: Route 53 holds at most 100 weighted records a name). */
+  records: { setIdentifier: string; ip: string; name?: string }[];
   pluginMirror?: string;
 }): Promise<{ applySeconds: number }> {
   const dir = await mkdtemp(join(tmpdir(), "bench-terraform-"));
@@ -29,7 +30,7 @@ export async function terraformApplyWeightedRecords(options: {
       .map(
         (r, i) => `resource "aws_route53_record" "r${i}" {
   zone_id        = "${options.zoneId}"
-  name           = "${options.name}"
+  name           = "${r.name ?? options.name}"
   type           = "A"
   ttl            = 10
   records        = ["${r.ip}"]
