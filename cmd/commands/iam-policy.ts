@@ -3,6 +3,7 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
+import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR [options]",
@@ -87,6 +88,7 @@ interface WeightedRecordSetSpec {
 interface TaskDefinitionPatchSpec {
   readonly family: string;
   readonly rollout?: { readonly services: readonly { readonly cluster: string; readonly service: string }[] };
+  readonly router?: { readonly configFile?: { readonly type: string; readonly value: string } };
 }
 
 /** A hosted zone id as Route 53 prints it (`Z0123456789ABC`), as opposed to a zone name. */
@@ -361,6 +363,27 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
         Resource: rollouts.map((s) => arn("ecs", `service/${s}`)),
       });
     }
+  }
+
+  // ---- Fluent Bit config files the operator uploads for FireLens (`router.configFile` of type s3).
+  const configObjects = patches.flatMap((p) => {
+    const ref = p.router?.configFile?.type === "s3" ? parseS3ObjectArn(p.router.configFile.value) : undefined;
+    return ref === undefined ? [] : [ref];
+  });
+  if (configObjects.length > 0) {
+    add({
+      Sid: "FluentBitConfigObjects",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: sorted(configObjects.map((o) => `arn:${o.partition}:s3:::${o.bucket}/${o.key}`)),
+    });
+    add({
+      // Without ListBucket, S3 answers a missing object with 403 instead of 404, and the first upload never happens.
+      Sid: "FluentBitConfigBuckets",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: sorted(configObjects.map((o) => `arn:${o.partition}:s3:::${o.bucket}`)),
+    });
   }
 
   // ---- The events queue (`run --events-queue-url`). DeleteMessageBatch is authorized as sqs:DeleteMessage.

@@ -2,12 +2,13 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { Route53Client } from "@aws-sdk/client-route-53";
+import { S3Client } from "@aws-sdk/client-s3";
 import { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { classifyAwsError } from "./errors.ts";
 import { TokenBucket } from "./rate-limiter.ts";
 
-export type AwsService = "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs";
+export type AwsService = "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs" | "s3";
 
 /** Outcome of one AWS call, as counted: `success`, or the error class. */
 export interface AwsCallRecord {
@@ -72,6 +73,7 @@ export interface AwsClients {
   readonly autoScaling: AutoScalingClient;
   readonly ec2: EC2Client;
   readonly sqs: SQSClient;
+  readonly s3: S3Client;
   destroy(): void;
 }
 
@@ -106,6 +108,16 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const autoScaling = new AutoScalingClient(base);
   const ec2 = new EC2Client(base);
   const sqs = new SQSClient(base);
+  const s3 = new S3Client({
+    ...base,
+    // The SDK addresses a bucket as a host name (BUCKET.s3.REGION.amazonaws.com, or BUCKET.localhost for an
+    // endpoint named localhost); an emulator at one address has no such names, so there the bucket goes in the path.
+    forcePathStyle: Boolean(
+      options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL_S3,
+    ),
+    // A config bucket may live in another region than the operator; S3 answers those requests with a redirect.
+    followRegionRedirects: true,
+  });
   const route53Limiter = new TokenBucket(options.route53RequestsPerSecond ?? 5);
   instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", options.observer);
   instrument(
@@ -122,6 +134,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
   instrument(ec2.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
   instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
+  instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
   return {
     ecs,
     route53,
@@ -129,8 +142,9 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     autoScaling,
     ec2,
     sqs,
+    s3,
     destroy() {
-      for (const c of [ecs, route53, serviceDiscovery, autoScaling, ec2, sqs]) c.destroy();
+      for (const c of [ecs, route53, serviceDiscovery, autoScaling, ec2, sqs, s3]) c.destroy();
     },
   };
 }

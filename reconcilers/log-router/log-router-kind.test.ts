@@ -94,6 +94,25 @@ describe("LogRouter schema and checks", () => {
     ).toMatch(/multiline\.parsers\[0\]/);
   });
 
+  it.each([
+    ["arn:aws:s3:::example-log-config/api/extra.conf", true],
+    ["arn:aws-cn:s3:::example-log-config/api/extra.conf", true],
+    ["arn:aws-us-gov:s3:::example-log-config/api/extra.conf", true],
+    ["arn:awsx:s3:::example-log-config/api/extra.conf", false],
+    ["arn:aws:s3:::example-log-config", false],
+    ["s3://example-log-config/api/extra.conf", false],
+    ["arn:aws:s3:::my..bucket/extra.conf", false],
+  ])("checks the s3 configFile ARN %s (valid: %s)", (arn, valid) => {
+    const errors = load(
+      minimal.replace("router: {}", `router: { configFile: { type: s3, value: "${arn}" } }`),
+    );
+    if (valid) expect(errors).toEqual([]);
+    else
+      expect(errors.join("\n")).toMatch(
+        /^lr\.yaml:6:\d+: LogRouter "app": an s3 config file is given as an object ARN/,
+      );
+  });
+
   it("applies an environment overlay and validates it", () => {
     const withEnv =
       minimal + "  environments:\n    dev:\n      output: { awslogs: { group: /g, streamPrefix: dev } }\n";

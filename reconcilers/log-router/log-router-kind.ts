@@ -7,6 +7,7 @@ import {
   SafeText,
   SecretFreeString,
 } from "../task-definition/spec-safety.ts";
+import { parseS3ObjectArn } from "./s3-object-arn.ts";
 
 const Region = Type.String({
   pattern: "^[a-z]{2}(-[a-z]+)+-\\d$",
@@ -206,7 +207,8 @@ const logRouterFields = {
             additionalProperties: false,
             description:
               "Where FireLens reads the extra Fluent Bit config that `render` prints (needed for multiline and " +
-              "throttle). The operator does not upload it: copy it to S3, or bake it into a custom router image.",
+              "throttle). For s3, `apply` uploads it there before registering the revision that reads it (EC2 " +
+              "launch type); for file, bake it into a custom router image (Fargate).",
           },
         ),
       ),
@@ -367,10 +369,12 @@ function checkLogRouter(spec: LogRouterSpec): SpecIssue[] {
   }
   const cf = spec.router.configFile;
   if (cf !== undefined) {
-    if (cf.type === "s3" && !/^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}\/[A-Za-z0-9/_.=-]+$/.test(cf.value)) {
+    if (cf.type === "s3" && parseS3ObjectArn(cf.value) === undefined) {
       issues.push({
         path: ["router", "configFile", "value"],
-        message: "an s3 config file is given as an object ARN: arn:aws:s3:::BUCKET/KEY",
+        message:
+          "an s3 config file is given as an object ARN: arn:aws:s3:::BUCKET/KEY (or arn:aws-cn / arn:aws-us-gov), " +
+          "with a valid bucket name",
       });
     }
     if (cf.type === "file" && !/^\/[A-Za-z0-9/_.-]+$/.test(cf.value)) {

@@ -5,6 +5,7 @@ import {
   type LogConfigurationJson,
   type TaskDefinitionJson,
 } from "../task-definition/task-definition.ts";
+import { parseS3ObjectArn, s3Url, type S3ObjectRef } from "./s3-object-arn.ts";
 import { renderFluentBitConfig, unsafeValueReason, type FluentBitSection } from "./fluent-bit-config.ts";
 import {
   DEFAULT_ROUTER_IMAGE,
@@ -254,6 +255,8 @@ function unsafeOptionIssues(td: TaskDefinitionJson): PatchIssue[] {
 export interface RenderedFluentBitConfig {
   readonly text: string;
   readonly delivery: string;
+  /** For `configFile.type: s3`: the object `apply` keeps this text in. */
+  readonly s3?: S3ObjectRef | undefined;
 }
 
 export function fluentBitConfigFor(
@@ -287,17 +290,18 @@ export function fluentBitConfigFor(
     });
   }
   const cf = spec.router.configFile;
+  const s3 = cf?.type === "s3" ? parseS3ObjectArn(cf.value) : undefined;
   const delivery =
     cf === undefined
       ? "no router.configFile: FireLens will not read this file"
       : cf.type === "s3"
-        ? `upload to ${cf.value.replace(/^arn:aws[a-z-]*:s3:::/, "s3://")} (config-file-type s3 works on the EC2 ` +
-          "launch type only; the task role needs s3:GetObject on it)"
+        ? `apply uploads it to ${s3 !== undefined ? s3Url(s3) : cf.value} (config-file-type s3 works on the EC2 ` +
+          "launch type only; the task execution role needs s3:GetObject on it and s3:GetBucketLocation on its bucket)"
         : `Fargate reads only config-file-type file: bake this file into a custom router image at ${cf.value} ` +
           `(Dockerfile: FROM ${spec.router.image ?? DEFAULT_ROUTER_IMAGE} / COPY ${cf.value.split("/").pop()} ${cf.value})`;
   const text = renderFluentBitConfig(sections, [
     `Fluent Bit config for task definition family ${family}, rendered by ecs-log-operator from ${source}.`,
     `Delivery: ${delivery}.`,
   ]);
-  return { text, delivery };
+  return { text, delivery, s3 };
 }

@@ -242,7 +242,9 @@ spec:
     const ec2 = { ...fargate, requiresCompatibilities: ["EC2"] };
     const r = patchFamily(ec2, docs, { region });
     expect(r.errors).toEqual([]);
-    expect(r.fluentBitConfig?.delivery).toMatch(/^upload to s3:\/\/logs-config\/fluent-bit\/extra\.conf/);
+    expect(r.fluentBitConfig?.delivery).toMatch(
+      /^apply uploads it to s3:\/\/logs-config\/fluent-bit\/extra\.conf/,
+    );
   });
 
   it("warns when secrets are used and the family has no execution role", () => {

@@ -6,6 +6,7 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
 import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
+import type { ConfigObjectStore } from "./config-object-store.ts";
 import { patchFamily } from "./family-patch.ts";
 import type { ObservedService, ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
 import { TaskDefinitionReconciler } from "./task-definition-reconciler.ts";
@@ -41,6 +42,23 @@ class MemoryTaskDefinitionApi implements TaskDefinitionApi {
   async updateServiceTaskDefinition(cluster: string, service: string, arn: string): Promise<void> {
     this.writes.push(`update ${cluster}/${service}`);
     this.services.set(`${cluster}/${service}`, arn);
+  }
+}
+
+/** Objects in memory, writing to the same log as the task definitions so that the order of writes shows. */
+class MemoryConfigObjectStore implements ConfigObjectStore {
+  readonly objects = new Map<string, string>();
+  readonly writes: string[];
+
+  constructor(writes: string[]) {
+    this.writes = writes;
+  }
+  async read(bucket: string, key: string): Promise<string | undefined> {
+    return this.objects.get(`${bucket}/${key}`);
+  }
+  async write(bucket: string, key: string, body: string): Promise<void> {
+    this.writes.push(`put s3://${bucket}/${key}`);
+    this.objects.set(`${bucket}/${key}`, body);
   }
 }
 
@@ -132,5 +150,74 @@ describe("TaskDefinitionReconciler", () => {
     expect(plan.notes).toEqual([
       "patched together with LogRouter/gaze-heatmap: one revision of family gaze-heatmap",
     ]);
+  });
+});
+
+describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () => {
+  const seed = "manifests/examples/seeds/002-cloudwatch-logs/app.yaml";
+  const apiDocs = parseSpecText(seed, readFileSync(seed, "utf8"), [LogRouterKind]).documents;
+  const apiBase = JSON.parse(
+    readFileSync("test/fixtures/task-definitions/api.base.json", "utf8"),
+  ) as TaskDefinitionJson;
+  const object = "example-log-config/api/extra.conf";
+
+  function setupS3(): {
+    api: MemoryTaskDefinitionApi;
+    store: MemoryConfigObjectStore;
+    reconciler: TaskDefinitionReconciler;
+  } {
+    const api = new MemoryTaskDefinitionApi();
+    const store = new MemoryConfigObjectStore(api.writes);
+    api.add(apiBase);
+    const reconciler = new TaskDefinitionReconciler({
+      api,
+      region: async () => "ap-northeast-1",
+      configStore: store,
+    });
+    return { api, store, reconciler };
+  }
+
+  it("uploads the rendered config before registering the revision that reads it, then converges", async () => {
+    const { api, store, reconciler } = setupS3();
+    const plan = await reconciler.plan(apiDocs[0]!, ctx(apiDocs));
+    expect(plan.changes.map((c) => `${c.action} ${c.target}`)).toEqual([
+      `create s3://${object} (Fluent Bit config for family api)`,
+      "create task definition api, new revision",
+    ]);
+    await plan.apply(new AbortController().signal);
+    expect(api.writes).toEqual([`put s3://${object}`, "register"]);
+    const rendered = (await reconciler.desired("api", apiDocs)).fluentBitConfig?.text;
+    expect(store.objects.get(object)).toBe(rendered);
+    expect(rendered).toMatch(/multiline\.parser +java,python,go\n/);
+
+    const again = await reconciler.plan(apiDocs[0]!, ctx(apiDocs));
+    expect(again.changes).toEqual([]);
+    await again.apply(new AbortController().signal);
+    expect(api.writes).toEqual([`put s3://${object}`, "register"]);
+  });
+
+  it("restores an object edited by hand without registering a revision", async () => {
+    const { api, store, reconciler } = setupS3();
+    await (await reconciler.plan(apiDocs[0]!, ctx(apiDocs))).apply(new AbortController().signal);
+    const rendered = store.objects.get(object);
+    store.objects.set(object, "[FILTER]\n    name grep\n");
+    api.writes.length = 0;
+
+    const plan = await reconciler.plan(apiDocs[0]!, ctx(apiDocs));
+    expect(plan.changes.map((c) => `${c.action} ${c.target}`)).toEqual([
+      `update s3://${object} (Fluent Bit config for family api)`,
+    ]);
+    await plan.apply(new AbortController().signal);
+    expect(api.writes).toEqual([`put s3://${object}`]);
+    expect(store.objects.get(object)).toBe(rendered);
+  });
+
+  it("refuses to plan an S3 config without a store rather than skip the upload", async () => {
+    const api = new MemoryTaskDefinitionApi();
+    api.add(apiBase);
+    const reconciler = new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1" });
+    await expect(reconciler.plan(apiDocs[0]!, ctx(apiDocs))).rejects.toThrow(
+      /app\.yaml:\d+:\d+: LogRouter\/api: this command cannot deliver a config file to S3/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ECSClient } from "@aws-sdk/client-ecs";
+import type { S3Client } from "@aws-sdk/client-s3";
 import {
   TerminalError,
   type Change,
@@ -11,7 +12,10 @@ import { resourceKey, type SpecDocument } from "../../controllers/spec/document.
 import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import type { RenderedFluentBitConfig } from "../log-router/log-router-patch.ts";
 import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
+import { AwsS3ConfigStore } from "./aws-s3-config-store.ts";
 import { AwsTaskDefinitionApi } from "./aws-task-definition-api.ts";
+import { ConfigBucketNotFoundError, type ConfigObjectStore } from "./config-object-store.ts";
+import { planConfigUpload, type DesiredConfigObject } from "./config-upload-plan.ts";
 import { familyOf, formatIssue, patchFamily, specsOfFamily } from "./family-patch.ts";
 import type { ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
 import { describeDifference, sameTaskDefinition, type TaskDefinitionJson } from "./task-definition.ts";
@@ -41,6 +45,11 @@ export interface TaskDefinitionReconcilerOptions {
   readonly api: TaskDefinitionApi;
   /** The operator's region, the default for `awslogs-region` and output regions; undefined when none is set. */
   readonly region: () => Promise<string | undefined>;
+  /**
+   * Where `configFile.type: s3` configs are kept. Required to plan a family whose router reads one; `render`,
+   * which only calls `desired`, has none.
+   */
+  readonly configStore?: ConfigObjectStore | undefined;
 }
 
 /**
@@ -51,10 +60,12 @@ export interface TaskDefinitionReconcilerOptions {
 export class TaskDefinitionReconciler {
   private readonly api: TaskDefinitionApi;
   private readonly region: () => Promise<string | undefined>;
+  private readonly configStore: ConfigObjectStore | undefined;
 
   constructor(options: TaskDefinitionReconcilerOptions) {
     this.api = options.api;
     this.region = options.region;
+    this.configStore = options.configStore;
   }
 
   /** A `Reconciler` for one of the kinds, delegating to this family reconciler. */
@@ -126,6 +137,8 @@ export class TaskDefinitionReconciler {
     if (desired.fluentBitConfig !== undefined) {
       notes.push(`extra Fluent Bit config (see \`render\`): ${desired.fluentBitConfig.delivery}`);
     }
+    const upload = await this.planConfigObject(desired, ctx.signal);
+    if (upload !== undefined) changes.push(upload.change);
     if (desired.changed) {
       changes.push({
         action: "create",
@@ -143,6 +156,13 @@ export class TaskDefinitionReconciler {
       notes,
       apply: async (signal) => {
         let arn = base.arn;
+        // Written before any revision that reads it is registered or rolled out, so a task never starts with a
+        // missing or stale config: FireLens reads the object once, when the task starts.
+        if (upload !== undefined) {
+          const { bucket, key } = upload.desired.object;
+          await upload.store.write(bucket, key, upload.desired.text, signal);
+          ctx.logger.info("uploaded Fluent Bit config", { family, bucket, key });
+        }
         if (desired.changed) {
           // A pipeline may have registered a revision since the plan was read; patching the older one would undo
           // its image, so the family is planned again instead.
@@ -163,6 +183,37 @@ export class TaskDefinitionReconciler {
         }
       },
     };
+  }
+
+  /** The upload that makes the router's S3 config object match the rendered config, or undefined when it does. */
+  private async planConfigObject(
+    desired: FamilyDesired,
+    signal: AbortSignal,
+  ): Promise<{ desired: DesiredConfigObject; change: Change; store: ConfigObjectStore } | undefined> {
+    const object = desired.fluentBitConfig?.s3;
+    if (desired.fluentBitConfig === undefined || object === undefined) return undefined;
+    const owner = desired.docs.find((d) => d.kind === LogRouterKind.kind) ?? desired.docs[0]!;
+    const p = owner.positionOf(["spec", "router", "configFile", "value"]);
+    const at = `${p.file}:${p.line}:${p.col}: ${resourceKey(owner)}`;
+    if (this.configStore === undefined) {
+      throw new TerminalError(`${at}: this command cannot deliver a config file to S3`);
+    }
+    let observed: string | undefined;
+    try {
+      observed = await this.configStore.read(object.bucket, object.key, signal);
+    } catch (error) {
+      if (error instanceof ConfigBucketNotFoundError) {
+        throw new TerminalError(
+          `${at}: S3 bucket ${object.bucket} does not exist; the operator keeps the config object in it but ` +
+            "does not create buckets",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const want: DesiredConfigObject = { family: desired.family, object, text: desired.fluentBitConfig.text };
+    const change = planConfigUpload(want, observed);
+    return change === undefined ? undefined : { desired: want, change, store: this.configStore };
   }
 
   /**
@@ -254,11 +305,12 @@ export function revisionTags(
   ];
 }
 
-/** The LogRouter and SidecarVolume reconcilers, sharing one family reconciler over ECS. */
-export function taskDefinitionReconcilers(clients: { ecs: ECSClient }): Reconciler[] {
+/** The LogRouter and SidecarVolume reconcilers, sharing one family reconciler over ECS and S3. */
+export function taskDefinitionReconcilers(clients: { ecs: ECSClient; s3: S3Client }): Reconciler[] {
   const families = new TaskDefinitionReconciler({
     api: new AwsTaskDefinitionApi(clients),
     region: () => sdkRegion(clients.ecs),
+    configStore: new AwsS3ConfigStore(clients),
   });
   return [families.forKind(LogRouterKind.kind), families.forKind(SidecarVolumeKind.kind)];
 }

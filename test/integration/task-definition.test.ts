@@ -6,7 +6,15 @@ import {
   ListTaskDefinitionsCommand,
   type RegisterTaskDefinitionCommandInput,
 } from "@aws-sdk/client-ecs";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type BucketLocationConstraint,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Output } from "../../cmd/cli-support.ts";
+import { main } from "../../cmd/ecs-log-operator.ts";
 import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
@@ -168,6 +176,123 @@ describe("LogRouter against the emulator (seed 003)", () => {
     expect(td.definition.containerDefinitions.map((c) => [c.name, c.logConfiguration?.logDriver])).toEqual([
       ["gaze-heatmap", "awslogs"],
     ]);
+  });
+});
+
+describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
+  const SEED = "manifests/examples/seeds/002-cloudwatch-logs";
+  const BUCKET = "example-log-config";
+  const KEY = "api/extra.conf";
+  const ARN = `arn:aws:s3:::${BUCKET}/${KEY}`;
+
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const io: Output = { out: (t) => (out += t), err: (t) => (err += t), color: false };
+    const code = await main(argv, io);
+    return { code, out, err };
+  }
+
+  /** The config text `render` prints for the family, offline from the base fixture. */
+  async function rendered(): Promise<string> {
+    const r = await cli("render", SEED, "--from", `${TD}/api.base.json`, "--region", REGION);
+    expect(r.err).toBe("");
+    const parsed = JSON.parse(r.out) as { taskDefinitions: { fluentBitConfig?: { text: string } }[] };
+    const text = parsed.taskDefinitions[0]?.fluentBitConfig?.text;
+    expect(text).toMatch(/multiline\.parser +java,python,go\n/);
+    return text!;
+  }
+
+  async function object(): Promise<string | undefined> {
+    const out = await clients.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
+    return out.Body?.transformToString("utf-8");
+  }
+
+  async function createBucket(): Promise<void> {
+    // Outside us-east-1, S3 needs the bucket's region as its location constraint.
+    await clients.s3.send(
+      new CreateBucketCommand({
+        Bucket: BUCKET,
+        CreateBucketConfiguration: { LocationConstraint: REGION as BucketLocationConstraint },
+      }),
+    );
+  }
+
+  it("uploads the config before registering the revision that reads it, converges, and restores hand edits", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
+    await createBucket();
+    const docs = await load(SEED);
+    const text = await rendered();
+    counter.reset();
+
+    const result = await apply(docs);
+    expect(result.failures).toEqual([]);
+    expect(result.plans.flatMap((p) => p.changes.map((c) => `${c.action} ${c.target}`))).toEqual([
+      `create s3://${BUCKET}/${KEY} (Fluent Bit config for family api)`,
+      "create task definition api, new revision",
+    ]);
+    expect(counter.writes().map((w) => `${w.service}:${w.operation}`)).toEqual([
+      "s3:PutObject",
+      "ecs:RegisterTaskDefinition",
+    ]);
+    expect(await object()).toBe(text);
+    const td = await latest("api");
+    expect(td.revision).toBe(2);
+    const router = td.definition.containerDefinitions.find((c) => c.firelensConfiguration !== undefined);
+    expect(router?.firelensConfiguration?.options).toMatchObject({
+      "config-file-type": "s3",
+      "config-file-value": ARN,
+    });
+
+    counter.reset();
+    const again = await apply(docs);
+    expect(again.failures).toEqual([]);
+    expect(again.plans.flatMap((p) => p.changes)).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+    expect(counter.count("s3", "GetObject")).toBe(1);
+
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: "[FILTER]\n    name grep\n" }),
+    );
+    counter.reset();
+    const restored = await apply(docs);
+    expect(restored.failures).toEqual([]);
+    expect(restored.plans.flatMap((p) => p.changes.map((c) => `${c.action} ${c.target}`))).toEqual([
+      `update s3://${BUCKET}/${KEY} (Fluent Bit config for family api)`,
+    ]);
+    expect(counter.writes().map((w) => `${w.service}:${w.operation}`)).toEqual(["s3:PutObject"]);
+    expect(await object()).toBe(text);
+    expect(await revisions("api")).toHaveLength(2);
+  });
+
+  it("uploads through the apply command configured by AWS_ENDPOINT_URL alone, at a host name", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
+    await createBucket();
+    const saved = { ...process.env };
+    // At a host name (not an IP address) the SDK would address example-log-config.localhost, which does not resolve.
+    Object.assign(process.env, moto.env(REGION), { AWS_ENDPOINT_URL: `http://localhost:${moto.port}` });
+    try {
+      const r = await cli("apply", SEED, "--owner-id", "it");
+      expect(r.err).toBe("");
+      expect(r.code).toBe(0);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+    expect(await object()).toBe(await rendered());
+  });
+
+  it("reports a missing bucket at the spec's line and registers nothing", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
+    counter.reset();
+    const result = await apply(await load(SEED));
+    expect(result.failures.map((f) => f.error.message)).toEqual([
+      expect.stringMatching(
+        /002-cloudwatch-logs\/app\.yaml:\d+:\d+: LogRouter\/api: S3 bucket example-log-config does not exist/,
+      ),
+    ]);
+    expect(counter.writes()).toEqual([]);
+    expect(await revisions("api")).toHaveLength(1);
   });
 });
 
