@@ -60,9 +60,9 @@ export async function benchVersusTerraform(
       const ids = await scene.groupInstanceIds("asg");
       const ips = new Map<string, string>();
       for (let i = 0; i < ids.length; i += 200) {
-        const out = await clients.ec2.send(
-          new DescribeInstancesCommand({ InstanceIds: ids.slice(i, i + 200) }),
-        );
+        const out = await (
+          await clients.ec2()
+        ).send(new DescribeInstancesCommand({ InstanceIds: ids.slice(i, i + 200) }));
         for (const r of out.Reservations ?? [])
           for (const inst of r.Instances ?? []) ips.set(inst.InstanceId ?? "", inst.PrivateIpAddress ?? "");
       }

@@ -45,10 +45,14 @@ async function commandsInSources(): Promise<Map<string, string>> {
       if (!entry.endsWith(".ts") || entry.endsWith(".test.ts")) continue;
       const file = join(ROOT, dir, entry);
       const text = await readFile(file, "utf8");
-      for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([a-z0-9-]+)"/g)) {
-        const prefix = prefixes[m[2] ?? ""];
+      // Static imports, and the dynamic ones of clients loaded on first use (`const { X } = await import(...)`).
+      for (const m of text.matchAll(
+        /(?:import\s*\{([^}]*)\}\s*from\s*|const\s*\{([^}]*)\}\s*=\s*await\s+import\()"@aws-sdk\/client-([a-z0-9-]+)"/g,
+      )) {
+        const imported = m[1] ?? m[2] ?? "";
+        const prefix = prefixes[m[3] ?? ""];
         if (prefix === undefined) continue;
-        for (const name of (m[1] ?? "").split(",").map((s) => s.trim())) {
+        for (const name of imported.split(",").map((s) => s.trim())) {
           const command = /^([A-Z]\w+)Command$/.exec(name)?.[1];
           if (command === undefined || !new RegExp(`new ${name}\\(`).test(text)) continue;
           // SQS authorizes a batch delete as sqs:DeleteMessage.

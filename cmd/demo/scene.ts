@@ -45,18 +45,18 @@ export class AwsScene {
   }
 
   async network(cidr = "10.0.0.0/16", subnetCidr = "10.0.1.0/24"): Promise<this> {
-    const vpc = await this.clients.ec2.send(new CreateVpcCommand({ CidrBlock: cidr }));
+    const vpc = await (await this.clients.ec2()).send(new CreateVpcCommand({ CidrBlock: cidr }));
     this.vpcId = vpc.Vpc?.VpcId ?? "";
-    await this.clients.ec2.send(
-      new ModifyVpcAttributeCommand({ VpcId: this.vpcId, EnableDnsHostnames: { Value: true } }),
-    );
-    const subnet = await this.clients.ec2.send(
-      new CreateSubnetCommand({ VpcId: this.vpcId, CidrBlock: subnetCidr }),
-    );
+    await (
+      await this.clients.ec2()
+    ).send(new ModifyVpcAttributeCommand({ VpcId: this.vpcId, EnableDnsHostnames: { Value: true } }));
+    const subnet = await (
+      await this.clients.ec2()
+    ).send(new CreateSubnetCommand({ VpcId: this.vpcId, CidrBlock: subnetCidr }));
     this.subnetId = subnet.Subnet?.SubnetId ?? "";
-    const sg = await this.clients.ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: "scene", Description: "scene", VpcId: this.vpcId }),
-    );
+    const sg = await (
+      await this.clients.ec2()
+    ).send(new CreateSecurityGroupCommand({ GroupName: "scene", Description: "scene", VpcId: this.vpcId }));
     this.securityGroupId = sg.GroupId ?? "";
     return this;
   }
@@ -78,7 +78,9 @@ export class AwsScene {
 
   async instances(count: number): Promise<string[]> {
     if (count === 0) return [];
-    const out = await this.clients.ec2.send(
+    const out = await (
+      await this.clients.ec2()
+    ).send(
       new RunInstancesCommand({
         ImageId: "ami-12c6146b",
         MinCount: count,

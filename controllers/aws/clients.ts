@@ -1,5 +1,5 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -71,7 +71,11 @@ export interface AwsClients {
   readonly route53: Route53Client;
   readonly serviceDiscovery: ServiceDiscoveryClient;
   readonly autoScaling: AutoScalingClient;
-  readonly ec2: EC2Client;
+  /**
+   * EC2's SDK client is loaded on first use: it is by far the largest (about 70 MB of memory once imported) and only
+   * bridge/host-mode tasks and Auto Scaling instances need it, for their private addresses.
+   */
+  readonly ec2: () => Promise<EC2Client>;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
   destroy(): void;
@@ -106,7 +110,13 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   // Cloud Map's DiscoverInstances is sent to a `data-` host; an emulator at one address has no such host.
   const serviceDiscovery = new ServiceDiscoveryClient({ ...base, disableHostPrefix: usesEmulator });
   const autoScaling = new AutoScalingClient(base);
-  const ec2 = new EC2Client(base);
+  let ec2: Promise<EC2Client> | undefined;
+  const loadEc2 = (): Promise<EC2Client> =>
+    (ec2 ??= import("@aws-sdk/client-ec2").then(({ EC2Client }) => {
+      const client = new EC2Client(base);
+      instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
+      return client;
+    }));
   const sqs = new SQSClient(base);
   const s3 = new S3Client({
     ...base,
@@ -132,7 +142,6 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     options.observer,
   );
   instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
-  instrument(ec2.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
   instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
   instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
   return {
@@ -140,11 +149,12 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     route53,
     serviceDiscovery,
     autoScaling,
-    ec2,
+    ec2: loadEc2,
     sqs,
     s3,
     destroy() {
-      for (const c of [ecs, route53, serviceDiscovery, autoScaling, ec2, sqs, s3]) c.destroy();
+      for (const c of [ecs, route53, serviceDiscovery, autoScaling, sqs, s3]) c.destroy();
+      void ec2?.then((c) => c.destroy());
     },
   };
 }

@@ -16,7 +16,7 @@ export function cloudMapReconcilers(
     serviceDiscovery: ServiceDiscoveryClient;
     route53: Route53Client;
     ecs: ECSClient;
-    ec2: EC2Client;
+    ec2: () => Promise<EC2Client>;
   },
   options: { clock?: Clock; operationTimeoutMs?: number } = {},
 ): [CloudMapNamespaceReconciler, CloudMapServiceReconciler] {

@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
@@ -10,9 +10,9 @@ import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
 
 export class AwsEcsTaskApi implements EcsTaskApi {
   private readonly ecs: ECSClient;
-  private readonly ec2: EC2Client;
+  private readonly ec2: () => Promise<EC2Client>;
 
-  constructor(clients: { ecs: ECSClient; ec2: EC2Client }) {
+  constructor(clients: { ecs: ECSClient; ec2: () => Promise<EC2Client> }) {
     this.ecs = clients.ecs;
     this.ec2 = clients.ec2;
   }
@@ -88,10 +88,12 @@ export class AwsEcsTaskApi implements EcsTaskApi {
   ): Promise<Map<string, string>> {
     const map = new Map<string, string>();
     if (instanceIds.length === 0) return map;
+    const ec2 = await this.ec2();
+    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
     let nextToken: string | undefined;
     do {
       const page = await awsCall("ec2", "DescribeInstances", () =>
-        this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds], NextToken: nextToken }), {
+        ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds], NextToken: nextToken }), {
           abortSignal: signal,
         }),
       );

@@ -4,7 +4,7 @@ import {
   DescribeLifecycleHooksCommand,
   type AutoScalingClient,
 } from "@aws-sdk/client-auto-scaling";
-import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { awsCall, AwsError, classifyAwsError } from "../../controllers/aws/errors.ts";
 import { chunk } from "../ecs-tasks/running-tasks.ts";
 import type {
@@ -19,9 +19,9 @@ const INSTANCE_BATCH = 200;
 
 export class AwsAutoScalingApi implements AutoScalingApi {
   private readonly autoScaling: AutoScalingClient;
-  private readonly ec2: EC2Client;
+  private readonly ec2: () => Promise<EC2Client>;
 
-  constructor(clients: { autoScaling: AutoScalingClient; ec2: EC2Client }) {
+  constructor(clients: { autoScaling: AutoScalingClient; ec2: () => Promise<EC2Client> }) {
     this.autoScaling = clients.autoScaling;
     this.ec2 = clients.ec2;
   }
@@ -45,11 +45,14 @@ export class AwsAutoScalingApi implements AutoScalingApi {
 
   async privateIps(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
     const map = new Map<string, string>();
+    if (instanceIds.length === 0) return map;
+    const ec2 = await this.ec2();
+    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
     for (const ids of chunk(instanceIds, INSTANCE_BATCH)) {
       let nextToken: string | undefined;
       do {
         const page = await awsCall("ec2", "DescribeInstances", () =>
-          this.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: nextToken }), {
+          ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: nextToken }), {
             abortSignal: signal,
           }),
         );

@@ -236,8 +236,8 @@ describe("Cloud Map kinds against the emulator", () => {
     // Both tasks share their host's address.
     expect(new Set(registered.map((i) => i.ip)).size).toBe(1);
     const [instance] =
-      (await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [ec2Id ?? ""] }))).Reservations?.[0]
-        ?.Instances ?? [];
+      (await (await clients.ec2()).send(new DescribeInstancesCommand({ InstanceIds: [ec2Id ?? ""] })))
+        .Reservations?.[0]?.Instances ?? [];
     expect(registered[0]?.ip).toBe(instance?.PrivateIpAddress);
   });
 

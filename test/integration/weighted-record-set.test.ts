@@ -205,7 +205,7 @@ async function converged(text: string, options: { ownerId?: string } = {}): Prom
 async function groupIps(name: string): Promise<Map<string, string>> {
   const ids = await scene.groupInstanceIds(name);
   const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
-  const out = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  const out = await (await clients.ec2()).send(new DescribeInstancesCommand({ InstanceIds: ids }));
   return new Map(
     (out.Reservations ?? [])
       .flatMap((r) => r.Instances ?? [])
