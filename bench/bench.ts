@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
 import { benchCost, type CostFigures } from "./cost.ts";
@@ -114,7 +114,12 @@ results.seconds = seconds;
 report();
 await mkdir("bench/results", { recursive: true });
 const file = `bench/results/${new Date().toISOString().slice(0, 10)}${quick ? "-quick" : ""}.json`;
-await writeFile(file, JSON.stringify(results, null, 2) + "\n");
+// A run of some sections (--only) replaces those sections of the day's file and keeps the others.
+const earlier: Record<string, unknown> = await readFile(file, "utf8").then(
+  (t) => JSON.parse(t) as Record<string, unknown>,
+  () => ({}),
+);
+await writeFile(file, JSON.stringify({ ...earlier, ...results }, null, 2) + "\n");
 say(`written to ${file}`);
 
 function report(): void {
