@@ -26,26 +26,45 @@ export function formatPlanText(
       );
     }
   }
-  for (const f of failures) lines.push(paint(color, 31, `${f.key}: error: ${f.error.message}`));
+  for (const f of failures) lines.push(paint(color, 31, failureLine(f)));
   const total = counts.create + counts.update + counts.delete;
   lines.push("");
-  lines.push(
-    total === 0
-      ? "No changes: AWS matches the specs."
-      : `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`,
-  );
-  if (failures.length > 0) lines.push(`${failures.length} resource(s) could not be planned.`);
+  if (failures.length > 0) {
+    lines.push(
+      `${failures.length} resource(s) could not be planned (see the errors above); ` +
+        (total === 0
+          ? "no changes for the others."
+          : `for the others: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`),
+    );
+  } else {
+    lines.push(
+      total === 0
+        ? "No changes: AWS matches the specs."
+        : `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`,
+    );
+  }
   return lines.join("\n") + "\n";
 }
 
 export function planJson(plans: readonly ResourcePlan[], failures: readonly ResourceFailure[]): unknown {
   return {
     resources: plans.map((p) => ({ key: p.key, kind: p.kind, notes: p.notes ?? [], changes: p.changes })),
-    errors: failures.map((f) => ({ key: f.key, message: f.error.message })),
+    errors: failures.map((f) => ({
+      key: f.key,
+      message: f.error.message,
+      ...(f.source !== undefined ? { file: f.source.file, line: f.source.line, col: f.source.col } : {}),
+    })),
     summary: {
       create: plans.flatMap((p) => p.changes).filter((c) => c.action === "create").length,
       update: plans.flatMap((p) => p.changes).filter((c) => c.action === "update").length,
       delete: plans.flatMap((p) => p.changes).filter((c) => c.action === "delete").length,
     },
   };
+}
+
+/** `FILE:LINE:COL: Kind/name: error: ...`; a message that already starts with a position keeps only its own. */
+export function failureLine(f: ResourceFailure): string {
+  if (/^[^\s:]+:\d+:\d+: /.test(f.error.message)) return f.error.message;
+  const at = f.source !== undefined ? `${f.source.file}:${f.source.line}:${f.source.col}: ` : "";
+  return `${at}${f.key}: ${f.error.message}`;
 }

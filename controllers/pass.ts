@@ -1,6 +1,6 @@
 import type { Logger } from "./logger.ts";
 import type { ReconcileContext, Reconciler, ResourcePlan } from "./reconciler.ts";
-import { resourceKey, type SpecDocument } from "./spec/document.ts";
+import { resourceKey, type SourcePosition, type SpecDocument } from "./spec/document.ts";
 
 export interface PassOptions {
   readonly reconcilers: readonly Reconciler[];
@@ -17,6 +17,8 @@ export interface PassOptions {
 export interface ResourceFailure {
   readonly key: string;
   readonly error: Error;
+  /** Where the failing spec starts, when the failure belongs to one spec (not to an orphan sweep). */
+  readonly source?: SourcePosition | undefined;
 }
 
 export interface PassResult {
@@ -45,10 +47,12 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
   const levels = [...new Set(options.reconcilers.map((r) => r.order))].sort((a, b) => a - b);
   for (const level of levels) {
     const atLevel = options.reconcilers.filter((r) => r.order === level);
-    const jobs: { key: string; run: () => Promise<ResourcePlan[]> }[] = [];
+    const jobs: { key: string; source?: SourcePosition; run: () => Promise<ResourcePlan[]> }[] = [];
     for (const doc of options.documents) {
       const r = atLevel.find((x) => x.kind === doc.kind);
-      if (r !== undefined) jobs.push({ key: resourceKey(doc), run: async () => [await r.plan(doc, ctx)] });
+      if (r !== undefined) {
+        jobs.push({ key: resourceKey(doc), source: doc.source, run: async () => [await r.plan(doc, ctx)] });
+      }
     }
     if (options.complete) {
       for (const r of atLevel) {
@@ -71,7 +75,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       } catch (error) {
         if (options.signal.aborted) throw error;
         const err = error instanceof Error ? error : new Error(String(error));
-        failures.push({ key: job.key, error: err });
+        failures.push({ key: job.key, error: err, source: job.source });
         options.logger.warn("reconcile failed", { resource: job.key, error: err });
       }
     });

@@ -12,6 +12,7 @@ import {
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
+import { checkAwsSetup } from "../aws-preflight.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
 
@@ -67,9 +68,12 @@ export async function planOrApplyCommand(
   for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (loaded.diagnostics.length > 0) {
     io.err(
-      `${loaded.diagnostics.length} problem(s) in ${dir}: the invalid specs are skipped and nothing is deleted ` +
-        `this run. Fix them and run again (\`validate ${dir}\` checks offline).\n`,
+      loaded.files.length === 0
+        ? `Nothing to read at ${dir}: give a directory of spec files (*.yaml, *.yml).\n`
+        : `${loaded.diagnostics.length} problem(s) in ${dir}: the invalid specs are skipped and nothing is deleted ` +
+            `this run. Fix them and run again (\`validate ${dir}\` checks offline).\n`,
     );
+    if (loaded.files.length === 0) return 1;
   }
   const counter = new AwsCallCounter();
   const clients = createAwsClients({
@@ -77,6 +81,10 @@ export async function planOrApplyCommand(
     endpoint: aws.endpoint,
     observer: counter,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+  });
+  await checkAwsSetup(clients).catch((error: unknown) => {
+    clients.destroy();
+    throw error;
   });
   const logger = values.verbose
     ? new JsonLogger({ write: (l) => io.err(l + "\n"), level: "debug" })

@@ -16,6 +16,7 @@ import {
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
+import { checkAwsSetup } from "../aws-preflight.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 
 export const runHelp: CommandHelp = {
@@ -88,6 +89,10 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     observer: metrics,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
+  await checkAwsSetup(clients).catch((error: unknown) => {
+    clients.destroy();
+    throw error;
+  });
   const queueUrl = values["events-queue-url"];
   const controller = new Controller({
     specDir: dir,
@@ -121,6 +126,12 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     return 0;
   } catch (error) {
     await controller.stop();
+    if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
+      throw new Error(
+        `${error.message}: another process serves that port; choose another with --metrics-bind-address`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     process.off("SIGTERM", onSignal);

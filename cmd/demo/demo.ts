@@ -30,20 +30,28 @@ import { AwsScene } from "./scene.ts";
 const EXAMPLES = "manifests/examples/kinds";
 const STEP_TIMEOUT_MS = 30_000;
 
-const { values: flags } = parseArgs({
-  options: {
-    "exit-after-scale-in": { type: "boolean" },
-    "metrics-port": { type: "string", default: "9464" },
-    interval: { type: "string", default: "1s" },
-    "summary-file": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+const DEMO_OPTIONS = {
+  "exit-after-scale-in": { type: "boolean" },
+  "metrics-port": { type: "string", default: "9464" },
+  interval: { type: "string", default: "1s" },
+  "summary-file": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+let flags: ReturnType<typeof parseArgs<{ options: typeof DEMO_OPTIONS }>>["values"];
+try {
+  flags = parseArgs({ options: DEMO_OPTIONS }).values;
+} catch (error) {
+  process.stderr.write(
+    `npm start: ${error instanceof Error ? error.message : String(error)}. See \`npm start -- --help\`.\n`,
+  );
+  process.exit(1);
+}
 
 if (flags.help) {
   process.stdout.write(
     [
-      "Usage: npm start [-- --exit-after-scale-in] [-- --metrics-port N] [-- --interval 5s]",
+      "Usage: npm start -- [--exit-after-scale-in] [--metrics-port N] [--interval 1s] [--summary-file FILE]",
       "",
       "Runs the operator against a local AWS emulator (moto_server) and a sample log cluster, scales it out and in,",
       "and shows each change converging. Ctrl-C stops everything and removes what it wrote.",

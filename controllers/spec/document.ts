@@ -7,7 +7,12 @@ export const DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 
 export const MetadataSchema = Type.Object(
   {
-    name: Type.String({ pattern: DNS_LABEL_PATTERN, description: "Unique per kind; a lowercase DNS label." }),
+    name: Type.String({
+      pattern: DNS_LABEL_PATTERN,
+      description: "Unique per kind; a lowercase DNS label.",
+      errorHint:
+        "a lowercase DNS label: a-z, 0-9 and '-', at most 63, starting and ending with a letter or digit",
+    }),
     labels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: "Free-form labels." })),
   },
   { additionalProperties: false },

@@ -63,7 +63,8 @@ export async function loadSpecDirectory(
     const text = await readFile(file, "utf8");
     const parsed = parseSpecText(file, text, kinds, options);
     documents.push(...parsed.documents);
-    diagnostics.push(...parsed.diagnostics);
+    // In reading order, whatever order the checks found them in.
+    diagnostics.push(...parsed.diagnostics.sort((a, b) => a.line - b.line || a.col - b.col));
   }
   const cross = crossCheck(documents, kinds);
   const rejected = new Set(cross.rejected);

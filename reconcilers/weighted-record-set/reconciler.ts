@@ -286,7 +286,12 @@ export class WeightedRecordSetReconciler implements Reconciler {
       lookup.catch(() => cache.delete(cacheKey));
     }
     const zones = await lookup;
-    if (zones.length === 0) throw fail(["hostedZone"], `hosted zone ${JSON.stringify(hostedZone)} not found`);
+    if (zones.length === 0) {
+      throw fail(
+        ["hostedZone"],
+        `hosted zone ${JSON.stringify(hostedZone)} not found: create it first (the operator manages records, not zones)`,
+      );
+    }
     if (id !== undefined) return zones[0]!;
     // Private zones first: the records point at private addresses.
     const privateZones = zones.filter((z) => z.privateZone);

@@ -439,7 +439,7 @@ describe("WeightedRecordSet against the emulator", () => {
     const cases: [string, RegExp][] = [
       [
         "nothere.internal",
-        /^specs\/records\.yaml:6:15: WeightedRecordSet\/fluentd: hosted zone "nothere\.internal" not found$/,
+        /^specs\/records\.yaml:6:15: WeightedRecordSet\/fluentd: hosted zone "nothere\.internal" not found: create it first \(the operator manages records, not zones\)$/,
       ],
       ["ZNOTAZONE123", /^specs\/records\.yaml:6:15: .*hosted zone "ZNOTAZONE123" not found/],
     ];
