@@ -5,6 +5,7 @@ import {
   ListTasksCommand,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
+import { describePrivateIps } from "../../controllers/aws/ec2-private-ips.ts";
 import { awsCall } from "../../controllers/aws/errors.ts";
 import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
 
@@ -82,28 +83,10 @@ export class AwsEcsTaskApi implements EcsTaskApi {
     return map;
   }
 
-  async describeInstancePrivateIps(
+  describeInstancePrivateIps(
     instanceIds: readonly string[],
     signal?: AbortSignal,
   ): Promise<Map<string, string>> {
-    const map = new Map<string, string>();
-    if (instanceIds.length === 0) return map;
-    const ec2 = await this.ec2();
-    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall("ec2", "DescribeInstances", () =>
-        ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds], NextToken: nextToken }), {
-          abortSignal: signal,
-        }),
-      );
-      for (const r of page.Reservations ?? []) {
-        for (const i of r.Instances ?? []) {
-          if (i.InstanceId && i.PrivateIpAddress) map.set(i.InstanceId, i.PrivateIpAddress);
-        }
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return map;
+    return describePrivateIps(this.ec2, instanceIds, signal);
   }
 }

@@ -5,17 +5,14 @@ import {
   type AutoScalingClient,
 } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
+import { describePrivateIps } from "../../controllers/aws/ec2-private-ips.ts";
 import { awsCall, AwsError, classifyAwsError } from "../../controllers/aws/errors.ts";
-import { chunk } from "../ecs-tasks/running-tasks.ts";
 import type {
   AutoScalingApi,
   GroupInstances,
   LifecycleActionInput,
   LifecycleHook,
 } from "./auto-scaling-api.ts";
-
-/** Instance ids per DescribeInstances call: well under the request size EC2 accepts. */
-const INSTANCE_BATCH = 200;
 
 export class AwsAutoScalingApi implements AutoScalingApi {
   private readonly autoScaling: AutoScalingClient;
@@ -43,28 +40,8 @@ export class AwsAutoScalingApi implements AutoScalingApi {
     };
   }
 
-  async privateIps(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
-    const map = new Map<string, string>();
-    if (instanceIds.length === 0) return map;
-    const ec2 = await this.ec2();
-    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
-    for (const ids of chunk(instanceIds, INSTANCE_BATCH)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await awsCall("ec2", "DescribeInstances", () =>
-          ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: nextToken }), {
-            abortSignal: signal,
-          }),
-        );
-        for (const r of page.Reservations ?? []) {
-          for (const i of r.Instances ?? []) {
-            if (i.InstanceId && i.PrivateIpAddress) map.set(i.InstanceId, i.PrivateIpAddress);
-          }
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
-    }
-    return map;
+  privateIps(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+    return describePrivateIps(this.ec2, instanceIds, signal);
   }
 
   async describeLifecycleHook(
