@@ -41,6 +41,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
     logger: options.logger,
     ownerId: options.ownerId,
     documents: options.documents,
+    sweeping: options.complete,
   };
   const plans: ResourcePlan[] = [];
   const failures: ResourceFailure[] = [];

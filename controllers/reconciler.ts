@@ -37,6 +37,11 @@ export interface ReconcileContext {
   readonly ownerId: string;
   /** Every valid spec of this run, for references across specs (a service naming a namespace another spec declares). */
   readonly documents: readonly SpecDocument[];
+  /**
+   * True when this pass also plans orphans (`planOrphans`) with this same context: a reconciler whose sweep reads
+   * whole listings anyway may then answer its specs' reads from those listings instead of reading twice.
+   */
+  readonly sweeping?: boolean;
 }
 
 /** One kind's reconciler: observe AWS, diff against the spec with a pure planner, hand back the plan. */

@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-route-53";
 import { awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
 import type { HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
-import { recordKey } from "./route53-api.ts";
+import { inNameRange, recordKey } from "./route53-api.ts";
 
 /** ListResourceRecordSets returns at most 300 record sets a page. */
 const PAGE_SIZE = 300;
@@ -84,7 +84,6 @@ export class AwsRoute53Api implements Route53Api {
     const below = name === undefined ? undefined : dnsName(name);
     // Record sets are listed by name with its labels reversed, so `name` and every name below it come together,
     // starting at `name`; the first name outside that range ends the reading.
-    const prefix = below === undefined ? "" : reversed(below);
     const seen = new Map<string, RecordSet>();
     let next: { name?: string; type?: RRType; id?: string } = { name: below };
     for (;;) {
@@ -104,7 +103,7 @@ export class AwsRoute53Api implements Route53Api {
       let past = false;
       for (const raw of page.ResourceRecordSets ?? []) {
         const r = fromSdk(raw);
-        if (!reversed(r.name).startsWith(prefix)) {
+        if (below !== undefined && !inNameRange(r.name, below)) {
           past = true;
           break;
         }
@@ -158,10 +157,6 @@ export function dnsName(name: string): string {
     .replace(/\\(\d{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)))
     .replace(/\.$/, "")
     .toLowerCase();
-}
-
-function reversed(name: string): string {
-  return name.split(".").reverse().join(".");
 }
 
 function fromSdk(r: ResourceRecordSet): RecordSet {

@@ -20,7 +20,7 @@ import { isZoneId, normaliseDnsName, weightedRecordSetKind, type WeightedRecordS
 import { findOrphans } from "./orphans.ts";
 import { planRecords, type Target } from "./planner.ts";
 import { invalidOwnerId } from "./registry.ts";
-import type { HostedZone, Route53Api } from "./route53-api.ts";
+import { inNameRange, type HostedZone, type RecordSet, type Route53Api } from "./route53-api.ts";
 import { shardIndexOf } from "./shards.ts";
 import { ZoneWriter } from "./zone-writer.ts";
 
@@ -62,6 +62,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
   private readonly writer: ZoneWriter;
   /** Zone lookups, shared by the specs of one pass (keyed by its context) and forgotten with it. */
   private readonly zoneCache = new WeakMap<ReconcileContext, Map<string, Promise<HostedZone[]>>>();
+  private readonly zoneListings = new WeakMap<ReconcileContext, Map<string, Promise<RecordSet[]>>>();
   private readonly clock: Clock;
   /** The last orphan scan that found nothing: for which specs, and when. */
   private lastCleanScan: { fingerprint: string; at: number } | undefined;
@@ -116,7 +117,9 @@ export class WeightedRecordSetReconciler implements Reconciler {
     }
     const [observed, records] = await Promise.all([
       this.observeTargets(spec, ctx.signal, fail),
-      this.route53.listRecordSets(zone.id, name, ctx.signal),
+      ctx.sweeping === true
+        ? this.zoneListing(zone.id, ctx).then((all) => all.filter((r) => inNameRange(r.name, name)))
+        : this.route53.listRecordSets(zone.id, name, ctx.signal),
     ]);
     const planned = planRecords({
       zoneId: zone.id,
@@ -234,7 +237,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       const names = [...(coveredIn.get(zone.id) ?? []), ...everywhere];
       const covered = (top: string): boolean =>
         names.some((n) => top === n || shardIndexOf(top, n) !== undefined);
-      const records = await this.route53.listRecordSets(zone.id, undefined, ctx.signal);
+      const records = await this.zoneListing(zone.id, ctx);
       for (const group of findOrphans(records, ctx.ownerId, covered)) {
         const planned = planRecords({
           zoneId: zone.id,
@@ -262,6 +265,25 @@ export class WeightedRecordSetReconciler implements Reconciler {
     }
     if (plans.length === 0) this.lastCleanScan = { fingerprint, at: startedAt };
     return plans;
+  }
+
+  /**
+   * A whole zone's record sets, read once per pass (the pass's context is the key): the orphan sweep reads every
+   * zone anyway, so in a pass that sweeps, the specs' plans take their names' records from the same listing.
+   */
+  private zoneListing(zoneId: string, ctx: ReconcileContext): Promise<RecordSet[]> {
+    let byZone = this.zoneListings.get(ctx);
+    if (byZone === undefined) {
+      byZone = new Map();
+      this.zoneListings.set(ctx, byZone);
+    }
+    let listing = byZone.get(zoneId);
+    if (listing === undefined) {
+      listing = this.route53.listRecordSets(zoneId, undefined, ctx.signal);
+      byZone.set(zoneId, listing);
+      listing.catch(() => byZone.delete(zoneId));
+    }
+    return listing;
   }
 
   private async resolveZone(

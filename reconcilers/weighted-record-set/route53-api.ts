@@ -62,3 +62,15 @@ export interface RecordChange {
 export function recordKey(r: Pick<RecordSet, "name" | "type" | "setIdentifier">): string {
   return `${r.name}|${r.type}|${r.setIdentifier ?? ""}`;
 }
+
+/**
+ * Whether a record's name sorts within `name`'s range of ListResourceRecordSets: `name` itself and every name below
+ * it (Route 53 orders names by their labels reversed). Both names lower case, without a trailing dot.
+ */
+export function inNameRange(recordName: string, name: string): boolean {
+  return reversedLabels(recordName).startsWith(reversedLabels(name));
+}
+
+function reversedLabels(name: string): string {
+  return name.split(".").reverse().join(".");
+}
