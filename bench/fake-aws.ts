@@ -487,8 +487,9 @@ class FakeAutoScaling implements AutoScalingApi {
     return instances === undefined ? undefined : { name, instances: instances.map((i) => ({ ...i })) };
   }
 
-  async privateIps(instanceIds: readonly string[]): Promise<Map<string, string>> {
-    this.fake.count("ec2:DescribeInstances", Math.ceil(instanceIds.length / 200));
+  async privateIps(_group: string, instanceIds: readonly string[]): Promise<Map<string, string>> {
+    // As the adapter asks: the group's instances by their aws:autoscaling:groupName tag, 1,000 a page.
+    this.fake.count("ec2:DescribeInstances", Math.max(1, Math.ceil(instanceIds.length / 1000)));
     return new Map(
       instanceIds.flatMap((id) => (this.fake.state.ips[id] ? [[id, this.fake.state.ips[id]]] : [])),
     );

@@ -5,8 +5,12 @@
 export interface AutoScalingApi {
   /** The group's instances and their lifecycle states; undefined when the group does not exist. */
   describeGroup(name: string, signal?: AbortSignal): Promise<GroupInstances | undefined>;
-  /** Instance id -> private IPv4, for the instances that have one. */
-  privateIps(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string>>;
+  /** Instance id -> private IPv4, for those of these instances of the group that have one. */
+  privateIps(
+    group: string,
+    instanceIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, string>>;
   /** A lifecycle hook of the group; undefined when there is none of that name. */
   describeLifecycleHook(
     groupName: string,

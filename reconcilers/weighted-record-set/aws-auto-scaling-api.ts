@@ -40,8 +40,44 @@ export class AwsAutoScalingApi implements AutoScalingApi {
     };
   }
 
-  privateIps(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
-    return describePrivateIps(this.ec2, instanceIds, signal);
+  /**
+   * Auto Scaling tags every instance it launches or attaches with `aws:autoscaling:groupName`, so the group's
+   * instances are listed by that tag at 1,000 a page (DescribeInstances takes no MaxResults with an id list); an
+   * instance the listing missed (a tag not there yet) is then asked for by id.
+   */
+  async privateIps(
+    group: string,
+    instanceIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, string>> {
+    if (instanceIds.length === 0) return new Map();
+    const ec2 = await this.ec2();
+    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+    const wanted = new Set(instanceIds);
+    const map = new Map<string, string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await awsCall("ec2", "DescribeInstances", () =>
+        ec2.send(
+          new DescribeInstancesCommand({
+            Filters: [{ Name: "tag:aws:autoscaling:groupName", Values: [group] }],
+            MaxResults: 1000,
+            NextToken: nextToken,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      for (const r of page.Reservations ?? []) {
+        for (const i of r.Instances ?? []) {
+          if (i.InstanceId && i.PrivateIpAddress && wanted.has(i.InstanceId))
+            map.set(i.InstanceId, i.PrivateIpAddress);
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    const missed = instanceIds.filter((id) => !map.has(id));
+    for (const [id, ip] of await describePrivateIps(this.ec2, missed, signal)) map.set(id, ip);
+    return map;
   }
 
   async describeLifecycleHook(

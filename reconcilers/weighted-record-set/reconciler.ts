@@ -377,7 +377,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       const leaving = group.instances
         .filter((i) => i.lifecycleState === TERMINATING_WAIT)
         .map((i) => i.instanceId);
-      const ips = await this.autoScaling.privateIps(serving, signal);
+      const ips = await this.autoScaling.privateIps(groupName, serving, signal);
       return {
         targets: serving.flatMap((id) => {
           const address = ips.get(id);

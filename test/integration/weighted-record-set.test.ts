@@ -557,8 +557,8 @@ class LifecycleHookFake implements AutoScalingApi {
     };
   }
 
-  privateIps(ids: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
-    return this.real.privateIps(ids, signal);
+  privateIps(group: string, ids: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+    return this.real.privateIps(group, ids, signal);
   }
 
   describeLifecycleHook(
