@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -10,25 +10,34 @@ import { afterAll, describe, expect, it } from "vitest";
 // emulator, then Ctrl-C (SIGINT), which must stop everything and remove what the demo wrote.
 describe("the demo (npm start)", () => {
   let dir = "";
+  let child: ChildProcess | undefined;
   afterAll(async () => {
+    // A failed assertion must not leave the demo (and its emulator) running.
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child?.once("exit", resolve));
+      child.kill("SIGINT");
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("converges every step, reports the final AWS state, and exits cleanly on Ctrl-C", async () => {
     dir = await mkdtemp(join(tmpdir(), "demo-test-"));
     const summaryFile = join(dir, "summary.json");
-    const child = spawn(
+    const demo = spawn(
       process.execPath,
       ["cmd/demo/demo.ts", "--metrics-port", "0", "--summary-file", summaryFile],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
     );
+    child = demo;
     let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    demo.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    demo.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once("exit", (code) => resolve(code)));
 
     const deadline = Date.now() + 150_000;
-    while (!out.includes("Ctrl-C to stop") && Date.now() < deadline && child.exitCode === null) {
+    while (!out.includes("Ctrl-C to stop") && Date.now() < deadline && demo.exitCode === null) {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(out).toContain("Every step converged.");
@@ -62,7 +71,7 @@ describe("the demo (npm start)", () => {
     );
     expect(plan.stdout).toContain("No changes: AWS matches the specs.");
 
-    child.kill("SIGINT");
+    demo.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(out).toContain("Stopping");
     expect(existsSync(summary.specDir)).toBe(false);
