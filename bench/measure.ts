@@ -7,6 +7,7 @@ import {
 import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { runPass, type PassResult } from "../controllers/pass.ts";
+import type { Reconciler } from "../controllers/reconciler.ts";
 import { parseSpecText } from "../controllers/spec/load.ts";
 import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
 import type { FakeAws } from "./fake-aws.ts";
@@ -36,22 +37,12 @@ export async function measuredApply(
     route53RequestsPerSecond: options.route53RequestsPerSecond,
   });
   try {
-    const parsed = parseSpecText("bench.yaml", specsYaml, allKinds());
-    if (parsed.diagnostics.length > 0) throw new Error(parsed.diagnostics.map((d) => d.message).join("\n"));
-    const started = performance.now();
-    const result: PassResult = await runPass(
-      {
-        reconcilers: buildReconcilers({ clients }),
-        documents: parsed.documents,
-        complete: true,
-        ownerId,
-        logger: silentLogger,
-        signal: AbortSignal.timeout(30 * 60_000),
-      },
-      true,
+    const { seconds, result } = await timedApplyPass(
+      buildReconcilers({ clients }),
+      specsYaml,
+      ownerId,
+      "bench",
     );
-    const seconds = (performance.now() - started) / 1000;
-    for (const f of result.failures) process.stderr.write(`bench: ${f.key}: ${f.error.message}\n`);
     const calls = Object.fromEntries([...counter.byOperation()].sort(([a], [b]) => (a < b ? -1 : 1)));
     return {
       seconds,
@@ -71,13 +62,24 @@ export async function measuredFakeApply(
   specsYaml: string,
   ownerId = "bench",
 ): Promise<PassFigures> {
+  fake.resetCounts();
+  const { seconds, result } = await timedApplyPass(fake.reconcilers(), specsYaml, ownerId, "bench (fake)");
+  return figuresOf(fake.calls, seconds, result.failures.length);
+}
+
+/** One apply pass (as `ecs-log-operator apply` runs it) over specs given as YAML text, timed. */
+async function timedApplyPass(
+  reconcilers: readonly Reconciler[],
+  specsYaml: string,
+  ownerId: string,
+  label: string,
+): Promise<{ seconds: number; result: PassResult }> {
   const parsed = parseSpecText("bench.yaml", specsYaml, allKinds());
   if (parsed.diagnostics.length > 0) throw new Error(parsed.diagnostics.map((d) => d.message).join("\n"));
-  fake.resetCounts();
   const started = performance.now();
   const result = await runPass(
     {
-      reconcilers: fake.reconcilers(),
+      reconcilers,
       documents: parsed.documents,
       complete: true,
       ownerId,
@@ -87,8 +89,8 @@ export async function measuredFakeApply(
     true,
   );
   const seconds = (performance.now() - started) / 1000;
-  for (const f of result.failures) process.stderr.write(`bench (fake): ${f.key}: ${f.error.message}\n`);
-  return figuresOf(fake.calls, seconds, result.failures.length);
+  for (const f of result.failures) process.stderr.write(`${label}: ${f.key}: ${f.error.message}\n`);
+  return { seconds, result };
 }
 
 /** Pass figures from `service:Operation` -> count. */

@@ -23,8 +23,6 @@ export function allKinds(): KindDefinition[] {
 
 export interface ReconcilerDeps {
   readonly clients: AwsClients;
-  /** `--environment`, for kinds with overlays. */
-  readonly environment?: string | undefined;
 }
 
 /** The composition root for reconcilers: every kind's AWS adapter is built here, once. */

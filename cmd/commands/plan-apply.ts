@@ -92,7 +92,7 @@ export async function planOrApplyCommand(
   try {
     const result = await runPass(
       {
-        reconcilers: buildReconcilers({ clients, environment: values.environment }),
+        reconcilers: buildReconcilers({ clients }),
         documents: loaded.documents,
         complete: isComplete(loaded),
         ownerId: aws.ownerId,

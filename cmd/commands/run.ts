@@ -97,7 +97,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const controller = new Controller({
     specDir: dir,
     kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients, environment: aws.environment }),
+    reconcilers: buildReconcilers({ clients }),
     metrics,
     logger,
     ownerId: aws.ownerId,

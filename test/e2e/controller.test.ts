@@ -13,11 +13,11 @@ import {
   ensureDocker,
   removeLeftovers,
   setupOrFailEveryTest,
-  freePort,
   specDirectory,
   waitForOk,
   type BuiltImage,
 } from "./docker-harness.ts";
+import { freePort } from "../../controllers/free-port.ts";
 
 // The image as users deploy it: `run /specs` in a container, against AWS (the emulator on the host), specs mounted
 // read-only, /readyz, /metrics and /status served, and a clean exit on SIGTERM. The container shares the host's

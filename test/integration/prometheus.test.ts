@@ -1,6 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -9,6 +8,7 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { OperatorProcess } from "./controller-child.ts";
+import { freePort } from "../../controllers/free-port.ts";
 
 const REGION = "us-east-1";
 const INSTALL = "apt-get install -y prometheus";
@@ -85,17 +85,6 @@ async function until(test: () => Promise<boolean>, ms: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms`);
     await delay(200);
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr !== null ? addr.port : 0));
-    });
-  });
 }
 
 describe("the operator's /metrics", () => {
