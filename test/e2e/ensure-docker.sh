@@ -45,6 +45,12 @@ if ! docker info >/dev/null 2>&1; then
     say "no Docker engine answers and starting one needs root."
     exit 1
   fi
+  # An engine killed without a shutdown (a session's or a CI job's processes are killed when it ends) leaves its pid
+  # files behind. dockerd trusts them when their pid is alive, and pids are reused: with a stale containerd.pid whose
+  # number now belongs to some other process, dockerd waits for a containerd that is not there ("containerd is still
+  # running", then "timeout waiting for containerd to start"). A pid file stays only while its own program runs.
+  "$(dirname "$0")/stale-pid-file.sh" /var/run/docker.pid dockerd
+  "$(dirname "$0")/stale-pid-file.sh" /var/run/docker/containerd/containerd.pid containerd
   log="$(mktemp -t ecs-log-operator-dockerd.XXXXXX.log)"
   say "starting dockerd --iptables=false (log: $log)"
   # setsid: the engine outlives this script and the test run, like a system service would; later runs reuse it.
