@@ -204,6 +204,47 @@ describe("Controller", () => {
     );
   });
 
+  it("counts a change the workload caused (a watched listing moved) as applied, not as drift", async () => {
+    const lister = new FakeLister();
+    const t = await setup(
+      { "a.yaml": widget("a", 1, "svc-a") },
+      { intervalMs: 50, resyncIntervalMs: 60_000, lister },
+    );
+    await t.controller.start();
+    await delay(120);
+    // A task started: the service's listing and what the spec needs change together.
+    t.reconciler.world.set("a", 7);
+    lister.listings.set("ecs:c/service:svc-a", ["arn:task/1"]);
+    await until("applied", () => t.reconciler.world.get("a") === 1);
+    await until("success counted", async () =>
+      (await t.metrics()).includes('ecs_log_operator_reconcile_total{kind="Widget",result="success"} 3'),
+    );
+    const text = await t.metrics();
+    expect(text).toMatch(/ecs_log_operator_convergence_latency_seconds_count\{source="informer"\} 1/);
+    expect(text).not.toMatch(/ecs_log_operator_drift_corrected_total\{kind="Widget"\} [1-9]/);
+  });
+
+  it("counts an invalid file's problems once however often it is read, and shows them until it is fixed", async () => {
+    const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 30 });
+    await t.controller.start();
+    expect(sample(await t.metrics(), "ecs_log_operator_spec_problems")).toBe(0);
+    writeFileSync(
+      join(t.dir, "a.yaml"),
+      "apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: a }\nspec: { size: big }\n",
+    );
+    await until(
+      "problem shown",
+      async () => sample(await t.metrics(), "ecs_log_operator_spec_problems") === 1,
+    );
+    await delay(200); // several reads of the same invalid file
+    const text = await t.metrics();
+    expect(sample(text, "ecs_log_operator_spec_load_errors_total")).toBe(1);
+    expect(sample(text, "ecs_log_operator_spec_problems")).toBe(1);
+    writeFileSync(join(t.dir, "a.yaml"), widget("a", 2));
+    await until("fixed", async () => sample(await t.metrics(), "ecs_log_operator_spec_problems") === 0);
+    expect(sample(await t.metrics(), "ecs_log_operator_spec_load_errors_total")).toBe(1);
+  });
+
   it("wakes only the specs whose watched AWS state changed, before any resync", async () => {
     const lister = new FakeLister();
     const t = await setup(

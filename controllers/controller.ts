@@ -266,8 +266,8 @@ export class Controller {
     const now = this.clock.now();
     for (const [key, doc] of this.documents) this.status.track(key, doc.generation);
     for (const key of changes.removed) this.status.track(key, undefined);
-    if (snapshot.diagnostics.length > 0) this.metrics.specLoadFailed(snapshot.diagnostics.length);
     const text = snapshot.diagnostics.map(formatDiagnostic).join("\n");
+    this.metrics.specsRead(snapshot.diagnostics.length, text !== this.lastDiagnostics);
     if (text !== this.lastDiagnostics) {
       this.lastDiagnostics = text;
       for (const d of snapshot.diagnostics) {
@@ -407,7 +407,13 @@ export class Controller {
           if (this.stopping.signal.aborted) return logger.info("shutting down; plan not applied");
           await plan.apply(this.work.signal);
           applied = plan.changes.length;
-          const drift = this.status.synced(key) && this.status.observedGeneration(key) === generation;
+          // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
+          // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.
+          const woken = this.pending.get(key);
+          const drift =
+            this.status.synced(key) &&
+            this.status.observedGeneration(key) === generation &&
+            (woken === undefined || woken.at > started);
           if (drift) this.metrics.driftCorrectedFor(kind);
           logger.info(drift ? "drift corrected" : "applied", {
             generation,

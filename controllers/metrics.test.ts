@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { collectProcessMetrics, ControllerMetrics } from "./metrics.ts";
@@ -21,7 +22,8 @@ describe("ControllerMetrics", () => {
     });
     m.driftCorrectedFor("WeightedRecordSet");
     m.setManagedObjects(new Map([["CloudMapService", 2]]), ["CloudMapService", "LogRouter"]);
-    m.specLoadFailed(2);
+    m.specsRead(2, true);
+    m.specsRead(2, false); // the same problems read again: not counted again
     m.converged("event", 0.7);
     const text = await registry.metrics();
     for (const line of [
@@ -39,6 +41,7 @@ describe("ControllerMetrics", () => {
       'ecs_log_operator_managed_objects{kind="CloudMapService"} 2',
       'ecs_log_operator_managed_objects{kind="LogRouter"} 0',
       "ecs_log_operator_spec_load_errors_total 2",
+      "ecs_log_operator_spec_problems 2",
       'ecs_log_operator_convergence_latency_seconds_bucket{le="1",source="event"} 1',
       'ecs_log_operator_convergence_latency_seconds_bucket{le="0.5",source="event"} 0',
     ]) {
@@ -50,7 +53,7 @@ describe("ControllerMetrics", () => {
   it("keeps two registries apart: nothing is global", async () => {
     const a = new Registry();
     const b = new Registry();
-    new ControllerMetrics(a).specLoadFailed(1);
+    new ControllerMetrics(a).specsRead(1, true);
     new ControllerMetrics(b);
     expect(await a.metrics()).toContain("ecs_log_operator_spec_load_errors_total 1");
     expect(await b.metrics()).toContain("ecs_log_operator_spec_load_errors_total 0");
@@ -62,5 +65,20 @@ describe("ControllerMetrics", () => {
     const text = await registry.metrics();
     expect(text).toContain("process_cpu_seconds_total");
     expect(text).not.toMatch(/^nodejs_active_handles_total/m);
+  });
+});
+
+describe("the README's metrics table", () => {
+  it("names every metric the controller registers", async () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const table = readme.slice(readme.indexOf("## Metrics"), readme.indexOf("## How it compares"));
+    const registry = new Registry();
+    new ControllerMetrics(registry);
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) {
+      const short = name.replace(/^ecs_log_operator_workqueue(?=_)/, "");
+      expect(table.includes(`\`${name}`) || table.includes(`\`${short}\``), name).toBe(true);
+    }
   });
 });

@@ -38,6 +38,7 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
   private readonly driftCorrected: Counter<"kind">;
   private readonly managedObjects: Gauge<"kind">;
   private readonly specLoadErrors: Counter;
+  private readonly specProblems: Gauge;
   private readonly convergence: Histogram<"source">;
 
   private longestRunning: () => number = () => 0;
@@ -97,7 +98,9 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
     });
     this.driftCorrected = new Counter({
       name: `${PREFIX}drift_corrected_total`,
-      help: "Reconciles that changed AWS for a spec already converged once, with the spec unchanged.",
+      help:
+        "Reconciles that changed AWS for a converged spec while neither the spec nor any watched ECS task or Auto " +
+        "Scaling group had changed: AWS was changed by someone else.",
       labelNames: ["kind"],
       registers,
     });
@@ -109,7 +112,12 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
     });
     this.specLoadErrors = new Counter({
       name: `${PREFIX}spec_load_errors_total`,
-      help: "Problems found reading the spec directory (one per diagnostic per read).",
+      help: "Problems found in the spec directory, counted when they appear (a file that stays invalid counts once).",
+      registers,
+    });
+    this.specProblems = new Gauge({
+      name: `${PREFIX}spec_problems`,
+      help: "Problems in the spec directory at its last read; 0 when every file is valid.",
       registers,
     });
     this.convergence = new Histogram({
@@ -155,8 +163,13 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
     for (const kind of kinds) this.managedObjects.set({ kind }, counts.get(kind) ?? 0);
   }
 
-  specLoadFailed(problems: number): void {
-    this.specLoadErrors.inc(problems);
+  /**
+   * The spec directory was read with `problems` diagnostics; `isNew` when they differ from the previous read's, so a
+   * file that stays invalid through many reads counts once.
+   */
+  specsRead(problems: number, isNew: boolean): void {
+    this.specProblems.set(problems);
+    if (isNew && problems > 0) this.specLoadErrors.inc(problems);
   }
 
   converged(source: string, seconds: number): void {

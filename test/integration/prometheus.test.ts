@@ -106,6 +106,7 @@ describe("the operator's /metrics", () => {
       "ecs_log_operator_drift_corrected_total",
       "ecs_log_operator_managed_objects",
       "ecs_log_operator_spec_load_errors_total",
+      "ecs_log_operator_spec_problems",
       "ecs_log_operator_convergence_latency_seconds",
       "process_cpu_seconds_total",
       "nodejs_eventloop_lag_seconds",
