@@ -41,10 +41,12 @@ class WidgetReconciler implements Reconciler {
   /** Names whose next reconciles throw this, once each time it is set. */
   readonly failWith = new Map<string, Error>();
   applyDelayMs = 0;
+  /** When set, an apply that changed something hands this to `ctx.detach` (a drain's wait, say). */
+  detachWith: ((signal: AbortSignal) => Promise<void>) | undefined;
   inFlight = new Set<string>();
   overlapped = false;
 
-  async plan(doc: SpecDocument, _ctx: ReconcileContext): Promise<ResourcePlan> {
+  async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
     const name = doc.metadata.name;
     if (this.inFlight.has(name)) this.overlapped = true;
     this.inFlight.add(name);
@@ -64,6 +66,7 @@ class WidgetReconciler implements Reconciler {
         apply: async () => {
           if (this.applyDelayMs > 0) await delay(this.applyDelayMs);
           this.world.set(name, want);
+          if (this.detachWith !== undefined) ctx.detach?.(`wait for ${name}`, this.detachWith);
         },
       };
     } finally {
@@ -302,6 +305,30 @@ describe("Controller", () => {
 
     writeFileSync(join(t.dir, "a.yaml"), widget("a", 5));
     await until("orphan swept once every file is valid", () => !t.reconciler.world.has("b"));
+  });
+
+  it("runs detached work beside the queue, retries the resource when it fails, and abandons it at shutdown", async () => {
+    const t = await setup({ "a.yaml": widget("a", 1) });
+    const waits: { signal: AbortSignal; fail: (e: Error) => void }[] = [];
+    t.reconciler.detachWith = (signal) =>
+      new Promise<void>((_, reject) => {
+        waits.push({ signal, fail: reject });
+        signal.addEventListener("abort", () => reject(signal.reason as Error));
+      });
+    // Ready although the first reconcile left work waiting: the key's worker is free.
+    await t.controller.start();
+    expect(t.controller.phase).toBe("ready");
+    expect(waits).toHaveLength(1);
+
+    // The work fails: the resource is reconciled again (and, out of sync again, detaches new work).
+    const plans = t.reconciler.plans.length;
+    t.reconciler.world.set("a", 0);
+    waits[0]!.fail(new Error("lifecycle action gone"));
+    await until("retried", () => t.reconciler.plans.length > plans && waits.length === 2);
+
+    await t.controller.stop();
+    expect(t.controller.phase).toBe("stopped");
+    expect(waits[1]!.signal.aborted).toBe(true);
   });
 
   it("retries a failing key with backoff, and does not retry a terminal error", async () => {

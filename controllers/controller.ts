@@ -75,6 +75,8 @@ export class Controller {
   private readonly events: EventsQueue | undefined;
   /** Aborted on STOP: the loops end, no plan is applied any more. */
   private readonly stopping = new AbortController();
+  /** Work reconcilers detached from their keys (drains), until it settles. */
+  private readonly detached = new Set<Promise<void>>();
   /** Aborted only when the drain times out: the signal of reads and writes in flight. */
   private readonly work = new AbortController();
   private readonly actor: Actor<typeof controllerLifecycle>;
@@ -211,7 +213,7 @@ export class Controller {
     }, this.options.drainTimeoutMs ?? 25_000);
     try {
       await this.queue.shutDown();
-      await Promise.allSettled(this.background);
+      await Promise.allSettled([...this.background, ...this.detached]);
     } finally {
       clearTimeout(timeout);
       await this.http.close();
@@ -382,6 +384,7 @@ export class Controller {
       logger,
       ownerId: this.options.ownerId,
       documents: this.snapshot.documents,
+      detach: (what, work) => this.detach(key, what, work, logger),
     };
     const seconds = (): number => (this.clock.now() - started) / 1000;
     let generation: string | undefined;
@@ -436,6 +439,32 @@ export class Controller {
       this.pending.delete(key);
       this.metrics.converged(p.source, (this.clock.now() - p.at) / 1000);
     }
+  }
+
+  /**
+   * Runs a reconciler's long wait beside the queue (see `ReconcileContext.detach`). Shutdown aborts it and waits for
+   * it to unwind; a failure retries the resource with backoff, whose next reconcile starts the work again from what
+   * AWS shows.
+   */
+  private detach(
+    key: string,
+    what: string,
+    work: (signal: AbortSignal) => Promise<void>,
+    logger: Logger,
+  ): void {
+    const signal = this.stopping.signal;
+    if (signal.aborted) return;
+    logger.info("detached", { work: what });
+    const done: Promise<void> = work(signal).then(
+      () => logger.info("detached work done", { work: what }),
+      (error: unknown) => {
+        if (signal.aborted) return logger.info("detached work abandoned at shutdown", { work: what });
+        logger.warn("detached work failed; retrying the resource", { work: what, error });
+        this.queue.addRateLimited(key);
+      },
+    );
+    this.detached.add(done);
+    void done.finally(() => this.detached.delete(done));
   }
 
   private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {

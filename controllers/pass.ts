@@ -1,5 +1,5 @@
 import type { Logger } from "./logger.ts";
-import type { ReconcileContext, Reconciler, ResourcePlan } from "./reconciler.ts";
+import type { Detach, ReconcileContext, Reconciler, ResourcePlan } from "./reconciler.ts";
 import { resourceKey, type SourcePosition, type SpecDocument } from "./spec/document.ts";
 
 export interface PassOptions {
@@ -12,6 +12,8 @@ export interface PassOptions {
   readonly signal: AbortSignal;
   /** Resources planned at once within one ordering level. */
   readonly concurrency?: number;
+  /** See `ReconcileContext.detach`; without it, long waits happen inside `apply`. */
+  readonly detach?: Detach | undefined;
 }
 
 export interface ResourceFailure {
@@ -42,6 +44,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
     ownerId: options.ownerId,
     documents: options.documents,
     sweeping: options.complete,
+    ...(options.detach !== undefined ? { detach: options.detach } : {}),
   };
   const plans: ResourcePlan[] = [];
   const failures: ResourceFailure[] = [];

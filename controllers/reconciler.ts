@@ -42,7 +42,18 @@ export interface ReconcileContext {
    * whole listings anyway may then answer its specs' reads from those listings instead of reading twice.
    */
   readonly sweeping?: boolean;
+  /**
+   * Present under `run`: takes work that waits far longer than a reconcile should (a drain's TTL wait before it
+   * completes a lifecycle action) off the key's worker, so the resource reconciles again meanwhile (a scale-out during
+   * a drain is published at once) and other keys keep their workers. The work's signal aborts at shutdown, so it must
+   * be safe to abandon at any moment, its state recoverable from AWS; when it fails, the resource is retried with
+   * backoff. Absent (`apply`, `plan`), the reconciler awaits such work inside `apply`.
+   */
+  readonly detach?: Detach;
 }
+
+/** Runs `work` beside the work queue; `what` names it in logs. */
+export type Detach = (what: string, work: (signal: AbortSignal) => Promise<void>) => void;
 
 /** One kind's reconciler: observe AWS, diff against the spec with a pure planner, hand back the plan. */
 export interface Reconciler {

@@ -24,6 +24,8 @@ export interface DrainHook {
 
 export interface DrainPlan {
   readonly changes: readonly Change[];
+  /** `group/instance` of every drain `run` starts. */
+  readonly instances: readonly string[];
   /** Starts a drain machine for each newly leaving instance, after the pass's record deletions are written. */
   run(signal: AbortSignal): Promise<void>;
 }
@@ -60,6 +62,7 @@ export class DrainCoordinator {
     }));
     return {
       changes,
+      instances: fresh.map((id) => `${hook.groupName}/${id}`),
       run: async (signal) => {
         const outputs = await Promise.all(
           fresh.map((instanceId) => this.start(hook, instanceId, recordSetIds.has(instanceId), signal)),

@@ -184,6 +184,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
     const units = planned.units;
     const writer = this.writer;
     const logger = ctx.logger.child({ resource: key });
+    const detach = ctx.detach;
     return {
       key,
       kind: this.kind,
@@ -192,7 +193,12 @@ export class WeightedRecordSetReconciler implements Reconciler {
       async apply(signal: AbortSignal): Promise<void> {
         await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });
-        await drainPlan?.run(signal);
+        if (drainPlan === undefined || drainPlan.changes.length === 0) return;
+        // The records are gone (written above); what is left is waiting TTL + seconds and completing the actions.
+        // A drain is recoverable from AWS (the instance stays in Terminating:Wait until it is completed), so under
+        // `run` it is detached: the key's worker is free for the next change, a scale-out during the wait included.
+        if (detach !== undefined) detach(`drain ${drainPlan.instances.join(", ")}`, (s) => drainPlan.run(s));
+        else await drainPlan.run(signal);
       },
     };
   }

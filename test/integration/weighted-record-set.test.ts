@@ -15,7 +15,7 @@ import { AwsCallCounter, createAwsClients, type AwsClients } from "../../control
 import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
-import type { Reconciler } from "../../controllers/reconciler.ts";
+import type { Detach, Reconciler } from "../../controllers/reconciler.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
 import { taskIdOf } from "../../reconcilers/ecs-tasks/running-tasks.ts";
 import { weightedRecordSetKind } from "../../reconcilers/weighted-record-set/kind.ts";
@@ -179,10 +179,17 @@ function documents(text: string) {
 
 async function pass(
   text: string,
-  options: { apply?: boolean; ownerId?: string; reconciler?: Reconciler; complete?: boolean } = {},
+  options: {
+    apply?: boolean;
+    ownerId?: string;
+    reconciler?: Reconciler;
+    complete?: boolean;
+    detach?: Detach;
+  } = {},
 ): Promise<PassResult> {
   return runPass(
     {
+      detach: options.detach,
       reconcilers: [options.reconciler ?? strictReconciler()],
       documents: text === "" ? [] : documents(text),
       complete: options.complete ?? true,
@@ -612,6 +619,37 @@ describe("WeightedRecordSet drain on scale-in", () => {
     });
     expect(fake.completed[0]!.at - started).toBeGreaterThanOrEqual(1000);
     expect(weighted(await zoneRecords())).toHaveLength(2);
+    await converged(drainSpec());
+  });
+
+  it("under run, detaches the wait: a scale-out during a drain is published at once, and the drain completes", async () => {
+    await scene.autoScalingGroup("log-asg", 2, { lifecycleHook: "drain-dns" });
+    const fake = new LifecycleHookFake(new AwsAutoScalingApi(clients));
+    const reconciler = reconcilerWith(fake, true);
+    await pass(drainSpec(), { reconciler });
+    const [leaving] = await scene.groupInstanceIds("log-asg");
+    fake.held.add(leaving!);
+    // What the controller does with detached work, here: run it, keep its promise.
+    const detached: { what: string; done: Promise<void> }[] = [];
+    const detach: Detach = (what, work) => detached.push({ what, done: work(AbortSignal.timeout(60_000)) });
+
+    expect((await pass(drainSpec(), { reconciler, detach })).failures).toEqual([]);
+    expect(detached.map((d) => d.what)).toEqual([`drain log-asg/${leaving}`]);
+    // The pass is over, its record is gone, and the action waits its TTL (1 s) beside it.
+    expect(fake.completed).toEqual([]);
+    expect(weighted(await zoneRecords()).map((r) => r.SetIdentifier)).not.toContain(leaving);
+
+    await scene.scaleGroup("log-asg", 3);
+    const during = await pass(drainSpec(), { reconciler, detach });
+    expect(during.failures).toEqual([]);
+    expect(fake.completed).toEqual([]);
+    // One new record, and the drain already running is not started twice.
+    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["create"]);
+    expect(detached).toHaveLength(1);
+    expect(weighted(await zoneRecords())).toHaveLength(2);
+
+    await detached[0]!.done;
+    expect(fake.completed.map((c) => [c.input.instanceId, c.recordGone])).toEqual([[leaving, true]]);
     await converged(drainSpec());
   });
 
