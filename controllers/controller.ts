@@ -459,7 +459,13 @@ export class Controller {
       () => logger.info("detached work done", { work: what }),
       (error: unknown) => {
         if (signal.aborted) return logger.info("detached work abandoned at shutdown", { work: what });
-        logger.warn("detached work failed; retrying the resource", { work: what, error });
+        const err = error instanceof Error ? error : new Error(String(error));
+        logger.warn("detached work failed; retrying the resource", { work: what, error: err });
+        this.status.record(key, {
+          result: "error",
+          reason: "DetachedWorkFailed",
+          message: `${what}: ${err.message}`,
+        });
         this.queue.addRateLimited(key);
       },
     );
