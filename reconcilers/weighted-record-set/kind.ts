@@ -93,7 +93,7 @@ export const WeightedRecordSetSpecSchema = Type.Object(
         {
           additionalProperties: false,
           description:
-            "On scale-in, remove the instance's record first, wait TTL + seconds, then complete the lifecycle action (CONTINUE). Auto Scaling groups only.",
+            "On scale-in, remove the instance's record first, wait TTL + seconds, then complete the lifecycle action (CONTINUE). Under `run` the wait goes on beside the work queue (the records keep following the group meanwhile), and a restarted operator resumes it from what AWS shows. Auto Scaling groups only.",
         },
       ),
     ),
