@@ -1,3 +1,4 @@
+import { PassMemo } from "../../controllers/pass-memo.ts";
 import type { CloudMapApi, ObservedNamespace } from "./cloud-map-api.ts";
 import { sameDnsName } from "./dns-name.ts";
 
@@ -10,7 +11,7 @@ export class NamespaceLookup {
   private readonly api: CloudMapApi;
   private readonly vpcs = new Map<string, readonly string[]>();
   /** Every private namespace, listed once per pass (the pass's context is the key) instead of once per spec. */
-  private readonly perPass = new WeakMap<object, Promise<ObservedNamespace[]>>();
+  private readonly perPass = new PassMemo<ObservedNamespace[]>();
 
   constructor(api: CloudMapApi) {
     this.api = api;
@@ -27,18 +28,12 @@ export class NamespaceLookup {
 
   /** Every private DNS namespace, listed once per pass. */
   all(signal: AbortSignal | undefined, pass: object): Promise<ObservedNamespace[]> {
-    let all = this.perPass.get(pass);
-    if (all === undefined) {
-      all = this.api.listPrivateDnsNamespaces(undefined, signal);
-      this.perPass.set(pass, all);
-      all.catch(() => this.perPass.delete(pass));
-    }
-    return all;
+    return this.perPass.get(pass, "", () => this.api.listPrivateDnsNamespaces(undefined, signal));
   }
 
   /** Drops a pass's listing after a namespace was created or deleted in it. */
   forget(pass: object): void {
-    this.perPass.delete(pass);
+    this.perPass.forget(pass);
   }
 
   /** The namespace's VPCs; empty when they cannot be read. */

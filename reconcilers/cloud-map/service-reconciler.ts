@@ -1,3 +1,4 @@
+import { PassMemo } from "../../controllers/pass-memo.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import {
   DependencyNotReadyError,
@@ -56,7 +57,7 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly clock: Clock;
   /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
-  private readonly servicesPerPass = new WeakMap<object, Map<string, Promise<ObservedService[]>>>();
+  private readonly servicesPerPass = new PassMemo<ObservedService[]>();
 
   constructor(deps: CloudMapServiceReconcilerDeps) {
     this.api = deps.api;
@@ -188,18 +189,7 @@ export class CloudMapServiceReconciler implements Reconciler {
 
   /** A namespace's services, listed once per pass (the pass's context is the key) for every spec in it. */
   private servicesOf(namespaceId: string, signal: AbortSignal, pass: object): Promise<ObservedService[]> {
-    let byNamespace = this.servicesPerPass.get(pass);
-    if (byNamespace === undefined) {
-      byNamespace = new Map();
-      this.servicesPerPass.set(pass, byNamespace);
-    }
-    let services = byNamespace.get(namespaceId);
-    if (services === undefined) {
-      services = this.api.listServices(namespaceId, signal);
-      byNamespace.set(namespaceId, services);
-      services.catch(() => byNamespace.delete(namespaceId));
-    }
-    return services;
+    return this.servicesPerPass.get(pass, namespaceId, () => this.api.listServices(namespaceId, signal));
   }
 
   private async observe(

@@ -1,3 +1,4 @@
+import { PassMemo } from "../../controllers/pass-memo.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import type { Logger } from "../../controllers/logger.ts";
@@ -60,9 +61,9 @@ export class WeightedRecordSetReconciler implements Reconciler {
   private readonly drains: DrainCoordinator | undefined;
   private readonly maxPerName: number | undefined;
   private readonly writer: ZoneWriter;
-  /** Zone lookups, shared by the specs of one pass (keyed by its context) and forgotten with it. */
-  private readonly zoneCache = new WeakMap<ReconcileContext, Map<string, Promise<HostedZone[]>>>();
-  private readonly zoneListings = new WeakMap<ReconcileContext, Map<string, Promise<RecordSet[]>>>();
+  /** Zone lookups, shared by the specs of one pass and forgotten with it. */
+  private readonly zoneCache = new PassMemo<HostedZone[]>();
+  private readonly zoneListings = new PassMemo<RecordSet[]>();
   private readonly clock: Clock;
   /** The last orphan scan that found nothing: for which specs, and when. */
   private lastCleanScan: { fingerprint: string; at: number } | undefined;
@@ -278,18 +279,9 @@ export class WeightedRecordSetReconciler implements Reconciler {
    * zone anyway, so in a pass that sweeps, the specs' plans take their names' records from the same listing.
    */
   private zoneListing(zoneId: string, ctx: ReconcileContext): Promise<RecordSet[]> {
-    let byZone = this.zoneListings.get(ctx);
-    if (byZone === undefined) {
-      byZone = new Map();
-      this.zoneListings.set(ctx, byZone);
-    }
-    let listing = byZone.get(zoneId);
-    if (listing === undefined) {
-      listing = this.route53.listRecordSets(zoneId, undefined, ctx.signal);
-      byZone.set(zoneId, listing);
-      listing.catch(() => byZone.delete(zoneId));
-    }
-    return listing;
+    return this.zoneListings.get(ctx, zoneId, () =>
+      this.route53.listRecordSets(zoneId, undefined, ctx.signal),
+    );
   }
 
   private async resolveZone(
@@ -297,23 +289,13 @@ export class WeightedRecordSetReconciler implements Reconciler {
     ctx: ReconcileContext,
     fail: (path: (string | number)[], message: string) => TerminalError,
   ): Promise<HostedZone> {
-    let cache = this.zoneCache.get(ctx);
-    if (cache === undefined) {
-      cache = new Map();
-      this.zoneCache.set(ctx, cache);
-    }
     const id = isZoneId(hostedZone) ? hostedZone.replace(/^\/hostedzone\//, "") : undefined;
     const cacheKey = id ?? normaliseDnsName(hostedZone);
-    let lookup = cache.get(cacheKey);
-    if (lookup === undefined) {
-      lookup =
-        id !== undefined
-          ? this.route53.zoneById(id, ctx.signal).then((z) => (z === undefined ? [] : [z]))
-          : this.route53.zonesByName(cacheKey, ctx.signal);
-      cache.set(cacheKey, lookup);
-      lookup.catch(() => cache.delete(cacheKey));
-    }
-    const zones = await lookup;
+    const zones = await this.zoneCache.get(ctx, cacheKey, () =>
+      id !== undefined
+        ? this.route53.zoneById(id, ctx.signal).then((z) => (z === undefined ? [] : [z]))
+        : this.route53.zonesByName(cacheKey, ctx.signal),
+    );
     if (zones.length === 0) {
       throw fail(
         ["hostedZone"],
