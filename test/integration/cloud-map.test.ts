@@ -12,8 +12,8 @@ import {
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.ts";
+import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
 import type { KindDefinition, SpecDocument } from "../../controllers/spec/document.ts";
@@ -23,6 +23,7 @@ import { cloudMapReconcilers } from "../../reconcilers/cloud-map/cloud-map-recon
 import { CloudMapNamespaceKind } from "../../reconcilers/cloud-map/namespace-kind.ts";
 import { CloudMapServiceKind } from "../../reconcilers/cloud-map/service-kind.ts";
 import { taskIdOf } from "../../reconcilers/ecs-tasks/running-tasks.ts";
+import { startEmulator } from "./harness.ts";
 
 const kinds = [CloudMapNamespaceKind, CloudMapServiceKind] as KindDefinition[];
 
@@ -31,9 +32,7 @@ let clients: AwsClients;
 const counter = new AwsCallCounter();
 
 beforeAll(async () => {
-  emulator = await MotoEmulator.start();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
-  clients = createAwsClients({ endpoint: emulator.endpoint, region: "us-east-1", observer: counter });
+  ({ moto: emulator, clients } = await startEmulator({ region: "us-east-1", observer: counter }));
 });
 
 afterAll(async () => {

@@ -10,9 +10,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { allKinds } from "../../cmd/kinds.ts";
-import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { AwsClients } from "../../controllers/aws/clients.ts";
+import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { OperatorProcess } from "./controller-child.ts";
+import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 const REGION = "us-east-1";
 let moto: MotoEmulator;
@@ -22,9 +23,7 @@ let dir = "";
 let operator: OperatorProcess | undefined;
 
 beforeAll(async () => {
-  moto = await MotoEmulator.start();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
-  clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
+  ({ moto, clients } = await startEmulator({ region: REGION }));
   scene = new AwsScene(clients);
   await scene.network();
   await scene.cluster("logs", 1);
@@ -64,23 +63,7 @@ describe("ecs-log-operator run, as a child process", () => {
     expect(kinds, "the Cloud Map kinds are registered in cmd/kinds.ts").toEqual(
       expect.arrayContaining(["CloudMapNamespace", "CloudMapService"]),
     );
-    writeFileSync(
-      join(dir, "cloud-map.yaml"),
-      `apiVersion: ecs-log-operator/v1alpha1
-kind: CloudMapNamespace
-metadata: { name: logs-namespace }
-spec: { name: fluentd.local, vpc: ${scene.vpcId} }
----
-apiVersion: ecs-log-operator/v1alpha1
-kind: CloudMapService
-metadata: { name: fluentd }
-spec:
-  namespace: fluentd.local
-  name: fluentd
-  dns: { records: [{ type: A, ttl: 10 }], routingPolicy: MULTIVALUE }
-  instances: { ecsTasks: { cluster: logs, service: fluentd }, port: 24224 }
-`,
-    );
+    writeFileSync(join(dir, "cloud-map.yaml"), fluentdCloudMapSpecs(scene.vpcId, { port: 24224 }));
     const tasks = await scene.runTasks("logs", "fluentd", 2, "fluentd");
     operator = new OperatorProcess(
       [dir, "--interval", "1s", "--metrics-bind-address", "127.0.0.1:0", "--owner-id", "it"],

@@ -8,7 +8,7 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { Controller } from "../../controllers/controller.ts";
 import { AwsWatchLister } from "../../controllers/informers.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
@@ -19,6 +19,7 @@ import {
   TargetRecordsReconciler,
   targetRecordsYaml,
 } from "./controller-test-kind.ts";
+import { startEmulator } from "./harness.ts";
 
 const REGION = "us-east-1";
 
@@ -29,10 +30,7 @@ let zoneId = "";
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  moto = await MotoEmulator.start();
-  clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
-  process.env.AWS_ACCESS_KEY_ID ??= "testing";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "testing";
+  ({ moto, clients } = await startEmulator({ region: REGION }));
   scene = new AwsScene(clients);
   await scene.network();
   await scene.cluster("logs", 1);

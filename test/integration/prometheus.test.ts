@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
-import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { AwsClients } from "../../controllers/aws/clients.ts";
+import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { OperatorProcess } from "./controller-child.ts";
 import { freePort } from "../../controllers/free-port.ts";
+import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 const REGION = "us-east-1";
 const INSTALL = "apt-get install -y prometheus";
@@ -31,9 +32,7 @@ function requireCommand(name: string): void {
 beforeAll(async () => {
   requireCommand("promtool");
   requireCommand("prometheus");
-  moto = await MotoEmulator.start();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
-  clients = createAwsClients({ endpoint: moto.endpoint, region: REGION });
+  ({ moto, clients } = await startEmulator({ region: REGION }));
   const scene = new AwsScene(clients);
   await scene.network();
   await scene.cluster("logs", 1);
@@ -41,23 +40,7 @@ beforeAll(async () => {
   await scene.runTasks("logs", "fluentd", 1, "fluentd");
   const specs = join(temp, "specs");
   mkdirSync(specs);
-  writeFileSync(
-    join(specs, "cloud-map.yaml"),
-    `apiVersion: ecs-log-operator/v1alpha1
-kind: CloudMapNamespace
-metadata: { name: logs-namespace }
-spec: { name: fluentd.local, vpc: ${scene.vpcId} }
----
-apiVersion: ecs-log-operator/v1alpha1
-kind: CloudMapService
-metadata: { name: fluentd }
-spec:
-  namespace: fluentd.local
-  name: fluentd
-  dns: { records: [{ type: A, ttl: 10 }], routingPolicy: MULTIVALUE }
-  instances: { ecsTasks: { cluster: logs, service: fluentd } }
-`,
-  );
+  writeFileSync(join(specs, "cloud-map.yaml"), fluentdCloudMapSpecs(scene.vpcId));
   operator = new OperatorProcess(
     [specs, "--interval", "1s", "--metrics-bind-address", "127.0.0.1:0"],
     moto.env(REGION),

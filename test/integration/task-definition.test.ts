@@ -15,8 +15,8 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Output } from "../../cmd/cli-support.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
-import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.ts";
+import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
@@ -29,6 +29,7 @@ import {
   toRegisterInput,
   type TaskDefinitionJson,
 } from "../../reconcilers/task-definition/task-definition.ts";
+import { startEmulator } from "./harness.ts";
 
 const REGION = "ap-northeast-1";
 const TD = "test/fixtures/task-definitions";
@@ -43,10 +44,7 @@ let scene: AwsScene;
 const counter = new AwsCallCounter();
 
 beforeAll(async () => {
-  moto = await MotoEmulator.start();
-  process.env.AWS_ACCESS_KEY_ID = "testing";
-  process.env.AWS_SECRET_ACCESS_KEY = "testing";
-  clients = createAwsClients({ endpoint: moto.endpoint, region: REGION, observer: counter });
+  ({ moto, clients } = await startEmulator({ region: REGION, observer: counter }));
   scene = new AwsScene(clients);
 });
 

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { planOrApplyCommand } from "../../cmd/commands/plan-apply.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
-import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.ts";
+import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
 import type { Detach, Reconciler } from "../../controllers/reconciler.ts";
@@ -39,20 +39,18 @@ import {
   createWeightedRecordSetReconciler,
   WeightedRecordSetReconciler,
 } from "../../reconcilers/weighted-record-set/reconciler.ts";
+import { startEmulator } from "./harness.ts";
 
 let emulator: MotoEmulator;
 let clients: AwsClients;
 const counter = new AwsCallCounter();
 
 beforeAll(async () => {
-  emulator = await MotoEmulator.start();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
-  clients = createAwsClients({
-    endpoint: emulator.endpoint,
+  ({ moto: emulator, clients } = await startEmulator({
     region: "us-east-1",
     observer: counter,
     route53RequestsPerSecond: 200,
-  });
+  }));
 });
 
 afterAll(async () => {
