@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-route-53";
 import { awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
 import type { HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
-import { inNameRange, recordKey } from "./route53-api.ts";
+import { atOrBelow, recordKey } from "./route53-api.ts";
 
 /** ListResourceRecordSets returns at most 300 record sets a page. */
 const PAGE_SIZE = 300;
@@ -103,7 +103,7 @@ export class AwsRoute53Api implements Route53Api {
       let past = false;
       for (const raw of page.ResourceRecordSets ?? []) {
         const r = fromSdk(raw);
-        if (below !== undefined && !inNameRange(r.name, below)) {
+        if (below !== undefined && !atOrBelow(r.name, below)) {
           past = true;
           break;
         }
@@ -121,9 +121,7 @@ export class AwsRoute53Api implements Route53Api {
       next = { name: page.NextRecordName, type: page.NextRecordType, id: page.NextRecordIdentifier };
     }
     const records = [...seen.values()];
-    return below === undefined
-      ? records
-      : records.filter((r) => r.name === below || r.name.endsWith(`.${below}`));
+    return below === undefined ? records : records.filter((r) => atOrBelow(r.name, below));
   }
 
   async changeRecordSets(

@@ -20,6 +20,8 @@ export interface DrainHook {
    * writes the deletion with the rest of the pass before the drains run.
    */
   readonly recordRemoved: (instanceId: string, signal: AbortSignal) => Promise<void>;
+  /** Where "draining" and "drained" are told, with the resource that drains. */
+  readonly logger?: Logger | undefined;
 }
 
 export interface DrainPlan {
@@ -37,17 +39,11 @@ export interface DrainPlan {
 export class DrainCoordinator {
   private readonly autoScaling: AutoScalingApi;
   private readonly clock: TimerClock | undefined;
-  private readonly logger: Logger | undefined;
   private readonly active = new Map<string, AnyActorRef>();
 
-  constructor(deps: {
-    autoScaling: AutoScalingApi;
-    clock?: TimerClock | undefined;
-    logger?: Logger | undefined;
-  }) {
+  constructor(deps: { autoScaling: AutoScalingApi; clock?: TimerClock | undefined }) {
     this.autoScaling = deps.autoScaling;
     this.clock = deps.clock;
-    this.logger = deps.logger;
   }
 
   /** Instances in `Terminating:Wait`; `recordSetIds`: the set identifiers whose records exist now. */
@@ -109,14 +105,14 @@ export class DrainCoordinator {
     signal.addEventListener("abort", stop, { once: true });
     try {
       actor.start();
-      this.logger?.info("draining", { instance: key, waitSeconds: hook.waitSeconds });
+      hook.logger?.info("draining", { instance: key, waitSeconds: hook.waitSeconds });
       const done = toPromise(actor);
       const aborted = new Promise<never>((_, reject) => {
         if (signal.aborted) reject(signal.reason);
         signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       });
       const output = await Promise.race([done, aborted]);
-      this.logger?.info("drained", { instance: key, outcome: output.outcome });
+      hook.logger?.info("drained", { instance: key, outcome: output.outcome });
       return output;
     } finally {
       signal.removeEventListener("abort", stop);

@@ -1,5 +1,5 @@
 import { parseOwnership } from "./registry.ts";
-import type { RecordSet } from "./route53-api.ts";
+import { atOrBelow, type RecordSet } from "./route53-api.ts";
 import { shardIndexOf } from "./shards.ts";
 
 /** Records this owner wrote at one top name (and its shards) that no current spec manages any more. */
@@ -48,7 +48,7 @@ export function findOrphans(
       name,
       type: g.type,
       resource: g.resource,
-      observed: records.filter((r) => r.name === name || r.name.endsWith(`.${name}`)),
+      observed: records.filter((r) => atOrBelow(r.name, name)),
     };
   });
 }

@@ -1,7 +1,6 @@
 import { PassMemo } from "../../controllers/pass-memo.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
-import type { Logger } from "../../controllers/logger.ts";
 import {
   TerminalError,
   type ReconcileContext,
@@ -21,7 +20,7 @@ import { isZoneId, normaliseDnsName, weightedRecordSetKind, type WeightedRecordS
 import { findOrphans } from "./orphans.ts";
 import { planRecords, type Target } from "./planner.ts";
 import { invalidOwnerId } from "./registry.ts";
-import { inNameRange, type HostedZone, type RecordSet, type Route53Api } from "./route53-api.ts";
+import { atOrBelow, type HostedZone, type RecordSet, type Route53Api } from "./route53-api.ts";
 import { shardIndexOf } from "./shards.ts";
 import { ZoneWriter } from "./zone-writer.ts";
 
@@ -119,7 +118,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
     const [observed, records] = await Promise.all([
       this.observeTargets(spec, ctx.signal, fail),
       ctx.sweeping === true
-        ? this.zoneListing(zone.id, ctx).then((all) => all.filter((r) => inNameRange(r.name, name)))
+        ? this.zoneListing(zone.id, ctx).then((all) => all.filter((r) => atOrBelow(r.name, name)))
         : this.route53.listRecordSets(zone.id, name, ctx.signal),
     ]);
     const planned = planRecords({
@@ -163,6 +162,8 @@ export class WeightedRecordSetReconciler implements Reconciler {
         )),
       );
     }
+    // The drains of this plan start together, after its write: one read of what is left serves all of them.
+    let leftAfterWrite: Promise<RecordSet[]> | undefined;
     const drainPlan =
       spec.drain !== undefined && spec.targets.autoScalingGroup !== undefined && this.drains !== undefined
         ? this.drains.plan(
@@ -170,8 +171,10 @@ export class WeightedRecordSetReconciler implements Reconciler {
               groupName: spec.targets.autoScalingGroup,
               hookName: spec.drain.lifecycleHook,
               waitSeconds: spec.ttl + spec.drain.seconds,
+              logger: ctx.logger.child({ resource: key }),
               recordRemoved: async (instanceId, signal) => {
-                const left = await this.route53.listRecordSets(zone.id, name, signal);
+                leftAfterWrite ??= this.route53.listRecordSets(zone.id, name, signal);
+                const left = await leftAfterWrite;
                 if (left.some((r) => r.type === spec.type && r.setIdentifier === instanceId)) {
                   throw new Error(`the record of ${instanceId} is still in zone ${zone.name}`);
                 }
@@ -388,13 +391,12 @@ export class WeightedRecordSetReconciler implements Reconciler {
 /** The reconciler with its AWS adapters, built from the process's clients. */
 export function createWeightedRecordSetReconciler(
   clients: Pick<AwsClients, "route53" | "autoScaling" | "ec2" | "ecs">,
-  options: { logger?: Logger | undefined } = {},
 ): WeightedRecordSetReconciler {
   const autoScaling = new AwsAutoScalingApi(clients);
   return new WeightedRecordSetReconciler({
     route53: new AwsRoute53Api(clients),
     autoScaling,
     ecsTasks: new AwsEcsTaskApi(clients),
-    drains: new DrainCoordinator({ autoScaling, logger: options.logger }),
+    drains: new DrainCoordinator({ autoScaling }),
   });
 }

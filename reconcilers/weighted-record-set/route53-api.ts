@@ -64,13 +64,10 @@ export function recordKey(r: Pick<RecordSet, "name" | "type" | "setIdentifier">)
 }
 
 /**
- * Whether a record's name sorts within `name`'s range of ListResourceRecordSets: `name` itself and every name below
- * it (Route 53 orders names by their labels reversed). Both names lower case, without a trailing dot.
+ * Whether a record's name is `name` itself or a name below it (`s0.fluentd.logs.internal` for `fluentd.logs.internal`,
+ * not `fluentd2.logs.internal`). Route 53 lists names by their labels reversed, so these names also come one after
+ * another from `name` on. Both names lower case, without a trailing dot.
  */
-export function inNameRange(recordName: string, name: string): boolean {
-  return reversedLabels(recordName).startsWith(reversedLabels(name));
-}
-
-function reversedLabels(name: string): string {
-  return name.split(".").reverse().join(".");
+export function atOrBelow(recordName: string, name: string): boolean {
+  return recordName === name || recordName.endsWith(`.${name}`);
 }
