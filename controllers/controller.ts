@@ -11,6 +11,7 @@ import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
 import {
   DependencyNotReadyError,
+  sweepKey,
   TerminalError,
   type ReconcileContext,
   type Reconciler,
@@ -50,11 +51,6 @@ export interface ControllerOptions {
 }
 
 type WakeSource = "spec" | "informer" | "event";
-
-/** The key of a kind's orphan sweep: what the owner made for specs that no longer exist. */
-export function sweepKey(kind: string): string {
-  return `${kind}/*`;
-}
 
 /**
  * The level-triggered controller: keys in a work queue, woken by spec changes, informers, events and a periodic

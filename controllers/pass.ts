@@ -1,5 +1,11 @@
 import type { Logger } from "./logger.ts";
-import type { Detach, ReconcileContext, Reconciler, ResourcePlan } from "./reconciler.ts";
+import {
+  sweepKey,
+  type Detach,
+  type ReconcileContext,
+  type Reconciler,
+  type ResourcePlan,
+} from "./reconciler.ts";
 import { resourceKey, type SourcePosition, type SpecDocument } from "./spec/document.ts";
 
 export interface PassOptions {
@@ -53,7 +59,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
     const atLevel = options.reconcilers.filter((r) => r.order === level);
     const jobs: { key: string; source?: SourcePosition; run: () => Promise<ResourcePlan[]> }[] = [];
     for (const doc of options.documents) {
-      const r = atLevel.find((x) => x.kind === doc.kind);
+      const r = reconcilerFor(atLevel, doc.kind);
       if (r !== undefined) {
         jobs.push({ key: resourceKey(doc), source: doc.source, run: async () => [await r.plan(doc, ctx)] });
       }
@@ -62,7 +68,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       for (const r of atLevel) {
         if (r.planOrphans !== undefined) {
           const orphans = r.planOrphans.bind(r);
-          jobs.push({ key: `${r.kind}/*`, run: () => orphans(ctx) });
+          jobs.push({ key: sweepKey(r.kind), run: () => orphans(ctx) });
         }
       }
     }
@@ -88,8 +94,6 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
   plans.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.key < b.key ? -1 : 1));
   return { plans, failures };
 }
-
-export { reconcilerFor };
 
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -80,3 +80,8 @@ export class TerminalError extends Error {
 export class DependencyNotReadyError extends Error {
   override readonly name = "DependencyNotReadyError";
 }
+
+/** The key of a kind's orphan sweep: what the owner made for specs that no longer exist. */
+export function sweepKey(kind: string): string {
+  return `${kind}/*`;
+}

@@ -2,7 +2,6 @@ import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { Route53Client } from "@aws-sdk/client-route-53";
 import type { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
-import type { Clock } from "../../controllers/clock.ts";
 import { AwsEcsTaskApi } from "../ecs-tasks/aws-ecs-task-api.ts";
 import { AwsCloudMapApi } from "./aws-cloud-map-api.ts";
 import { NamespaceLookup } from "./namespace-lookup.ts";
@@ -11,29 +10,22 @@ import { OperationWaiter } from "./operation-waiter.ts";
 import { CloudMapServiceReconciler } from "./service-reconciler.ts";
 
 /** Both Cloud Map reconcilers over one adapter, sharing what they learn about namespaces. */
-export function cloudMapReconcilers(
-  clients: {
-    serviceDiscovery: ServiceDiscoveryClient;
-    route53: Route53Client;
-    ecs: ECSClient;
-    ec2: () => Promise<EC2Client>;
-  },
-  options: { clock?: Clock; operationTimeoutMs?: number } = {},
-): [CloudMapNamespaceReconciler, CloudMapServiceReconciler] {
+export function cloudMapReconcilers(clients: {
+  serviceDiscovery: ServiceDiscoveryClient;
+  route53: Route53Client;
+  ecs: ECSClient;
+  ec2: () => Promise<EC2Client>;
+}): [CloudMapNamespaceReconciler, CloudMapServiceReconciler] {
   const api = new AwsCloudMapApi(clients);
   const lookup = new NamespaceLookup(api);
-  const operations = new OperationWaiter(api, {
-    clock: options.clock,
-    timeoutMs: options.operationTimeoutMs,
-  });
+  const operations = new OperationWaiter(api);
   return [
-    new CloudMapNamespaceReconciler({ api, lookup, operations, clock: options.clock }),
+    new CloudMapNamespaceReconciler({ api, lookup, operations }),
     new CloudMapServiceReconciler({
       api,
       tasks: new AwsEcsTaskApi(clients),
       lookup,
       operations,
-      clock: options.clock,
     }),
   ];
 }

@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { describePrivateIps } from "../../controllers/aws/ec2-private-ips.ts";
-import { awsCall, AwsError, classifyAwsError } from "../../controllers/aws/errors.ts";
+import { awsCall, classifyAwsError } from "../../controllers/aws/errors.ts";
 import type {
   AutoScalingApi,
   GroupInstances,
@@ -115,8 +115,7 @@ export class AwsAutoScalingApi implements AutoScalingApi {
       );
       return true;
     } catch (error) {
-      const e =
-        error instanceof AwsError ? error : classifyAwsError("autoscaling", "CompleteLifecycleAction", error);
+      const e = classifyAwsError("autoscaling", "CompleteLifecycleAction", error);
       // Auto Scaling answers ValidationError "No active Lifecycle Action found" once the action is complete or timed out.
       if (e.errorClass === "not-found" || /No active Lifecycle Action/i.test(e.message)) return false;
       throw e;
