@@ -482,7 +482,9 @@ export class Controller {
       result = "terminal";
       reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "Terminal";
       this.queue.forget(key);
-      logger.error("reconcile failed; not retried until the spec or AWS changes", { error: err });
+      logger.error("reconcile failed; no backoff retries, tried again at the next resync or spec change", {
+        error: err,
+      });
     } else {
       result = "error";
       reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "ReconcileError";
