@@ -8,7 +8,7 @@ import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
 import { Controller } from "../controllers/controller.ts";
-import { AwsWatchLister } from "../controllers/informers.ts";
+import { AwsWatchLister } from "../reconcilers/watch-lister.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { ControllerMetrics } from "../controllers/metrics.ts";
 import { allKinds, buildReconcilers } from "../cmd/kinds.ts";

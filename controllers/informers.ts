@@ -1,7 +1,3 @@
-import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
-import { DescribeTasksCommand, ListTasksCommand } from "@aws-sdk/client-ecs";
-import type { AwsClients } from "./aws/clients.ts";
-import { awsCall } from "./aws/errors.ts";
 import type { Logger } from "./logger.ts";
 
 /**
@@ -87,67 +83,6 @@ export class WatchIndex {
 export interface WatchLister {
   /** Undefined for a watch key this lister does not know. */
   list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined>;
-}
-
-export class AwsWatchLister implements WatchLister {
-  private readonly clients: Pick<AwsClients, "ecs" | "autoScaling">;
-
-  constructor(clients: Pick<AwsClients, "ecs" | "autoScaling">) {
-    this.clients = clients;
-  }
-
-  async list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined> {
-    const t = parseWatchKey(watchKey);
-    if (t === undefined) return undefined;
-    if (t.type === "asg") {
-      const out = await awsCall("autoscaling", "DescribeAutoScalingGroups", () =>
-        this.clients.autoScaling.send(
-          new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [t.group] }),
-          { abortSignal: signal },
-        ),
-      );
-      // An instance's move from Pending to InService (or to Terminating:Wait) matters as much as its arrival.
-      return (out.AutoScalingGroups?.[0]?.Instances ?? [])
-        .map((i) => `${i.InstanceId ?? ""}:${i.LifecycleState ?? ""}`)
-        .sort();
-    }
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await awsCall("ecs", "ListTasks", () =>
-        this.clients.ecs.send(
-          new ListTasksCommand({
-            cluster: t.cluster,
-            ...(t.type === "ecs-service" ? { serviceName: t.service } : { family: t.family }),
-            desiredStatus: "RUNNING",
-            nextToken,
-          }),
-          { abortSignal: signal },
-        ),
-      );
-      arns.push(...(out.taskArns ?? []));
-      nextToken = out.nextToken;
-    } while (nextToken !== undefined);
-    // A task's move from PENDING to RUNNING, or its being told to stop, keeps its ARN but changes what is served.
-    // DescribeTasks also gives `group` (`service:NAME`), which the serviceName filter may not have applied (the
-    // emulator ignores it).
-    const listing: string[] = [];
-    for (let i = 0; i < arns.length; i += 100) {
-      const out = await awsCall("ecs", "DescribeTasks", () =>
-        this.clients.ecs.send(
-          new DescribeTasksCommand({ cluster: t.cluster, tasks: arns.slice(i, i + 100) }),
-          {
-            abortSignal: signal,
-          },
-        ),
-      );
-      for (const task of out.tasks ?? []) {
-        if (t.type === "ecs-service" && task.group !== `service:${t.service}`) continue;
-        listing.push(`${task.taskArn ?? ""}:${task.lastStatus ?? ""}:${task.desiredStatus ?? ""}`);
-      }
-    }
-    return listing.sort();
-  }
 }
 
 export interface InformerOptions {

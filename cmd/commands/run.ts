@@ -2,7 +2,7 @@ import { Registry } from "prom-client";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { Controller } from "../../controllers/controller.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
-import { AwsWatchLister } from "../../controllers/informers.ts";
+import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import {

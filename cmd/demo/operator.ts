@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import { Controller } from "../../controllers/controller.ts";
-import { AwsWatchLister } from "../../controllers/informers.ts";
+import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import { parseDuration } from "../cli-support.ts";

@@ -8,7 +8,7 @@ import {
   type ResourcePlan,
 } from "../../controllers/reconciler.ts";
 import { isKind, resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
-import type { EcsTaskApi, TaskSelector } from "../ecs-tasks/ecs-task-api.ts";
+import { taskWatchKey, type EcsTaskApi, type TaskSelector } from "../ecs-tasks/ecs-task-api.ts";
 import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
 import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
@@ -69,12 +69,7 @@ export class CloudMapServiceReconciler implements Reconciler {
 
   watches(doc: SpecDocument): readonly string[] {
     if (!isKind(doc, CloudMapServiceKind)) return [];
-    const sel = doc.spec.instances.ecsTasks;
-    return [
-      sel.service !== undefined
-        ? `ecs:${sel.cluster}/service:${sel.service}`
-        : `ecs:${sel.cluster}/family:${sel.family}`,
-    ];
+    return [taskWatchKey(doc.spec.instances.ecsTasks)];
   }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {

@@ -1,3 +1,4 @@
+import { formatWatchKey } from "../../controllers/informers.ts";
 /**
  * The narrow view of ECS and EC2 that target discovery needs. Implemented by `AwsEcsTaskApi`; planners never see an
  * SDK type.
@@ -44,8 +45,11 @@ export interface EcsTask {
   readonly taskDefinitionArn?: string | undefined;
 }
 
-export function selectorLabel(s: TaskSelector): string {
-  return s.service !== undefined
-    ? `${s.cluster}/service:${s.service}`
-    : `${s.cluster}/family:${s.family ?? "?"}`;
+/** The watch key that wakes the specs reading these tasks when they start or stop. */
+export function taskWatchKey(s: TaskSelector): string {
+  return formatWatchKey(
+    s.service !== undefined
+      ? { type: "ecs-service", cluster: s.cluster, service: s.service }
+      : { type: "ecs-family", cluster: s.cluster, family: s.family ?? "" },
+  );
 }

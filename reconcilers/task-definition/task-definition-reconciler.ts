@@ -12,6 +12,7 @@ import { resourceKey, type SpecDocument } from "../../controllers/spec/document.
 import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import type { RenderedFluentBitConfig } from "../log-router/log-router-patch.ts";
 import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
+import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
 import { AwsS3ConfigStore } from "./aws-s3-config-store.ts";
 import { AwsTaskDefinitionApi } from "./aws-task-definition-api.ts";
 import { ConfigBucketNotFoundError, type ConfigObjectStore } from "./config-object-store.ts";
@@ -78,7 +79,7 @@ export class TaskDefinitionReconciler {
       // family, and the periodic pass catches a revision registered without a deploy. `taskdef:FAMILY` groups the
       // specs of one family, so that an edit to any of them wakes the one that carries the family's plan.
       watches: (doc) => [
-        ...rolloutServices([doc]).map((s) => `ecs:${s.cluster}/service:${s.service}`),
+        ...rolloutServices([doc]).map((s) => taskWatchKey(s)),
         ...(familyOf(doc) !== undefined ? [`taskdef:${familyOf(doc)}`] : []),
       ],
     };

@@ -9,7 +9,8 @@ import {
 } from "../../controllers/reconciler.ts";
 import { resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
 import type { EcsTaskApi } from "../ecs-tasks/ecs-task-api.ts";
-import { selectorLabel } from "../ecs-tasks/ecs-task-api.ts";
+import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
+import { formatWatchKey } from "../../controllers/informers.ts";
 import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
 import { AwsEcsTaskApi } from "../ecs-tasks/aws-ecs-task-api.ts";
 import { TERMINATING_WAIT, type AutoScalingApi } from "./auto-scaling-api.ts";
@@ -79,8 +80,9 @@ export class WeightedRecordSetReconciler implements Reconciler {
 
   watches(doc: SpecDocument): readonly string[] {
     const spec = doc.spec as WeightedRecordSetSpec;
-    if (spec.targets.autoScalingGroup !== undefined) return [`asg:${spec.targets.autoScalingGroup}`];
-    if (spec.targets.ecsTasks !== undefined) return [`ecs:${selectorLabel(spec.targets.ecsTasks)}`];
+    if (spec.targets.autoScalingGroup !== undefined)
+      return [formatWatchKey({ type: "asg", group: spec.targets.autoScalingGroup })];
+    if (spec.targets.ecsTasks !== undefined) return [taskWatchKey(spec.targets.ecsTasks)];
     return [];
   }
 

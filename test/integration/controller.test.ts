@@ -10,7 +10,7 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { Controller } from "../../controllers/controller.ts";
-import { AwsWatchLister } from "../../controllers/informers.ts";
+import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import {
