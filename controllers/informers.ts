@@ -1,4 +1,5 @@
 import type { Logger } from "./logger.ts";
+import { pool } from "./pool.ts";
 
 /**
  * A watch key names a piece of AWS state whose change should wake the specs that read it:
@@ -116,28 +117,23 @@ export class Informer {
     const changed: string[] = [];
     const wanted = new Set(watchKeys);
     for (const k of [...this.last.keys()]) if (!wanted.has(k)) this.last.delete(k);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < watchKeys.length) {
-        const key = watchKeys[next++] as string;
-        signal.throwIfAborted();
-        let listing: string[] | undefined;
-        try {
-          listing = await this.lister.list(key, signal);
-        } catch (error) {
-          if (signal.aborted) throw error;
-          // The previous listing stays: a failed list is not a change.
-          this.logger.warn("informer list failed", { watch: key, error });
-          continue;
-        }
-        if (listing === undefined) continue;
-        const fingerprint = listing.join("\n");
-        const before = this.last.get(key);
-        this.last.set(key, fingerprint);
-        if (before !== undefined && before !== fingerprint) changed.push(key);
+    await pool(watchKeys, this.concurrency, async (key) => {
+      signal.throwIfAborted();
+      let listing: string[] | undefined;
+      try {
+        listing = await this.lister.list(key, signal);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        // The previous listing stays: a failed list is not a change.
+        this.logger.warn("informer list failed", { watch: key, error });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, watchKeys.length) }, worker));
+      if (listing === undefined) return;
+      const fingerprint = listing.join("\n");
+      const before = this.last.get(key);
+      this.last.set(key, fingerprint);
+      if (before !== undefined && before !== fingerprint) changed.push(key);
+    });
     changed.sort();
     if (changed.length > 0) {
       this.logger.debug("informer saw changes", { watches: changed });

@@ -1,4 +1,5 @@
 import type { Logger } from "./logger.ts";
+import { pool } from "./pool.ts";
 import {
   sweepKey,
   type Detach,
@@ -93,15 +94,4 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
   const order = new Map(options.reconcilers.map((r) => [r.kind, r.order]));
   plans.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.key < b.key ? -1 : 1));
   return { plans, failures };
-}
-
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

@@ -1,3 +1,4 @@
+import { pool } from "../../controllers/pool.ts";
 import { AwsError } from "../../controllers/aws/errors.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import type { CloudMapApi, OperationStatus } from "./cloud-map-api.ts";
@@ -51,20 +52,15 @@ export async function runAll(
   signal?: AbortSignal,
 ): Promise<void> {
   const failures: Error[] = [];
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, jobs.length) }, async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++] as () => Promise<void>;
-      signal?.throwIfAborted();
-      try {
-        await job();
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        failures.push(error instanceof Error ? error : new Error(String(error)));
-      }
+  await pool(jobs, limit, async (job) => {
+    signal?.throwIfAborted();
+    try {
+      await job();
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      failures.push(error instanceof Error ? error : new Error(String(error)));
     }
   });
-  await Promise.all(workers);
   if (failures.length > 0) {
     throw new CloudMapApplyError(
       `${failures.length} of ${jobs.length} Cloud Map change(s) failed; first: ${failures[0]?.message}`,
