@@ -57,3 +57,35 @@ export class ManualClock implements Clock {
     return this.sleepers.length;
   }
 }
+
+/** A timer source as xstate takes it: `SimulatedClock` in tests, real timers (or our `Clock`) otherwise. */
+export interface TimerClock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** xstate's timers driven by our injected `Clock`, so one time source (and `ManualClock` in tests) rules both. */
+export function timerClockOf(clock: Clock): TimerClock {
+  const timers = new Map<number, AbortController>();
+  let next = 0;
+  return {
+    setTimeout(fn, timeout) {
+      const id = ++next;
+      const ac = new AbortController();
+      timers.set(id, ac);
+      clock.sleep(timeout, ac.signal).then(
+        () => {
+          timers.delete(id);
+          fn();
+        },
+        () => undefined,
+      );
+      return id;
+    },
+    clearTimeout(id) {
+      const ac = timers.get(id as number);
+      timers.delete(id as number);
+      ac?.abort();
+    },
+  };
+}

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fromPromise, SimulatedClock } from "xstate";
 import { AwsError } from "../../controllers/aws/errors.ts";
-import { ManualClock } from "../../controllers/clock.ts";
+import { ManualClock, timerClockOf } from "../../controllers/clock.ts";
 import type { OperationStatus } from "./cloud-map-api.ts";
-import { timerClockOf } from "./operation-effects.ts";
 import {
   CloudMapOperationError,
   operationMachine,

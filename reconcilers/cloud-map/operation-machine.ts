@@ -1,5 +1,6 @@
 import { assign, createActor, fromPromise, setup, toPromise } from "xstate";
 import { AwsError } from "../../controllers/aws/errors.ts";
+import type { TimerClock } from "../../controllers/clock.ts";
 import type { OperationStatus } from "./cloud-map-api.ts";
 
 /**
@@ -127,12 +128,6 @@ export const operationMachine = setup({
 });
 
 export type OperationMachine = typeof operationMachine;
-
-/** A timer source as xstate takes it: `SimulatedClock` in tests, real timers (or our `Clock`) otherwise. */
-export interface TimerClock {
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
-  clearTimeout(id: unknown): void;
-}
 
 /** A Cloud Map operation that failed or did not finish in time. */
 export class CloudMapOperationError extends Error {

@@ -1,13 +1,12 @@
 import { pool } from "../../controllers/pool.ts";
 import { AwsError } from "../../controllers/aws/errors.ts";
-import { systemClock, type Clock } from "../../controllers/clock.ts";
+import { systemClock, timerClockOf, type Clock, type TimerClock } from "../../controllers/clock.ts";
 import type { CloudMapApi, OperationStatus } from "./cloud-map-api.ts";
-import { cloudMapOperationMachine, timerClockOf } from "./operation-effects.ts";
+import { cloudMapOperationMachine } from "./operation-effects.ts";
 import {
   DEFAULT_OPERATION_TIMEOUT_MS,
   waitForOperation,
   type OperationMachine,
-  type TimerClock,
 } from "./operation-machine.ts";
 
 /** Waits for Cloud Map operations on the injected clock. */

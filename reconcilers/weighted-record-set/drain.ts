@@ -1,15 +1,10 @@
 import { createActor, toPromise, type AnyActorRef } from "xstate";
+import type { TimerClock } from "../../controllers/clock.ts";
 import type { Logger } from "../../controllers/logger.ts";
 import type { Change } from "../../controllers/reconciler.ts";
 import type { AutoScalingApi } from "./auto-scaling-api.ts";
 import { drainEffects } from "./drain-effects.ts";
 import { drainMachine, type DrainOutput } from "./drain-machine.ts";
-
-/** xstate's clock: timers for `after` transitions (a `SimulatedClock` in tests). */
-export interface TimerClock {
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
-  clearTimeout(id: unknown): void;
-}
 
 export interface DrainHook {
   readonly groupName: string;
