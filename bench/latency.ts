@@ -6,7 +6,7 @@ import { ListInstancesCommand, ListServicesCommand } from "@aws-sdk/client-servi
 import { CreateQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { Controller } from "../controllers/controller.ts";
 import { AwsWatchLister } from "../reconcilers/watch-lister.ts";
 import { silentLogger } from "../controllers/logger.ts";

@@ -4,7 +4,7 @@ import {
   isReadOperation,
   type AwsClients,
 } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { runPass, type PassResult } from "../controllers/pass.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";

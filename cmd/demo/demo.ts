@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-servicediscovery";
 import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../../test/moto-emulator.ts";
 import { processOutput } from "../cli-support.ts";
 import { renderTable, type StepRow } from "./live-table.ts";
 import { startDemoOperator } from "./operator.ts";
