@@ -28,7 +28,10 @@ function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
 const actions = (p: PolicyDocument) => new Set(p.Statement.flatMap((s) => s.Action));
 const statement = (p: PolicyDocument, sid: string) => p.Statement.find((s) => s.Sid === sid);
 
-/** Every AWS SDK command the operator's own code sends (tests and the demo's scene builder left out). */
+/**
+ * Every AWS SDK command the operator's own code sends (tests and the demo's scene builder left out): a `new XCommand(`
+ * of an imported command, or a `paginateX(` of an imported paginator.
+ */
 async function commandsInSources(): Promise<Map<string, string>> {
   const prefixes: Record<string, string> = {
     ecs: "ecs",
@@ -53,8 +56,9 @@ async function commandsInSources(): Promise<Map<string, string>> {
         const prefix = prefixes[m[3] ?? ""];
         if (prefix === undefined) continue;
         for (const name of imported.split(",").map((s) => s.trim())) {
-          const command = /^([A-Z]\w+)Command$/.exec(name)?.[1];
-          if (command === undefined || !new RegExp(`new ${name}\\(`).test(text)) continue;
+          const command = /^([A-Z]\w+)Command$/.exec(name)?.[1] ?? /^paginate([A-Z]\w+)$/.exec(name)?.[1];
+          const called = name.startsWith("paginate") ? `${name}\\(` : `new ${name}\\(`;
+          if (command === undefined || !new RegExp(called).test(text)) continue;
           // SQS authorizes a batch delete as sqs:DeleteMessage.
           used.set(
             `${prefix}:${command === "DeleteMessageBatch" ? "DeleteMessage" : command}`,
