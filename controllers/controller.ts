@@ -44,7 +44,7 @@ export interface ControllerOptions {
   /** Reconciles at once (never two of one key). Default 4. */
   readonly workers?: number;
   /** After SIGTERM, how long the writes in flight may take before they are aborted. Default 25 s. */
-  readonly drainTimeoutMs?: number;
+  readonly shutdownTimeoutMs?: number;
   readonly debounceMs?: number;
   readonly queue?: Omit<WorkQueueOptions, "clock" | "observer">;
   readonly clock?: Clock;
@@ -71,9 +71,9 @@ export class Controller {
   private readonly events: EventsQueue | undefined;
   /** Aborted on STOP: the loops end, no plan is applied any more. */
   private readonly stopping = new AbortController();
-  /** Work reconcilers detached from their keys (drains), until it settles. */
+  /** Work reconcilers detached from their keys (lifecycle-hook drains), until it settles. */
   private readonly detached = new Set<Promise<void>>();
-  /** Aborted only when the drain times out: the signal of reads and writes in flight. */
+  /** Aborted only when shutting down times out: the signal of reads and writes in flight. */
   private readonly work = new AbortController();
   private readonly actor: Actor<typeof controllerLifecycle>;
   private documents = new Map<string, SpecDocument>();
@@ -132,7 +132,7 @@ export class Controller {
         actors: lifecycleEffects({
           loadSpecs: (signal) => this.startUp(signal),
           initialSync: (signal) => this.initialSync(signal),
-          drain: () => this.drain(),
+          shutDown: () => this.shutDown(),
         }),
       }),
     );
@@ -160,7 +160,7 @@ export class Controller {
     const s = await waitForState(this.actor, (p) => p !== "starting" && p !== "syncing");
     if (s === "failed") {
       // What did start (the server, the loops) is stopped, so that the process can exit.
-      await this.drain();
+      await this.shutDown();
       throw new Error(this.actor.getSnapshot().context.error ?? "controller failed to start");
     }
   }
@@ -198,15 +198,17 @@ export class Controller {
     });
   }
 
-  private async drain(): Promise<void> {
+  private async shutDown(): Promise<void> {
     this.stopping.abort();
     this.watcher.close();
     const inFlight = this.queue.inFlight;
-    if (inFlight > 0) this.logger.info("draining", { inFlight });
+    if (inFlight > 0) this.logger.info("shutting down: finishing the reconciles in flight", { inFlight });
     const timeout = setTimeout(() => {
-      this.logger.warn("drain timed out; aborting the writes in flight", { inFlight: this.queue.inFlight });
-      this.work.abort(new Error("shutdown drain timed out"));
-    }, this.options.drainTimeoutMs ?? 25_000);
+      this.logger.warn("shutdown timed out; aborting the writes in flight", {
+        inFlight: this.queue.inFlight,
+      });
+      this.work.abort(new Error("shutdown timed out"));
+    }, this.options.shutdownTimeoutMs ?? 25_000);
     try {
       await this.queue.shutDown();
       await Promise.allSettled([...this.background, ...this.detached]);
