@@ -3,7 +3,7 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
-import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
+import { parseS3ObjectArn } from "../../reconcilers/task-definition/s3-object-arn.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR [options]",

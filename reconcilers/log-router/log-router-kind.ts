@@ -7,7 +7,7 @@ import {
   SafeText,
   SecretFreeString,
 } from "../task-definition/spec-safety.ts";
-import { parseS3ObjectArn } from "./s3-object-arn.ts";
+import { parseS3ObjectArn } from "../task-definition/s3-object-arn.ts";
 
 const Region = Type.String({
   pattern: "^[a-z]{2}(-[a-z]+)+-\\d$",

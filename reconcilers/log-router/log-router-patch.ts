@@ -5,7 +5,7 @@ import {
   type LogConfigurationJson,
   type TaskDefinitionJson,
 } from "../task-definition/task-definition.ts";
-import { parseS3ObjectArn, s3Url, type S3ObjectRef } from "./s3-object-arn.ts";
+import { parseS3ObjectArn, s3Url, type S3ObjectRef } from "../task-definition/s3-object-arn.ts";
 import { renderFluentBitConfig, unsafeValueReason, type FluentBitSection } from "./fluent-bit-config.ts";
 import {
   DEFAULT_ROUTER_IMAGE,

@@ -1,5 +1,5 @@
 import type { Change } from "../../controllers/reconciler.ts";
-import { s3Url, type S3ObjectRef } from "../log-router/s3-object-arn.ts";
+import { s3Url, type S3ObjectRef } from "./s3-object-arn.ts";
 
 /** The Fluent Bit config a family's router reads from S3, as rendered from its specs. */
 export interface DesiredConfigObject {
