@@ -8,10 +8,9 @@ import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { Controller } from "../controllers/controller.ts";
-import { AwsWatchLister } from "../reconcilers/watch-lister.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { ControllerMetrics } from "../controllers/metrics.ts";
-import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
+import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "../cmd/kinds.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import { median, percentile } from "./measure.ts";
 import { cloudMapSpecs } from "./specs.ts";
@@ -69,13 +68,13 @@ export async function benchLatency(
     controller = new Controller({
       specDir: dir,
       kinds: allKinds(),
-      reconcilers: buildReconcilers({ clients: operatorClients }),
+      reconcilers: buildReconcilers(kindParts(operatorClients)),
       metrics,
       logger: silentLogger,
       ownerId: "bench",
       intervalMs: options.intervalMs,
       bindAddress: "127.0.0.1:0",
-      lister: new AwsWatchLister(operatorClients),
+      lister: buildWatchLister(kindParts(operatorClients)),
       events: queueUrl !== undefined ? { sqs: operatorClients.sqs, queueUrl, waitSeconds: 1 } : undefined,
     });
     await controller.start();

@@ -142,3 +142,23 @@ export class Informer {
     return changed;
   }
 }
+
+/**
+ * Several listers as one: a watch key is listed by the first that knows it (each kind's entry brings the listers of
+ * the AWS state its watch keys name); a key none knows lists as undefined.
+ */
+export class WatchListers implements WatchLister {
+  private readonly listers: readonly WatchLister[];
+
+  constructor(listers: Iterable<WatchLister>) {
+    this.listers = [...new Set(listers)];
+  }
+
+  async list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined> {
+    for (const lister of this.listers) {
+      const listing = await lister.list(watchKey, signal);
+      if (listing !== undefined) return listing;
+    }
+    return undefined;
+  }
+}

@@ -2,7 +2,6 @@ import { Registry } from "prom-client";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { Controller } from "../../controllers/controller.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import {
@@ -17,7 +16,7 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "../kinds.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR [options]",
@@ -94,17 +93,18 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     throw error;
   });
   const queueUrl = values["events-queue-url"];
+  const parts = kindParts(clients);
   const controller = new Controller({
     specDir: dir,
     kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients }),
+    reconcilers: buildReconcilers(parts),
     metrics,
     logger,
     ownerId: aws.ownerId,
     environment: aws.environment,
     intervalMs,
     bindAddress: values["metrics-bind-address"],
-    lister: new AwsWatchLister(clients),
+    lister: buildWatchLister(parts),
     events: queueUrl !== undefined ? { sqs: clients.sqs, queueUrl } : undefined,
     workers,
   });

@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import { Controller } from "../../controllers/controller.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import { parseDuration } from "../cli-support.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "../kinds.ts";
 
 export interface DemoOperator {
   readonly metricsUrl: string;
@@ -36,16 +35,17 @@ export async function startDemoOperator(options: {
   const logFile = join(logDir, "operator.log");
   const { createWriteStream } = await import("node:fs");
   const log = createWriteStream(logFile);
+  const parts = kindParts(clients);
   const controller = new Controller({
     specDir: options.specDir,
     kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients }),
+    reconcilers: buildReconcilers(parts),
     metrics,
     logger: new JsonLogger({ write: (line) => log.write(line + "\n") }),
     ownerId: "demo",
     intervalMs: parseDuration(options.interval),
     bindAddress: `127.0.0.1:${options.metricsPort}`,
-    lister: new AwsWatchLister(clients),
+    lister: buildWatchLister(parts),
   });
   await controller.start();
   return {

@@ -4,10 +4,17 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
 import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
-import { formatIssue, patchFamily } from "./family-patch.ts";
+import { logRouterPatch } from "../log-router/log-router-entry.ts";
+import { sidecarVolumePatch } from "../sidecar-volume/sidecar-volume-entry.ts";
+import { formatIssue, patchFamily as patchWith } from "./family-patch.ts";
+import type { PatchOptions } from "./patch-issue.ts";
+import { TaskDefinitionPatches } from "./task-definition-patch.ts";
 import { comparable, toRegisterInput, type TaskDefinitionJson } from "./task-definition.ts";
 
 const kinds = [LogRouterKind, SidecarVolumeKind];
+const patches = new TaskDefinitionPatches([logRouterPatch, sidecarVolumePatch]);
+const patchFamily = (base: TaskDefinitionJson, docs: readonly SpecDocument[], options: PatchOptions) =>
+  patchWith(base, docs, options, patches);
 const json = (file: string): TaskDefinitionJson =>
   JSON.parse(readFileSync(`test/fixtures/task-definitions/${file}`, "utf8")) as TaskDefinitionJson;
 const specs = (file: string, environment?: string): SpecDocument[] => {
@@ -242,7 +249,7 @@ spec:
     const ec2 = { ...fargate, requiresCompatibilities: ["EC2"] };
     const r = patchFamily(ec2, docs, { region });
     expect(r.errors).toEqual([]);
-    expect(r.fluentBitConfig?.delivery).toMatch(
+    expect(r.configFile?.delivery).toMatch(
       /^apply uploads it to s3:\/\/logs-config\/fluent-bit\/extra\.conf/,
     );
   });

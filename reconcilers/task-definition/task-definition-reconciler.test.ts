@@ -7,7 +7,10 @@ import { parseSpecText } from "../../controllers/spec/load.ts";
 import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
 import type { ConfigObjectStore } from "./config-object-store.ts";
+import { logRouterPatch } from "../log-router/log-router-entry.ts";
+import { sidecarVolumePatch } from "../sidecar-volume/sidecar-volume-entry.ts";
 import { patchFamily } from "./family-patch.ts";
+import { TaskDefinitionPatches } from "./task-definition-patch.ts";
 import type { ObservedService, ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
 import { TaskDefinitionReconciler } from "./task-definition-reconciler.ts";
 import type { TaskDefinitionJson } from "./task-definition.ts";
@@ -70,6 +73,7 @@ const docs = parseSpecText(
   readFileSync("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml", "utf8"),
   [LogRouterKind, SidecarVolumeKind],
 ).documents;
+const patches = [logRouterPatch, sidecarVolumePatch];
 const ctx = (documents: SpecDocument[]): ReconcileContext => ({
   signal: new AbortController().signal,
   logger: silentLogger,
@@ -79,7 +83,10 @@ const ctx = (documents: SpecDocument[]): ReconcileContext => ({
 
 function setup(): { api: MemoryTaskDefinitionApi; reconciler: TaskDefinitionReconciler } {
   const api = new MemoryTaskDefinitionApi();
-  return { api, reconciler: new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1" }) };
+  return {
+    api,
+    reconciler: new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1", patches }),
+  };
 }
 
 describe("TaskDefinitionReconciler", () => {
@@ -113,7 +120,12 @@ describe("TaskDefinitionReconciler", () => {
 
   it("leaves a service alone when the revision it runs equals the desired one, whatever its number", async () => {
     const { api, reconciler } = setup();
-    const patched = patchFamily(base, docs, { region: "ap-northeast-1" }).definition;
+    const patched = patchFamily(
+      base,
+      docs,
+      { region: "ap-northeast-1" },
+      new TaskDefinitionPatches(patches),
+    ).definition;
     api.services.set("app/gaze-heatmap", api.add(patched));
     api.add(patched); // someone registered the same content again: revision 2
     const plan = await reconciler.plan(docs[0]!, ctx(docs));
@@ -173,6 +185,7 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
       api,
       region: async () => "ap-northeast-1",
       configStore: store,
+      patches,
     });
     return { api, store, reconciler };
   }
@@ -186,7 +199,7 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
     ]);
     await plan.apply(new AbortController().signal);
     expect(api.writes).toEqual([`put s3://${object}`, "register"]);
-    const rendered = (await reconciler.desired("api", apiDocs)).fluentBitConfig?.text;
+    const rendered = (await reconciler.desired("api", apiDocs)).configFile?.text;
     expect(store.objects.get(object)).toBe(rendered);
     expect(rendered).toMatch(/multiline\.parser +java,python,go\n/);
 
@@ -215,7 +228,7 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
   it("refuses to plan an S3 config without a store rather than skip the upload", async () => {
     const api = new MemoryTaskDefinitionApi();
     api.add(apiBase);
-    const reconciler = new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1" });
+    const reconciler = new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1", patches });
     await expect(reconciler.plan(apiDocs[0]!, ctx(apiDocs))).rejects.toThrow(
       /app\.yaml:\d+:\d+: LogRouter\/api: this command cannot deliver a config file to S3/,
     );

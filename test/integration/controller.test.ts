@@ -10,7 +10,9 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
 import { Controller } from "../../controllers/controller.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
+import { WatchListers } from "../../controllers/informers.ts";
+import { ecsTaskWatchLister } from "../../reconcilers/ecs-tasks/ecs-task-watch-lister.ts";
+import { autoScalingWatchLister } from "../../reconcilers/weighted-record-set/auto-scaling-watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import {
@@ -70,7 +72,7 @@ function startController(
     ownerId: "it",
     intervalMs: options.intervalMs,
     bindAddress: "127.0.0.1:0",
-    lister: new AwsWatchLister(observed),
+    lister: new WatchListers([ecsTaskWatchLister(observed), autoScalingWatchLister(observed)]),
     events:
       options.queueUrl !== undefined
         ? { sqs: observed.sqs, queueUrl: options.queueUrl, waitSeconds: 1 }

@@ -19,12 +19,15 @@ import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.t
 import type { MotoEmulator } from "../moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
+import type { Reconciler } from "../../controllers/reconciler.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { LogRouterKind } from "../../reconcilers/log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
-import { taskDefinitionReconcilers } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
+import { SharedKindParts } from "../../controllers/kind-entry.ts";
+import { logRouterEntry } from "../../reconcilers/log-router/log-router-entry.ts";
+import { sidecarVolumeEntry } from "../../reconcilers/sidecar-volume/sidecar-volume-entry.ts";
 import {
   toRegisterInput,
   type TaskDefinitionJson,
@@ -64,10 +67,16 @@ async function load(dir: string, environment?: string): Promise<SpecDocument[]> 
   return loaded.documents;
 }
 
+/** The two patching kinds as the registry builds them: one engine, both patches plugged in. */
+function taskDefinitionReconcilers(): Reconciler[] {
+  const parts = new SharedKindParts(clients);
+  return [logRouterEntry.reconciler(parts), sidecarVolumeEntry.reconciler(parts)];
+}
+
 async function apply(documents: SpecDocument[]): Promise<PassResult> {
   return runPass(
     {
-      reconcilers: taskDefinitionReconcilers(clients),
+      reconcilers: taskDefinitionReconcilers(),
       documents,
       complete: true,
       ownerId: "it",
