@@ -4,16 +4,20 @@ import { silentLogger } from "../../controllers/logger.ts";
 import type { ReconcileContext } from "../../controllers/reconciler.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
-import { LogRouterKind } from "../log-router/log-router-kind.ts";
+import { LogRouterKind } from "./log-router-kind.ts";
 import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
-import type { ConfigObjectStore } from "./config-object-store.ts";
-import { logRouterPatch } from "../log-router/log-router-entry.ts";
+import type { ConfigObjectStore } from "../task-definition/config-object-store.ts";
+import { logRouterPatch } from "./log-router-entry.ts";
 import { sidecarVolumePatch } from "../sidecar-volume/sidecar-volume-entry.ts";
-import { patchFamily } from "./family-patch.ts";
-import { TaskDefinitionPatches } from "./task-definition-patch.ts";
-import type { ObservedService, ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
-import { TaskDefinitionReconciler } from "./task-definition-reconciler.ts";
-import type { TaskDefinitionJson } from "./task-definition.ts";
+import { patchFamily } from "../task-definition/family-patch.ts";
+import { TaskDefinitionPatches } from "../task-definition/task-definition-patch.ts";
+import type {
+  ObservedService,
+  ObservedTaskDefinition,
+  TaskDefinitionApi,
+} from "../task-definition/task-definition-api.ts";
+import { TaskDefinitionReconciler } from "../task-definition/task-definition-reconciler.ts";
+import type { TaskDefinitionJson } from "../task-definition/task-definition.ts";
 
 /** Revisions and services in memory: the reconciler's own interface, not the SDK. */
 class MemoryTaskDefinitionApi implements TaskDefinitionApi {
