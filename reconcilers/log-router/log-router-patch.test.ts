@@ -3,16 +3,16 @@ import { describe, expect, it } from "vitest";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
 import { LogRouterKind } from "./log-router-kind.ts";
-import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
 import { logRouterPatch } from "./log-router-entry.ts";
-import { sidecarVolumePatch } from "../sidecar-volume/sidecar-volume-entry.ts";
-import { formatIssue, patchFamily as patchWith } from "../task-definition/family-patch.ts";
+import { patchFamily as patchWith } from "../task-definition/family-patch.ts";
 import type { PatchOptions } from "../task-definition/patch-issue.ts";
 import { TaskDefinitionPatches } from "../task-definition/task-definition-patch.ts";
-import { comparable, toRegisterInput, type TaskDefinitionJson } from "../task-definition/task-definition.ts";
+import { comparable, type TaskDefinitionJson } from "../task-definition/task-definition.ts";
 
-const kinds = [LogRouterKind, SidecarVolumeKind];
-const patches = new TaskDefinitionPatches([logRouterPatch, sidecarVolumePatch]);
+// LogRouter's patch through the engine, as in a family no other kind patches (tests of families a SidecarVolume
+// patches too are cmd/task-definition-patches.test.ts).
+const kinds = [LogRouterKind];
+const patches = new TaskDefinitionPatches([logRouterPatch]);
 const patchFamily = (base: TaskDefinitionJson, docs: readonly SpecDocument[], options: PatchOptions) =>
   patchWith(base, docs, options, patches);
 const json = (file: string): TaskDefinitionJson =>
@@ -29,7 +29,7 @@ const yaml = (text: string): SpecDocument[] => {
 };
 const region = "ap-northeast-1";
 
-describe("patchFamily on the seed task definitions", () => {
+describe("LogRouter's patch on the seed task definitions", () => {
   it("gives the hand-written gaze-heatmap task definition (seed 003) exactly", () => {
     const r = patchFamily(
       json("gaze-heatmap.base.json"),
@@ -40,23 +40,6 @@ describe("patchFamily on the seed task definitions", () => {
     );
     expect(r.errors).toEqual([]);
     expect(r.definition).toEqual(json("gaze-heatmap.expected.json"));
-  });
-
-  it("gives the hand-written log-batch containers (seed 001) exactly, with a warning about START", () => {
-    const r = patchFamily(
-      json("log-batch.base.json"),
-      specs("manifests/examples/seeds/001-sidecar-batch/log-batch.yaml"),
-      {
-        region,
-      },
-    );
-    expect(r.errors).toEqual([]);
-    expect(r.definition).toEqual(json("log-batch.expected.json"));
-    expect(r.warnings.map(formatIssue)).toEqual([
-      expect.stringMatching(
-        /^manifests\/examples\/seeds\/001-sidecar-batch\/log-batch\.yaml:\d+:\d+: SidecarVolume\/log-batch: dependsOn START only waits/,
-      ),
-    ]);
   });
 
   it("is idempotent: patching the result again changes nothing", () => {
@@ -93,48 +76,6 @@ describe("patchFamily on the seed task definitions", () => {
       },
     });
   });
-
-  it("applies a LogRouter and a SidecarVolume of one family together", () => {
-    const docs = yaml(`
-apiVersion: ecs-log-operator/v1alpha1
-kind: LogRouter
-metadata: { name: batch-logs }
-spec:
-  family: log-batch
-  containers: [batch]
-  router: { memoryReservation: 50 }
-  output: { forward: { host: fluentd.local } }
----
-apiVersion: ecs-log-operator/v1alpha1
-kind: SidecarVolume
-metadata: { name: log-batch }
-spec:
-  family: log-batch
-  source: { container: fluentd, volume: fluentd-log, path: /fluentd/log }
-  consumers: [{ container: batch, readOnly: true, dependsOn: none }]
-`);
-    const r = patchFamily(json("log-batch.base.json"), docs, { region });
-    expect(r.errors).toEqual([]);
-    const [fluentd, batch, router] = r.definition.containerDefinitions;
-    expect(r.definition.volumes).toEqual([{ name: "fluentd-log" }]);
-    expect(fluentd?.mountPoints).toEqual([
-      { sourceVolume: "fluentd-log", containerPath: "/fluentd/log", readOnly: false },
-    ]);
-    expect(batch?.volumesFrom).toEqual([{ readOnly: true, sourceContainer: "fluentd" }]);
-    expect(batch?.dependsOn).toBeUndefined();
-    expect(batch?.logConfiguration).toEqual({
-      logDriver: "awsfirelens",
-      options: { Name: "forward", Host: "fluentd.local", Port: "24224" },
-    });
-    expect(fluentd?.logConfiguration).toBeUndefined();
-    expect(router).toMatchObject({
-      name: "log_router",
-      image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
-      essential: true,
-      memoryReservation: 50,
-      firelensConfiguration: { type: "fluentbit", options: { "enable-ecs-log-metadata": "true" } },
-    });
-  });
 });
 
 describe("router memory", () => {
@@ -161,76 +102,8 @@ spec: { family: log-batch, containers: [batch], router: ${router}, output: { for
   });
 });
 
-describe("family lint", () => {
+describe("FireLens family lint", () => {
   const base = (): TaskDefinitionJson => json("log-batch.base.json");
-  const messages = (docs: SpecDocument[], td = base()) =>
-    patchFamily(td, docs, { region }).errors.map(formatIssue);
-
-  it("names a consumer, source or routed container the family does not have, at its line", () => {
-    const docs = yaml(`apiVersion: ecs-log-operator/v1alpha1
-kind: SidecarVolume
-metadata: { name: x }
-spec:
-  family: log-batch
-  source: { container: fluentbit }
-  consumers:
-    - { container: batch }
-    - { container: crond }
-`);
-    expect(messages(docs)).toEqual([
-      't.yaml:6:24: SidecarVolume/x: family log-batch has no container "fluentbit" (it has fluentd, batch)',
-      't.yaml:9:20: SidecarVolume/x: family log-batch has no container "crond" (it has fluentd, batch)',
-    ]);
-  });
-
-  it("rejects HEALTHY without a health check on the source", () => {
-    const docs = yaml(`apiVersion: ecs-log-operator/v1alpha1
-kind: SidecarVolume
-metadata: { name: x }
-spec: { family: log-batch, source: { container: fluentd }, consumers: [{ container: batch, dependsOn: HEALTHY }] }
-`);
-    expect(messages(docs)).toEqual([expect.stringContaining("dependsOn HEALTHY needs a healthCheck")]);
-    const td = base();
-    td.containerDefinitions[0]!.healthCheck = { command: ["CMD", "true"] };
-    expect(messages(docs, td)).toEqual([]);
-  });
-
-  it("rejects a second router, awsfirelens without a router and a router nobody uses", () => {
-    const lr = yaml(`apiVersion: ecs-log-operator/v1alpha1
-kind: LogRouter
-metadata: { name: x }
-spec: { family: log-batch, containers: [batch], router: {}, output: { forward: { host: agg.local } } }
-`);
-    const td = base();
-    td.containerDefinitions.push({
-      name: "other_router",
-      image: "fb",
-      firelensConfiguration: { type: "fluentbit" },
-    });
-    expect(messages(lr, td)[0]).toMatch(/already has a FireLens router "other_router"/);
-
-    const noRouter = base();
-    noRouter.containerDefinitions[1]!.logConfiguration = {
-      logDriver: "awsfirelens",
-      options: { Name: "forward" },
-    };
-    const sv = yaml(`apiVersion: ecs-log-operator/v1alpha1
-kind: SidecarVolume
-metadata: { name: x }
-spec: { family: log-batch, source: { container: fluentd }, consumers: [{ container: batch }] }
-`);
-    expect(messages(sv, noRouter)).toEqual([
-      expect.stringMatching(/log to awsfirelens but the family has no FireLens router/),
-    ]);
-
-    const unused = base();
-    unused.containerDefinitions.push({
-      name: "r",
-      image: "fb",
-      firelensConfiguration: { type: "fluentbit" },
-    });
-    expect(messages(sv, unused)).toEqual([expect.stringMatching(/is used by no container/)]);
-  });
 
   it("refuses an S3 config file on Fargate, where FireLens reads only files in the image", () => {
     const docs = yaml(`apiVersion: ecs-log-operator/v1alpha1
@@ -267,94 +140,5 @@ spec:
     const r = patchFamily(base(), docs, { region });
     expect(r.errors).toEqual([]);
     expect(r.warnings.map((w) => w.message)).toEqual([expect.stringContaining("has no executionRoleArn")]);
-  });
-});
-
-describe("toRegisterInput and comparable", () => {
-  it("drops what ECS adds on its own and compares regardless of option order and router user 0", () => {
-    const described = {
-      taskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/f:3",
-      revision: 3,
-      status: "ACTIVE",
-      compatibilities: ["EC2", "FARGATE"],
-      requiresAttributes: [{ name: "com.amazonaws.ecs.capability.logging-driver.awsfirelens" }],
-      registeredAt: new Date(0),
-      family: "f",
-      networkMode: "awsvpc",
-      volumes: [],
-      placementConstraints: [],
-      containerDefinitions: [
-        {
-          name: "app",
-          image: "app:1",
-          cpu: 0,
-          portMappings: [{ containerPort: 80, hostPort: 80, protocol: "tcp" }],
-          essential: true,
-          environment: [
-            { name: "B", value: "2" },
-            { name: "A", value: "1" },
-          ],
-          mountPoints: [],
-          volumesFrom: [],
-          logConfiguration: {
-            logDriver: "awsfirelens",
-            options: { TLS: "on", Name: "datadog" },
-            secretOptions: [],
-          },
-        },
-        { name: "r", image: "fb", user: "0", firelensConfiguration: { type: "fluentbit", options: {} } },
-      ],
-    };
-    const input = toRegisterInput(described);
-    expect(input).toEqual({
-      family: "f",
-      networkMode: "awsvpc",
-      containerDefinitions: [
-        {
-          name: "app",
-          image: "app:1",
-          portMappings: [{ containerPort: 80, hostPort: 80, protocol: "tcp" }],
-          essential: true,
-          environment: [
-            { name: "B", value: "2" },
-            { name: "A", value: "1" },
-          ],
-          logConfiguration: { logDriver: "awsfirelens", options: { TLS: "on", Name: "datadog" } },
-        },
-        { name: "r", image: "fb", user: "0", firelensConfiguration: { type: "fluentbit" } },
-      ],
-    });
-    const written: TaskDefinitionJson = {
-      family: "f",
-      networkMode: "awsvpc",
-      containerDefinitions: [
-        {
-          name: "app",
-          image: "app:1",
-          portMappings: [{ containerPort: 80 }],
-          environment: [
-            { name: "A", value: "1" },
-            { name: "B", value: "2" },
-          ],
-          logConfiguration: { logDriver: "awsfirelens", options: { Name: "datadog", TLS: "on" } },
-        },
-        { name: "r", image: "fb", firelensConfiguration: { type: "fluentbit" } },
-      ],
-    };
-    expect(comparable(input)).toBe(comparable(written));
-    const withDefaults = structuredClone(input);
-    withDefaults.containerDefinitions[0]!.healthCheck = {
-      command: ["CMD", "true"],
-      interval: 30,
-      timeout: 5,
-      retries: 3,
-    };
-    withDefaults.containerDefinitions[0]!.volumesFrom = [{ sourceContainer: "r", readOnly: false }];
-    const withoutDefaults = structuredClone(written);
-    withoutDefaults.containerDefinitions[0]!.healthCheck = { command: ["CMD", "true"] };
-    withoutDefaults.containerDefinitions[0]!.volumesFrom = [{ sourceContainer: "r" }];
-    expect(comparable(withDefaults)).toBe(comparable(withoutDefaults));
-    written.containerDefinitions[0]!.image = "app:2";
-    expect(comparable(input)).not.toBe(comparable(written));
   });
 });

@@ -5,69 +5,12 @@ import type { ReconcileContext } from "../../controllers/reconciler.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
 import { LogRouterKind } from "./log-router-kind.ts";
-import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
-import type { ConfigObjectStore } from "../task-definition/config-object-store.ts";
 import { logRouterPatch } from "./log-router-entry.ts";
-import { sidecarVolumePatch } from "../sidecar-volume/sidecar-volume-entry.ts";
 import { patchFamily } from "../task-definition/family-patch.ts";
 import { TaskDefinitionPatches } from "../task-definition/task-definition-patch.ts";
-import type {
-  ObservedService,
-  ObservedTaskDefinition,
-  TaskDefinitionApi,
-} from "../task-definition/task-definition-api.ts";
 import { TaskDefinitionReconciler } from "../task-definition/task-definition-reconciler.ts";
 import type { TaskDefinitionJson } from "../task-definition/task-definition.ts";
-
-/** Revisions and services in memory: the reconciler's own interface, not the SDK. */
-class MemoryTaskDefinitionApi implements TaskDefinitionApi {
-  readonly revisions: ObservedTaskDefinition[] = [];
-  readonly services = new Map<string, string>();
-  readonly writes: string[] = [];
-
-  add(definition: TaskDefinitionJson): string {
-    const revision = this.revisions.length + 1;
-    const arn = `arn:aws:ecs:us-east-1:123456789012:task-definition/${definition.family}:${revision}`;
-    this.revisions.push({ arn, revision, definition: structuredClone(definition), tags: [] });
-    return arn;
-  }
-  async describeLatest(): Promise<ObservedTaskDefinition | undefined> {
-    return this.revisions.at(-1);
-  }
-  async describe(td: string): Promise<ObservedTaskDefinition | undefined> {
-    return this.revisions.find((r) => r.arn === td);
-  }
-  async register(definition: TaskDefinitionJson): Promise<{ arn: string; revision: number }> {
-    this.writes.push("register");
-    const arn = this.add(definition);
-    return { arn, revision: this.revisions.length };
-  }
-  async describeService(cluster: string, service: string): Promise<ObservedService | undefined> {
-    const arn = this.services.get(`${cluster}/${service}`);
-    return arn === undefined ? undefined : { cluster, service, taskDefinitionArn: arn };
-  }
-  async updateServiceTaskDefinition(cluster: string, service: string, arn: string): Promise<void> {
-    this.writes.push(`update ${cluster}/${service}`);
-    this.services.set(`${cluster}/${service}`, arn);
-  }
-}
-
-/** Objects in memory, writing to the same log as the task definitions so that the order of writes shows. */
-class MemoryConfigObjectStore implements ConfigObjectStore {
-  readonly objects = new Map<string, string>();
-  readonly writes: string[];
-
-  constructor(writes: string[]) {
-    this.writes = writes;
-  }
-  async read(bucket: string, key: string): Promise<string | undefined> {
-    return this.objects.get(`${bucket}/${key}`);
-  }
-  async write(bucket: string, key: string, body: string): Promise<void> {
-    this.writes.push(`put s3://${bucket}/${key}`);
-    this.objects.set(`${bucket}/${key}`, body);
-  }
-}
+import { MemoryConfigObjectStore, MemoryTaskDefinitionApi } from "../../test/memory-task-definitions.ts";
 
 const base = JSON.parse(
   readFileSync("test/fixtures/task-definitions/gaze-heatmap.base.json", "utf8"),
@@ -75,9 +18,10 @@ const base = JSON.parse(
 const docs = parseSpecText(
   "manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml",
   readFileSync("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml", "utf8"),
-  [LogRouterKind, SidecarVolumeKind],
+  [LogRouterKind],
 ).documents;
-const patches = [logRouterPatch, sidecarVolumePatch];
+// LogRouter's patch through the engine, in families no other kind patches.
+const patches = [logRouterPatch];
 const ctx = (documents: SpecDocument[]): ReconcileContext => ({
   signal: new AbortController().signal,
   logger: silentLogger,
@@ -146,26 +90,6 @@ describe("TaskDefinitionReconciler", () => {
     expect(plan.changes.find((c) => c.action === "update")?.detail).toMatch(
       /^gaze-heatmap:1 -> the new revision; also changes gaze-heatmap: image, logConfiguration/,
     );
-  });
-
-  it("lets the first spec of a family carry the plan and notes it on the others", async () => {
-    const { api, reconciler } = setup();
-    api.add(base);
-    const sidecar = parseSpecText(
-      "sv.yaml",
-      "apiVersion: ecs-log-operator/v1alpha1\nkind: SidecarVolume\nmetadata: { name: a }\n" +
-        "spec: { family: gaze-heatmap, source: { container: gaze-heatmap }, consumers: [{ container: logrouter }] }\n",
-      [SidecarVolumeKind],
-    ).documents;
-    const all = [
-      ...sidecar,
-      ...docs.map((d) => ({ ...d, spec: { ...(d.spec as object), rollout: undefined } })),
-    ];
-    const plan = await reconciler.plan(all[0]!, ctx(all));
-    expect(plan.changes).toEqual([]);
-    expect(plan.notes).toEqual([
-      "patched together with LogRouter/gaze-heatmap: one revision of family gaze-heatmap",
-    ]);
   });
 });
 
