@@ -86,11 +86,17 @@ export interface WatchLister {
   list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined>;
 }
 
+/** Lists the watched AWS state once a poll; the controller runs one each interval. */
+export interface WatchPoller {
+  /** Lists every key and returns those whose listing changed since the previous poll (the first one is a baseline). */
+  poll(watchKeys: readonly string[], signal: AbortSignal): Promise<string[]>;
+}
+
 export interface InformerOptions {
   readonly lister: WatchLister;
   readonly logger: Logger;
-  /** Called with the watch keys whose listing changed since the previous poll. */
-  readonly onChange: (watchKeys: readonly string[]) => void;
+  /** Also told the watch keys whose listing changed since the previous poll. */
+  readonly onChange?: (watchKeys: readonly string[]) => void;
   /** Watch keys listed at once. */
   readonly concurrency?: number;
 }
@@ -99,10 +105,10 @@ export interface InformerOptions {
  * Lists every watched key once a poll and reports the keys whose listing changed. The first listing of a key is
  * only remembered: the resync that runs with it already reconciles everything.
  */
-export class Informer {
+export class Informer implements WatchPoller {
   private readonly lister: WatchLister;
   private readonly logger: Logger;
-  private readonly onChange: (watchKeys: readonly string[]) => void;
+  private readonly onChange: ((watchKeys: readonly string[]) => void) | undefined;
   private readonly concurrency: number;
   private readonly last = new Map<string, string>();
 
@@ -137,7 +143,7 @@ export class Informer {
     changed.sort();
     if (changed.length > 0) {
       this.logger.debug("informer saw changes", { watches: changed });
-      this.onChange(changed);
+      this.onChange?.(changed);
     }
     return changed;
   }

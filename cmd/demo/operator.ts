@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { Controller } from "../../controllers/controller.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import { parseDuration } from "../cli-support.ts";
-import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "../kinds.ts";
+import { composeController } from "../compose-controller.ts";
 
 export interface DemoOperator {
   readonly metricsUrl: string;
@@ -35,17 +34,14 @@ export async function startDemoOperator(options: {
   const logFile = join(logDir, "operator.log");
   const { createWriteStream } = await import("node:fs");
   const log = createWriteStream(logFile);
-  const parts = kindParts(clients);
-  const controller = new Controller({
+  const controller = composeController({
     specDir: options.specDir,
-    kinds: allKinds(),
-    reconcilers: buildReconcilers(parts),
+    clients,
     metrics,
     logger: new JsonLogger({ write: (line) => log.write(line + "\n") }),
     ownerId: "demo",
     intervalMs: parseDuration(options.interval),
     bindAddress: `127.0.0.1:${options.metricsPort}`,
-    lister: buildWatchLister(parts),
   });
   await controller.start();
   return {
