@@ -25,12 +25,12 @@ export interface KeyReconcilerOptions {
   readonly ownerId: string;
   /** Aborted at shutdown: no plan is applied any more. */
   readonly stopping: AbortSignal;
-  /** Runs a reconciler's long wait beside the queue, under the given signal. */
+  /** Runs a reconciler's long wait beside the queue (`ReconcileContext.detach`), until shutdown or the term's end. */
   readonly detach: (
     key: string,
     what: string,
     work: (signal: AbortSignal) => Promise<void>,
-    signal: AbortSignal,
+    term: AbortSignal,
     logger: Logger,
   ) => void;
 }
@@ -60,7 +60,8 @@ export class KeyReconciler {
       return;
     }
     const started = clock.now();
-    // The documents and the pass's shared reads are those of the snapshot this reconcile started with.
+    // A context per reconcile, over the snapshot it started with: what a reconciler shares through `PassMemo`
+    // (keyed by the context) lives as long as this one reconcile.
     const ctx: ReconcileContext = {
       signal,
       logger,
