@@ -55,6 +55,17 @@ const cases: [golden: string, args: string[]][] = [
     "payments.render.json",
     ["test/fixtures/specs/payments", "--from", `${TD}/payments.base.json`, "--region", "eu-west-1"],
   ],
+  // Fargate through the init image, Grace from stopTimeout, filesystem buffering, Datadog and S3.
+  [
+    "log-router-kind.render.json",
+    [
+      "manifests/examples/kinds/log-router.yaml",
+      "--from",
+      `${TD}/gaze-heatmap.base.json`,
+      "--region",
+      "ap-northeast-1",
+    ],
+  ],
 ];
 
 describe("render golden files", () => {
@@ -67,14 +78,10 @@ describe("render golden files", () => {
     golden(name, first.out);
   });
 
-  it("payments.fluent-bit.conf: the extra Fluent Bit config, rendered twice", async () => {
-    const args = [
-      "test/fixtures/specs/payments",
-      "--from",
-      `${TD}/payments.base.json`,
-      "--region",
-      "eu-west-1",
-    ];
+  it.each([
+    ["payments.fluent-bit.conf", cases[3]![1]],
+    ["log-router-kind.fluent-bit.conf", cases[4]![1]],
+  ])("%s: the extra Fluent Bit config, rendered twice", async (name, args) => {
     const text = async (): Promise<string> => {
       const parsed = JSON.parse((await render(args)).out) as {
         taskDefinitions: { fluentBitConfig: { text: string } }[];
@@ -83,7 +90,7 @@ describe("render golden files", () => {
     };
     const first = await text();
     expect(await text()).toBe(first);
-    golden("payments.fluent-bit.conf", first);
+    golden(name, first);
   });
 
   it("renders the seed task definitions exactly (--family prints RegisterTaskDefinition input)", async () => {

@@ -13,6 +13,7 @@ import {
   ListServicesCommand,
 } from "@aws-sdk/client-servicediscovery";
 import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { processOutput } from "../cli-support.ts";
@@ -132,6 +133,8 @@ const appTaskDefinition = await scene.registerTaskDefinitionFrom({
   memory: "512",
 });
 await scene.createEcsService("app", "gaze-heatmap", appTaskDefinition);
+// The LogRouter example keeps its extra Fluent Bit config in this bucket (router.configFile, type init-s3).
+await clients.s3.send(new CreateBucketCommand({ Bucket: "gaze-heatmap-log-config" }));
 // Seed 001: a legacy batch that reads the log files its fluentd sidecar writes.
 await scene.registerTaskDefinitionFrom({
   family: "log-batch",

@@ -60,7 +60,7 @@ export function patchFamily(
     if (doc.kind === LogRouterKind.kind) {
       const spec = doc.spec as LogRouterSpec;
       issues.push(...applyLogRouter(td, spec, options).map((i) => ({ ...i, doc })));
-      fluentBitConfig = fluentBitConfigFor(spec, td.family, resourceKey(doc)) ?? fluentBitConfig;
+      fluentBitConfig = fluentBitConfigFor(spec, td, resourceKey(doc), options) ?? fluentBitConfig;
     }
   }
   for (const doc of docs) {
