@@ -262,3 +262,60 @@ describe("iam-policy command", () => {
     expect(io.out_).toContain("Examples:");
   });
 });
+
+describe("iam-policy --role task (LogRouter init files)", () => {
+  function capture(): Output & { out_: string; err_: string } {
+    const io = {
+      out_: "",
+      err_: "",
+      color: false,
+      out: (t: string) => void (io.out_ += t),
+      err: (t: string) => void (io.err_ += t),
+    };
+    return io;
+  }
+
+  it("prints what the family's task role needs, apart from the operator's policy", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "gaze-heatmap"], io)).toBe(0);
+    expect(JSON.parse(io.out_)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "FluentBitInitConfigObjects",
+          Effect: "Allow",
+          Action: ["s3:GetObject"],
+          Resource: ["arn:aws:s3:::gaze-heatmap-log-config/firelens/extra.conf"],
+        },
+        {
+          Sid: "FluentBitInitConfigBuckets",
+          Effect: "Allow",
+          Action: ["s3:GetBucketLocation"],
+          Resource: ["arn:aws:s3:::gaze-heatmap-log-config"],
+        },
+      ],
+    });
+    expect(io.err_).toBe("");
+  });
+
+  it("says so when no router of the family reads init files", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "other"], io)).toBe(0);
+    expect(JSON.parse(io.out_)).toEqual({ Version: "2012-10-17", Statement: [] });
+    expect(io.err_).toContain(
+      "no LogRouter of family other reads init files from S3 (those that do: gaze-heatmap)",
+    );
+  });
+
+  it("lets the operator upload an init-s3 config, and refuses an unknown role", async () => {
+    const loaded = await loadSpecDirectory(EXAMPLES, allKinds());
+    const policy = iamPolicy(loaded.documents, ctx);
+    expect(statement(policy, "FluentBitConfigObjects")?.Resource).toEqual([
+      "arn:aws:s3:::gaze-heatmap-log-config/firelens/extra.conf",
+    ]);
+    await expect(iamPolicyCommand([EXAMPLES, "--role", "admin"], capture())).rejects.toThrow(
+      /--role "admin"/,
+    );
+    await expect(iamPolicyCommand([EXAMPLES, "--family", "x"], capture())).rejects.toThrow(/--role task/);
+  });
+});

@@ -4,6 +4,7 @@ import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
+import { familiesReadingInitFiles, taskRolePolicy } from "../../reconcilers/log-router/router-iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR [options]",
@@ -23,10 +24,17 @@ export const iamPolicyHelp: CommandHelp = {
     ["--events-queue-url URL", "grant receiving from this SQS queue (as `run --events-queue-url`)"],
     ["--allow-prune", "grant every delete the sweep may need, whatever the specs say now"],
     ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
+    [
+      "--role operator|task",
+      "operator (default): the operator's own policy; task: what a routed family's task role needs for its " +
+        "LogRouter (the init image's S3 reads)",
+    ],
+    ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
+    "npx ecs-log-operator iam-policy manifests/examples/kinds/ --role task --family gaze-heatmap",
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
       '    --policy-document "$(npx ecs-log-operator iam-policy specs/ --account 123456789012 --region eu-west-1)"',
   ],
@@ -367,7 +375,10 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
 
   // ---- Fluent Bit config files the operator uploads for FireLens (`router.configFile` of type s3).
   const configObjects = patches.flatMap((p) => {
-    const ref = p.router?.configFile?.type === "s3" ? parseS3ObjectArn(p.router.configFile.value) : undefined;
+    // Both s3 (read by FireLens) and init-s3 (read by the init image) objects are uploaded by the operator.
+    const type = p.router?.configFile?.type;
+    const ref =
+      type === "s3" || type === "init-s3" ? parseS3ObjectArn(p.router!.configFile!.value) : undefined;
     return ref === undefined ? [] : [ref];
   });
   if (configObjects.length > 0) {
@@ -432,6 +443,8 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     "events-queue-url": { type: "string" },
     "allow-prune": { type: "boolean" },
     environment: { type: "string" },
+    role: { type: "string", default: "operator" },
+    family: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -441,6 +454,12 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   const dir = positionals[0];
   if (dir === undefined || positionals.length > 1)
     throw new UsageError("iam-policy takes one spec directory");
+  if (values.role !== "operator" && values.role !== "task") {
+    throw new UsageError(`--role "${values.role}" is not one of operator, task`);
+  }
+  if (values.family !== undefined && values.role !== "task") {
+    throw new UsageError("--family narrows --role task; the operator's policy covers every spec");
+  }
   if (values.account !== "*" && !/^\d{12}$/.test(values.account)) {
     throw new UsageError(`--account "${values.account}" is not a 12-digit account id`);
   }
@@ -454,6 +473,19 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
       `${result.diagnostics.length} problem(s) in ${dir}; no policy printed (it would miss what they need).\n`,
     );
     return 1;
+  }
+  if (values.role === "task") {
+    const policy = taskRolePolicy(result.documents, values.family);
+    if (policy.Statement.length === 0) {
+      const families = familiesReadingInitFiles(result.documents);
+      io.err(
+        `no LogRouter ${values.family !== undefined ? `of family ${values.family} ` : ""}reads init files from S3` +
+          (families.length > 0 ? ` (those that do: ${families.join(", ")})` : "") +
+          "; the task role needs nothing from these specs\n",
+      );
+    }
+    io.out(JSON.stringify(policy, null, 2) + "\n");
+    return 0;
   }
   const policy = iamPolicy(result.documents, {
     sweptKinds: sweepingKinds(),
