@@ -35,7 +35,14 @@ export function checkLogRouter(spec: LogRouterSpec): SpecIssue[] {
   issues.push(...configFileIssues(spec));
   issues.push(...initIssues(spec));
   issues.push(...bufferIssues(spec));
-  return issues;
+  // One message a place: a credential given as an option is found both as a secret-named field and as an option.
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = JSON.stringify(i.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function outputChoiceIssues(spec: LogRouterSpec): SpecIssue[] {
@@ -166,7 +173,7 @@ function secretIssues(o: RouterOutput): SpecIssue[] {
           "secret belongs in its container's `secrets`, which the LogRouter leaves alone" +
           (near !== undefined ? `; or did you mean "${near}"?` : ""),
       });
-    } else if (owned.has(k) || options.has(k)) {
+    } else if (owned.has(k) || (options.has(k) && !isSecretPropertyOf(o.plugin, k))) {
       issues.push({
         path: s.path,
         message: `secret option "${s.name}" is also set by ${label(o)}; give it once`,

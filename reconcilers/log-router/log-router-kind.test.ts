@@ -274,6 +274,18 @@ describe("bad input names its file and line (table)", () => {
       /unknown property "compresion" of Fluent Bit's s3 output .*did you mean "compression"\?/,
     ],
     [
+      "an unquoted number as an option",
+      minimal.replace("{ apiKeySecretArn", "{ options: { retry_limit: 5 }, apiKeySecretArn"),
+      "retry_limit",
+      /spec\.output\.datadog\.options\.retry_limit: expected string, got number 5/,
+    ],
+    [
+      "a credential property as an option, once",
+      minimal.replace("{ apiKeySecretArn", '{ options: { apikey: "not-shaped-like-a-key" }, apiKeySecretArn'),
+      "apikey:",
+      /a plaintext secret \("apikey"\) is not allowed in a spec/,
+    ],
+    [
       "a property the operator sets from a field",
       minimal.replace("{ apiKeySecretArn", "{ options: { host: intake.example }, apiKeySecretArn"),
       "host: intake",

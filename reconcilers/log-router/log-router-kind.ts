@@ -51,18 +51,16 @@ const SecretOption = Type.Object(
   { additionalProperties: false },
 );
 
-const OptionValue = Type.Union([
-  SafeText({ description: "A property value." }),
-  Type.Number(),
-  Type.Boolean(),
-]);
+// Strings only, as ECS takes log options: a number or a boolean is quoted (`retry_limit: "5"`). One type keeps
+// the schema's errors precise: a value that looks like a key fails its format and is named as such.
+const OptionValue = SafeText({ description: "A property value." });
 
 function options(plugin: string) {
   return Type.Optional(
     Type.Record(Type.String({ pattern: "^[A-Za-z][A-Za-z0-9_.-]*$" }), OptionValue, {
       additionalProperties: false,
       description:
-        `More properties of Fluent Bit's \`${plugin}\` output, e.g. \`retry_limit: 5\`; booleans are written On/Off. ` +
+        `More properties of Fluent Bit's \`${plugin}\` output, as strings: e.g. \`retry_limit: "5"\`. ` +
         "Checked against the plugin's properties (Fluent Bit 5.1.1): an unknown or misspelled one is an error, as it " +
         "would stop the router. Credentials are not options: give them by ARN in `secretOptions`.",
     }),
@@ -466,7 +464,7 @@ export type LogRouterOutput = Static<typeof OutputSchema>;
 export type AdditionalOutput = Static<typeof AdditionalOutputSchema>;
 /** The fields of one FireLens output kind, as the spec gives them. */
 export type FireLensOutputFields = NonNullable<LogRouterOutput[FireLensKind]> & {
-  options?: Record<string, string | number | boolean> | undefined;
+  options?: Record<string, string> | undefined;
 };
 
 export const DEFAULT_ROUTER_NAME = "log_router";

@@ -163,12 +163,9 @@ export function derivedProperties(o: RouterOutput, family: string, regionOf: Reg
   }
 }
 
-/** The user's `options` as Fluent Bit values: booleans On/Off, numbers as written. */
+/** The user's `options`, as written. */
 export function optionProperties(o: RouterOutput): [string, string][] {
-  return Object.entries(o.fields.options ?? {}).map(([k, v]) => [
-    k,
-    typeof v === "boolean" ? (v ? "On" : "Off") : String(v),
-  ]);
+  return Object.entries(o.fields.options ?? {});
 }
 
 /** An environment variable name for an additional output's secret: ELO_OUTPUT_1_HTTP_PASSWD. */
