@@ -130,6 +130,22 @@ describe("applyLogRouter: stop order, stop timeout, init variables, secrets", ()
     ]);
   });
 
+  it("refuses an additional output for a container the family does not route", () => {
+    const issues = applyLogRouter(
+      base(),
+      spec(fargateInit.replace("containers: [app]", "containers: [web]")),
+      {
+        region,
+      },
+    );
+    expect(issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      [
+        "additionalOutputs.1.containers.0",
+        '"web" is not a container this LogRouter routes in family app (it routes app, worker)',
+      ],
+    ]);
+  });
+
   it("warns when the init process has no task role to download with", () => {
     const td = base();
     delete td.taskRoleArn;

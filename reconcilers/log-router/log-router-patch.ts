@@ -83,8 +83,20 @@ export function applyLogRouter(
           .join(", ")}): the routed containers start after the router, so ECS could never start the task`,
       );
     }
-    // Regions of the additional outputs, checked here so that a missing one is an error before anything is written.
-    for (const o of routerOutputs(spec)) if (o.index > 0) derivedProperties(o, td.family, regionOf);
+    for (const o of routerOutputs(spec)) {
+      if (o.index === 0) continue;
+      // Regions of the additional outputs, checked here so that a missing one is an error before anything is written.
+      derivedProperties(o, td.family, regionOf);
+      (o.containers ?? []).forEach((c, j) => {
+        if (!targets.some((t) => t.name === c)) {
+          error(
+            ["additionalOutputs", o.index - 1, "containers", j],
+            `"${c}" is not a container this LogRouter routes in family ${td.family} ` +
+              `(it routes ${targets.map((t) => t.name).join(", ") || "none"})`,
+          );
+        }
+      });
+    }
     issues.push(...stopWarnings(td, spec, router), ...roleWarnings(td, spec, router));
   }
   issues.push(...unsafeOptionIssues(td));
