@@ -261,20 +261,8 @@ describe("iam-policy command", () => {
     expect(io.out_).toContain("Usage: ecs-log-operator iam-policy DIR");
     expect(io.out_).toContain("Examples:");
   });
-});
 
-describe("iam-policy --role task (LogRouter init files)", () => {
-  function capture(): Output & { out_: string; err_: string } {
-    const io = {
-      out_: "",
-      err_: "",
-      color: false,
-      out: (t: string) => void (io.out_ += t),
-      err: (t: string) => void (io.err_ += t),
-    };
-    return io;
-  }
-
+  // --role task: what a routed family's task role needs for its LogRouter (the init image's S3 reads).
   it("prints what the family's task role needs, apart from the operator's policy", async () => {
     const io = capture();
     expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "gaze-heatmap"], io)).toBe(0);
