@@ -4,6 +4,7 @@ import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
+import { logAlarmIamStatements } from "../../reconcilers/log-alarm/iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR [options]",
@@ -395,6 +396,11 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       Resource: queueArn(options.eventsQueueUrl, account, region),
     });
   }
+
+  // ---- LogAlarm: the kind's folder says what it calls.
+  statements.push(
+    ...logAlarmIamStatements(documents, { account, region, allowPrune, sweeps: sweeps.has("LogAlarm") }),
+  );
 
   return {
     Version: "2012-10-17",
