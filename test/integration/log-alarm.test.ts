@@ -7,12 +7,14 @@ import {
   ListTagsForResourceCommand,
   PutMetricAlarmCommand,
   type MetricAlarm,
+  type PutMetricAlarmCommandInput,
 } from "@aws-sdk/client-cloudwatch";
 import {
   CreateLogGroupCommand,
   DescribeMetricFiltersCommand,
   PutMetricFilterCommand,
   type MetricFilter,
+  type PutMetricFilterCommandInput,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Output } from "../../cmd/cli-support.ts";
@@ -171,6 +173,40 @@ async function snapshot(): Promise<unknown> {
 
 const NAME = "ecs-log-operator/it/access-denied";
 
+/** An alarm made by hand (as in the console), at this spec's name unless told otherwise. */
+async function alarmByHand(input: Partial<PutMetricAlarmCommandInput>): Promise<void> {
+  const cw = await aws.cloudWatch();
+  await cw.send(
+    new PutMetricAlarmCommand({
+      AlarmName: NAME,
+      Namespace: "LogAlarms",
+      MetricName: "api-access-denied",
+      Statistic: "Sum",
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 5,
+      Period: 300,
+      EvaluationPeriods: 1,
+      ...input,
+    }),
+  );
+}
+
+/** A metric filter made by hand on /ecs/api, through the proxy: it replaces one of its name, as in AWS. */
+async function filterByHand(input: Partial<PutMetricFilterCommandInput>): Promise<void> {
+  const logs = await logsAws.logs();
+  await logs.send(
+    new PutMetricFilterCommand({
+      logGroupName: "/ecs/api",
+      filterName: NAME,
+      filterPattern: "AccessDenied",
+      metricTransformations: [
+        { metricNamespace: "LogAlarms", metricName: "api-access-denied", metricValue: "1" },
+      ],
+      ...input,
+    }),
+  );
+}
+
 describe("LogAlarm against the emulator", () => {
   it("creates its metric filter and its alarm with the declared pattern, threshold, period and actions; a second pass writes nothing", async () => {
     const first = await pass(docs(specText()));
@@ -222,30 +258,12 @@ describe("LogAlarm against the emulator", () => {
   it("puts back a filter and an alarm edited or deleted by hand", async () => {
     expect(failures(await pass(docs(specText())))).toEqual([]);
     const converged = await snapshot();
-    const logs = await logsAws.logs();
-    await logs.send(
-      new PutMetricFilterCommand({
-        logGroupName: "/ecs/api",
-        filterName: NAME,
-        filterPattern: "AccessDenied",
-        metricTransformations: [
-          { metricNamespace: "LogAlarms", metricName: "api-access-denied", metricValue: "2" },
-        ],
-      }),
-    );
-    const cw = await aws.cloudWatch();
-    await cw.send(
-      new PutMetricAlarmCommand({
-        AlarmName: NAME,
-        Namespace: "LogAlarms",
-        MetricName: "api-access-denied",
-        Statistic: "Sum",
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-        Threshold: 99,
-        Period: 60,
-        EvaluationPeriods: 1,
-      }),
-    );
+    await filterByHand({
+      metricTransformations: [
+        { metricNamespace: "LogAlarms", metricName: "api-access-denied", metricValue: "2" },
+      ],
+    });
+    await alarmByHand({ Threshold: 99, Period: 60 });
     const planned = await pass(docs(specText()), false);
     expect(planned.plans[0]?.changes).toEqual([
       {
@@ -264,7 +282,7 @@ describe("LogAlarm against the emulator", () => {
     expect(failures(await pass(docs(specText())))).toEqual([]);
     expect(await snapshot()).toEqual(converged);
 
-    await cw.send(new DeleteAlarmsCommand({ AlarmNames: [NAME] }));
+    await (await aws.cloudWatch()).send(new DeleteAlarmsCommand({ AlarmNames: [NAME] }));
     const healed = await pass(docs(specText()));
     expect(changes(healed)).toEqual([`create alarm ${NAME}`]);
     expect(await snapshot()).toEqual(converged);
@@ -280,30 +298,20 @@ describe("LogAlarm against the emulator", () => {
       expect(failures(await pass(docs(specText(unnamedMetric)), true, owner))).toEqual([]);
     }
     // A filter and an alarm made by hand, on the same group and metric.
-    const logs = await logsAws.logs();
-    await logs.send(
-      new PutMetricFilterCommand({
-        logGroupName: "/ecs/api",
-        filterName: "AccessDenied-by-hand",
-        filterPattern: "AccessDenied",
-        metricTransformations: [
-          { metricNamespace: "ecs-log-operator/it", metricName: "access-denied", metricValue: "1" },
-        ],
-      }),
-    );
-    const cw = await aws.cloudWatch();
-    await cw.send(
-      new PutMetricAlarmCommand({
-        AlarmName: "AccessDenied-by-hand",
-        Namespace: "ecs-log-operator/it",
-        MetricName: "access-denied",
-        Statistic: "Sum",
-        ComparisonOperator: "GreaterThanThreshold",
-        Threshold: 0,
-        Period: 60,
-        EvaluationPeriods: 1,
-      }),
-    );
+    await filterByHand({
+      filterName: "AccessDenied-by-hand",
+      metricTransformations: [
+        { metricNamespace: "ecs-log-operator/it", metricName: "access-denied", metricValue: "1" },
+      ],
+    });
+    await alarmByHand({
+      AlarmName: "AccessDenied-by-hand",
+      Namespace: "ecs-log-operator/it",
+      MetricName: "access-denied",
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+      Period: 60,
+    });
     const before = await snapshot();
 
     const ours = await pass(docs(specText(unnamedMetric)));
@@ -331,19 +339,7 @@ describe("LogAlarm against the emulator", () => {
     await moto.reset();
     const logs = await logsAws.logs();
     await logs.send(new CreateLogGroupCommand({ logGroupName: "/ecs/api" }));
-    const cw = await aws.cloudWatch();
-    await cw.send(
-      new PutMetricAlarmCommand({
-        AlarmName: NAME,
-        Namespace: "LogAlarms",
-        MetricName: "api-access-denied",
-        Statistic: "Sum",
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-        Threshold: 5,
-        Period: 300,
-        EvaluationPeriods: 1,
-      }),
-    );
+    await alarmByHand({});
     const adopted = await pass(docs(specText()));
     expect(adopted.plans[0]?.changes.find((c) => c.target.endsWith("ownership tags"))?.detail).toContain(
       "adopt",
