@@ -6,6 +6,8 @@ import { createWeightedRecordSetReconciler } from "../reconcilers/weighted-recor
 import { cloudMapReconcilers } from "../reconcilers/cloud-map/cloud-map-reconcilers.ts";
 import { CloudMapNamespaceKind } from "../reconcilers/cloud-map/namespace-kind.ts";
 import { CloudMapServiceKind } from "../reconcilers/cloud-map/service-kind.ts";
+import { LogAlarmKind } from "../reconcilers/log-alarm/log-alarm-kind.ts";
+import { createLogAlarmReconciler } from "../reconcilers/log-alarm/reconciler.ts";
 import { LogRouterKind } from "../reconcilers/log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
 import { taskDefinitionReconcilers } from "../reconcilers/task-definition/task-definition-reconciler.ts";
@@ -18,6 +20,7 @@ export function allKinds(): KindDefinition[] {
     weightedRecordSetKind,
     LogRouterKind,
     SidecarVolumeKind,
+    LogAlarmKind,
   ];
 }
 
@@ -31,5 +34,6 @@ export function buildReconcilers(deps: ReconcilerDeps): Reconciler[] {
     ...cloudMapReconcilers(deps.clients),
     createWeightedRecordSetReconciler(deps.clients),
     ...taskDefinitionReconcilers(deps.clients),
+    createLogAlarmReconciler(deps.clients),
   ];
 }

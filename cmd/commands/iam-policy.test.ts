@@ -38,6 +38,8 @@ async function commandsInSources(): Promise<Map<string, string>> {
     ec2: "ec2",
     sqs: "sqs",
     s3: "s3",
+    "cloudwatch-logs": "logs",
+    cloudwatch: "cloudwatch",
   };
   const used = new Map<string, string>(); // action -> file
   for (const dir of ["controllers", "reconcilers"]) {

@@ -5,6 +5,7 @@ import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
 import { familiesReadingInitFiles, taskRolePolicy } from "../../reconcilers/log-router/router-iam.ts";
+import { logAlarmIamStatements } from "../../reconcilers/log-alarm/iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR [options]",
@@ -406,6 +407,11 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       Resource: queueArn(options.eventsQueueUrl, account, region),
     });
   }
+
+  // ---- LogAlarm: the kind's folder says what it calls.
+  statements.push(
+    ...logAlarmIamStatements(documents, { account, region, allowPrune, sweeps: sweeps.has("LogAlarm") }),
+  );
 
   return {
     Version: "2012-10-17",

@@ -12,6 +12,7 @@ import {
   ListNamespacesCommand,
   ListServicesCommand,
 } from "@aws-sdk/client-servicediscovery";
+import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
@@ -144,6 +145,9 @@ await scene.registerTaskDefinitionFrom({
     { name: "batch", image: "batch:2024.1", cpu: 400, memoryReservation: 400, essential: true },
   ],
 });
+
+// The log group fluentd's awslogs driver writes to, which the LogAlarm example watches.
+await (await clients.logs()).send(new CreateLogGroupCommand({ logGroupName: "/aws/ecs/fluentd" }));
 
 const specDir = await mkdtemp(join(tmpdir(), "ecs-log-operator-demo-"));
 cleanup.push(() => rm(specDir, { recursive: true, force: true }));

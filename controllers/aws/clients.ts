@@ -1,4 +1,6 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { Route53Client } from "@aws-sdk/client-route-53";
@@ -8,7 +10,8 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { classifyAwsError } from "./errors.ts";
 import { TokenBucket } from "./rate-limiter.ts";
 
-export type AwsService = "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs" | "s3";
+export type AwsService =
+  "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs" | "s3" | "logs" | "cloudwatch";
 
 /** Outcome of one AWS call, as counted: `success`, or the error class. */
 export interface AwsCallRecord {
@@ -78,6 +81,9 @@ export interface AwsClients {
   readonly ec2: () => Promise<EC2Client>;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
+  /** CloudWatch Logs (metric filters) and CloudWatch (alarms): loaded on first use, as only LogAlarm needs them. */
+  readonly logs: () => Promise<CloudWatchLogsClient>;
+  readonly cloudWatch: () => Promise<CloudWatchClient>;
   destroy(): void;
 }
 
@@ -117,6 +123,28 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
       instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
       return client;
     }));
+  const lazy = <T extends { destroy(): void; middlewareStack: unknown }>(
+    service: AwsService,
+    create: () => Promise<T>,
+  ): { load: () => Promise<T>; destroy: () => void } => {
+    let client: Promise<T> | undefined;
+    return {
+      load: () =>
+        (client ??= create().then((c) => {
+          instrument(c.middlewareStack as MiddlewareStackLike, service, options.observer);
+          return c;
+        })),
+      destroy: () => void client?.then((c) => c.destroy()),
+    };
+  };
+  const logs = lazy(
+    "logs",
+    async () => new (await import("@aws-sdk/client-cloudwatch-logs")).CloudWatchLogsClient(base),
+  );
+  const cloudWatch = lazy(
+    "cloudwatch",
+    async () => new (await import("@aws-sdk/client-cloudwatch")).CloudWatchClient(base),
+  );
   const sqs = new SQSClient(base);
   const s3 = new S3Client({
     ...base,
@@ -152,9 +180,13 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ec2: loadEc2,
     sqs,
     s3,
+    logs: logs.load,
+    cloudWatch: cloudWatch.load,
     destroy() {
       for (const c of [ecs, route53, serviceDiscovery, autoScaling, sqs, s3]) c.destroy();
       void ec2?.then((c) => c.destroy());
+      logs.destroy();
+      cloudWatch.destroy();
     },
   };
 }

@@ -182,6 +182,8 @@ describe("LogRouter against the emulator (seed 003)", () => {
 
 describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
   const SEED = "manifests/examples/seeds/002-cloudwatch-logs";
+  // The seed's LogRouter alone: its LogAlarm (access-denied.yaml) watches a log group these tests do not create.
+  const ROUTER = `${SEED}/app.yaml`;
   const BUCKET = "example-log-config";
   const KEY = "api/extra.conf";
   const ARN = `arn:aws:s3:::${BUCKET}/${KEY}`;
@@ -222,7 +224,7 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
   it("uploads the config before registering the revision that reads it, converges, and restores hand edits", async () => {
     await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
     await createBucket();
-    const docs = await load(SEED);
+    const docs = await load(ROUTER);
     const text = await rendered();
     counter.reset();
 
@@ -273,7 +275,7 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
     // At a host name (not an IP address) the SDK would address example-log-config.localhost, which does not resolve.
     Object.assign(process.env, moto.env(REGION), { AWS_ENDPOINT_URL: `http://localhost:${moto.port}` });
     try {
-      const r = await cli("apply", SEED, "--owner-id", "it");
+      const r = await cli("apply", ROUTER, "--owner-id", "it");
       expect(r.err).toBe("");
       expect(r.code).toBe(0);
     } finally {
@@ -286,7 +288,7 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
   it("reports a missing bucket at the spec's line and registers nothing", async () => {
     await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
     counter.reset();
-    const result = await apply(await load(SEED));
+    const result = await apply(await load(ROUTER));
     expect(result.failures.map((f) => f.error.message)).toEqual([
       expect.stringMatching(
         /002-cloudwatch-logs\/app\.yaml:\d+:\d+: LogRouter\/api: S3 bucket example-log-config does not exist/,
