@@ -95,9 +95,9 @@ describe("the kind registry", () => {
         },
       };
       buildReconcilers(counting);
-      // Cloud Map's pair and the engine, each asked for twice, built once.
-      expect(built.length).toBe(4);
-      expect(new Set(built).size).toBe(2);
+      // Cloud Map's pair and the engine, each asked for twice, and LogAlarm's clients, asked for once: each built once.
+      expect(built.length).toBe(5);
+      expect(new Set(built).size).toBe(3);
     } finally {
       clients.destroy();
     }

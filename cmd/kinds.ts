@@ -5,6 +5,7 @@ import type { Reconciler } from "../controllers/reconciler.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
 import { cloudMapNamespaceEntry } from "../reconcilers/cloud-map/namespace-entry.ts";
 import { cloudMapServiceEntry } from "../reconcilers/cloud-map/service-entry.ts";
+import { logAlarmEntry } from "../reconcilers/log-alarm/log-alarm-entry.ts";
 import { logRouterEntry } from "../reconcilers/log-router/log-router-entry.ts";
 import { sidecarVolumeEntry } from "../reconcilers/sidecar-volume/sidecar-volume-entry.ts";
 import type { TaskDefinitionPatch } from "../reconcilers/task-definition/task-definition-patch.ts";
@@ -21,6 +22,7 @@ export const KINDS = [
   weightedRecordSetEntry,
   logRouterEntry,
   sidecarVolumeEntry,
+  logAlarmEntry,
 ] as const satisfies readonly KindEntry[];
 
 /** What the loader, the reference and the JSON Schema know about each kind. */

@@ -75,7 +75,8 @@ spec:
       { sourceVolume: "fluentd-log", containerPath: "/fluentd/log", readOnly: false },
     ]);
     expect(batch?.volumesFrom).toEqual([{ readOnly: true, sourceContainer: "fluentd" }]);
-    expect(batch?.dependsOn).toBeUndefined();
+    // `dependsOn: none` adds no dependency on the sidecar; the router's own stays, so the router starts first.
+    expect(batch?.dependsOn).toEqual([{ containerName: "log_router", condition: "START" }]);
     expect(batch?.logConfiguration).toEqual({
       logDriver: "awsfirelens",
       options: { Name: "forward", Host: "fluentd.local", Port: "24224" },

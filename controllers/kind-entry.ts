@@ -41,10 +41,26 @@ export interface KindEntry<S extends TSchema = TSchema> {
    */
   iam(specs: readonly Static<S>[], ctx: IamContext): readonly PolicyStatement[];
   /**
+   * What the task role of a family the kind's specs configure needs because of them (`iam-policy --role task`): no
+   * part of the operator's own policy, since the family's tasks make those calls. Omitted when the kind asks nothing
+   * of task roles.
+   */
+  readonly taskRole?: TaskRoleIam<Static<S>>;
+  /**
    * What lists the AWS state this kind's watch keys name (`Reconciler.watches`), for the informers. A lister two kinds
    * use comes from `parts.shared`, so it is one lister. Omitted when the kind watches nothing.
    */
   watchListers?(parts: KindParts): readonly WatchLister[];
+}
+
+/** A kind's part of the task roles of the families its specs configure. */
+export interface TaskRoleIam<T> {
+  /** The statements for these specs (all of this kind), narrowed to those of `family` when it is given. */
+  statements(specs: readonly T[], family: string | undefined): readonly PolicyStatement[];
+  /** The families whose task roles need something from these specs, named when `--family` picks none of them. */
+  families(specs: readonly T[]): readonly string[];
+  /** What such a spec does, in words that follow the kind's name: "reads init files from S3". */
+  readonly need: string;
 }
 
 /** Types a kind's entry against its own schema: `iam` receives the schema's static type. */

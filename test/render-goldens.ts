@@ -44,17 +44,28 @@ export const RENDER_GOLDENS: readonly (readonly [golden: string, args: string[]]
     "payments.render.json",
     ["test/fixtures/specs/payments", "--from", `${TD}/payments.base.json`, "--region", "eu-west-1"],
   ],
+  // Fargate through the init image, Grace from stopTimeout, filesystem buffering, Datadog and S3.
+  [
+    "log-router-kind.render.json",
+    [
+      "manifests/examples/kinds/log-router.yaml",
+      "--from",
+      `${TD}/gaze-heatmap.base.json`,
+      "--region",
+      "ap-northeast-1",
+    ],
+  ],
 ];
 
-/** The golden file holding the extra Fluent Bit config of the payments family, and the render that gives it. */
-export const FLUENT_BIT_GOLDEN = {
-  golden: "payments.fluent-bit.conf",
-  args: ["test/fixtures/specs/payments", "--from", `${TD}/payments.base.json`, "--region", "eu-west-1"],
-} as const;
+/** The golden files holding a family's extra Fluent Bit config, each with the render that gives it. */
+export const FLUENT_BIT_GOLDENS: readonly (readonly [golden: string, args: string[]])[] = [
+  ["payments.fluent-bit.conf", RENDER_GOLDENS[3]![1]],
+  ["log-router-kind.fluent-bit.conf", RENDER_GOLDENS[4]![1]],
+];
 
-/** The payments family's extra Fluent Bit config, as `render` prints it. */
-export async function renderedFluentBitConfig(): Promise<string> {
-  const parsed = JSON.parse((await render([...FLUENT_BIT_GOLDEN.args])).out) as {
+/** The first family's extra Fluent Bit config, as `render` prints it. */
+export async function renderedFluentBitConfig(args: readonly string[]): Promise<string> {
+  const parsed = JSON.parse((await render([...args])).out) as {
     taskDefinitions: { fluentBitConfig: { text: string } }[];
   };
   return parsed.taskDefinitions[0]!.fluentBitConfig.text;

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GOLDEN_DIR } from "./golden.ts";
-import { FLUENT_BIT_GOLDEN, render, RENDER_GOLDENS, renderedFluentBitConfig } from "./render-goldens.ts";
+import { FLUENT_BIT_GOLDENS, render, RENDER_GOLDENS, renderedFluentBitConfig } from "./render-goldens.ts";
 
 let failed = 0;
 for (const [name, args] of RENDER_GOLDENS) {
@@ -18,6 +18,8 @@ for (const [name, args] of RENDER_GOLDENS) {
   writeFileSync(join(GOLDEN_DIR, name), r.out);
   process.stdout.write(`wrote ${join(GOLDEN_DIR, name)}\n`);
 }
-writeFileSync(join(GOLDEN_DIR, FLUENT_BIT_GOLDEN.golden), await renderedFluentBitConfig());
-process.stdout.write(`wrote ${join(GOLDEN_DIR, FLUENT_BIT_GOLDEN.golden)}\n`);
+for (const [name, args] of FLUENT_BIT_GOLDENS) {
+  writeFileSync(join(GOLDEN_DIR, name), await renderedFluentBitConfig(args));
+  process.stdout.write(`wrote ${join(GOLDEN_DIR, name)}\n`);
+}
 process.exitCode = failed > 0 ? 1 : 0;

@@ -5,7 +5,14 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
-import { iamPolicy, iamPolicyCommand, queueArn, sweepingKinds, type PolicyDocument } from "./iam-policy.ts";
+import {
+  iamPolicy,
+  iamPolicyCommand,
+  queueArn,
+  sweepingKinds,
+  taskRolePolicy,
+  type PolicyDocument,
+} from "./iam-policy.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 // One example of every kind (manifests/examples/kinds/), kept valid by the kinds' own tests.
@@ -279,5 +286,68 @@ describe("iam-policy command", () => {
     expect(await iamPolicyCommand(["--help"], io)).toBe(0);
     expect(io.out_).toContain("Usage: ecs-log-operator iam-policy DIR");
     expect(io.out_).toContain("Examples:");
+  });
+
+  // --role task: what a routed family's task role needs for its LogRouter (the init image's S3 reads).
+  it("prints what the family's task role needs, apart from the operator's policy", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "gaze-heatmap"], io)).toBe(0);
+    expect(JSON.parse(io.out_)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "FluentBitInitConfigObjects",
+          Effect: "Allow",
+          Action: ["s3:GetObject"],
+          Resource: ["arn:aws:s3:::gaze-heatmap-log-config/firelens/extra.conf"],
+        },
+        {
+          Sid: "FluentBitInitConfigBuckets",
+          Effect: "Allow",
+          Action: ["s3:GetBucketLocation"],
+          Resource: ["arn:aws:s3:::gaze-heatmap-log-config"],
+        },
+      ],
+    });
+    expect(io.err_).toBe("");
+  });
+
+  it("says so when no router of the family reads init files", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "other"], io)).toBe(0);
+    expect(JSON.parse(io.out_)).toEqual({ Version: "2012-10-17", Statement: [] });
+    expect(io.err_).toContain(
+      "no LogRouter of family other reads init files from S3 (those that do: gaze-heatmap)",
+    );
+  });
+
+  it("composes the task role policy from the kinds that grant task roles anything", () => {
+    const router = doc(
+      "LogRouter",
+      {
+        family: "a",
+        router: { configFile: { type: "init-s3", value: "arn:aws:s3:::cfg/a/extra.conf" } },
+        output: { forward: { host: "f" } },
+      },
+      "a",
+    );
+    const volume = doc("SidecarVolume", { family: "a", source: { container: "x" }, consumers: [] }, "a");
+    expect(taskRolePolicy([router, volume], { family: "a" }).Statement.flatMap((s) => s.Resource)).toEqual([
+      "arn:aws:s3:::cfg/a/extra.conf",
+      "arn:aws:s3:::cfg",
+    ]);
+    expect(taskRolePolicy([volume]).Statement).toEqual([]);
+  });
+
+  it("lets the operator upload an init-s3 config, and refuses an unknown role", async () => {
+    const loaded = await loadSpecDirectory(EXAMPLES, allKinds());
+    const policy = iamPolicy(loaded.documents, ctx);
+    expect(statement(policy, "FluentBitConfigObjects")?.Resource).toEqual([
+      "arn:aws:s3:::gaze-heatmap-log-config/firelens/extra.conf",
+    ]);
+    await expect(iamPolicyCommand([EXAMPLES, "--role", "admin"], capture())).rejects.toThrow(
+      /--role "admin"/,
+    );
+    await expect(iamPolicyCommand([EXAMPLES, "--family", "x"], capture())).rejects.toThrow(/--role task/);
   });
 });

@@ -28,10 +28,17 @@ export const iamPolicyHelp: CommandHelp = {
     ["--events-queue-url URL", "grant receiving from this SQS queue (as `run --events-queue-url`)"],
     ["--allow-prune", "grant every delete the sweep may need, whatever the specs say now"],
     ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
+    [
+      "--role operator|task",
+      "operator (default): the operator's own policy; task: what a routed family's task role needs for its " +
+        "LogRouter (the init image's S3 reads)",
+    ],
+    ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
+    "npx ecs-log-operator iam-policy manifests/examples/kinds/ --role task --family gaze-heatmap",
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
       '    --policy-document "$(npx ecs-log-operator iam-policy specs/ --account 123456789012 --region eu-west-1)"',
   ],
@@ -78,12 +85,7 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       allowPrune: options.allowPrune === true,
       sweeping: swept.has(kind),
     };
-    statements.push(
-      ...entry.iam(
-        documents.filter((d) => d.kind === kind).map((d) => d.spec),
-        ctx,
-      ),
-    );
+    statements.push(...entry.iam(specsOf(documents, entry), ctx));
   }
   // ---- The events queue (`run --events-queue-url`). DeleteMessageBatch is authorized as sqs:DeleteMessage.
   if (options.eventsQueueUrl !== undefined) {
@@ -95,6 +97,41 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
     });
   }
   return { Version: "2012-10-17", Statement: mergeStatements(statements) };
+}
+
+/**
+ * What the task roles of the specs' families need because of the specs (`--role task`), from each kind's entry
+ * (`KindEntry.taskRole`); `family` narrows it to one family, whose task role it is. Pure and deterministic.
+ */
+export function taskRolePolicy(
+  documents: readonly SpecDocument[],
+  options: { readonly family?: string | undefined; readonly kinds?: readonly KindEntry[] } = {},
+): PolicyDocument {
+  const statements = (options.kinds ?? KINDS).flatMap(
+    (entry) => entry.taskRole?.statements(specsOf(documents, entry), options.family) ?? [],
+  );
+  return { Version: "2012-10-17", Statement: mergeStatements(statements) };
+}
+
+/** Why the task role policy is empty, a sentence per kind that grants task roles anything. */
+function emptyTaskRoleReason(
+  documents: readonly SpecDocument[],
+  family: string | undefined,
+  kinds: readonly KindEntry[] = KINDS,
+): string {
+  const reasons = kinds.flatMap((entry) => {
+    if (entry.taskRole === undefined) return [];
+    const families = entry.taskRole.families(specsOf(documents, entry));
+    return [
+      `no ${entry.definition.kind} ${family !== undefined ? `of family ${family} ` : ""}${entry.taskRole.need}` +
+        (families.length > 0 ? ` (those that do: ${families.join(", ")})` : ""),
+    ];
+  });
+  return `${reasons.join("; ")}; the task role needs nothing from these specs`;
+}
+
+function specsOf(documents: readonly SpecDocument[], entry: KindEntry): unknown[] {
+  return documents.filter((d) => d.kind === entry.definition.kind).map((d) => d.spec);
 }
 
 /** `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` (or any host with /ACCOUNT/NAME) -> the queue's ARN. */
@@ -118,6 +155,8 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     "events-queue-url": { type: "string" },
     "allow-prune": { type: "boolean" },
     environment: { type: "string" },
+    role: { type: "string", default: "operator" },
+    family: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -127,6 +166,12 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   const dir = positionals[0];
   if (dir === undefined || positionals.length > 1)
     throw new UsageError("iam-policy takes one spec directory");
+  if (values.role !== "operator" && values.role !== "task") {
+    throw new UsageError(`--role "${values.role}" is not one of operator, task`);
+  }
+  if (values.family !== undefined && values.role !== "task") {
+    throw new UsageError("--family narrows --role task; the operator's policy covers every spec");
+  }
   if (values.account !== "*" && !/^\d{12}$/.test(values.account)) {
     throw new UsageError(`--account "${values.account}" is not a 12-digit account id`);
   }
@@ -140,6 +185,14 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
       `${result.diagnostics.length} problem(s) in ${dir}; no policy printed (it would miss what they need).\n`,
     );
     return 1;
+  }
+  if (values.role === "task") {
+    const policy = taskRolePolicy(result.documents, { family: values.family });
+    if (policy.Statement.length === 0) {
+      io.err(emptyTaskRoleReason(result.documents, values.family) + "\n");
+    }
+    io.out(JSON.stringify(policy, null, 2) + "\n");
+    return 0;
   }
   const policy = iamPolicy(result.documents, {
     account: values.account,

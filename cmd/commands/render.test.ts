@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readGolden } from "../../test/golden.ts";
 import {
-  FLUENT_BIT_GOLDEN,
+  FLUENT_BIT_GOLDENS,
   render,
   RENDER_GOLDENS,
   renderedFluentBitConfig,
@@ -24,10 +24,10 @@ describe("render golden files", () => {
     expect(first.out).toBe(readGolden(name));
   });
 
-  it(`${FLUENT_BIT_GOLDEN.golden}: the extra Fluent Bit config, rendered twice`, async () => {
-    const first = await renderedFluentBitConfig();
-    expect(await renderedFluentBitConfig()).toBe(first);
-    expect(first).toBe(readGolden(FLUENT_BIT_GOLDEN.golden));
+  it.each(FLUENT_BIT_GOLDENS)("%s: the extra Fluent Bit config, rendered twice", async (name, args) => {
+    const first = await renderedFluentBitConfig(args);
+    expect(await renderedFluentBitConfig(args)).toBe(first);
+    expect(first).toBe(readGolden(name));
   });
 
   it("fails, and says how to write it, when a golden file is missing", () => {

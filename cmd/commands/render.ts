@@ -18,9 +18,9 @@ export const renderHelp: CommandHelp = {
   summary:
     "Prints the task definitions `apply` would register for the LogRouter and SidecarVolume specs under DIR, as " +
     "JSON: per family, the RegisterTaskDefinition input (`taskDefinition`), whether it differs from the latest " +
-    "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router needs (multiline, throttle) with how " +
-    "to deliver it (on Fargate: bake it into a custom router image). Reads ECS unless every family is given with " +
-    "--from; registers nothing.\nExit code: 0 rendered, 1 error.",
+    "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router reads (Grace, buffering, multiline, " +
+    "throttle, additional outputs) with how it is delivered (init-s3 and s3: `apply` uploads it). Reads ECS unless " +
+    "every family is given with --from; registers nothing.\nExit code: 0 rendered, 1 error.",
   options: [
     [
       "--from FILE",

@@ -5,6 +5,7 @@ import type { TaskDefinitionPatch } from "../task-definition/task-definition-pat
 import { lintFirelensFamily } from "./firelens-lint.ts";
 import { LogRouterKind, type LogRouterSpec } from "./log-router-kind.ts";
 import { applyLogRouter, fluentBitConfigFor } from "./log-router-patch.ts";
+import { familiesReadingInitFiles, taskRoleStatements } from "./router-iam.ts";
 
 /** LogRouter's part of a family's revision: the FireLens router and the routed containers' log configuration. */
 export const logRouterPatch: TaskDefinitionPatch<LogRouterSpec> = {
@@ -13,24 +14,22 @@ export const logRouterPatch: TaskDefinitionPatch<LogRouterSpec> = {
   order: 10,
   family: (spec) => spec.family,
   rolloutServices: (spec) => spec.rollout?.services ?? [],
-  apply(td, spec, context) {
-    const issues = applyLogRouter(td, spec, context);
-    const config = fluentBitConfigFor(spec, td.family, context.source);
-    return {
-      issues,
-      configFile:
-        config === undefined
-          ? undefined
-          : { label: "Fluent Bit config", ...config, path: ["router", "configFile", "value"] },
-    };
+  apply: (td, spec, context) => ({ issues: applyLogRouter(td, spec, context) }),
+  configFile(td, spec, context) {
+    const config = fluentBitConfigFor(spec, td, context.source, context);
+    return config === undefined
+      ? undefined
+      : { label: "Fluent Bit config", ...config, path: ["router", "configFile", "value"] };
   },
   lintFamily: lintFirelensFamily,
 };
 
-/** The Fluent Bit config files the operator uploads for FireLens (`router.configFile` of type s3). */
+/** The Fluent Bit config files the operator uploads (`router.configFile` of type s3 or init-s3). */
 function configObjectStatements(specs: readonly Pick<LogRouterSpec, "router">[]): PolicyStatement[] {
   const objects = specs.flatMap((s) => {
-    const ref = s.router?.configFile?.type === "s3" ? parseS3ObjectArn(s.router.configFile.value) : undefined;
+    // Both s3 (read by FireLens) and init-s3 (read by the init image) objects are uploaded by the operator.
+    const cf = s.router?.configFile;
+    const ref = cf?.type === "s3" || cf?.type === "init-s3" ? parseS3ObjectArn(cf.value) : undefined;
     return ref === undefined ? [] : [ref];
   });
   if (objects.length === 0) return [];
@@ -55,4 +54,9 @@ export const logRouterEntry = patchingKindEntry({
   definition: LogRouterKind,
   patch: logRouterPatch,
   iam: configObjectStatements,
+  taskRole: {
+    statements: taskRoleStatements,
+    families: familiesReadingInitFiles,
+    need: "reads init files from S3",
+  },
 });

@@ -88,7 +88,7 @@ describe("TaskDefinitionReconciler", () => {
     api.add(base);
     const plan = await reconciler.plan(docs[0]!, ctx(docs));
     expect(plan.changes.find((c) => c.action === "update")?.detail).toMatch(
-      /^gaze-heatmap:1 -> the new revision; also changes gaze-heatmap: image, logConfiguration/,
+      /^gaze-heatmap:1 -> the new revision; also changes gaze-heatmap: dependsOn, image, logConfiguration/,
     );
   });
 });

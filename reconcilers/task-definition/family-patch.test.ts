@@ -23,9 +23,15 @@ function tagPatch(kind: string, order: number, applied: string[]): TaskDefinitio
       td.containerDefinitions.push({ name: `${kind}-${spec.tag}` });
       return {
         issues: spec.tag === "bad" ? [{ path: ["tag"], message: "bad tag", severity: "error" }] : [],
-        configFile: { label: "note", text: `${kind} ${spec.tag}`, delivery: "by hand", path: ["tag"] },
       };
     },
+    // What the file says of the revision it is rendered from: its containers.
+    configFile: (td, spec) => ({
+      label: "note",
+      text: `${kind} ${spec.tag}: ${td.containerDefinitions.map((c) => c.name).join(",")}`,
+      delivery: "by hand",
+      path: ["tag"],
+    }),
   };
 }
 
@@ -65,9 +71,18 @@ describe("patchFamily (the engine)", () => {
       "Second-2",
     ]);
     expect(td.containerDefinitions.map((c) => c.name)).toEqual(["app"]);
-    // The last config file given is the family's, with the spec it came from.
-    expect(r.configFile?.text).toBe("Second 2");
+    // The last config file given is the family's, with the spec it came from, rendered from the revision every
+    // patch made: a file of the first kind, rendered after its own patch only, would miss the second kind's container.
+    expect(r.configFile?.text).toBe("Second 2: app,First-b,First-a,Second-2");
     expect(r.configFile?.doc.metadata.name).toBe("s");
+    const earlyFile = new TaskDefinitionPatches([
+      { ...tagPatch("Second", 20, applied), configFile: undefined },
+      tagPatch("First", 10, applied),
+    ]);
+    expect(patchFamily(base(), docs, { region: undefined }, earlyFile).configFile).toMatchObject({
+      text: "First a: app,First-b,First-a,Second-2",
+      doc: { metadata: { name: "a" } },
+    });
   });
 
   it("locates a patch's issues at its spec, and runs every family check, at its kind's first spec or the family's", () => {

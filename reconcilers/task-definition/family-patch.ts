@@ -22,8 +22,8 @@ export interface FamilyPatchResult {
 }
 
 /**
- * Applies every spec of one family to a copy of `base`, kind by kind in the patches' order, then runs every patch's
- * checks of the whole family. Pure. Applying the same specs to the result again gives the same result, which is why a
+ * Applies every spec of one family to a copy of `base`, kind by kind in the patches' order, then renders the files the
+ * result reads and runs every patch's checks of the whole family. Pure. Applying the same specs to the result again gives the same result, which is why a
  * converged family registers nothing.
  */
 export function patchFamily(
@@ -34,14 +34,23 @@ export function patchFamily(
 ): FamilyPatchResult {
   const td = cloneTaskDefinition(base);
   const issues: LocatedIssue[] = [];
-  let configFile: FamilyPatchResult["configFile"];
   const kinds = patches.list();
   for (const patch of kinds) {
     for (const doc of docs) {
       if (doc.kind !== patch.kind) continue;
       const result = patch.apply(td, doc.spec, { ...options, source: resourceKey(doc) });
       issues.push(...result.issues.map((i) => ({ ...i, doc })));
-      if (result.configFile !== undefined) configFile = { ...result.configFile, doc };
+    }
+  }
+  // Rendered from the revision every patch has made: a file rendered between two patches would describe a task
+  // definition that is never registered.
+  let configFile: FamilyPatchResult["configFile"];
+  for (const patch of kinds) {
+    if (patch.configFile === undefined) continue;
+    for (const doc of docs) {
+      if (doc.kind !== patch.kind) continue;
+      const file = patch.configFile(td, doc.spec, { ...options, source: resourceKey(doc) });
+      if (file !== undefined) configFile = { ...file, doc };
     }
   }
   for (const patch of kinds) {

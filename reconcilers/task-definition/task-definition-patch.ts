@@ -25,7 +25,6 @@ export interface PatchContext extends PatchOptions {
 
 export interface PatchResult {
   readonly issues: readonly PatchIssue[];
-  readonly configFile?: ConfigFile | undefined;
 }
 
 /**
@@ -46,6 +45,12 @@ export interface TaskDefinitionPatch<S = unknown> {
    * changes nothing. Issues are located in the spec; an error stops the family's plan.
    */
   apply(td: TaskDefinitionJson, spec: S, context: PatchContext): PatchResult;
+  /**
+   * The file the family's revision reads at task start for this spec, rendered from the spec and `td` as every patch
+   * of the family left it (FireLens's config names the routed containers and takes its Grace from their stop
+   * timeouts). Undefined when the spec needs none. Pure: `td` is not to be changed.
+   */
+  configFile?(td: TaskDefinitionJson, spec: S, context: PatchContext): ConfigFile | undefined;
   /**
    * Checks of the patched family as a whole, after every patch: what RegisterTaskDefinition or the task's start would
    * fail on. Run for every family, whichever kinds patch it (a FireLens router left unused by a volume patch is still
