@@ -53,6 +53,7 @@ const IAM_PREFIXES: Record<string, string> = {
   dynamodb: "dynamodb",
   "secrets-manager": "secretsmanager",
   sns: "sns",
+  "resource-groups-tagging-api": "tag",
 };
 
 async function commandsInSources(): Promise<Map<string, string>> {
