@@ -343,7 +343,9 @@ export class TaskDefinitionReconciler {
       kind: first.kind,
       ctx,
     });
-    if (plan.changes.length === 0 && (plan.notes ?? []).length <= 1) {
+    // Nothing to take back (the latest revision, the pipeline's, lacks the patch): nothing to say until one of the
+    // revisions or specs read here changes.
+    if (plan.changes.length === 0) {
       this.settled.set(family, read);
       return plans;
     }
@@ -628,7 +630,9 @@ export class TaskDefinitionReconciler {
       const p = s.doc.positionOf(["spec", "rollout", "services", s.index]);
       return { ...s, at: `${p.file}:${p.line}:${p.col}: ${resourceKey(s.doc)}`, removed: false };
     });
-    for (const r of removed) {
+    // A removal that registers nothing (the latest revision, the pipeline's, already lacks the patch) moves nothing:
+    // the pipeline deploys its own revisions.
+    for (const r of desired.changed ? removed : []) {
       for (const s of r.rollouts) {
         if (targets.some((t) => t.cluster === s.cluster && t.service === s.service)) continue;
         targets.push({ ...s, at: `${r.key} (removed)`, removed: true });
