@@ -1,5 +1,8 @@
 import type { ConfigObjectStore } from "../reconcilers/task-definition/config-object-store.ts";
-import type { TaggedRevision, TaggedRevisionsApi } from "../reconcilers/task-definition/tagged-revisions-api.ts";
+import type {
+  TaggedRevision,
+  TaggedRevisionsApi,
+} from "../reconcilers/task-definition/tagged-revisions-api.ts";
 import type {
   ObservedService,
   ObservedTaskDefinition,
