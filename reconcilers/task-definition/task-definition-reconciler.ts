@@ -118,7 +118,9 @@ interface RolloutTarget {
  * patches it, a pruned one's patch is taken back (`TaskDefinitionPatch.revert`) and the family's live specs applied
  * again, in one new revision; a kept one is noted and left. While such a removal is pending, the sweep carries the
  * family's plan in a pass that also sweeps. The engine never deregisters, nor registers from, a revision it does not
- * read as the latest: a pipeline's revision stays the pipeline's.
+ * read as the latest: a pipeline's revision stays the pipeline's. Under `run`, where reconciles of single specs know
+ * nothing of the other spec files, a live spec's reconcile carries removed specs' records on and the sweep's key does
+ * the removal; should both register at once, the second finds the family changed and is retried.
  */
 export class TaskDefinitionReconciler {
   private readonly api: TaskDefinitionApi;
@@ -270,7 +272,7 @@ export class TaskDefinitionReconciler {
       const pending = this.pendingRemovals(family, tagged, ctx);
       const carrier = pending.find((r) => r.prune) ?? pending[0];
       if (carrier === undefined || carrier.kind !== kind) continue;
-      plans.push(...(await this.planRemoval(family, ctx)));
+      plans.push(...(await this.planRemoval(family, tagged, ctx)));
     }
     return plans;
   }
@@ -288,7 +290,26 @@ export class TaskDefinitionReconciler {
     );
   }
 
-  private async planRemoval(family: string, ctx: ReconcileContext): Promise<ResourcePlan[]> {
+  private async planRemoval(
+    family: string,
+    tagged: TaggedRevision,
+    ctx: ReconcileContext,
+  ): Promise<ResourcePlan[]> {
+    const kept = (records: readonly PatchRecord[]): ResourcePlan[] =>
+      records
+        .filter((r) => !r.prune)
+        .map((r) => ({
+          key: r.key,
+          kind: r.kind,
+          changes: [],
+          notes: [
+            `removed without prune: true: its patch stays in family ${family} as it is, no longer managed`,
+          ],
+          apply: async () => {},
+        }));
+    // Said from the listing alone: a kept patch needs no read of the family.
+    const listed = this.pendingRemovals(family, tagged, ctx);
+    if (!listed.some((r) => r.prune)) return kept(listed);
     const latest = await this.api.describeLatest(family, ctx.signal);
     // A family with no ACTIVE revision runs nothing that could carry the patch.
     if (latest === undefined) return [];
@@ -298,18 +319,7 @@ export class TaskDefinitionReconciler {
     const read = [latest.arn, ours?.arn, ...docs.map((d) => `${resourceKey(d)}:${d.generation}`)].join(" ");
     if (ours === undefined || this.settled.get(family) === read) return [];
     const pending = this.pendingRemovals(family, ours, ctx);
-    const plans: ResourcePlan[] = pending
-      .filter((r) => !r.prune)
-      .map((r) => ({
-        key: r.key,
-        kind: r.kind,
-        changes: [],
-        notes: [
-          `removed without prune: true: its patch stays in family ${family} as it is (latest revision ` +
-            `${latest.revision}), no longer managed`,
-        ],
-        apply: async () => {},
-      }));
+    const plans = kept(pending);
     const pruned = pending.filter((r) => r.prune);
     const first = pruned[0];
     if (first === undefined) return plans;
@@ -486,13 +496,13 @@ export class TaskDefinitionReconciler {
     const live = new Set(desired.docs.map(resourceKey));
     const removed =
       removal !== undefined || ctx.sweeping === true ? [] : this.pendingRemovals(family, ours, ctx);
-    const keep = (records: readonly PatchRecord[]) => records.filter((r) => !live.has(r.key));
+    const notLive = (records: readonly PatchRecord[]) => records.filter((r) => !live.has(r.key));
     if (ours === undefined) return { base: latest.revision, carried: [], notes: [...revisions.notes] };
     const base = removal?.reference.revision ?? baseOf(ours.tags);
     if (ours.arn === latest.arn) {
       return {
         base: base ?? (await this.unownedBelow(family, latest, ctx)),
-        carried: keep(removed),
+        carried: notLive(removed),
         notes: [],
       };
     }
@@ -512,7 +522,7 @@ export class TaskDefinitionReconciler {
       return { base: latest.revision, carried: [], notes: [] };
     return {
       base,
-      carried: keep(removed),
+      carried: notLive(removed),
       notes: [
         `revision ${latest.revision} is the pipeline's, copied from the operator's revision ${ours.revision}: ` +
           `the pipeline's own values are still revision ${base}'s`,
