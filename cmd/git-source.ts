@@ -220,6 +220,8 @@ export interface GitSourceDeps {
   readonly workDir?: string;
   /** Deadline of one git command. */
   readonly gitTimeoutMs?: number;
+  /** The git binary (default `git` on PATH). */
+  readonly git?: string;
 }
 
 /** The built source, its webhook when a secret was given, and one `close` for all of it. */
@@ -285,6 +287,7 @@ export async function buildGitSource(
       credentials,
       stateDir: join(workDir, "git"),
       timeoutMs: deps.gitTimeoutMs,
+      git: deps.git,
     }),
     workDir,
     check: deps.check,
