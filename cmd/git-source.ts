@@ -16,7 +16,7 @@ import { GitRefError, parseGitRef, type GitRefSpec } from "../controllers/git-so
 import { GitSourceMetrics } from "../controllers/git-source/git-source-metrics.ts";
 import {
   GitSpecSource,
-  type GitSnapshot,
+  repositoryPath,
   type RevisionCheck,
 } from "../controllers/git-source/git-spec-source.ts";
 import {
@@ -316,12 +316,6 @@ export async function buildGitSource(
       if (deps.workDir === undefined) await rm(workDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A spec file's path as the repository names it (`specs/app.yaml`), not the checkout's temp path. */
-export function repositoryPath(snapshot: Pick<GitSnapshot, "root">, file: string): string {
-  const r = relative(snapshot.root, file);
-  return r.startsWith("..") ? file : r;
 }
 
 /**

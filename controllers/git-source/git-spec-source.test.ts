@@ -10,15 +10,20 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Type } from "@sinclair/typebox";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.ts";
+import { silentLogger } from "../logger.ts";
+import { defineKind } from "../spec/document.ts";
+import type { SpecChanges } from "../spec-watcher.ts";
 import type { GitRemote } from "./git-cli.ts";
 import { GitSourceError } from "./git-errors.ts";
 import { parseGitRef } from "./git-ref.ts";
 import type { ResolvedRef } from "./git-ref.ts";
 import { GitSourceMetrics } from "./git-source-metrics.ts";
 import { GitSpecSource, type GitSnapshot, type RevisionCheck } from "./git-spec-source.ts";
+import { GitSpecWatcher } from "./git-spec-watcher.ts";
 import { parseGitUrl } from "./git-url.ts";
 
 /** A remote in memory: the ref names `head`; each commit is a set of files; `failure` makes every call fail. */
@@ -399,3 +404,51 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((r) => setImmediate(r));
   if (!condition()) throw new Error("condition not reached");
 }
+
+describe("GitSpecWatcher", () => {
+  const kinds = [
+    defineKind({ kind: "Widget", description: "test", specSchema: Type.Object({ size: Type.Integer() }) }),
+  ];
+  const widget = (name: string, size: number) =>
+    `apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: ${name} }\nspec: { size: ${size} }\n`;
+
+  it("reads each applied revision whole, names files as the repository does, and reports what changed", async () => {
+    const { clock, remote, source } = setup({ check: async () => undefined });
+    remote.push(C1, { "specs/a.yaml": widget("a", 1) + "---\n" + widget("b", 1) });
+    const reloads: SpecChanges[] = [];
+    const watcher = new GitSpecWatcher({
+      source,
+      kinds,
+      logger: silentLogger,
+      onReload: (_s, c) => reloads.push(c),
+    });
+    const first = await watcher.load();
+    expect(first.changes).toEqual({ changed: ["Widget/a", "Widget/b"], removed: [] });
+    expect(first.snapshot.complete).toBe(true);
+    expect(watcher.appliedRevision).toBe(C1);
+    const b = first.snapshot.documents.find((d) => d.metadata.name === "b");
+    expect(b?.source).toEqual({ file: "specs/a.yaml", line: 6, col: 1 });
+    expect(b?.positionOf(["spec", "size"])).toEqual({ file: "specs/a.yaml", line: 9, col: 15 });
+    expect((await watcher.load()).changes).toEqual({ changed: [], removed: [] });
+
+    watcher.watch();
+    remote.push(C2, { "specs/a.yaml": widget("a", 2) });
+    await clock.advance(60_000);
+    await waitFor(() => reloads.length === 1);
+    expect(reloads[0]).toEqual({ changed: ["Widget/a"], removed: ["Widget/b"] });
+    expect(watcher.appliedRevision).toBe(C2);
+    watcher.close();
+  });
+
+  it("throws the source's sentence when the first fetch fails", async () => {
+    const { remote, source } = setup();
+    remote.failure = new GitSourceError(
+      "Unreachable",
+      "cannot reach https://git.example.com/platform/specs.git: down",
+    );
+    const watcher = new GitSpecWatcher({ source, kinds, logger: silentLogger });
+    await expect(watcher.load()).rejects.toThrow(
+      "cannot reach https://git.example.com/platform/specs.git: down",
+    );
+  });
+});

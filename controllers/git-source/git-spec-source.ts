@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { systemClock, type Clock } from "../clock.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import type { Condition } from "../status.ts";
@@ -21,6 +21,12 @@ export interface GitSnapshot {
   readonly ref: string;
   /** When this revision was fetched and checked out. */
   readonly fetchedAt: Date;
+}
+
+/** A spec file's path as the repository names it (`prod/app.yaml`), not by the checkout's temp path. */
+export function repositoryPath(snapshot: Pick<GitSnapshot, "root">, file: string): string {
+  const r = relative(snapshot.root, file);
+  return r === "" || r.startsWith("..") ? file : r;
 }
 
 /** Why a fetched revision is refused; the previous revision stays. */
