@@ -353,6 +353,9 @@ export class GitCli implements GitRemote {
       const text = redact(stderr);
       const reason: GitFailureReason = classifyGitStderr(text);
       const summary = gitStderrSummary(text);
+      // A refused token may have been rotated since it was cached: the next fetch reads it again.
+      if (reason === "AuthenticationFailed" && this.credentials.kind === "token")
+        this.credentials.token.invalidate();
       if (reason === "AuthenticationFailed" && this.credentials.kind === "none") {
         throw new GitSourceError(
           reason,

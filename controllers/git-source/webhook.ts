@@ -112,6 +112,12 @@ export class GitWebhook {
     return reply(202, { accepted: true, fetch: this.requestFetch() });
   }
 
+  /** The answer to a body over `WEBHOOK_MAX_BODY_BYTES` (the server stops reading it). */
+  tooLarge(): WebhookResponse {
+    this.options.metrics?.webhook("invalid");
+    return reply(413, { error: `body larger than ${WEBHOOK_MAX_BODY_BYTES} bytes` }, { connection: "close" });
+  }
+
   /** Cancels a queued fetch. */
   close(): void {
     this.closed.abort();
@@ -206,16 +212,14 @@ export async function serveWebhook(
       chunks.push(chunk);
     }
   }
-  if (tooLarge || size > WEBHOOK_MAX_BODY_BYTES) {
-    res.writeHead(413, { "content-type": "application/json", connection: "close" });
-    res.end(JSON.stringify({ error: `body larger than ${WEBHOOK_MAX_BODY_BYTES} bytes` }) + "\n");
-    req.destroy();
-    return;
-  }
-  const answer = await webhook.handle({
-    method: req.method ?? "GET",
-    headers: req.headers,
-    body: Buffer.concat(chunks),
-  });
+  const over = tooLarge || size > WEBHOOK_MAX_BODY_BYTES;
+  const answer = over
+    ? webhook.tooLarge()
+    : await webhook.handle({
+        method: req.method ?? "GET",
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      });
   res.writeHead(answer.status, answer.headers).end(answer.body);
+  if (over) req.destroy();
 }

@@ -1,7 +1,11 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { ListNamespacesCommand } from "@aws-sdk/client-servicediscovery";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Output } from "../../cmd/cli-support.ts";
@@ -9,6 +13,8 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { ManualClock } from "../../controllers/clock.ts";
+import { SecretsManagerSecretSource } from "../../controllers/git-source/credentials.ts";
 import { GitHttpServer, TestRepository } from "./git-server.ts";
 import { startEmulator } from "./harness.ts";
 
@@ -221,5 +227,34 @@ describe("the token file", () => {
     expect(result.out).toMatch(
       /^1 spec\(s\) in 1 file\(s\) are valid at http:\/\/127\.0\.0\.1:\d+\/cli-\d+\.git commit [0-9a-f]{40} \(refs\/heads\/main\)\.$/m,
     );
+  });
+});
+
+describe("a token in Secrets Manager", () => {
+  it("is read once per five minutes, again after the remote refused it, and a plain secret string works", async () => {
+    const sm = new SecretsManagerClient({ region: "us-east-1", endpoint: moto.endpoint });
+    try {
+      const created = await sm.send(
+        new CreateSecretCommand({ Name: "plain-token", SecretString: "ghp_one\n" }),
+      );
+      const clock = new ManualClock(0);
+      const source = new SecretsManagerSecretSource({ client: sm, arn: created.ARN ?? "", clock });
+      expect(await source.read()).toBe("ghp_one");
+      await sm.send(new PutSecretValueCommand({ SecretId: created.ARN, SecretString: "ghp_two" }));
+      expect(await source.read()).toBe("ghp_one");
+      await clock.advance(5 * 60_000);
+      expect(await source.read()).toBe("ghp_two");
+      await sm.send(new PutSecretValueCommand({ SecretId: created.ARN, SecretString: "ghp_three" }));
+      source.invalidate();
+      expect(await source.read()).toBe("ghp_three");
+      const json = await sm.send(
+        new CreateSecretCommand({ Name: "json-no-token", SecretString: '{"password":"x"}' }),
+      );
+      await expect(
+        new SecretsManagerSecretSource({ client: sm, arn: json.ARN ?? "" }).read(),
+      ).rejects.toThrow(/holds a JSON object without a string "token" field/);
+    } finally {
+      sm.destroy();
+    }
   });
 });
