@@ -37,6 +37,13 @@ class FakeRemote implements GitRemote {
   /** Holds the next checkout until released, to observe a fetch in flight. */
   hold: Promise<void> | undefined;
 
+  /** Holds checkouts from now until the returned function is called. */
+  holdNextCheckout(): () => void {
+    let release: () => void = () => undefined;
+    this.hold = new Promise((r) => (release = r));
+    return release;
+  }
+
   push(commit: string, files: Record<string, string>): void {
     this.trees.set(commit, files);
     this.head = { ref: "refs/heads/main", commit };
@@ -278,8 +285,7 @@ describe("GitSpecSource", () => {
     remote.push(C1, spec(1));
     await source.start();
     remote.push(C2, spec(2));
-    let release: () => void = () => undefined;
-    remote.hold = new Promise((r) => (release = r));
+    const release = remote.holdNextCheckout();
     const pending = source.refresh("manual");
     await waitFor(() => remote.checkouts === 2);
     remote.failure = new GitSourceError("Timeout", "git fetch took longer than 120 s");
@@ -337,8 +343,7 @@ describe("GitSpecSource", () => {
     remote.push(C1, spec(1));
     await source.start();
     remote.push(C2, spec(2));
-    let release: () => void = () => undefined;
-    remote.hold = new Promise((r) => (release = r));
+    const release = remote.holdNextCheckout();
     const first = source.refresh("webhook");
     await waitFor(() => remote.checkouts === 2);
     remote.push(C3, spec(3));
