@@ -138,7 +138,9 @@ describe("plan and apply --git-url against the emulator", () => {
       expect((await cli("validate", ...git())).code).toBe(0);
       expect((await cli("apply", "--git-url", "http://127.0.0.1:9/specs.git")).code).toBe(1);
     } finally {
-      process.env.TMPDIR = saved;
+      // Assigning undefined would set the string "undefined".
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
     }
     expect(readdirSync(tmp)).toEqual([]);
   });

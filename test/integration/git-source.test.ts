@@ -56,14 +56,23 @@ afterAll(async () => {
   rmSync(secrets, { recursive: true, force: true });
 });
 
-// Each test has its own repository, so that what one pushes is not what another fetches.
-beforeEach(async () => {
+// A test that pushes gets a repository of its own (`fresh`), so that what it pushes is not what another fetches;
+// the others read the shared one, which nobody pushes to after its first commit.
+let shared: { repo: TestRepository; name: string; initial: string } | undefined;
+async function fresh(): Promise<void> {
   repoName = `specs-${++repos}`;
   repo = await TestRepository.create(server.root, repoName);
   initial = await repo.commit(
     { "specs/logs.yaml": namespace("logs"), "README.md": "specs\n" },
     "logs namespace",
   );
+}
+beforeEach(async () => {
+  if (shared === undefined) {
+    await fresh();
+    shared = { repo, name: repoName, initial };
+  }
+  ({ repo, name: repoName, initial } = shared);
 });
 
 const built: BuiltGitSource[] = [];
@@ -102,6 +111,7 @@ function nextRevision(b: BuiltGitSource): Promise<GitSnapshot> {
 
 describe("a Git source over HTTPS-style basic auth (git http-backend)", () => {
   it("applies a push within one pull interval, and shows the new commit in status and metrics", async () => {
+    await fresh();
     const c1 = initial;
     const clock = new ManualClock(Date.parse("2026-03-01T00:00:00Z"));
     const registry = new Registry();
@@ -137,6 +147,7 @@ describe("a Git source over HTTPS-style basic auth (git http-backend)", () => {
   });
 
   it("applies a push at once when the webhook is called, with the interval's clock standing still", async () => {
+    await fresh();
     const clock = new ManualClock(Date.parse("2026-03-01T00:00:00Z"));
     const b = await source({ ...https(), "git-webhook-secret-file": webhookSecretFile }, { clock });
     await b.source.start();
@@ -182,6 +193,7 @@ describe("a Git source over HTTPS-style basic auth (git http-backend)", () => {
   });
 
   it("keeps the previous revision when a push breaks a spec, and says which file and line", async () => {
+    await fresh();
     const registry = new Registry();
     const b = await source(https(), { registry });
     const good = await b.source.start();
@@ -209,6 +221,7 @@ describe("a Git source over HTTPS-style basic auth (git http-backend)", () => {
   });
 
   it("keeps the previous revision when the push empties the spec path", async () => {
+    await fresh();
     const b = await source(https());
     const good = await b.source.start();
     const emptied = await repo.commit(
@@ -252,6 +265,7 @@ describe("a Git source over HTTPS-style basic auth (git http-backend)", () => {
   });
 
   it("follows a force-push to an older commit and applies that commit's specs", async () => {
+    await fresh();
     const b = await source(https());
     const older = await b.source.start();
     const newer = await repo.commit({ "specs/tracing.yaml": namespace("tracing") }, "tracing namespace");
@@ -267,6 +281,7 @@ describe("a Git source over HTTPS-style basic auth (git http-backend)", () => {
   });
 
   it("fetches a tag and a pinned commit", async () => {
+    await fresh();
     const head = (await source(https())).source;
     const at = await head.start();
     await repo.tag("v1.0.0", at.revision, true);
