@@ -115,7 +115,7 @@ export class GitCli implements GitRemote {
 
   async checkout(target: ResolvedRef, dir: string, signal: AbortSignal): Promise<string> {
     const env = await this.environment(signal);
-    await this.ensureRepo(env, signal);
+    await this.ensureRepo(signal);
     const byCommit = this.ref.kind === "commit";
     const refspec = byCommit ? target.commit : `+${target.ref}:${REF}`;
     await this.run(
@@ -188,17 +188,21 @@ export class GitCli implements GitRemote {
     );
   }
 
-  private async ensureRepo(env: Record<string, string>, signal: AbortSignal): Promise<void> {
+  private async ensureRepo(signal: AbortSignal): Promise<void> {
     const exists = await stat(join(this.repo, "HEAD")).then(
       () => true,
       () => false,
     );
     if (exists) return;
     await rm(this.repo, { recursive: true, force: true });
+    const env = await this.environment(signal, { credentials: false });
     await this.run(["init", "--bare", "--quiet", this.repo], { env, signal, what: "init" });
   }
 
-  /** git's environment for one command: fixed configuration, and the credentials read now (rotation is followed). */
+  /**
+   * git's environment for one command: fixed configuration, and (unless `credentials: false`, for local commands) the
+   * credentials read now, so that a rotated token or key is followed.
+   */
   private async environment(
     signal: AbortSignal,
     options: { credentials?: boolean } = {},
@@ -241,7 +245,8 @@ export class GitCli implements GitRemote {
       // Scoped to the URL's scheme, host and port: a redirect to another host gets no token.
       config.push([`credential.${this.url.origin}.helper`, CREDENTIAL_HELPER]);
     }
-    if (creds.kind === "ssh") env.GIT_SSH_COMMAND = await this.sshCommand(creds);
+    if (options.credentials !== false && creds.kind === "ssh")
+      env.GIT_SSH_COMMAND = await this.sshCommand(creds);
     env.GIT_CONFIG_COUNT = String(config.length);
     config.forEach(([key, value], i) => {
       env[`GIT_CONFIG_KEY_${i}`] = key;
