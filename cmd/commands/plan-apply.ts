@@ -21,7 +21,7 @@ import {
   withSpecs,
   type FetchedSpecs,
 } from "../git-source.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
 
 const commonOptions: CommandHelp["options"] = [
@@ -128,7 +128,7 @@ async function planOrApply(
   try {
     const result = await runPass(
       {
-        reconcilers: buildReconcilers({ clients }),
+        reconcilers: buildReconcilers(kindParts(clients)),
         documents: loaded.documents,
         complete: isComplete(loaded),
         ownerId: aws.ownerId,

@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.ts";
 import { silentLogger } from "../logger.ts";
 import { defineKind } from "../spec/document.ts";
-import type { SpecChanges } from "../spec-watcher.ts";
+import type { SpecRead } from "../spec-source.ts";
 import type { GitRemote } from "./git-cli.ts";
 import { GitSourceError } from "./git-errors.ts";
 import { parseGitRef } from "./git-ref.ts";
@@ -420,29 +420,54 @@ describe("GitSpecWatcher", () => {
   it("reads each applied revision whole, names files as the repository does, and reports what changed", async () => {
     const { clock, remote, source } = setup({ check: async () => undefined });
     remote.push(C1, { "specs/a.yaml": widget("a", 1) + "---\n" + widget("b", 1) });
-    const reloads: SpecChanges[] = [];
-    const watcher = new GitSpecWatcher({
-      source,
-      kinds,
-      logger: silentLogger,
-      onReload: (_s, c) => reloads.push(c),
-    });
+    const reads: SpecRead[] = [];
+    const watcher = new GitSpecWatcher({ source, kinds, logger: silentLogger });
+    expect(watcher.location).toBe("https://git.example.com/platform/specs.git main path specs");
     const first = await watcher.load();
     expect(first.changes).toEqual({ changed: ["Widget/a", "Widget/b"], removed: [] });
     expect(first.snapshot.complete).toBe(true);
-    expect(watcher.appliedRevision).toBe(C1);
+    expect(first.snapshot.revision).toEqual({ id: C1, fetchedAt: Date.parse("2026-01-01T00:00:00Z") });
     const b = first.snapshot.documents.find((d) => d.metadata.name === "b");
     expect(b?.source).toEqual({ file: "specs/a.yaml", line: 6, col: 1 });
     expect(b?.positionOf(["spec", "size"])).toEqual({ file: "specs/a.yaml", line: 9, col: 15 });
     expect((await watcher.load()).changes).toEqual({ changed: [], removed: [] });
 
-    watcher.watch();
+    watcher.watch((r) => reads.push(r));
     remote.push(C2, { "specs/a.yaml": widget("a", 2) });
     await clock.advance(60_000);
-    await waitFor(() => reloads.length === 1);
-    expect(reloads[0]).toEqual({ changed: ["Widget/a"], removed: ["Widget/b"] });
-    expect(watcher.appliedRevision).toBe(C2);
+    await waitFor(() => reads.length === 1);
+    expect(reads[0]?.changes).toEqual({ changed: ["Widget/a"], removed: ["Widget/b"] });
+    expect(reads[0]?.snapshot.revision?.id).toBe(C2);
+    expect(watcher.status()).toMatchObject({
+      type: "git",
+      location: watcher.location,
+      revision: C2,
+      conditions: [expect.objectContaining({ type: "Ready", status: "True", reason: "Synced" })],
+    });
+
+    // Closed: the pull loop stops, and a revision pushed afterwards is neither fetched nor read.
     watcher.close();
+    const resolves = remote.resolves;
+    remote.push(C3, { "specs/a.yaml": widget("a", 3) });
+    await clock.advance(600_000);
+    expect(remote.resolves).toBe(resolves);
+    expect(reads).toHaveLength(1);
+  });
+
+  it("reads a revision through nextRead: a file that became invalid keeps its specs, never read as a deletion", async () => {
+    // No check: the source lets an invalid revision through, as a revision kept on disk from before would be.
+    const { remote, source } = setup({ check: async () => undefined });
+    remote.push(C1, { "specs/a.yaml": widget("a", 1), "specs/b.yaml": widget("b", 1) });
+    const watcher = new GitSpecWatcher({ source, kinds, logger: silentLogger });
+    await watcher.load();
+    remote.push(C2, { "specs/a.yaml": widget("a", 2), "specs/b.yaml": "kind: Widget\nspec: [\n" });
+    await source.refresh("manual");
+    const read = await watcher.load();
+    expect(read.changes).toEqual({ changed: ["Widget/a"], removed: [] });
+    expect(read.snapshot.kept).toEqual(["Widget/b"]);
+    expect(read.snapshot.complete).toBe(false);
+    expect(read.snapshot.diagnostics.map((d) => d.file)).toEqual(["specs/b.yaml"]);
+    expect(read.snapshot.revision?.id).toBe(C2);
   });
 
   it("throws the source's sentence when the first fetch fails", async () => {

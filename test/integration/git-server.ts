@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../free-port.ts";
 
 const exec = promisify(execFile);
 

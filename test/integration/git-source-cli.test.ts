@@ -12,7 +12,7 @@ import type { Output } from "../../cmd/cli-support.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { ManualClock } from "../../controllers/clock.ts";
 import { SecretsManagerSecretSource } from "../../controllers/git-source/credentials.ts";
 import { GitHttpServer, TestRepository } from "./git-server.ts";

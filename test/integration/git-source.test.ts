@@ -13,7 +13,7 @@ import {
 } from "../../cmd/git-source.ts";
 import { allKinds } from "../../cmd/kinds.ts";
 import { ManualClock } from "../../controllers/clock.ts";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../free-port.ts";
 import { GitSourceError } from "../../controllers/git-source/git-errors.ts";
 import type { GitSnapshot } from "../../controllers/git-source/git-spec-source.ts";
 import { GIT_WEBHOOK_PATH, serveWebhook } from "../../controllers/git-source/webhook.ts";
