@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { systemClock, type Clock } from "../clock.ts";
+import type { HttpRoute } from "../http-server.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import type { SecretSource } from "./credentials.ts";
 import type { GitSourceMetrics } from "./git-source-metrics.ts";
@@ -222,4 +223,9 @@ export async function serveWebhook(
       });
   res.writeHead(answer.status, answer.headers).end(answer.body);
   if (over) req.destroy();
+}
+
+/** The webhook as the HTTP server's route: `POST /hooks/git` only; the server's own paths are unchanged. */
+export function webhookRoute(webhook: GitWebhook): HttpRoute {
+  return { path: GIT_WEBHOOK_PATH, methods: ["POST"], handle: (req, res) => serveWebhook(webhook, req, res) };
 }
