@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Output } from "./cli-support.ts";
 import { main } from "./ecs-log-operator.ts";
-import { gitSourceIamStatements, gitSourceSettings, specRevisionCheck } from "./git-source.ts";
+import {
+  gitPolicySettings,
+  gitSourceIamStatements,
+  gitSourceSettings,
+  specRevisionCheck,
+} from "./git-source.ts";
 import { allKinds } from "./kinds.ts";
 
 function capture(): Output & { text: () => string } {
@@ -127,6 +132,16 @@ describe("Git flags", () => {
       "a file:// URL takes no token",
     ],
     ["validate", ["--git-url", URL, "--git-interval", "1m"], "Unknown option '--git-interval'"],
+    ["run", ["specs/", "--git-url", URL], "give a spec directory or --git-url, not both"],
+    ["run", ["--git-ref", "main"], "--git-ref needs --git-url"],
+    ["run", ["--git-url", URL, "--git-interval", "10ms"], "--git-interval must be at least 1s"],
+    [
+      "run",
+      ["--git-url", URL, "--git-webhook-secret-file", "/s", "--git-webhook-secret-arn", ARN],
+      "give one of --git-webhook-secret-file and --git-webhook-secret-arn",
+    ],
+    ["run", [], "run takes one spec directory (or --git-url)"],
+    ["iam-policy", ["specs/", "--git-path", "prod"], "--git-path needs --git-url"],
   ])("%s %j is refused: %s", async (command, args, message) => {
     const io = capture();
     expect(await main([command, ...args], io)).toBe(1);
@@ -140,7 +155,7 @@ describe("Git flags", () => {
     );
   });
 
-  it.each(["validate", "plan", "apply"])("%s --help shows the Git flags with an example", async (command) => {
+  it.each(["validate", "plan", "apply", "run", "iam-policy"])("%s --help shows the Git flags with an example", async (command) => {
     const io = capture();
     expect(await main([command, "--help"], io)).toBe(0);
     expect(io.text()).toContain("--git-url URL");
@@ -148,9 +163,10 @@ describe("Git flags", () => {
     expect(io.text()).toMatch(/Examples:[\s\S]*--git-url/);
   });
 
-  it("grant GetSecretValue on the secrets given by ARN, and nothing for files", () => {
+  it("grant GetSecretValue on the secrets given by ARN (a partial ARN with the suffix as a wildcard), and nothing for files", () => {
+    const partial = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:git/webhook";
     const settings = gitSourceSettings(
-      { "git-url": URL, "git-token-secret-arn": ARN, "git-webhook-secret-arn": `${ARN}-hook` },
+      { "git-url": URL, "git-token-secret-arn": ARN, "git-webhook-secret-arn": partial },
       [],
     );
     expect(settings && gitSourceIamStatements(settings)).toEqual([
@@ -158,11 +174,37 @@ describe("Git flags", () => {
         Sid: "ReadGitSourceSecrets",
         Effect: "Allow",
         Action: ["secretsmanager:GetSecretValue"],
-        Resource: [ARN, `${ARN}-hook`],
+        Resource: [ARN, `${partial}-??????`],
       },
     ]);
     const files = gitSourceSettings({ "git-url": URL, "git-token-file": "/t" }, []);
     expect(files && gitSourceIamStatements(files)).toEqual([]);
+  });
+});
+
+describe("gitPolicySettings (iam-policy's Git flags)", () => {
+  it("takes the source with --git-url, and with DIR only the secrets' ARNs", () => {
+    const withUrl = gitPolicySettings({ "git-url": URL, "git-token-secret-arn": ARN }, []);
+    expect(withUrl.source?.url.text).toBe(URL);
+    expect(withUrl.statements.flatMap((s) => s.Resource)).toEqual([ARN]);
+    const withDir = gitPolicySettings({ "git-token-secret-arn": ARN, "git-webhook-secret-arn": ARN }, [
+      "specs",
+    ]);
+    expect(withDir.source).toBeUndefined();
+    expect(withDir.statements.flatMap((s) => s.Resource)).toEqual([ARN]);
+    expect(gitPolicySettings({}, ["specs"])).toEqual({ source: undefined, statements: [] });
+  });
+
+  it.each([
+    [{ "git-ref": "main" }, "--git-ref needs --git-url"],
+    [{ "git-token-file": "/t" }, "--git-token-file needs --git-url"],
+    [
+      { "git-token-secret-arn": "ecs-specs-token" },
+      "--git-token-secret-arn takes a Secrets Manager secret ARN",
+    ],
+    [{ "git-url": URL }, "give a spec directory or --git-url, not both"],
+  ])("refuses %j", (values, message) => {
+    expect(() => gitPolicySettings(values, ["specs"])).toThrow(message);
   });
 });
 

@@ -30,7 +30,7 @@ import { GitWebhook } from "../controllers/git-source/webhook.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
 import { formatDiagnostic, loadSpecDirectory, type SpecDiagnostic } from "../controllers/spec/load.ts";
 import { parseDuration, UsageError, type CommandHelp } from "./cli-support.ts";
-import type { PolicyStatement } from "./commands/iam-policy.ts";
+import type { PolicyStatement } from "../controllers/iam.ts";
 
 /** The Git source's options for `validate`, `plan` and `apply` (one fetch), as `parseArgs` definitions. */
 export const GIT_OPTIONS = {
@@ -351,23 +351,56 @@ export function specRevisionCheck(
 
 /** The statements the task role needs for the Git source's Secrets Manager secrets (none for files and SSH). */
 export function gitSourceIamStatements(settings: GitSourceSettings): PolicyStatement[] {
+  const token = settings.credentials.kind === "token" ? settings.credentials.token : undefined;
+  return gitSecretStatements(
+    [token, settings.webhookSecret].flatMap((s) => (s !== undefined && "arn" in s ? [s.arn] : [])),
+  );
+}
+
+/**
+ * `iam-policy`'s reading of the Git flags: the source, when --git-url is given (its specs are then fetched once), and
+ * the statements `run` with these flags needs. Without --git-url only the secrets' ARNs may be given, beside DIR (a
+ * checkout of the spec repository): the policy is then the one for the `run --git-url` that will read them.
+ */
+export function gitPolicySettings(
+  values: GitValues,
+  positionals: readonly string[],
+): { readonly source: GitSourceSettings | undefined; readonly statements: PolicyStatement[] } {
+  if (values["git-url"] !== undefined) {
+    const source = gitSourceSettings(values, positionals);
+    return { source, statements: source === undefined ? [] : gitSourceIamStatements(source) };
+  }
+  const tokenArn = values["git-token-secret-arn"];
+  const webhookArn = values["git-webhook-secret-arn"];
+  // Any other Git flag without --git-url is refused, as everywhere.
+  gitSourceSettings({ ...values, "git-token-secret-arn": undefined, "git-webhook-secret-arn": undefined }, []);
   const arns = [
-    settings.credentials.kind === "token" && "arn" in settings.credentials.token
-      ? settings.credentials.token.arn
-      : undefined,
-    settings.webhookSecret !== undefined && "arn" in settings.webhookSecret
-      ? settings.webhookSecret.arn
-      : undefined,
+    tokenArn !== undefined ? secretArn("--git-token-secret-arn", tokenArn) : undefined,
+    webhookArn !== undefined ? secretArn("--git-webhook-secret-arn", webhookArn) : undefined,
   ].filter((a): a is string => a !== undefined);
+  return { source: undefined, statements: gitSecretStatements(arns) };
+}
+
+function gitSecretStatements(arns: readonly string[]): PolicyStatement[] {
   if (arns.length === 0) return [];
   return [
     {
       Sid: "ReadGitSourceSecrets",
       Effect: "Allow",
       Action: ["secretsmanager:GetSecretValue"],
-      Resource: arns,
+      Resource: [...new Set(arns.map(secretResource))].sort(),
     },
   ];
+}
+
+/**
+ * The policy resource of a secret given by ARN. Secrets Manager reads a name that ends in a hyphen and six characters
+ * as a complete ARN (the suffix it adds at creation); any other ARN is partial, and matches the secret's real ARN only
+ * with the suffix as a wildcard.
+ */
+function secretResource(arn: string): string {
+  const name = arn.slice(arn.indexOf(":secret:") + ":secret:".length);
+  return /-[A-Za-z0-9]{6}$/.test(name) ? arn : `${arn}-??????`;
 }
 
 /** One checked-out revision for a one-shot command, and the lines to tell the user which. */
