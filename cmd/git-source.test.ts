@@ -155,13 +155,16 @@ describe("Git flags", () => {
     );
   });
 
-  it.each(["validate", "plan", "apply", "run", "iam-policy"])("%s --help shows the Git flags with an example", async (command) => {
-    const io = capture();
-    expect(await main([command, "--help"], io)).toBe(0);
-    expect(io.text()).toContain("--git-url URL");
-    expect(io.text()).toContain("--git-known-hosts-file FILE");
-    expect(io.text()).toMatch(/Examples:[\s\S]*--git-url/);
-  });
+  it.each(["validate", "plan", "apply", "run", "iam-policy"])(
+    "%s --help shows the Git flags with an example",
+    async (command) => {
+      const io = capture();
+      expect(await main([command, "--help"], io)).toBe(0);
+      expect(io.text()).toContain("--git-url URL");
+      expect(io.text()).toContain("--git-known-hosts-file FILE");
+      expect(io.text()).toMatch(/Examples:[\s\S]*--git-url/);
+    },
+  );
 
   it("grant GetSecretValue on the secrets given by ARN (a partial ARN with the suffix as a wildcard), and nothing for files", () => {
     const partial = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:git/webhook";

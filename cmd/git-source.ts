@@ -373,7 +373,10 @@ export function gitPolicySettings(
   const tokenArn = values["git-token-secret-arn"];
   const webhookArn = values["git-webhook-secret-arn"];
   // Any other Git flag without --git-url is refused, as everywhere.
-  gitSourceSettings({ ...values, "git-token-secret-arn": undefined, "git-webhook-secret-arn": undefined }, []);
+  gitSourceSettings(
+    { ...values, "git-token-secret-arn": undefined, "git-webhook-secret-arn": undefined },
+    [],
+  );
   const arns = [
     tokenArn !== undefined ? secretArn("--git-token-secret-arn", tokenArn) : undefined,
     webhookArn !== undefined ? secretArn("--git-webhook-secret-arn", webhookArn) : undefined,
