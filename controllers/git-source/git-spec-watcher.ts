@@ -58,10 +58,6 @@ export class GitSpecWatcher implements SpecSource {
     this.location = `${url} ${ref}${path === "." ? "" : ` path ${path}`}`;
   }
 
-  get snapshot(): SpecSnapshot {
-    return this.current;
-  }
-
   /**
    * Reads the source's current revision (the first call fetches it, and throws the source's one-sentence error when it
    * cannot). Reading an unchanged revision again changes nothing. Reads never overlap.
