@@ -10,14 +10,15 @@ import {
   type EfficiencyRow,
 } from "./efficiency.ts";
 import { benchLatency, type LatencyFigures } from "./latency.ts";
+import { benchRun, type RunFigures } from "./run.ts";
 import { benchVersusTerraform, type VersusTerraformFigures } from "./versus-terraform.ts";
 
 /**
  * `npm run bench`: figures taken the same way every time, printed as a table and written as JSON under
  * bench/results/. A script, not a test: it measures and asserts nothing; the summary says how far each target stands.
- * Sections: efficiency, cost, latency, terraform (`--only NAME`, repeatable); `--quick` runs smaller sizes.
+ * Sections: efficiency, cost, latency, run, terraform (`--only NAME`, repeatable); `--quick` runs smaller sizes.
  */
-const SECTIONS = ["efficiency", "cost", "latency", "terraform"] as const;
+const SECTIONS = ["efficiency", "cost", "latency", "run", "terraform"] as const;
 const { values } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
@@ -42,6 +43,8 @@ Object.assign(process.env, {
 });
 
 const INTERVAL_MS = 2000;
+/** The `run` section's interval: the issue's measurement used 20 s. */
+const RUN_INTERVAL_MS = 20_000;
 const results: {
   date: string;
   node: string;
@@ -49,6 +52,7 @@ const results: {
   efficiency?: EfficiencyRow[];
   cost?: CostFigures[];
   latency?: LatencyFigures[];
+  run?: RunFigures[];
   terraform?: VersusTerraformFigures[];
   seconds?: Record<string, number>;
 } = { date: new Date().toISOString(), node: process.version, quick };
@@ -96,6 +100,16 @@ try {
     results.latency = await section("latency", async () => [
       await benchLatency(emulator, { mode: "events", changes, intervalMs: INTERVAL_MS }),
       await benchLatency(emulator, { mode: "interval", changes, intervalMs: INTERVAL_MS }),
+    ]);
+  }
+  if (want("run")) {
+    results.run = await section("run", async () => [
+      await benchRun(emulator, {
+        services: 60,
+        recordSets: 40,
+        intervalMs: RUN_INTERVAL_MS,
+        intervals: quick ? 2 : 3,
+      }),
     ]);
   }
   if (want("terraform")) {
@@ -260,6 +274,45 @@ function report(): void {
           `${tasks.operatorCpuSeconds.toFixed(3)} s (${(tasks.operatorCpuSeconds / 1).toFixed(2)}x the budget)`,
       );
     }
+  }
+  if (results.run !== undefined) {
+    say(
+      `5. Scale under run: the controller in process on moto, interval ${RUN_INTERVAL_MS / 1000} s, calls per interval once converged`,
+    );
+    say(
+      table(
+        [
+          "specs",
+          "first sync s",
+          "reads/interval (floor; with service tags)",
+          "over the floor",
+          "writes/interval",
+          "Route 53 req/s",
+        ],
+        results.run.map((r) => [
+          `${r.cloudMapServices} CloudMapService + ${r.weightedRecordSets} WeightedRecordSet`,
+          r.firstSyncSeconds.toFixed(1),
+          `${r.readsPerInterval} (${r.floor}; ${r.floorWithServiceTags})`,
+          pct(r.readsPerInterval, r.floor),
+          String(r.writesPerInterval),
+          r.route53PerSecond.toFixed(2),
+        ]),
+      ),
+    );
+    for (const r of results.run) {
+      say(`  calls per interval by operation: ${JSON.stringify(r.callsPerInterval)}`);
+      if (r.limiterWaitSeconds !== undefined)
+        say(`  rate-limiter wait over the measured intervals (s): ${JSON.stringify(r.limiterWaitSeconds)}`);
+      targets.push(
+        `${r.writesPerInterval === 0 && r.readsPerInterval <= r.floor * 1.1 ? "MET " : "MISS"} run converged: 0 writes ` +
+          `(${r.writesPerInterval}), reads within 10% of the floor: ${r.readsPerInterval} for ${r.floor} ` +
+          `(${pct(r.readsPerInterval, r.floor)}; ${pct(r.readsPerInterval, r.floorWithServiceTags)} against the floor with one tag read per service)`,
+      );
+      targets.push(
+        `${r.firstSyncSeconds < 5 ? "MET " : "MISS"} first sync of ${r.cloudMapServices + r.weightedRecordSets + 1} specs under 5 s: ${r.firstSyncSeconds.toFixed(1)} s`,
+      );
+    }
+    say();
   }
   if (results.terraform !== undefined) {
     say(
