@@ -5,6 +5,7 @@ import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
+import type { TickReads } from "../controllers/tick-reads.ts";
 import { GitSpecWatcher } from "../controllers/git-source/git-spec-watcher.ts";
 import { webhookRoute } from "../controllers/git-source/webhook.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
@@ -30,6 +31,8 @@ export interface ComposeControllerOptions {
   /** SQS long polling (default 20 s); the bench waits less. */
   readonly eventsWaitSeconds?: number | undefined;
   readonly workers?: number | undefined;
+  /** The tick's shared read cache, the same one `clients` were built with (`AwsClientOptions.readCache`). */
+  readonly reads?: TickReads | undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export function composeController(options: ComposeControllerOptions & SpecOrigin
     ownerId: options.ownerId,
     intervalMs: options.intervalMs,
     workers: options.workers,
+    reads: options.reads,
     informer: new Informer({ lister: buildWatchLister(parts), logger }),
     events:
       queueUrl === undefined

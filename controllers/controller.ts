@@ -15,6 +15,7 @@ import type { Reconciler } from "./reconciler.ts";
 import type { SpecRead, SpecSource } from "./spec-source.ts";
 import { SpecReport } from "./spec-report.ts";
 import { StatusStore, type ResourceStatus } from "./status.ts";
+import type { TickReads } from "./tick-reads.ts";
 import { WorkQueue, type WorkQueueOptions } from "./work-queue.ts";
 
 /** What `/healthz`, `/readyz` and `/status` answer. */
@@ -53,6 +54,11 @@ export interface ControllerOptions {
   readonly server?: ((endpoints: ControllerEndpoints) => ControllerServer) | undefined;
   /** Whether this replica may write now; default: always (no leader election). */
   readonly leadership?: LeadershipGate | undefined;
+  /**
+   * The tick's shared read cache (`TickReadCache`, also in the AWS clients' stacks): a tick starts before the
+   * informers list, events and spec edits drop what they touch, and plans that write read live.
+   */
+  readonly reads?: TickReads | undefined;
   /** More conditions `/readyz` waits for. */
   readonly readiness?: readonly ReadinessCheck[] | undefined;
   /** How often the informers list and the specs are re-read. Default 30 s. */
@@ -129,6 +135,7 @@ export class Controller {
       ownerId: options.ownerId,
       stopping: this.stopping.signal,
       detach: (key, what, work, term, logger) => this.detach(key, what, work, term, logger),
+      reads: options.reads,
     });
     this.endpoints = {
       alive: () => this.phase !== "failed",
@@ -265,6 +272,8 @@ export class Controller {
     const read = await this.specs.load();
     if (this.stopping.signal.aborted) return;
     this.takeRead(read);
+    // The tick's reads start here: the informers' listing fills the cache the resync's reconciles then read.
+    this.options.reads?.beginTick();
     await this.pollInformer();
     if (this.resyncIntervalMs === this.intervalMs) await this.resync();
   }
@@ -294,6 +303,13 @@ export class Controller {
     this.report.report(snapshot, changes);
     const now = this.clock.now();
     const update = this.state.update(snapshot, changes);
+    // An edited spec is planned from a fresh look at what it watches.
+    this.options.reads?.invalidateWatchKeys(
+      changes.changed.flatMap((key) => {
+        const doc = this.state.document(key);
+        return doc === undefined ? [] : (this.state.reconcilerOf(doc.kind)?.watches?.(doc) ?? []);
+      }),
+    );
     for (const key of update.wake) this.enqueue(key, "spec", now);
     for (const kind of update.heldSweeps) {
       this.logger.warn(
@@ -308,6 +324,8 @@ export class Controller {
   /** Wakes the resources that watch any of these keys. */
   private wake(watchKeys: readonly string[], source: WakeSource, at: number): void {
     if (this.stopping.signal.aborted) return;
+    // An event says the state changed after the tick read it; the informers' own listing is already fresh.
+    if (source === "event") this.options.reads?.invalidateWatchKeys(watchKeys);
     const resources = this.state.resourcesOf(watchKeys);
     for (const key of resources) this.enqueue(key, source, at);
     if (resources.length > 0 || source === "event") {

@@ -12,6 +12,7 @@ import {
   type ReconcileContext,
 } from "./reconciler.ts";
 import type { StatusStore } from "./status.ts";
+import { applyLive, planForWrite, planOrphansForWrite, type TickReads } from "./tick-reads.ts";
 import type { WorkQueue } from "./work-queue.ts";
 
 export interface KeyReconcilerOptions {
@@ -33,6 +34,8 @@ export interface KeyReconcilerOptions {
     term: AbortSignal,
     logger: Logger,
   ) => void;
+  /** The tick's shared read cache: plans read from it, and a plan that writes is made again from live reads. */
+  readonly reads?: TickReads | undefined;
 }
 
 /**
@@ -77,11 +80,12 @@ export class KeyReconciler {
     try {
       if (key === sweepKey(kind)) {
         if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
-        for (const plan of await reconciler.planOrphans(ctx)) {
+        const planOrphans = reconciler.planOrphans.bind(reconciler);
+        for (const plan of await planOrphansForWrite(this.o.reads, ctx, planOrphans)) {
           if (plan.changes.length === 0) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
-          await plan.apply(signal);
+          await applyLive(this.o.reads, () => plan.apply(signal));
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
         }
@@ -90,11 +94,11 @@ export class KeyReconciler {
         // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
         if (doc === undefined) return;
         generation = doc.generation;
-        const plan = await reconciler.plan(doc, ctx);
+        const plan = await planForWrite(this.o.reads, ctx, (c) => reconciler.plan(doc, c));
         if (plan.changes.length > 0) {
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`);
-          await plan.apply(signal);
+          await applyLive(this.o.reads, () => plan.apply(signal));
           applied = plan.changes.length;
           // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
           // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.

@@ -24,6 +24,14 @@ export interface ResourcePlan {
    */
   readonly notes?: readonly string[];
   /**
+   * True when AWS itself checks every precondition of these writes against its current state, so that a plan made
+   * from the tick's shared reads is safe to apply as it is: a stale read makes AWS refuse the write (which then
+   * drops the cached reads it touched, and the retry reads live), never overwrite (Route 53 refuses a CREATE of a
+   * record that exists and a DELETE that does not match the record exactly, and applies a batch whole or not at
+   * all). Otherwise a plan that writes is made again from live reads first (`planForWrite`).
+   */
+  readonly guarded?: boolean;
+  /**
    * Makes the changes. Every step is idempotent and ownership is read back from AWS, so a pass killed half-way
    * and run again converges with nothing duplicated. Resolves when AWS has accepted every change.
    */
@@ -42,6 +50,13 @@ export interface ReconcileContext {
    * whole listings anyway may then answer its specs' reads from those listings instead of reading twice.
    */
   readonly sweeping?: boolean;
+  /**
+   * True under `run` when this reconcile's reads of watched state come from the tick's shared cache
+   * (`TickReadCache`): whole listings cost nothing more than narrow ones, so a reconciler may plan from them (a
+   * zone's whole listing, read once per tick for every spec in it). A plan that would write is made again with this
+   * false and live reads (`planForWrite`).
+   */
+  readonly sharedReads?: boolean;
   /**
    * Present under `run`: takes work that waits far longer than a reconcile should (a drain's TTL wait before it
    * completes a lifecycle action) off the key's worker, so the resource reconciles again meanwhile (a scale-out during

@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { TickReadCache } from "../../controllers/aws/read-cache.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
 import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
@@ -101,7 +102,10 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   collectProcessMetrics(registry);
   const metrics = new ControllerMetrics(registry);
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
+  // Watched state is read once per interval and shared by every reconcile of it (see TickReadCache).
+  const reads = new TickReadCache({ maxAgeMs: intervalMs });
   const clients = createAwsClients({
+    readCache: reads,
     region: aws.region,
     endpoint: aws.endpoint,
     observer: metrics,
@@ -134,6 +138,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     bindAddress: values["metrics-bind-address"],
     eventsQueueUrl: values["events-queue-url"],
     workers,
+    reads,
   });
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;

@@ -66,6 +66,13 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number | undefined;
   /** One endpoint for every service (an emulator); otherwise the SDK's standard endpoint configuration. */
   readonly endpoint?: string | undefined;
+  /** Answers reads of watched state from the tick's shared cache (`run`; see `TickReadCache`). */
+  readonly readCache?: ClientCacheHook | undefined;
+}
+
+/** A cache that puts itself in front of an SDK client's middleware stack, above retries and rate limits. */
+export interface ClientCacheHook {
+  attach(stack: unknown, service: AwsService): void;
 }
 
 export interface AwsClients {
@@ -138,6 +145,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     (ec2 ??= import("@aws-sdk/client-ec2").then(({ EC2Client }) => {
       const client = new EC2Client(base);
       instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
+      options.readCache?.attach(client.middlewareStack, "ec2");
       return client;
     }));
   const sqs = new SQSClient(base);
@@ -167,6 +175,14 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
   instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
   instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
+  for (const [client, service] of [
+    [ecs, "ecs"],
+    [route53, "route53"],
+    [serviceDiscovery, "servicediscovery"],
+    [autoScaling, "autoscaling"],
+  ] as const) {
+    options.readCache?.attach(client.middlewareStack, service);
+  }
   const others: SdkClient[] = [];
   return {
     ecs,

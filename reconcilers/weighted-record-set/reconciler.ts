@@ -119,7 +119,9 @@ export class WeightedRecordSetReconciler implements Reconciler {
     }
     const [observed, records] = await Promise.all([
       this.observeTargets(spec, ctx.signal, fail),
-      ctx.sweeping === true
+      // A pass that sweeps reads every zone anyway; under `run` the zone's listing is the tick's shared read: either
+      // way one listing serves every spec of the zone.
+      ctx.sweeping === true || ctx.sharedReads === true
         ? this.zoneListing(zone.id, ctx).then((all) => all.filter((r) => atOrBelow(r.name, name)))
         : this.route53.listRecordSets(zone.id, name, ctx.signal),
     ]);
@@ -196,6 +198,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
       kind: this.kind,
       changes,
       notes,
+      // Route 53 checks a CREATE (nothing there) and a DELETE (exactly this record) itself, in an atomic batch; an
+      // UPSERT it does not check, and a drain acts on instances, so those are planned again from live reads.
+      guarded:
+        (drainPlan === undefined || drainPlan.changes.length === 0) &&
+        units.every((u) => u.changes.every((c) => c.action !== "UPSERT")),
       async apply(signal: AbortSignal): Promise<void> {
         await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });

@@ -1,0 +1,304 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { systemClock, type Clock } from "../clock.ts";
+import { clusterName, parseWatchKey } from "../informers.ts";
+import { isReadOperation, type AwsService, type ClientCacheHook } from "./clients.ts";
+
+/** One AWS request as the cache sees it: the service's IAM prefix, the operation and the command's input. */
+export interface AwsRequest {
+  readonly service: AwsService;
+  readonly operation: string;
+  readonly input: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The reads that carry watched state: ECS tasks, Auto Scaling groups and their instances, hosted zones and their
+ * records, Cloud Map namespaces, services, instances and ownership tags. Everything else (Cloud Map's GetOperation
+ * and Route 53's GetChange, which are polled for progress; leases; logs, alarms, task definitions, S3) always goes to
+ * AWS.
+ */
+const CACHED: Readonly<Record<string, ReadonlySet<string>>> = {
+  ecs: new Set(["ListTasks", "DescribeTasks", "DescribeContainerInstances"]),
+  ec2: new Set(["DescribeInstances"]),
+  autoscaling: new Set(["DescribeAutoScalingGroups", "DescribeLifecycleHooks"]),
+  route53: new Set(["ListHostedZonesByName", "GetHostedZone", "ListHostedZones", "ListResourceRecordSets"]),
+  servicediscovery: new Set([
+    "ListNamespaces",
+    "ListServices",
+    "ListInstances",
+    "GetInstancesHealthStatus",
+    "ListTagsForResource",
+  ]),
+};
+
+/** Writes that change none of the cached reads of their service. */
+const NO_CACHED_EFFECT: Readonly<Record<string, ReadonlySet<string>>> = {
+  ecs: new Set(["RegisterTaskDefinition", "DeregisterTaskDefinition", "TagResource", "UntagResource"]),
+};
+
+export function isCachedRead(service: AwsService, operation: string): boolean {
+  return CACHED[service]?.has(operation) === true;
+}
+
+type Match = (r: AwsRequest) => boolean;
+
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const zoneIdOf = (v: unknown): string => (str(v) ?? "").replace(/^\/hostedzone\//, "");
+
+/**
+ * Which cached reads a write makes stale. A write this table does not know drops every cached read of its service:
+ * coarse, never wrong.
+ */
+export function staleAfterWrite(write: AwsRequest): Match {
+  const { service, operation, input } = write;
+  if (NO_CACHED_EFFECT[service]?.has(operation) === true) return () => false;
+  const same =
+    (s: AwsService, ops: readonly string[], test: (input: Readonly<Record<string, unknown>>) => boolean) =>
+    (r: AwsRequest) =>
+      r.service === s && ops.includes(r.operation) && test(r.input);
+  if (service === "route53" && operation === "ChangeResourceRecordSets") {
+    const zone = zoneIdOf(input.HostedZoneId);
+    return same("route53", ["ListResourceRecordSets"], (i) => zoneIdOf(i.HostedZoneId) === zone);
+  }
+  if (service === "servicediscovery") {
+    switch (operation) {
+      case "RegisterInstance":
+      case "DeregisterInstance": {
+        const id = str(input.ServiceId);
+        return same(
+          "servicediscovery",
+          ["ListInstances", "GetInstancesHealthStatus"],
+          (i) => i.ServiceId === id,
+        );
+      }
+      case "UpdateInstanceCustomHealthStatus": {
+        const id = str(input.ServiceId);
+        return same("servicediscovery", ["GetInstancesHealthStatus"], (i) => i.ServiceId === id);
+      }
+      case "TagResource":
+      case "UntagResource": {
+        const arn = str(input.ResourceARN);
+        return same("servicediscovery", ["ListTagsForResource"], (i) => i.ResourceARN === arn);
+      }
+      case "CreateService":
+      case "UpdateService":
+      case "DeleteService":
+        return (r) =>
+          r.service === "servicediscovery" &&
+          r.operation !== "ListNamespaces" &&
+          r.operation !== "ListTagsForResource";
+      case "CreatePrivateDnsNamespace":
+      case "UpdatePrivateDnsNamespace":
+      case "DeleteNamespace":
+        // A private DNS namespace is also a Route 53 hosted zone.
+        return (r) => r.service === "servicediscovery" || r.service === "route53";
+    }
+  }
+  if (service === "autoscaling" && operation === "CompleteLifecycleAction") {
+    const group = str(input.AutoScalingGroupName);
+    return (r) =>
+      (r.service === "autoscaling" &&
+        r.operation === "DescribeAutoScalingGroups" &&
+        namesGroup(r.input, group)) ||
+      r.service === "ec2";
+  }
+  return (r) => r.service === service;
+}
+
+function namesGroup(input: Readonly<Record<string, unknown>>, group: string | undefined): boolean {
+  const names = input.AutoScalingGroupNames;
+  return !Array.isArray(names) || group === undefined || names.includes(group);
+}
+
+/** Which cached reads list the state a watch key names (an event or a spec edit says it changed). */
+export function staleForWatchKey(watchKey: string): Match {
+  const t = parseWatchKey(watchKey);
+  if (t === undefined) return () => false;
+  if (t.type === "asg") {
+    return (r) =>
+      (r.service === "autoscaling" &&
+        namesGroup(r.input, t.group) &&
+        (r.operation !== "DescribeLifecycleHooks" || r.input.AutoScalingGroupName === t.group)) ||
+      // Instances are listed by the group's tag or by id; either may be the group's.
+      (r.service === "ec2" && r.operation === "DescribeInstances");
+  }
+  return (r) => {
+    if (r.service === "ec2") return r.operation === "DescribeInstances";
+    if (r.service !== "ecs" || clusterName(str(r.input.cluster) ?? "default") !== t.cluster) return false;
+    if (r.operation !== "ListTasks") return true;
+    return t.type === "ecs-service" ? r.input.serviceName === t.service : r.input.family === t.family;
+  };
+}
+
+/** A stable text for a command's input: keys sorted at every level, undefined left out. */
+export function requestKey(r: AwsRequest): string {
+  return `${r.service}:${r.operation}:${JSON.stringify(r.input, (_k, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )}`;
+}
+
+interface Entry {
+  readonly request: AwsRequest;
+  readonly at: number;
+  readonly result: Promise<unknown>;
+}
+
+export interface ReadCacheOptions {
+  /**
+   * How long an answer serves at most, even when no tick starts (a tick that takes longer than its interval):
+   * drift is seen within this. Default 30 s, the controller's default interval; `run` passes its interval.
+   */
+  readonly maxAgeMs?: number;
+  readonly clock?: Clock;
+}
+
+export interface ReadCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly entries: number;
+}
+
+/**
+ * The watched state read once per tick and shared by every reconcile of it, as controller-runtime's informer cache
+ * is: the informers' listing at the start of the tick fills it, the reconciles that follow read from it, and only
+ * writes go to AWS. It sits in the SDK clients' middleware stack (`AwsClientOptions.readCache`), in front of the
+ * retries and the rate limiter, so an answer served from it costs no request and no token.
+ *
+ * What invalidates an entry: the next tick (`beginTick`), its age (`maxAgeMs`), a write through the same clients
+ * that touches it (`staleAfterWrite`; failed writes too, since a refused write says a precondition was stale), and
+ * an event or spec edit naming its watch key (`invalidateWatchKeys`). Reads inside `live()` go to AWS and refresh
+ * the entry: the controller plans a reconcile that has changes again under `live()` before it writes.
+ *
+ * Concurrent asks of one entry share one request. A shared request that fails is dropped, and the callers that
+ * did not start it ask AWS themselves (the failure may be the starter's own abort).
+ */
+export class TickReadCache implements ClientCacheHook {
+  private readonly entries = new Map<string, Entry>();
+  private readonly liveScope = new AsyncLocalStorage<boolean>();
+  private readonly maxAgeMs: number;
+  private readonly clock: Clock;
+  private hits = 0;
+  private misses = 0;
+  private tick = 0;
+
+  constructor(options: ReadCacheOptions = {}) {
+    this.maxAgeMs = options.maxAgeMs ?? 30_000;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** A new tick: every answer of the last one is dropped, so what the tick reads comes from AWS. */
+  beginTick(): void {
+    this.tick++;
+    this.entries.clear();
+  }
+
+  get ticks(): number {
+    return this.tick;
+  }
+
+  stats(): ReadCacheStats {
+    return { hits: this.hits, misses: this.misses, entries: this.entries.size };
+  }
+
+  /** Runs `work` with its reads going to AWS (and refreshing the entries they read). */
+  live<T>(work: () => Promise<T>): Promise<T> {
+    return this.liveScope.run(true, work);
+  }
+
+  /** Whether the caller runs inside `live()`. */
+  get isLive(): boolean {
+    return this.liveScope.getStore() === true;
+  }
+
+  /** Drops the entries that list what these watch keys name. */
+  invalidateWatchKeys(watchKeys: Iterable<string>): number {
+    let n = 0;
+    for (const key of watchKeys) n += this.invalidate(staleForWatchKey(key));
+    return n;
+  }
+
+  invalidate(match: (r: AwsRequest) => boolean): number {
+    let n = 0;
+    for (const [key, e] of this.entries) {
+      if (match(e.request)) {
+        this.entries.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Answers a request: a cached read from the tick's entry (started by `send` on the first ask), anything else by
+   * `send` itself; after a write, the entries it makes stale are dropped, whether it succeeded or failed.
+   */
+  async request<T>(request: AwsRequest, send: () => Promise<T>): Promise<T> {
+    if (!isCachedRead(request.service, request.operation)) {
+      if (isReadOperation(request.operation)) return send();
+      try {
+        return await send();
+      } finally {
+        this.invalidate(staleAfterWrite(request));
+      }
+    }
+    const key = requestKey(request);
+    const now = this.clock.now();
+    const found = this.entries.get(key);
+    if (found !== undefined && !this.isLive && now - found.at < this.maxAgeMs) {
+      this.hits++;
+      try {
+        return (await found.result) as T;
+      } catch {
+        // Someone else's request failed (perhaps their own abort): ask for ourselves.
+        return this.start(key, request, send, this.clock.now());
+      }
+    }
+    this.misses++;
+    return this.start(key, request, send, now);
+  }
+
+  /** Puts the cache in front of one SDK client (`ClientCacheHook`). */
+  attach(stack: unknown, service: AwsService): void {
+    attachReadCache(stack, service, this);
+  }
+
+  private start<T>(key: string, request: AwsRequest, send: () => Promise<T>, at: number): Promise<T> {
+    const result = send();
+    const entry: Entry = { request, at, result };
+    this.entries.set(key, entry);
+    result.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return result;
+  }
+}
+
+interface InitializeStack {
+  add(
+    mw: (
+      next: (args: { input: object }) => Promise<unknown>,
+      context: { commandName?: string },
+    ) => (args: { input: object }) => Promise<unknown>,
+    options: { step: "initialize"; priority: "high"; name: string },
+  ): void;
+}
+
+/**
+ * Puts the cache at the top of an SDK client's middleware stack (`initialize`): before serialization, retries, the
+ * rate limiter and the call record, so a cached answer is no request at all.
+ */
+function attachReadCache(stack: unknown, service: AwsService, cache: TickReadCache): void {
+  (stack as InitializeStack).add(
+    (next, context) => (args) =>
+      cache.request(
+        {
+          service,
+          operation: (context.commandName ?? "Unknown").replace(/Command$/, ""),
+          input: args.input as Record<string, unknown>,
+        },
+        () => next(args),
+      ),
+    { step: "initialize", priority: "high", name: `ecsLogOperator-${service}-readCache` },
+  );
+}
