@@ -301,6 +301,7 @@ function report(): void {
     );
     for (const r of results.run) {
       say(`  calls per interval by operation: ${JSON.stringify(r.callsPerInterval)}`);
+      say(`  calls of the first sync by operation: ${JSON.stringify(r.firstSyncCalls)}`);
       if (r.limiterWaitSeconds !== undefined)
         say(`  rate-limiter wait over the measured intervals (s): ${JSON.stringify(r.limiterWaitSeconds)}`);
       targets.push(

@@ -28,6 +28,8 @@ export interface RunFigures {
   readonly intervalMs: number;
   /** From `start()` to every key reconciled once (what `/readyz` waits for). */
   readonly firstSyncSeconds: number;
+  /** The calls of the first sync, by `service:Operation`. */
+  readonly firstSyncCalls: Record<string, number>;
   /** Intervals (resyncs) counted once converged. */
   readonly intervals: number;
   /** AWS calls per interval once converged, by `service:Operation`. */
@@ -55,6 +57,9 @@ class Tee implements AwsCallObserver {
   }
   record(call: AwsCallRecord): void {
     for (const o of this.observers) o.record(call);
+  }
+  rateLimitWaited(service: string, seconds: number): void {
+    for (const o of this.observers) o.rateLimitWaited?.(service, seconds);
   }
 }
 
@@ -137,6 +142,9 @@ export async function benchRun(
     const started = performance.now();
     await controller.start();
     const firstSyncSeconds = (performance.now() - started) / 1000;
+    const firstSyncCalls = Object.fromEntries(
+      [...counter.byOperation()].sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
 
     // Converged: a whole interval (from one resync to the next) without a write.
     for (;;) {
@@ -174,6 +182,7 @@ export async function benchRun(
       weightedRecordSets: options.recordSets,
       intervalMs: options.intervalMs,
       firstSyncSeconds,
+      firstSyncCalls,
       intervals: options.intervals,
       callsPerInterval,
       readsPerInterval: per(readCalls),

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { AwsClientOptions } from "../controllers/aws/clients.ts";
 
 /** A command's usage, shown by `--help` and after a usage error. */
 export interface CommandHelp {
@@ -71,6 +72,10 @@ export const AWS_OPTIONS = {
   environment: { type: "string" },
   "owner-id": { type: "string" },
   "route53-rps": { type: "string" },
+  "ecs-rps": { type: "string" },
+  "cloudmap-rps": { type: "string" },
+  "autoscaling-rps": { type: "string" },
+  "ec2-rps": { type: "string" },
   region: { type: "string" },
   "endpoint-url": { type: "string" },
 } as const;
@@ -86,6 +91,10 @@ export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
     "--route53-rps N",
     "client-side limit on Route 53 requests a second (default 5; the account quota is shared)",
   ],
+  ["--ecs-rps N", "client-side limit on ECS requests a second (default 20, bursts of 50)"],
+  ["--ec2-rps N", "client-side limit on EC2 requests a second (default 20, bursts of 100)"],
+  ["--cloudmap-rps N", "client-side limit on Cloud Map requests a second (default: none)"],
+  ["--autoscaling-rps N", "client-side limit on Auto Scaling requests a second (default: none)"],
   ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
   ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
 ];
@@ -94,6 +103,8 @@ export interface AwsSettings {
   readonly environment: string | undefined;
   readonly ownerId: string;
   readonly route53RequestsPerSecond: number | undefined;
+  /** ECS, EC2, Cloud Map and Auto Scaling limits given on the command line. */
+  readonly requestsPerSecond: AwsClientOptions["requestsPerSecond"];
   readonly region: string | undefined;
   readonly endpoint: string | undefined;
 }
@@ -103,15 +114,29 @@ export function awsSettings(values: {
   environment?: string | undefined;
   "owner-id"?: string | undefined;
   "route53-rps"?: string | undefined;
+  "ecs-rps"?: string | undefined;
+  "cloudmap-rps"?: string | undefined;
+  "autoscaling-rps"?: string | undefined;
+  "ec2-rps"?: string | undefined;
   region?: string | undefined;
   "endpoint-url"?: string | undefined;
 }): AwsSettings {
-  const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
-  if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
+  const rate = (flag: "route53-rps" | "ecs-rps" | "cloudmap-rps" | "autoscaling-rps" | "ec2-rps") => {
+    const n = values[flag] !== undefined ? Number(values[flag]) : undefined;
+    if (n !== undefined && !(n > 0)) throw new UsageError(`--${flag} takes a positive number`);
+    return n;
+  };
+  const rps = rate("route53-rps");
   return {
     environment: values.environment,
     ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
     route53RequestsPerSecond: rps,
+    requestsPerSecond: {
+      ecs: rate("ecs-rps"),
+      servicediscovery: rate("cloudmap-rps"),
+      autoscaling: rate("autoscaling-rps"),
+      ec2: rate("ec2-rps"),
+    },
     region: values.region,
     endpoint: values["endpoint-url"],
   };

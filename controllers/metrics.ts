@@ -35,6 +35,7 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
   private readonly queueRetries: Counter;
   private readonly awsRequests: Counter<"service" | "operation" | "outcome">;
   private readonly awsDuration: Histogram<"service" | "operation">;
+  private readonly rateLimitWait: Histogram<"service">;
   private readonly driftCorrected: Counter<"kind">;
   private readonly managedObjects: Gauge<"kind">;
   private readonly specLoadErrors: Counter;
@@ -89,6 +90,13 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
       labelNames: ["service", "operation", "outcome"],
       registers,
     });
+    this.rateLimitWait = new Histogram({
+      name: `${PREFIX}aws_rate_limit_wait_seconds`,
+      help: "Time a request to an AWS API waited for its service's client-side rate limiter.",
+      labelNames: ["service"],
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
     this.awsDuration = new Histogram({
       name: `${PREFIX}aws_request_duration_seconds`,
       help: "Time one HTTP attempt to an AWS API took.",
@@ -137,6 +145,10 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
   record(call: AwsCallRecord): void {
     this.awsRequests.inc({ service: call.service, operation: call.operation, outcome: call.outcome });
     this.awsDuration.observe({ service: call.service, operation: call.operation }, call.seconds);
+  }
+
+  rateLimitWaited(service: string, seconds: number): void {
+    this.rateLimitWait.observe({ service }, seconds);
   }
 
   added(): void {

@@ -119,6 +119,7 @@ async function planOrApply(
     endpoint: aws.endpoint,
     observer: counter,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+    requestsPerSecond: aws.requestsPerSecond,
   });
   await checkAwsSetup(clients).catch((error: unknown) => {
     clients.destroy();

@@ -110,6 +110,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     endpoint: aws.endpoint,
     observer: metrics,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+    requestsPerSecond: aws.requestsPerSecond,
   });
   await checkAwsSetup(clients).catch((error: unknown) => {
     clients.destroy();

@@ -7,6 +7,7 @@ import { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { classifyAwsError } from "./errors.ts";
 import { TokenBucket } from "./rate-limiter.ts";
+import { rateLimits, type RateLimitedService } from "./rate-limits.ts";
 
 /** An AWS service by its IAM prefix: the ones `AwsClients` has a field for, or one a kind builds with `client()`. */
 export type AwsService =
@@ -23,6 +24,8 @@ export interface AwsCallRecord {
 /** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
 export interface AwsCallObserver {
   record(call: AwsCallRecord): void;
+  /** Time a request waited for its service's client-side rate limiter (`AwsClientOptions.requestsPerSecond`). */
+  rateLimitWaited?(service: AwsService, seconds: number): void;
 }
 
 /** Counts calls in memory: what `apply` reports and the benchmark reads. */
@@ -62,6 +65,8 @@ export interface AwsClientOptions {
   readonly observer?: AwsCallObserver | undefined;
   /** Client-side limit for Route 53 requests per second (its quota is per account and shared). */
   readonly route53RequestsPerSecond?: number | undefined;
+  /** Client-side limits of the other services, requests a second; defaults in `DEFAULT_RATE_LIMITS`. */
+  readonly requestsPerSecond?: Partial<Record<Exclude<RateLimitedService, "route53">, number | undefined>>;
   /** SDK attempts per call, retries of throttling and 5xx included. */
   readonly maxAttempts?: number | undefined;
   /** One endpoint for every service (an emulator); otherwise the SDK's standard endpoint configuration. */
@@ -144,7 +149,12 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const loadEc2 = (): Promise<EC2Client> =>
     (ec2 ??= import("@aws-sdk/client-ec2").then(({ EC2Client }) => {
       const client = new EC2Client(base);
-      instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
+      instrument(
+        client.middlewareStack as unknown as MiddlewareStackLike,
+        "ec2",
+        options.observer,
+        ec2Limiter,
+      );
       options.readCache?.attach(client.middlewareStack, "ec2");
       return client;
     }));
@@ -159,20 +169,31 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     // A config bucket may live in another region than the operator; S3 answers those requests with a redirect.
     followRegionRedirects: true,
   });
-  const route53Limiter = new TokenBucket(options.route53RequestsPerSecond ?? 5);
-  instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", options.observer);
+  const limits = rateLimits({ ...options.requestsPerSecond, route53: options.route53RequestsPerSecond });
+  const limiter = (service: RateLimitedService): TokenBucket | undefined => {
+    const limit = limits[service];
+    return limit === undefined ? undefined : new TokenBucket(limit.perSecond, limit.burst);
+  };
+  const ec2Limiter = limiter("ec2");
+  instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", options.observer, limiter("ecs"));
   instrument(
     route53.middlewareStack as unknown as MiddlewareStackLike,
     "route53",
     options.observer,
-    route53Limiter,
+    limiter("route53"),
   );
   instrument(
     serviceDiscovery.middlewareStack as unknown as MiddlewareStackLike,
     "servicediscovery",
     options.observer,
+    limiter("servicediscovery"),
   );
-  instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
+  instrument(
+    autoScaling.middlewareStack as unknown as MiddlewareStackLike,
+    "autoscaling",
+    options.observer,
+    limiter("autoscaling"),
+  );
   instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
   instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
   for (const [client, service] of [
@@ -217,7 +238,11 @@ function instrument(
   stack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
-      if (limiter !== undefined) await limiter.take();
+      if (limiter !== undefined) {
+        const waitFrom = performance.now();
+        await limiter.take();
+        observer?.rateLimitWaited?.(service, (performance.now() - waitFrom) / 1000);
+      }
       const started = performance.now();
       try {
         const out = await next(args);
