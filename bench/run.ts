@@ -64,7 +64,7 @@ class Tee implements AwsCallObserver {
 }
 
 /** A silent logger that counts the controller's resyncs: one per interval. */
-class ResyncCounter implements Logger {
+export class ResyncCounter implements Logger {
   resyncs = 0;
   debug(msg: string): void {
     if (msg === "resync") this.resyncs++;

@@ -191,7 +191,7 @@ describe("TickReadCache", () => {
     expect(staleForWatchKey("taskdef:fluentd")(listTasks("logs", "fluentd"))).toBe(false);
   });
 
-  it("inside live(), reads go to AWS and refresh the entry the others then read", async () => {
+  it("inside live(), reads of the state written go to AWS and refresh the entry; the targets stay the tick's", async () => {
     const cache = new TickReadCache({ clock: new ManualClock() });
     const aws = backend();
     const r = listInstances("srv-1");
@@ -199,6 +199,11 @@ describe("TickReadCache", () => {
     expect(await cache.live(() => cache.request(r, aws.send(r)))).toBe(2);
     expect(await cache.request(r, aws.send(r))).toBe(2);
     expect(aws.sent).toHaveLength(2);
+    // The targets a plan follows are not what it writes: they stay the tick's.
+    const tasks = listTasks("logs", "fluentd");
+    expect(await cache.request(tasks, aws.send(tasks))).toBe(3);
+    expect(await cache.live(() => cache.request(tasks, aws.send(tasks)))).toBe(3);
+    expect(aws.sent).toHaveLength(3);
   });
 
   it("does not share a failure: a caller that did not start the failed read asks AWS itself", async () => {

@@ -30,6 +30,14 @@ const CACHED: Readonly<Record<string, ReadonlySet<string>>> = {
   ]),
 };
 
+/**
+ * The services whose reads are the targets a plan follows (tasks, instances, their addresses), not the state it
+ * writes: inside `live()` they are still answered from the tick. A write's precondition is the state of what it
+ * writes (a Cloud Map instance, a record); a target a tick old is what the interval already allows (events wake
+ * sooner), and a task that stopped since is deregistered by the next tick.
+ */
+const TARGETS: ReadonlySet<string> = new Set(["ecs", "ec2", "autoscaling"]);
+
 /** Writes that change none of the cached reads of their service. */
 const NO_CACHED_EFFECT: Readonly<Record<string, ReadonlySet<string>>> = {
   ecs: new Set(["RegisterTaskDefinition", "DeregisterTaskDefinition", "TagResource", "UntagResource"]),
@@ -167,8 +175,10 @@ export interface ReadCacheStats {
  *
  * What invalidates an entry: the next tick (`beginTick`), its age (`maxAgeMs`), a write through the same clients
  * that touches it (`staleAfterWrite`; failed writes too, since a refused write says a precondition was stale), and
- * an event or spec edit naming its watch key (`invalidateWatchKeys`). Reads inside `live()` go to AWS and refresh
- * the entry: the controller plans a reconcile that has changes again under `live()` before it writes.
+ * an event or spec edit naming its watch key (`invalidateWatchKeys`). Reads inside `live()` of the state that is
+ * written (Cloud Map, Route 53) go to AWS and refresh the entry; the targets (ECS tasks, Auto Scaling groups, EC2
+ * addresses) stay the tick's. The controller plans a reconcile that has changes again under `live()` before it
+ * writes.
  *
  * Concurrent asks of one entry share one request. A shared request that fails is dropped, and the callers that
  * did not start it ask AWS themselves (the failure may be the starter's own abort).
@@ -245,7 +255,11 @@ export class TickReadCache implements ClientCacheHook {
     const key = requestKey(request);
     const now = this.clock.now();
     const found = this.entries.get(key);
-    if (found !== undefined && !this.isLive && now - found.at < this.maxAgeMs) {
+    if (
+      found !== undefined &&
+      (!this.isLive || TARGETS.has(request.service)) &&
+      now - found.at < this.maxAgeMs
+    ) {
       this.hits++;
       try {
         return (await found.result) as T;

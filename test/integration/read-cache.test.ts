@@ -12,12 +12,13 @@ import { TickReadCache } from "../../controllers/aws/read-cache.ts";
 import { ManualClock } from "../../controllers/clock.ts";
 import { Controller } from "../../controllers/controller.ts";
 import { Informer } from "../../controllers/informers.ts";
-import { silentLogger, type Logger } from "../../controllers/logger.ts";
+import { silentLogger } from "../../controllers/logger.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import { SpecWatcher } from "../../controllers/spec-watcher.ts";
 import { AwsRoute53Api } from "../../reconcilers/weighted-record-set/aws-route53-api.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
 import { startEmulator } from "./harness.ts";
+import { ResyncCounter } from "../../bench/run.ts";
 import { cloudMapSpecs, weightedSpec } from "../../bench/specs.ts";
 
 // The controller as `run` composes it (every kind, the informers, the tick's read cache in the SDK clients), its
@@ -69,20 +70,6 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Counts the controller's resyncs (one a tick). */
-class Resyncs implements Logger {
-  count = 0;
-  debug(msg: string): void {
-    if (msg === "resync") this.count++;
-  }
-  info(): void {}
-  warn(): void {}
-  error(): void {}
-  child(): Logger {
-    return this;
-  }
-}
-
 async function started(shared: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "read-cache-it-"));
   dirs.push(dir);
@@ -97,7 +84,7 @@ async function started(shared: boolean) {
     route53RequestsPerSecond: 1000,
   });
   const clock = new ManualClock(Date.now());
-  const logger = new Resyncs();
+  const logger = new ResyncCounter();
   const parts = kindParts(operator);
   const controller = new Controller({
     specs: new SpecWatcher({ dir, kinds: allKinds(), logger: silentLogger }),
@@ -114,9 +101,9 @@ async function started(shared: boolean) {
   /** One interval passes: the tick's poll, its resync and every reconcile it enqueued, until the queue is idle. */
   const tick = async (): Promise<Map<string, number>> => {
     counter.reset();
-    const before = logger.count;
+    const before = logger.resyncs;
     await clock.advance(INTERVAL_MS);
-    while (logger.count === before) await delay(10);
+    while (logger.resyncs === before) await delay(10);
     while (controller.queue.length > 0 || controller.queue.inFlight > 0) await delay(10);
     return counter.byOperation();
   };
