@@ -182,3 +182,38 @@ function mergeStops(stopped: HealthInput["stopped"]): ExplainedStop[] {
       Date.parse(b.stoppedAt ?? "") - Date.parse(a.stoppedAt ?? "") || (a.taskArn < b.taskArn ? -1 : 1),
   );
 }
+
+/**
+ * A task definition family's tasks have no desired count: the family is Degraded only while one of its tasks
+ * failed within `recentMs`.
+ */
+export function assessFamilyHealth(
+  input: {
+    readonly cluster: string;
+    readonly family: string;
+    readonly running: number;
+    readonly pending: number;
+    readonly stopped: HealthInput["stopped"];
+  },
+  options: HealthOptions,
+): ServiceHealth {
+  const recentMs = options.recentMs ?? DEFAULT_RECENT_MS;
+  const stops = mergeStops(input.stopped);
+  const tally = `family ${input.cluster}/${input.family} runs ${input.running} task${input.running === 1 ? "" : "s"}${input.pending > 0 ? ` (${input.pending} pending)` : ""}`;
+  const failed = stops.find((s) => s.failure && options.now - Date.parse(s.stoppedAt ?? "") <= recentMs);
+  const common = {
+    desired: undefined,
+    running: input.running,
+    pending: input.pending,
+    events: [],
+    stops: stops.slice(0, options.maxStops ?? DEFAULT_MAX_STOPS),
+  };
+  return failed === undefined
+    ? { ...common, degraded: false, reason: "Healthy", message: `${tally}.` }
+    : {
+        ...common,
+        degraded: true,
+        reason: failed.reason,
+        message: `${tally}. Task ${failed.taskId} stopped: ${failed.explanation}`,
+      };
+}
