@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
+import { ServiceHealthMetrics } from "../../controllers/service-health/metrics.ts";
 
 // manifests/deploy/: what a user deploys the operator with. Prometheus's own checker validates the scrape config and
 // the alert rules and runs their unit tests; the ECS task definition and service go through the emulator's ECS API;
@@ -87,6 +88,7 @@ describe("metric names in the alerts and the dashboard", () => {
   it("are all registered by the controller (with a histogram's _bucket, _sum and _count)", async () => {
     const registry = new Registry();
     new ControllerMetrics(registry);
+    new ServiceHealthMetrics(registry);
     const registered = new Set<string>();
     for (const m of await registry.getMetricsAsJSON()) {
       registered.add(m.name);
