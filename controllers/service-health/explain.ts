@@ -267,6 +267,13 @@ export function explainStop(task: TaskRecord): StopMeaning {
       explanation: `container ${container.name} ran out of memory (${container.reason ?? ""}): raise its memory.`,
     };
   }
+  if (/^Host EC2 \(instance [^)]*\) (stopped|terminated)/i.test(reason)) {
+    return {
+      failure: false,
+      reason: "HostStopped",
+      explanation: `${sentence(`its EC2 instance was stopped or terminated (a scale-in or a replacement)${said}`)} ECS places a new task elsewhere.`,
+    };
+  }
   switch (task.stopCode) {
     case "TaskFailedToStart":
       return {

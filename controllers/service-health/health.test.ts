@@ -207,6 +207,15 @@ describe("explainStop", () => {
       /draining node/,
     ],
     [task({ stopCode: "SpotInterruption" }), false, "Interrupted", /SpotInterruption/],
+    [
+      task({
+        stopCode: "ServiceSchedulerInitiated",
+        stoppedReason: "Host EC2 (instance i-0d4c5e6f) terminated.",
+      }),
+      false,
+      "HostStopped",
+      /EC2 instance was stopped or terminated.*i-0d4c5e6f\) terminated\. ECS places a new task elsewhere\.$/,
+    ],
     // The emulator sets no stop code: the reason is read alone.
     [
       task({ stoppedReason: "Essential container in task exited" }),

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { expectGolden } from "../test/golden-file.ts";
+import { logClusterStatus } from "../test/fixtures/status/log-cluster-status.ts";
+import { readStatusDocument, type StatusDocument } from "./status-model.ts";
+import { escapeHtml, renderStatusPage, STATUS_PAGE_CSP } from "./status-page.ts";
+
+describe("renderStatusPage", () => {
+  it("renders the log cluster's status the same way twice (golden)", async () => {
+    const doc = await logClusterStatus();
+    const first = renderStatusPage(doc);
+    expect(renderStatusPage(await logClusterStatus())).toBe(first);
+    expectGolden("status-page.html", first);
+  });
+
+  it("shows each resource's conditions, the watched services' failures and the decisions", async () => {
+    const page = renderStatusPage(await logClusterStatus(), { refreshSeconds: 5 });
+    expect(page).toContain('<meta http-equiv="refresh" content="5">');
+    expect(page).toMatch(
+      /<tr data-resource="CloudMapService\/fluentd">[\s\S]*?data-condition="Ready" data-status="True"[\s\S]*?data-condition="Degraded" data-status="True"[\s\S]*?<td class="reason">NoFreeEni<\/td>/,
+    );
+    expect(page).toContain("RESOURCE:ENI");
+    expect(page).toContain("CannotPullContainerError");
+    expect(page).toContain('data-service="ecs:logs/service:fluentd"');
+    expect(page).toContain("10.0.1.11");
+    expect(page).toContain("<td>SidecarVolume/log-batch</td><td>invalid-spec</td>");
+    expect(page).toContain("leader ecs-log-operator-7f9c, epoch 12");
+  });
+
+  it("is read-only: no script, form, link or external resource", async () => {
+    const page = renderStatusPage(await logClusterStatus());
+    for (const tag of ["<script", "<form", "<a ", "<link", "<iframe", "<img", "<input", "<button"]) {
+      expect(page).not.toContain(tag);
+    }
+    expect(STATUS_PAGE_CSP).toContain("default-src 'none'");
+    expect(STATUS_PAGE_CSP).toMatch(/style-src 'sha256-[A-Za-z0-9+/=]+'/);
+  });
+
+  it("escapes every string from specs, AWS and errors", async () => {
+    const evil = '<script>alert("x")</script><img src=x onerror=alert(1)>';
+    const attr = `"' onmouseover=alert(1) x='`;
+    const base = await logClusterStatus();
+    const doc: StatusDocument = {
+      ...base,
+      phase: evil,
+      resources: base.resources.map((r) => ({
+        ...r,
+        key: `${r.key}${attr}`,
+        name: evil,
+        lastError: evil,
+        conditions: r.conditions.map((c) => ({ ...c, reason: attr, message: evil })),
+        changes: r.changes.map((c) => ({ ...c, target: evil })),
+      })),
+      services: base.services.map((svc) => ({
+        ...svc,
+        key: attr,
+        resources: [evil],
+        tasks: svc.tasks.map((t) => ({ ...t, address: attr, taskId: evil })),
+        stoppedTasks: svc.stoppedTasks.map((t) => ({ ...t, explanation: evil, stopCode: evil })),
+        events: svc.events.map((e) => ({ ...e, message: evil, explanation: evil })),
+        error: evil,
+      })),
+      decisions: base.decisions.map((d) => ({ ...d, message: evil, resource: evil })),
+    };
+    const page = renderStatusPage(doc);
+    expect(page).not.toContain("<script>");
+    expect(page).not.toContain("<img");
+    expect(page).not.toContain("' onmouseover");
+    expect(page).not.toContain('" onmouseover');
+    expect(page).toContain(escapeHtml(evil));
+    expect(page).toContain("&quot;&#39; onmouseover=alert(1) x=&#39;");
+  });
+
+  it("renders a document from a controller that serves only phase and resources", () => {
+    const page = renderStatusPage(readStatusDocument({ phase: "syncing", resources: [] }), { now: 0 });
+    expect(page).toContain('data-phase="syncing"');
+    expect(page).toContain("No specs loaded.");
+    expect(page).toContain("No spec watches an ECS service or family.");
+  });
+});
