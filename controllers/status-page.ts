@@ -99,7 +99,7 @@ function render(v: Part): string {
 }
 
 export function renderStatusPage(doc: StatusDocument, options: StatusPageOptions = {}): string {
-  const now = documentNow(doc, options.now ?? 0);
+  const now = documentNow(doc, () => options.now ?? 0);
   const refresh = Math.max(1, Math.round(options.refreshSeconds ?? 10));
   const ready = doc.resources.filter((r) => conditionOf(r, "Ready")?.status === "True").length;
   const degraded = doc.resources.filter((r) => conditionOf(r, "Degraded")?.status === "True").length;

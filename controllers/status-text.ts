@@ -25,9 +25,9 @@ export function ageOf(iso: string | null | undefined, now: number): string {
 }
 
 /** The document's own time, else the reader's: ages are counted from when the controller made the document. */
-export function documentNow(doc: StatusDocument, fallback: number): number {
+export function documentNow(doc: StatusDocument, fallback: () => number): number {
   const t = Date.parse(doc.generatedAt ?? "");
-  return Number.isFinite(t) ? t : fallback;
+  return Number.isFinite(t) ? t : fallback();
 }
 
 export function conditionOf(
