@@ -4,6 +4,7 @@ import { processOutput, UsageError, type Output } from "./cli-support.ts";
 import { describeCommand } from "./commands/describe.ts";
 import { getCommand } from "./commands/get.ts";
 import { iamPolicyCommand } from "./commands/iam-policy.ts";
+import { inspectCommand } from "./commands/inspect.ts";
 import { planOrApplyCommand } from "./commands/plan-apply.ts";
 import { renderCommand } from "./commands/render.ts";
 import { runCommand } from "./commands/run.ts";
@@ -20,14 +21,9 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   render: { run: renderCommand, summary: "print the task definitions apply would register, as JSON" },
   "iam-policy": { run: iamPolicyCommand, summary: "print the least-privilege IAM policy the specs need" },
   schema: { run: schemaCommand, summary: "print the JSON Schema of spec documents (for editors)" },
-  get: {
-    run: (a, io) => getCommand(a, io),
-    summary: "list a running controller's resources and their conditions",
-  },
-  describe: {
-    run: (a, io) => describeCommand(a, io),
-    summary: "explain one resource of a running controller",
-  },
+  get: { run: getCommand, summary: "list a running controller's resources and their conditions" },
+  describe: { run: describeCommand, summary: "explain one resource of a running controller, and its tasks" },
+  inspect: { run: inspectCommand, summary: "every ECS service of a cluster, live: tasks, images, events" },
 };
 
 function mainHelp(): string {
