@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite talks to, where they are missing: Debian's prometheus (promtool and a real
-# Prometheus server that scrapes the operator). The AWS emulator (moto_server) comes from Python's packages and is
-# only checked. Idempotent: does nothing on a machine that has everything.
+# Prometheus server that scrapes the operator), chromium (the status page's browser test, driven by npm's
+# playwright-core) and openssl (the certificates of the TLS tests). The AWS emulator (moto_server) comes from
+# Python's packages and is only checked. Idempotent: does nothing on a machine that has everything.
 set -euo pipefail
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
+  packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-tools: installing ${missing[*]} from Debian's packages" >&2
+    echo "ensure-tools: installing ${packages}from Debian's packages" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
   else
-    echo "ensure-tools: the tests need Debian's 'prometheus' package (promtool, prometheus); install it and retry." >&2
+    echo "ensure-tools: the tests need Debian's packages: ${packages}; install them and retry." >&2
     exit 1
   fi
 fi

@@ -60,6 +60,11 @@ describe("Prometheus config and alert rules", () => {
   it("pass promtool check config and check rules", async () => {
     expect(await promtool("check", "config", "prometheus.yml")).toMatch(/SUCCESS: prometheus\.yml is valid/);
     expect(await promtool("check", "rules", "alerts.yml")).toMatch(/SUCCESS: \d+ rules found/);
+    // Its token and CA files are the user's: only the syntax is checked here; a real Prometheus scrapes with it in
+    // test/integration/metrics-tls.test.ts.
+    expect(await promtool("check", "config", "--syntax-only", "prometheus-tls.yml")).toMatch(
+      /SUCCESS: prometheus-tls\.yml is valid prometheus config file syntax/,
+    );
   });
 
   it("fire as their unit tests expect (promtool test rules)", async () => {
