@@ -123,7 +123,7 @@ ${doc.services.map((s) => serviceCard(s, now))}</div>`;
 <h1>ecs-log-operator</h1>
 <span class="meta" id="phase" data-phase="${doc.phase}">phase <b>${doc.phase}</b></span>
 <span class="meta">${doc.resources.length} resources, ${ready} ready, ${degraded} degraded</span>
-${leadership(doc)}${source(doc)}<span class="meta">as of ${doc.generatedAt ?? new Date(now).toISOString()}; reloads every ${refresh}s</span>
+${leadership(doc)}${source(doc)}<span class="meta" title="this page reloads every ${refresh}s">as of ${doc.generatedAt ?? new Date(now).toISOString()}</span>
 </header>
 <main>
 <h2>Resources</h2>
