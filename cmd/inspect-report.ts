@@ -1,9 +1,9 @@
 import { parseWatchKey } from "../controllers/informers.ts";
-import type { ClusterSummary } from "../controllers/service-health/ecs-service-api.ts";
 import { explainServiceEvent } from "../controllers/service-health/explain.ts";
 import { assessServiceHealth } from "../controllers/service-health/health.ts";
 import type { ServiceDescription, TaskDefinitionSummary } from "../controllers/service-health/observation.ts";
 import { ageOf, formatTable } from "../controllers/status-text.ts";
+import type { ClusterSummary } from "./cluster-inventory.ts";
 
 /** What `inspect` shows of one service: Segment's `specs` view, plus which specs manage it and its health. */
 export interface InspectedService {

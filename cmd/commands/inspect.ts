@@ -1,11 +1,7 @@
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { AwsError } from "../../controllers/aws/errors.ts";
 import { pool } from "../../controllers/pool.ts";
-import { AwsEcsServiceApi } from "../../controllers/service-health/aws-ecs-service-api.ts";
-import {
-  DESCRIBE_SERVICES_BATCH,
-  type EcsServiceApi,
-} from "../../controllers/service-health/ecs-service-api.ts";
+import { DESCRIBE_SERVICES_BATCH } from "../../controllers/service-health/ecs-service-api.ts";
 import {
   parseServiceArn,
   type ServiceDescription,
@@ -15,6 +11,7 @@ import { resourceKey } from "../../controllers/spec/document.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import { AwsClusterInventory, type ClusterInventoryApi, type ClusterSummary } from "../cluster-inventory.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { buildInspectReport, formatInspectText, type SpecWatches } from "../inspect-report.ts";
 
@@ -90,7 +87,7 @@ export async function inspectCommand(
         watches: reconcilers.find((r) => r.kind === doc.kind)?.watches?.(doc) ?? [],
       }));
     }
-    const api = new AwsEcsServiceApi(clients);
+    const api = new AwsClusterInventory(clients);
     const signal = AbortSignal.timeout(5 * 60_000);
     const observed = await readCluster(api, cluster, signal, values["endpoint-url"]);
     const report = buildInspectReport({
@@ -109,12 +106,12 @@ export async function inspectCommand(
 
 /** The cluster, its services (ListServices pages, DescribeServices ten at a time) and their task definitions. */
 export async function readCluster(
-  api: EcsServiceApi,
+  api: ClusterInventoryApi,
   cluster: string,
   signal: AbortSignal,
   endpoint?: string,
 ): Promise<{
-  cluster: NonNullable<Awaited<ReturnType<EcsServiceApi["describeCluster"]>>>;
+  cluster: ClusterSummary;
   services: ServiceDescription[];
   taskDefinitions: Map<string, TaskDefinitionSummary>;
 }> {

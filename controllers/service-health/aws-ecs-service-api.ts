@@ -1,65 +1,26 @@
 import {
-  DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
-  ListServicesCommand,
-  ListTasksCommand,
+  paginateListTasks,
   type ECSClient,
   type Service,
   type Task,
 } from "@aws-sdk/client-ecs";
 import { awsCall, awsCallOrUndefined } from "../aws/errors.ts";
 import { clusterName } from "../informers.ts";
-import {
-  DESCRIBE_SERVICES_BATCH,
-  DESCRIBE_TASKS_BATCH,
-  type ClusterSummary,
-  type EcsServiceApi,
-} from "./ecs-service-api.ts";
+import { DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH, type EcsServiceApi } from "./ecs-service-api.ts";
 import type { ServiceDescription, TaskDefinitionSummary, TaskRecord } from "./observation.ts";
 
-/** `EcsServiceApi` over the SDK's ECS client; AWS errors are classified here (`awsCall`). */
+/** `EcsServiceApi` over the SDK's ECS client (its paginators for the listings); AWS errors are classified here. */
 export class AwsEcsServiceApi implements EcsServiceApi {
-  private readonly ecs: ECSClient;
-  private readonly pageSize: number;
+  protected readonly ecs: ECSClient;
+  protected readonly pageSize: number;
 
-  /** `pageSize`: ListServices / ListTasks results a page (the API allows at most 100). */
+  /** `pageSize`: results a page of a listing (ListTasks, ListServices: the API allows at most 100). */
   constructor(clients: { ecs: ECSClient }, options: { pageSize?: number } = {}) {
     this.ecs = clients.ecs;
     this.pageSize = options.pageSize ?? 100;
-  }
-
-  async describeCluster(cluster: string, signal?: AbortSignal): Promise<ClusterSummary | undefined> {
-    const out = await awsCall("ecs", "DescribeClusters", () =>
-      this.ecs.send(new DescribeClustersCommand({ clusters: [cluster] }), { abortSignal: signal }),
-    );
-    const c = out.clusters?.find((x) => x.clusterName === clusterName(cluster) || x.clusterArn === cluster);
-    if (c === undefined) return undefined;
-    return {
-      name: c.clusterName ?? clusterName(cluster),
-      arn: c.clusterArn ?? "",
-      status: c.status ?? "UNKNOWN",
-      activeServices: c.activeServicesCount ?? 0,
-      runningTasks: c.runningTasksCount ?? 0,
-      pendingTasks: c.pendingTasksCount ?? 0,
-      containerInstances: c.registeredContainerInstancesCount ?? 0,
-    };
-  }
-
-  async listServiceArns(cluster: string, signal?: AbortSignal): Promise<string[]> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall("ecs", "ListServices", () =>
-        this.ecs.send(new ListServicesCommand({ cluster, maxResults: this.pageSize, nextToken }), {
-          abortSignal: signal,
-        }),
-      );
-      arns.push(...(page.serviceArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return arns;
   }
 
   async describeServices(
@@ -106,26 +67,21 @@ export class AwsEcsServiceApi implements EcsServiceApi {
     desiredStatus: "RUNNING" | "STOPPED",
     signal?: AbortSignal,
   ): Promise<string[]> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall("ecs", "ListTasks", () =>
-        this.ecs.send(
-          new ListTasksCommand({
-            cluster,
-            serviceName: of.service,
-            family: of.service === undefined ? of.family : undefined,
-            desiredStatus,
-            maxResults: this.pageSize,
-            nextToken,
-          }),
-          { abortSignal: signal },
-        ),
+    return awsCall("ecs", "ListTasks", async () => {
+      const arns: string[] = [];
+      const pages = paginateListTasks(
+        { client: this.ecs, pageSize: this.pageSize },
+        {
+          cluster,
+          serviceName: of.service,
+          family: of.service === undefined ? of.family : undefined,
+          desiredStatus,
+        },
+        { abortSignal: signal },
       );
-      arns.push(...(page.taskArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return arns;
+      for await (const page of pages) arns.push(...(page.taskArns ?? []));
+      return arns;
+    });
   }
 
   async describeTasks(

@@ -1,14 +1,10 @@
 import type { ServiceDescription, TaskDefinitionSummary, TaskRecord } from "./observation.ts";
 
 /**
- * The narrow view of ECS that service health and `inspect` read through. Implemented by `AwsEcsServiceApi`;
- * nothing past it sees an SDK type. Reads only.
+ * The narrow view of ECS that service health reads the watched services through (and `inspect` builds on).
+ * Implemented by `AwsEcsServiceApi`; nothing past it sees an SDK type. Reads only.
  */
 export interface EcsServiceApi {
-  /** DescribeClusters of one cluster; undefined when ECS reports it MISSING. */
-  describeCluster(cluster: string, signal?: AbortSignal): Promise<ClusterSummary | undefined>;
-  /** Every page of ListServices. */
-  listServiceArns(cluster: string, signal?: AbortSignal): Promise<string[]>;
   /** DescribeServices (at most 10 names a call: the API's limit); services ECS reports MISSING are left out. */
   describeServices(
     cluster: string,
@@ -29,16 +25,6 @@ export interface EcsServiceApi {
   ): Promise<string[]>;
   /** DescribeTasks, at most 100 ARNs a call (the API's limit). */
   describeTasks(cluster: string, taskArns: readonly string[], signal?: AbortSignal): Promise<TaskRecord[]>;
-}
-
-export interface ClusterSummary {
-  readonly name: string;
-  readonly arn: string;
-  readonly status: string;
-  readonly activeServices: number;
-  readonly runningTasks: number;
-  readonly pendingTasks: number;
-  readonly containerInstances: number;
 }
 
 /** DescribeServices takes at most 10 services a call; DescribeTasks at most 100 tasks. */

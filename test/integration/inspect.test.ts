@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateServiceCommand, ListServicesCommand, type ECSClient } from "@aws-sdk/client-ecs";
+import { CreateServiceCommand, ECSClient, ListServicesCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { Output } from "../../cmd/cli-support.ts";
@@ -11,8 +11,7 @@ import { buildInspectReport, formatInspectText, type InspectReport } from "../..
 import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { freePort } from "../../controllers/free-port.ts";
-import { AwsEcsServiceApi } from "../../controllers/service-health/aws-ecs-service-api.ts";
-import type { EcsServiceApi } from "../../controllers/service-health/ecs-service-api.ts";
+import { AwsClusterInventory, type ClusterInventoryApi } from "../../cmd/cluster-inventory.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 const REGION = "us-east-1";
@@ -147,26 +146,29 @@ describe("inspect against the emulator", () => {
     const counter = new AwsCallCounter();
     const counted = createAwsClients({ endpoint: moto.endpoint, region: REGION, observer: counter });
     const pages: (string | undefined)[] = [];
-    const paging = {
-      send: async (command: unknown, options?: unknown): Promise<unknown> => {
-        if (!(command instanceof ListServicesCommand)) {
-          return (counted.ecs.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
-        }
-        const all =
-          (await counted.ecs.send(new ListServicesCommand({ cluster: command.input.cluster }))).serviceArns ??
-          [];
-        const start = Number(command.input.nextToken ?? "0");
-        const size = command.input.maxResults ?? 10;
-        pages.push(command.input.nextToken);
-        return {
-          serviceArns: all.slice(start, start + size),
-          nextToken: start + size < all.length ? String(start + size) : undefined,
-        };
-      },
-    } as unknown as ECSClient;
+    class PagingEcs extends ECSClient {
+      override send(command: unknown, options?: unknown): Promise<never> {
+        return (async (): Promise<unknown> => {
+          if (!(command instanceof ListServicesCommand)) {
+            return (counted.ecs.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+          }
+          const all =
+            (await counted.ecs.send(new ListServicesCommand({ cluster: command.input.cluster })))
+              .serviceArns ?? [];
+          const start = Number(command.input.nextToken ?? "0");
+          const size = command.input.maxResults ?? 10;
+          pages.push(command.input.nextToken);
+          return {
+            serviceArns: all.slice(start, start + size),
+            nextToken: start + size < all.length ? String(start + size) : undefined,
+          };
+        })() as Promise<never>;
+      }
+    }
+    const paging = new PagingEcs({ region: REGION });
     try {
       const observed = await readCluster(
-        new AwsEcsServiceApi({ ecs: paging }, { pageSize: 5 }),
+        new AwsClusterInventory({ ecs: paging }, { pageSize: 5 }),
         "logs",
         AbortSignal.timeout(30_000),
       );
@@ -176,14 +178,15 @@ describe("inspect against the emulator", () => {
       expect(counter.count("ecs", "DescribeTaskDefinition")).toBe(2);
       expect(counter.writes()).toEqual([]);
     } finally {
+      paging.destroy();
       counted.destroy();
     }
   });
 
   it("prints the table with the latest events (events from an in-process stand-in: the emulator has none)", async () => {
     // moto's DescribeServices has no service events. Only they are added here, over the emulator's real answers.
-    const real = new AwsEcsServiceApi(clients);
-    const withEvents: EcsServiceApi = {
+    const real = new AwsClusterInventory(clients);
+    const withEvents: ClusterInventoryApi = {
       ...Object.fromEntries(
         (
           [
@@ -219,7 +222,7 @@ describe("inspect against the emulator", () => {
                 ],
               },
         ),
-    } as EcsServiceApi;
+    } as ClusterInventoryApi;
     const observed = await readCluster(withEvents, "logs", AbortSignal.timeout(30_000));
     const text = formatInspectText(
       buildInspectReport({
