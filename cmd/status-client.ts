@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { readStatusDocument, StatusDocumentError, type StatusDocument } from "../controllers/status-model.ts";
-import { UsageError, type CommandHelp } from "./cli-support.ts";
+import { parseDuration, UsageError, type CommandHelp } from "./cli-support.ts";
 
 /** The local metrics address: `run --metrics-bind-address` defaults to `:9464`. */
 export const DEFAULT_SERVER = "http://127.0.0.1:9464";
@@ -41,6 +41,23 @@ export interface StatusClientOptions {
   readonly caFile?: string | undefined;
   readonly insecure?: boolean | undefined;
   readonly timeoutMs?: number;
+}
+
+/** `fetchStatus` with the values of `SERVER_OPTIONS` as `parseCommandArgs` read them. */
+export function fetchStatusWith(values: {
+  server: string;
+  "token-file"?: string | undefined;
+  "ca-file"?: string | undefined;
+  "insecure-skip-tls-verify"?: boolean | undefined;
+  "request-timeout": string;
+}): Promise<StatusDocument> {
+  return fetchStatus({
+    server: values.server,
+    tokenFile: values["token-file"],
+    caFile: values["ca-file"],
+    insecure: values["insecure-skip-tls-verify"],
+    timeoutMs: parseDuration(values["request-timeout"]),
+  });
 }
 
 /** `--server` as given (`host:port`, `:9464`, a URL with a path prefix) -> the URL of its `/status`. */

@@ -47,6 +47,21 @@ export function parseSelection(arg: string | undefined, knownKinds: readonly str
   return { kind, name };
 }
 
+/** The kinds `get` and `describe` recognise: every kind this version knows, and any the document names. */
+export function kindsOf(doc: StatusDocument, known: readonly string[]): string[] {
+  return [...new Set([...known, ...doc.resources.map((r) => r.kind)])];
+}
+
+/** The sentence for a KIND/NAME the document does not hold, naming the ones of that kind it does. */
+export function notFound(command: string, doc: StatusDocument, s: Selection): string {
+  const others = doc.resources.filter((r) => r.kind === s.kind).map((r) => r.name);
+  return (
+    `ecs-log-operator ${command}: ${s.kind ?? ""}/${s.name ?? ""} not found` +
+    (others.length > 0 ? ` (${s.kind ?? ""}: ${others.join(", ")})` : ` (no ${s.kind ?? ""} is managed)`) +
+    "\n"
+  );
+}
+
 export function select(doc: StatusDocument, s: Selection): ResourceView[] {
   return doc.resources.filter(
     (r) => (s.kind === undefined || r.kind === s.kind) && (s.name === undefined || r.name === s.name),

@@ -1,16 +1,11 @@
 import { documentNow } from "../../controllers/status-text.ts";
-import {
-  formatHelp,
-  parseCommandArgs,
-  parseDuration,
-  UsageError,
-  type CommandHelp,
-  type Output,
-} from "../cli-support.ts";
+import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
-import { fetchStatus, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
+import { fetchStatusWith, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
 import {
   formatDescribe,
+  kindsOf,
+  notFound,
   outputFormat,
   parseSelection,
   select,
@@ -57,23 +52,15 @@ export async function describeCommand(
     throw new UsageError("describe takes one KIND/NAME, e.g. CloudMapService/fluentd");
   }
   const format = outputFormat(values.output);
-  const doc = await fetchStatus({
-    server: values.server,
-    tokenFile: values["token-file"],
-    caFile: values["ca-file"],
-    insecure: values["insecure-skip-tls-verify"],
-    timeoutMs: parseDuration(values["request-timeout"]),
-  });
-  const kinds = [...new Set([...allKinds().map((k) => k.kind), ...doc.resources.map((r) => r.kind)])];
+  const doc = await fetchStatusWith(values);
+  const kinds = kindsOf(
+    doc,
+    allKinds().map((k) => k.kind),
+  );
   const selection = parseSelection(target, kinds);
   const resource = select(doc, selection)[0];
   if (resource === undefined) {
-    const others = doc.resources.filter((r) => r.kind === selection.kind).map((r) => r.name);
-    io.err(
-      `ecs-log-operator describe: ${selection.kind ?? ""}/${selection.name ?? ""} not found` +
-        (others.length > 0 ? ` (${selection.kind ?? ""}: ${others.join(", ")})` : "") +
-        "\n",
-    );
+    io.err(notFound("describe", doc, selection));
     return 1;
   }
   if (format !== "text") {

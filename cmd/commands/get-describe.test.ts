@@ -11,11 +11,12 @@ import { HttpServer } from "../../controllers/http-server.ts";
 import type { StatusDocument } from "../../controllers/status-model.ts";
 import { logClusterStatus } from "../../test/fixtures/status/log-cluster-status.ts";
 import { expectGolden } from "../../test/golden-file.ts";
-import { UsageError, type Output } from "../cli-support.ts";
+import { UsageError } from "../cli-support.ts";
 import { main } from "../ecs-log-operator.ts";
 import { statusUrl } from "../status-client.ts";
 import { describeCommand } from "./describe.ts";
 import { getCommand } from "./get.ts";
+import { captureOutput } from "../../test/captured-output.ts";
 
 // get and describe against an in-process HTTP server (the controller's own HttpServer) serving a realistic status.
 
@@ -49,17 +50,6 @@ afterAll(async () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-function capture(): Output & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    color: false,
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
-}
-
 // The wall clock is never read: ages count from the document's generatedAt.
 const never = (): number => {
   throw new Error("read the wall clock");
@@ -69,7 +59,7 @@ async function run(
   command: typeof getCommand,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = capture();
+  const io = captureOutput();
   const code = await command([...args, "--server", base], io, never);
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
@@ -176,7 +166,7 @@ describe("describe", () => {
 
 describe("reaching the controller", () => {
   const viaMain = async (args: string[]): Promise<{ code: number; stderr: string }> => {
-    const io = capture();
+    const io = captureOutput();
     const code = await main(args, io);
     return { code, stderr: io.stderr };
   };
@@ -207,7 +197,7 @@ describe("reaching the controller", () => {
     expect((await viaMain(["get", "--server", securedBase, "--token-file", wrong])).stderr).toBe(
       `ecs-log-operator get: the controller at ${securedBase}/ refused the token in ${wrong}\n`,
     );
-    const io = capture();
+    const io = captureOutput();
     expect(await getCommand(["--server", securedBase, "--token-file", tokenFile], io, never)).toBe(0);
     expect(io.stdout).toContain("CloudMapService/fluentd");
   });
@@ -248,7 +238,7 @@ describe("reaching the controller", () => {
 
 describe("help", () => {
   it.each(["get", "describe"])("%s --help shows examples", async (command) => {
-    const io = capture();
+    const io = captureOutput();
     expect(await main([command, "--help"], io)).toBe(0);
     expect(io.stdout).toMatch(/^Examples:\n {2}npx ecs-log-operator /m);
     expect(io.stdout).toContain("--server URL");

@@ -1,15 +1,16 @@
 import { documentNow } from "../../controllers/status-text.ts";
-import {
-  formatHelp,
-  parseCommandArgs,
-  parseDuration,
-  UsageError,
-  type CommandHelp,
-  type Output,
-} from "../cli-support.ts";
+import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
-import { fetchStatus, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
-import { formatGetTable, outputFormat, parseSelection, select, serialise } from "../status-output.ts";
+import { fetchStatusWith, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
+import {
+  formatGetTable,
+  kindsOf,
+  notFound,
+  outputFormat,
+  parseSelection,
+  select,
+  serialise,
+} from "../status-output.ts";
 
 export const getHelp: CommandHelp = {
   usage: "ecs-log-operator get [KIND[/NAME]] [--server URL] [-o text|json|yaml]",
@@ -44,25 +45,15 @@ export async function getCommand(args: string[], io: Output, now: () => number =
   }
   if (positionals.length > 1) throw new UsageError("get takes at most one KIND or KIND/NAME");
   const format = outputFormat(values.output);
-  const doc = await fetchStatus({
-    server: values.server,
-    tokenFile: values["token-file"],
-    caFile: values["ca-file"],
-    insecure: values["insecure-skip-tls-verify"],
-    timeoutMs: parseDuration(values["request-timeout"]),
-  });
-  const kinds = [...new Set([...allKinds().map((k) => k.kind), ...doc.resources.map((r) => r.kind)])];
+  const doc = await fetchStatusWith(values);
+  const kinds = kindsOf(
+    doc,
+    allKinds().map((k) => k.kind),
+  );
   const selection = parseSelection(positionals[0], kinds);
   const resources = select(doc, selection);
   if (selection.name !== undefined && resources.length === 0) {
-    const others = doc.resources.filter((r) => r.kind === selection.kind).map((r) => r.name);
-    io.err(
-      `ecs-log-operator get: ${selection.kind ?? ""}/${selection.name} not found` +
-        (others.length > 0
-          ? ` (${selection.kind ?? ""}: ${others.join(", ")})`
-          : ` (no ${selection.kind ?? ""} is managed)`) +
-        "\n",
-    );
+    io.err(notFound("get", doc, selection));
     return 1;
   }
   if (format !== "text") {

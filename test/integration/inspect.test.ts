@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { CreateServiceCommand, ECSClient, ListServicesCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
-import type { Output } from "../../cmd/cli-support.ts";
 import { inspectCommand, readCluster } from "../../cmd/commands/inspect.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import { buildInspectReport, formatInspectText, type InspectReport } from "../../cmd/inspect-report.ts";
@@ -13,6 +12,7 @@ import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { freePort } from "../../controllers/free-port.ts";
 import { AwsClusterInventory, type ClusterInventoryApi } from "../../cmd/cluster-inventory.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
+import { captureOutput } from "../captured-output.ts";
 
 const REGION = "us-east-1";
 let moto: MotoEmulator;
@@ -91,20 +91,9 @@ afterAll(async () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-function capture(): Output & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    color: false,
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
-}
-
 describe("inspect against the emulator", () => {
   it("lists every service with its counts, images and tags, network mode, registries and managing specs", async () => {
-    const io = capture();
+    const io = captureOutput();
     const code = await inspectCommand(
       ["logs", "--specs", temp, "-o", "json", "--endpoint-url", moto.endpoint, "--region", REGION],
       io,
@@ -242,7 +231,7 @@ describe("inspect against the emulator", () => {
   });
 
   it("says so when the cluster does not exist, or ECS cannot be reached", async () => {
-    const missing = capture();
+    const missing = captureOutput();
     expect(
       await main(["inspect", "nope", "--endpoint-url", moto.endpoint, "--region", REGION], missing),
     ).toBe(1);
@@ -250,7 +239,7 @@ describe("inspect against the emulator", () => {
       'ecs-log-operator inspect: ECS has no cluster "nope" in this region (DescribeClusters: MISSING); check the name and AWS_REGION\n',
     );
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const unreachable = capture();
+    const unreachable = captureOutput();
     expect(await main(["inspect", "logs", "--endpoint-url", closed, "--region", REGION], unreachable)).toBe(
       1,
     );
@@ -262,7 +251,7 @@ describe("inspect against the emulator", () => {
   });
 
   it("has --help with examples", async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await main(["inspect", "--help"], io)).toBe(0);
     expect(io.stdout).toContain("npx ecs-log-operator inspect logs --specs");
   });

@@ -6,7 +6,7 @@ import { connect } from "node:tls";
 import { setTimeout as delay } from "node:timers/promises";
 import { Counter, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UsageError, type Output } from "../../cmd/cli-support.ts";
+import { UsageError } from "../../cmd/cli-support.ts";
 import { getCommand } from "../../cmd/commands/get.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import { metricsServing } from "../../cmd/metrics-serving.ts";
@@ -14,6 +14,7 @@ import { freePort } from "../../controllers/free-port.ts";
 import { HttpServer } from "../../controllers/http-server.ts";
 import { logClusterStatus } from "../fixtures/status/log-cluster-status.ts";
 import { selfSignedCertificate } from "./tls-files.ts";
+import { captureOutput } from "../captured-output.ts";
 
 // The metrics port over TLS and behind a bearer token, as `run --metrics-tls-cert-file --metrics-tls-key-file
 // --metrics-bearer-token-file` will serve it: checked with openssl-made certificates, `get --ca-file --token-file`,
@@ -58,17 +59,6 @@ afterAll(async () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-function capture(): Output & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    color: false,
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
-}
-
 function peerFingerprint(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => {
@@ -81,21 +71,21 @@ function peerFingerprint(port: number): Promise<string> {
 
 describe("the metrics port over TLS with a bearer token", () => {
   it("get reads /status with the CA and the token; says what is missing otherwise", async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await getCommand(["--server", base, "--ca-file", certs.cert, "--token-file", tokenFile], io)).toBe(
       0,
     );
     expect(io.stdout).toMatch(/^CloudMapService\/fluentd\s+True\s+True\s+NoFreeEni/m);
 
-    const untrusted = capture();
+    const untrusted = captureOutput();
     expect(await main(["get", "--server", base, "--token-file", tokenFile], untrusted)).toBe(1);
     expect(untrusted.stderr).toMatch(
       /^ecs-log-operator get: the certificate of https:\/\/127\.0\.0\.1:\d+\/ is not trusted \([A-Z_]+\): pass --ca-file FILE with the CA that signed it\n$/,
     );
-    const noToken = capture();
+    const noToken = captureOutput();
     expect(await main(["get", "--server", base, "--ca-file", certs.cert], noToken)).toBe(1);
     expect(noToken.stderr).toContain("asks for a token: pass --token-file FILE");
-    const plain = capture();
+    const plain = captureOutput();
     expect(
       await main(["get", "--server", base.replace("https:", "http:"), "--token-file", tokenFile], plain),
     ).toBe(1);
@@ -103,7 +93,7 @@ describe("the metrics port over TLS with a bearer token", () => {
       /^ecs-log-operator get: (the connection to|cannot reach the controller at) http:\/\/127\.0\.0\.1/,
     );
     // /healthz stays open, over TLS.
-    const health = capture();
+    const health = captureOutput();
     expect(
       await getCommand(
         ["--server", `${base}/healthz-is-not-status`, "--ca-file", certs.cert, "--token-file", tokenFile],
