@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import type { Registry } from "prom-client";
 import { systemClock, type Clock } from "./clock.ts";
+import type { ControllerServer } from "./controller.ts";
 import { AUTH_CHALLENGES } from "./http-auth.ts";
 import { readStatusDocument } from "./status-model.ts";
 import { renderStatusPage, STATUS_PAGE_CSP } from "./status-page.ts";
@@ -48,7 +49,7 @@ export function parseBindAddress(address: string): { host: string | undefined; p
 }
 
 /** `/metrics`, `/healthz`, `/readyz`, `/status` and the status page `/` on node:http, or node:https with `tls`. */
-export class HttpServer {
+export class HttpServer implements ControllerServer {
   private readonly options: HttpServerOptions;
   private readonly server: Server | TlsServer;
   private boundPort = 0;
@@ -75,6 +76,10 @@ export class HttpServer {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  get address(): string {
+    return this.options.bindAddress;
   }
 
   async listen(): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectGolden } from "../test/golden-file.ts";
+import { readGolden } from "../test/golden.ts";
 import { logClusterStatus } from "../test/fixtures/status/log-cluster-status.ts";
 import { readStatusDocument, type StatusDocument } from "./status-model.ts";
 import { escapeHtml, renderStatusPage, STATUS_PAGE_CSP } from "./status-page.ts";
@@ -9,7 +9,7 @@ describe("renderStatusPage", () => {
     const doc = await logClusterStatus();
     const first = renderStatusPage(doc);
     expect(renderStatusPage(await logClusterStatus())).toBe(first);
-    expectGolden("status-page.html", first);
+    expect(first).toBe(readGolden("status-page.html"));
   });
 
   it("shows each resource's conditions, the watched services' failures and the decisions", async () => {

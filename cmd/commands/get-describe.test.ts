@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../../test/free-port.ts";
 import { bearerTokenAuthorizer } from "../../controllers/http-auth.ts";
 import { HttpServer } from "../../controllers/http-server.ts";
 import type { StatusDocument } from "../../controllers/status-model.ts";
 import { logClusterStatus } from "../../test/fixtures/status/log-cluster-status.ts";
-import { expectGolden } from "../../test/golden-file.ts";
+import { readGolden } from "../../test/golden.ts";
+import { DESCRIBE_GOLDENS, GET_GOLDENS, runStatusCommand } from "../../test/status-goldens.ts";
 import { UsageError } from "../cli-support.ts";
 import { main } from "../ecs-log-operator.ts";
 import { statusUrl } from "../status-client.ts";
@@ -55,26 +56,20 @@ const never = (): number => {
   throw new Error("read the wall clock");
 };
 
-async function run(
+function run(
   command: typeof getCommand,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = captureOutput();
-  const code = await command([...args, "--server", base], io, never);
-  return { code, stdout: io.stdout, stderr: io.stderr };
+  return runStatusCommand(command, args, base);
 }
 
 describe("get", () => {
-  it.each([
-    ["get.txt", []],
-    ["get-cloudmapservices.txt", ["cloudmapservices"]],
-    ["get-weightedrecordset-fluentd.txt", ["WeightedRecordSet/fluentd"]],
-  ])("prints %s, the same twice", async (golden, args) => {
+  it.each(GET_GOLDENS)("prints %s, the same twice", async (golden, args) => {
     const first = await run(getCommand, args);
     const second = await run(getCommand, args);
     expect(first.code).toBe(0);
     expect(second.stdout).toBe(first.stdout);
-    expectGolden(golden, first.stdout);
+    expect(first.stdout).toBe(readGolden(golden));
   });
 
   it("shows Degraded with its reason beside Ready", async () => {
@@ -112,16 +107,12 @@ describe("get", () => {
 });
 
 describe("describe", () => {
-  it.each([
-    ["describe-cloudmapservice-fluentd.txt", "CloudMapService/fluentd"],
-    ["describe-logrouter-gaze-heatmap.txt", "logrouter/gaze-heatmap"],
-    ["describe-weightedrecordset-log-asg.txt", "WeightedRecordSet/log-asg"],
-  ])("prints %s, the same twice", async (golden, target) => {
+  it.each(DESCRIBE_GOLDENS)("prints %s, the same twice", async (golden, target) => {
     const first = await run(describeCommand, [target]);
     const second = await run(describeCommand, [target]);
     expect(first.code).toBe(0);
     expect(second.stdout).toBe(first.stdout);
-    expectGolden(golden, first.stdout);
+    expect(first.stdout).toBe(readGolden(golden));
   });
 
   it("explains the failures: conditions, stop codes and reasons, task addresses, events", async () => {

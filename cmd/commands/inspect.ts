@@ -12,7 +12,7 @@ import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load
 import { checkAwsSetup } from "../aws-preflight.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { AwsClusterInventory, type ClusterInventoryApi, type ClusterSummary } from "../cluster-inventory.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import { buildInspectReport, formatInspectText, type SpecWatches } from "../inspect-report.ts";
 
 export const inspectHelp: CommandHelp = {
@@ -81,7 +81,7 @@ export async function inspectCommand(
       for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
       if (loaded.files.length === 0)
         throw new UsageError(`--specs ${values.specs}: no spec files (*.yaml, *.yml) there`);
-      const reconcilers = buildReconcilers({ clients });
+      const reconcilers = buildReconcilers(kindParts(clients));
       specs = loaded.documents.map((doc) => ({
         resource: resourceKey(doc),
         watches: reconcilers.find((r) => r.kind === doc.kind)?.watches?.(doc) ?? [],

@@ -10,7 +10,7 @@ import { UsageError } from "../../cmd/cli-support.ts";
 import { getCommand } from "../../cmd/commands/get.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import { metricsServing } from "../../cmd/metrics-serving.ts";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../free-port.ts";
 import { HttpServer } from "../../controllers/http-server.ts";
 import { logClusterStatus } from "../fixtures/status/log-cluster-status.ts";
 import { selfSignedCertificate } from "./tls-files.ts";

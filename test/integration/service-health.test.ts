@@ -8,7 +8,7 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { Output } from "../../cmd/cli-support.ts";
 import { describeCommand } from "../../cmd/commands/describe.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { ManualClock } from "../../controllers/clock.ts";
 import { EventsQueue } from "../../controllers/events-queue.ts";
 import { HttpServer } from "../../controllers/http-server.ts";

@@ -5,16 +5,15 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
-import { allKinds, buildReconcilers } from "../../cmd/kinds.ts";
+import { composeController } from "../../cmd/compose-controller.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
-import { Controller } from "../../controllers/controller.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
+import type { Controller } from "../../controllers/controller.ts";
 import { bearerTokenAuthorizer } from "../../controllers/http-auth.ts";
 import { HttpServer } from "../../controllers/http-server.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import { renderStatusPage } from "../../controllers/status-page.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { logClusterStatus } from "../fixtures/status/log-cluster-status.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 import { selfSignedCertificate } from "./tls-files.ts";
@@ -79,17 +78,14 @@ describe("the status page of today's controller, in Chromium", () => {
     writeFileSync(join(specs, "cloud-map.yaml"), fluentdCloudMapSpecs(scene.vpcId));
     const metrics = new ControllerMetrics(new Registry());
     const observed = createAwsClients({ endpoint: moto.endpoint, region: REGION, observer: metrics });
-    controller = new Controller({
+    controller = composeController({
       specDir: specs,
-      kinds: allKinds(),
-      reconcilers: buildReconcilers({ clients: observed }),
+      clients: observed,
       metrics,
       logger: silentLogger,
       ownerId: "browser-test",
       intervalMs: 1000,
       bindAddress: "127.0.0.1:0",
-      lister: new AwsWatchLister(observed),
-      debounceMs: 50,
     });
     await controller.start();
   });
