@@ -3,7 +3,12 @@ import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwsError } from "./aws/errors.ts";
 import { ManualClock } from "./clock.ts";
-import { Controller, type ControllerOptions, type ControllerServer } from "./controller.ts";
+import {
+  Controller,
+  type ControllerOptions,
+  type ControllerServer,
+  type WatchedServicesReport,
+} from "./controller.ts";
 import type { OnWatchKeys, WatchEvents } from "./events-queue.ts";
 import { Informer, type WatchLister } from "./informers.ts";
 import type { LeadershipGate } from "./leadership.ts";
@@ -19,6 +24,7 @@ import {
 import { defineKind, type SpecDocument } from "./spec/document.ts";
 import { crossCheck, parseSpecText } from "./spec/load.ts";
 import { EMPTY_SNAPSHOT, nextRead, type SpecRead, type SpecSource } from "./spec-source.ts";
+import type { WatchedServiceStatus } from "./status-model.ts";
 
 // The controller on the manual clock with in-memory parts: specs from memory (read as the directory source reads
 // them), listings from a fake lister, no HTTP server. Nothing here sleeps or reads the wall clock: time moves only
@@ -88,6 +94,7 @@ class WidgetReconciler implements Reconciler {
         key: `Widget/${name}`,
         kind: "Widget",
         changes,
+        targets: [{ id: name, address: `10.0.0.${want}` }],
         apply: async (signal) => {
           this.applySignals.push(signal);
           await this.applyGate?.opened;
@@ -201,6 +208,43 @@ class FakeEvents implements WatchEvents {
   }
 }
 
+/** Watched services as `WatchedServices` reports them: every one the specs watch is Degraded, for the test. */
+class FakeWatched implements WatchedServicesReport {
+  watchers = new Map<string, readonly string[]>();
+  setWatches(resourcesByWatchKey: ReadonlyMap<string, readonly string[]>): void {
+    this.watchers = new Map(resourcesByWatchKey);
+  }
+  list(): WatchedServiceStatus[] {
+    return [...this.watchers.keys()]
+      .filter((k) => k.startsWith("ecs:"))
+      .map((key) => ({
+        key,
+        cluster: "c",
+        service: key.slice(key.indexOf(":", 4) + 1),
+        family: null,
+        resources: this.watchers.get(key) ?? [],
+        desired: 3,
+        running: 2,
+        pending: 0,
+        taskDefinition: null,
+        conditions: [
+          {
+            type: "Degraded",
+            status: "True",
+            reason: "NoFreeEni",
+            message: "c/svc runs 2 of 3 tasks.",
+            lastTransitionTime: "2026-12-01T12:00:00.000Z",
+          },
+        ],
+        tasks: [],
+        stoppedTasks: [],
+        events: [],
+        observedAt: null,
+        error: null,
+      }));
+  }
+}
+
 function widget(name: string, size: number, service?: string, group?: string): string {
   return [
     "apiVersion: ecs-log-operator/v1alpha1",
@@ -243,6 +287,7 @@ async function setup(
     lister?: WatchLister;
     events?: WatchEvents;
     server?: ControllerServer;
+    watched?: WatchedServicesReport;
   } = {},
 ) {
   const clock = new ManualClock(1_000_000);
@@ -263,6 +308,7 @@ async function setup(
         ? new Informer({ lister: options.lister, logger: silentLogger })
         : undefined,
     events: options.events,
+    watched: options.watched,
     server: options.server !== undefined ? () => options.server! : undefined,
     leadership: options.leadership,
     readiness: options.readiness,
@@ -440,6 +486,78 @@ describe("Controller", () => {
 
     await t.specs.write("a.yaml", widget("a", 5));
     await until("orphan swept once every file is valid", () => !t.reconciler.world.has("b"));
+  });
+
+  it("serves what it did and what explains it: targets, changes, decisions, watched services, sweeps apart", async () => {
+    const watched = new FakeWatched();
+    const t = await setup(
+      { "a.yaml": widget("a", 1, "svc"), "b.yaml": widget("b", 1) },
+      { intervalMs: 100, watched },
+    );
+    await t.controller.start();
+    // The watch index reaches the watched services, keys normalised (the spec names the cluster by ARN).
+    expect(Object.fromEntries(watched.watchers)).toEqual({ "ecs:c/service:svc": ["Widget/a"] });
+    let doc = t.controller.endpoints.status();
+    const a = doc.resources.find((r) => r.key === "Widget/a");
+    expect(a).toMatchObject({
+      watches: ["ecs:c/service:svc"],
+      targets: { count: 1, items: [{ id: "a", address: "10.0.0.1" }] },
+      changes: [{ action: "create", target: "a" }],
+    });
+    expect(a?.conditions.map((c) => `${c.type}=${c.status}:${c.reason}`)).toEqual([
+      "Degraded=True:NoFreeEni",
+      "Ready=True:Converged",
+    ]);
+    expect(doc.services.map((s) => s.key)).toEqual(["ecs:c/service:svc"]);
+    expect(doc.resources.map((r) => r.key)).toEqual(["Widget/a", "Widget/b"]);
+    expect(doc.sweeps).toMatchObject([{ kind: "Widget", key: "Widget/*", ok: true }]);
+    expect(doc.decisions.map((d) => `${d.resource} ${d.decision}`).sort()).toEqual([
+      "Widget/a applied",
+      "Widget/b applied",
+    ]);
+
+    // Drift, a failure retried (recorded once, however often it repeats), a dependency not ready.
+    t.reconciler.world.set("a", 99);
+    await t.clock.advance(100);
+    await until("drift corrected", () => t.reconciler.world.get("a") === 1);
+    t.reconciler.failWith.set("b", new Error("flaky"));
+    t.reconciler.world.set("b", 0);
+    await t.clock.advance(100);
+    await t.advanceUntil("retried", () => t.reconciler.plans.filter((p) => p === "b").length >= 5);
+    t.reconciler.failWith.set("a", new DependencyNotReadyError("namespace not yet created"));
+    await t.advanceUntil(
+      "waiting",
+      () => t.controller.endpoints.status().decisions[0]?.decision === "waiting",
+    );
+    t.reconciler.failWith.clear();
+    await t.advanceUntil("converged", () => t.reconciler.world.get("b") === 1);
+    doc = t.controller.endpoints.status();
+    const seen = doc.decisions.map((d) => `${d.resource} ${d.decision}`);
+    expect(seen).toContain("Widget/a drift-corrected");
+    expect(seen).toContain("Widget/a waiting");
+    expect(seen.filter((d) => d === "Widget/b failed")).toHaveLength(1);
+    expect(doc.decisions.find((d) => d.decision === "failed")?.message).toBe("ReconcileError: flaky");
+
+    // An invalid file, then the spec of b removed: the sweep's removal is its decision, b's activity goes.
+    await t.specs.write("a.yaml", INVALID_A);
+    expect(t.controller.endpoints.status().decisions[0]).toMatchObject({
+      resource: "Widget/a",
+      decision: "invalid-spec",
+      message: expect.stringMatching(/^a\.yaml:4:\d+: .*; keeping the last valid spec$/),
+    });
+    await t.specs.write("a.yaml", widget("a", 1, "svc"));
+    await t.specs.remove("b.yaml");
+    await until("swept", () => !t.reconciler.world.has("b"));
+    await t.idle();
+    doc = t.controller.endpoints.status();
+    expect(doc.decisions[0]).toMatchObject({
+      resource: "Widget/*",
+      decision: "orphan-removed",
+      message: "Widget/b: delete b",
+    });
+    expect(doc.resources.map((r) => r.key)).toEqual(["Widget/a"]);
+    expect(t.controller.activity.changesOf("Widget/b")).toEqual([]);
+    expect(t.controller.activity.targetsOf("Widget/b")).toBeUndefined();
   });
 
   it("runs detached work beside the queue, retries the resource when it fails, and abandons it at shutdown", async () => {

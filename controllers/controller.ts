@@ -14,7 +14,9 @@ import { KeyReconciler } from "./reconcile-key.ts";
 import type { Reconciler } from "./reconciler.ts";
 import type { SpecRead, SpecSource } from "./spec-source.ts";
 import { SpecReport } from "./spec-report.ts";
-import { StatusStore, type ResourceStatus } from "./status.ts";
+import { ResourceActivity } from "./status-activity.ts";
+import { buildStatusDocument, type StatusDocument, type WatchedServiceStatus } from "./status-model.ts";
+import { StatusStore } from "./status.ts";
 import { WorkQueue, type WorkQueueOptions } from "./work-queue.ts";
 
 /** What `/healthz`, `/readyz` and `/status` answer. */
@@ -23,8 +25,18 @@ export interface ControllerEndpoints {
   alive(): boolean;
   /** Specs read, every key reconciled once, every readiness check met: `/readyz`. */
   ready(): { ready: boolean; phase: string };
-  /** Each resource's state: `/status`. */
-  status(): { phase: LifecyclePhase; resources: ResourceStatus[] };
+  /** Each resource's state, what it did and what explains it: `/status`, and the page and `get` read it. */
+  status(): StatusDocument;
+}
+
+/**
+ * What explains the ECS services the specs watch (`WatchedServices`, fed by the informer's poll and the events
+ * queue, both built in `cmd/`): the controller tells it which watch keys the specs hold and shows what it reports.
+ */
+export interface WatchedServicesReport {
+  /** The watch keys the specs hold, each with the resources holding it; called with every new read of the specs. */
+  setWatches(resourcesByWatchKey: ReadonlyMap<string, readonly string[]>): void;
+  list(): readonly WatchedServiceStatus[];
 }
 
 /** The process's HTTP side: listening before the specs are read, closed last, after the writes in flight. */
@@ -49,6 +61,8 @@ export interface ControllerOptions {
   readonly informer?: WatchPoller | undefined;
   /** Events that name watched state (`EventsQueue`: EventBridge through SQS). */
   readonly events?: WatchEvents | undefined;
+  /** The watched ECS services' health, shown in `/status`; without one, `/status` has no services. */
+  readonly watched?: WatchedServicesReport | undefined;
   /** Builds the HTTP server over the controller's endpoints (`HttpServer`); without one, nothing is served. */
   readonly server?: ((endpoints: ControllerEndpoints) => ControllerServer) | undefined;
   /** Whether this replica may write now; default: always (no leader election). */
@@ -74,6 +88,7 @@ export interface ControllerOptions {
  */
 export class Controller {
   readonly status: StatusStore;
+  readonly activity: ResourceActivity;
   readonly queue: WorkQueue;
   readonly endpoints: ControllerEndpoints;
   private readonly options: ControllerOptions;
@@ -108,6 +123,7 @@ export class Controller {
     this.specs = options.specs;
     this.leadership = options.leadership ?? alwaysLeading;
     this.status = new StatusStore(() => new Date(this.clock.now()));
+    this.activity = new ResourceActivity({ clock: this.clock });
     this.queue = new WorkQueue({ ...options.queue, clock: this.clock, observer: options.metrics });
     options.metrics.observeQueue(this.queue);
     this.state = new DesiredState(options.reconcilers);
@@ -115,12 +131,14 @@ export class Controller {
       metrics: options.metrics,
       logger: this.logger,
       status: this.status,
+      activity: this.activity,
       kinds: options.reconcilers.map((r) => r.kind),
     });
     this.convergence = new ConvergenceTracker(options.metrics, this.clock);
     this.keys = new KeyReconciler({
       state: this.state,
       status: this.status,
+      activity: this.activity,
       queue: this.queue,
       metrics: options.metrics,
       convergence: this.convergence,
@@ -133,7 +151,17 @@ export class Controller {
     this.endpoints = {
       alive: () => this.phase !== "failed",
       ready: () => this.readiness(),
-      status: () => ({ phase: this.phase, resources: this.status.list() }),
+      status: () =>
+        buildStatusDocument({
+          phase: this.phase,
+          now: new Date(this.clock.now()),
+          resources: this.status.list(),
+          services: options.watched?.list(),
+          watches: (key) => this.state.watchesOfKey(key),
+          targets: (key) => this.activity.targetsOf(key),
+          changes: (key) => this.activity.changesOf(key),
+          decisions: this.activity.decisions(),
+        }),
     };
     this.server = options.server?.(this.endpoints);
     this.actor = createActor(
@@ -294,6 +322,7 @@ export class Controller {
     this.report.report(snapshot, changes);
     const now = this.clock.now();
     const update = this.state.update(snapshot, changes);
+    this.options.watched?.setWatches(this.state.watchers());
     for (const key of update.wake) this.enqueue(key, "spec", now);
     for (const kind of update.heldSweeps) {
       this.logger.warn(

@@ -8,15 +8,19 @@ import {
   DependencyNotReadyError,
   sweepKey,
   TerminalError,
+  type Change,
   type Detach,
   type ReconcileContext,
 } from "./reconciler.ts";
+import type { ResourceActivity } from "./status-activity.ts";
 import type { StatusStore } from "./status.ts";
 import type { WorkQueue } from "./work-queue.ts";
 
 export interface KeyReconcilerOptions {
   readonly state: DesiredState;
   readonly status: StatusStore;
+  /** The changes, targets and decisions `/status` shows beside the conditions. */
+  readonly activity: ResourceActivity;
   readonly queue: WorkQueue;
   readonly metrics: ControllerMetrics;
   readonly convergence: ConvergenceTracker;
@@ -51,7 +55,7 @@ export class KeyReconciler {
    * aborted, also keeps a plan from being applied.
    */
   async reconcile(key: string, signal: AbortSignal, term: AbortSignal): Promise<void> {
-    const { state, status, queue, metrics, clock } = this.o;
+    const { state, status, activity, queue, metrics, clock } = this.o;
     const kind = key.slice(0, key.indexOf("/"));
     const reconciler = state.reconcilerOf(kind);
     const logger = this.o.logger.child({ resource: key });
@@ -84,6 +88,7 @@ export class KeyReconciler {
           await plan.apply(signal);
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
+          activity.decided(key, "orphan-removed", `${plan.key}: ${changeList(plan.changes)}`);
         }
       } else {
         const doc = state.document(key);
@@ -91,6 +96,12 @@ export class KeyReconciler {
         if (doc === undefined) return;
         generation = doc.generation;
         const plan = await reconciler.plan(doc, ctx);
+        if (plan.targets !== undefined) {
+          activity.setTargets(
+            key,
+            plan.targets.map((t) => ({ id: t.id, address: t.address ?? null })),
+          );
+        }
         if (plan.changes.length > 0) {
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`);
@@ -107,6 +118,8 @@ export class KeyReconciler {
             generation,
             changes: plan.changes.map((c) => `${c.action} ${c.target}`),
           });
+          activity.changed(key, plan.changes);
+          activity.decided(key, drift ? "drift-corrected" : "applied", changeList(plan.changes));
         } else {
           logger.debug("in sync", { generation });
         }
@@ -147,8 +160,17 @@ export class KeyReconciler {
       logger.warn("reconcile failed; retrying", { error: err, retryInMs, retries: queue.retries(key) });
     }
     status.record(key, { result, reason, message: err.message });
+    this.o.activity.decided(key, result === "requeue" ? "waiting" : "failed", `${reason}: ${err.message}`);
     metrics.reconciled(kind, result, seconds);
   }
+}
+
+/** `create instance a, delete instance b`, or the first ten and how many more. */
+function changeList(changes: readonly Change[]): string {
+  const shown = changes.slice(0, 10).map((c) => `${c.action} ${c.target}`);
+  return (
+    shown.join(", ") + (changes.length > shown.length ? ` and ${changes.length - shown.length} more` : "")
+  );
 }
 
 function isTerminal(err: Error): boolean {

@@ -13,6 +13,13 @@ export interface Change {
   readonly detail?: string | undefined;
 }
 
+/** What a resource points at: a task or an instance, and the address it is reached at. */
+export interface PlanTarget {
+  /** A task id or an EC2 instance id. */
+  readonly id: string;
+  readonly address: string | undefined;
+}
+
 /** The changes for one resource (a spec, or an orphan the operator owns), ready to apply. */
 export interface ResourcePlan {
   /** `Kind/name`. */
@@ -23,6 +30,11 @@ export interface ResourcePlan {
    * Notes for the reader that are not changes: a dependency not yet created, a layout. Shown by `plan`.
    */
   readonly notes?: readonly string[];
+  /**
+   * What the resource points at once the plan is applied (the tasks a Cloud Map service registers, the targets of
+   * weighted records), for `/status`; absent for a kind that has none.
+   */
+  readonly targets?: readonly PlanTarget[];
   /**
    * Makes the changes. Every step is idempotent and ownership is read back from AWS, so a pass killed half-way
    * and run again converges with nothing duplicated. Resolves when AWS has accepted every change.

@@ -48,12 +48,19 @@ export class ResourceActivity {
     );
   }
 
-  /** One decision: `applied`, `drift-corrected`, `failed`, `waiting`, `orphan-removed`, `invalid-spec`. */
+  /**
+   * One decision: `applied`, `drift-corrected`, `failed`, `waiting`, `orphan-removed`, `invalid-spec`. A repeat of
+   * the resource's latest decision (a retry failing the same way) moves it up with its new time instead of crowding
+   * out the others.
+   */
   decided(resource: string, decision: string, message: string): void {
-    this.recent = [{ time: this.now(), resource, decision, message }, ...this.recent].slice(
-      0,
-      this.maxDecisions,
-    );
+    const latest = this.recent.findIndex((d) => d.resource === resource);
+    const same = this.recent[latest];
+    const rest =
+      same !== undefined && same.decision === decision && same.message === message
+        ? this.recent.filter((_, i) => i !== latest)
+        : this.recent;
+    this.recent = [{ time: this.now(), resource, decision, message }, ...rest].slice(0, this.maxDecisions);
   }
 
   /** What the resource points at after its latest reconcile. */

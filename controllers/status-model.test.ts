@@ -59,11 +59,45 @@ describe("buildStatusDocument", () => {
     // What `/status` serves is what clients read back.
     expect(readStatusDocument(JSON.parse(JSON.stringify(doc)))).toEqual(JSON.parse(JSON.stringify(doc)));
   });
+
+  it("shows the kinds' orphan sweeps apart from the resources, failed or not", () => {
+    const clock = new ManualClock(T0);
+    const store = new StatusStore(() => new Date(clock.now()));
+    store.track("CloudMapService/fluentd", "g1");
+    store.record("CloudMapService/fluentd", { result: "success", generation: "g1", changes: 0 });
+    store.record("CloudMapService/*", { result: "success", generation: undefined, changes: 2 });
+    store.record("WeightedRecordSet/*", {
+      result: "error",
+      reason: "AwsThrottled",
+      message: "Rate exceeded",
+    });
+    const doc = buildStatusDocument({ phase: "ready", now: new Date(T0), resources: store.list() });
+    expect(doc.resources.map((r) => r.key)).toEqual(["CloudMapService/fluentd"]);
+    expect(doc.sweeps).toEqual([
+      {
+        kind: "CloudMapService",
+        key: "CloudMapService/*",
+        lastRunTime: "2026-12-01T12:00:00.000Z",
+        ok: true,
+        lastError: null,
+        lastChanges: 2,
+      },
+      {
+        kind: "WeightedRecordSet",
+        key: "WeightedRecordSet/*",
+        lastRunTime: "2026-12-01T12:00:00.000Z",
+        ok: false,
+        lastError: "Rate exceeded",
+        lastChanges: 0,
+      },
+    ]);
+    expect(readStatusDocument(JSON.parse(JSON.stringify(doc))).sweeps).toEqual(doc.sweeps);
+  });
 });
 
 describe("readStatusDocument", () => {
-  it("reads what today's controller serves, filling the new fields", () => {
-    const today = {
+  it("reads what an older controller served, filling the new fields and taking its sweeps out of the resources", () => {
+    const older = {
       phase: "ready",
       resources: [
         {
@@ -84,18 +118,44 @@ describe("readStatusDocument", () => {
           lastReconcileTime: "2026-12-01T11:59:00.000Z",
           lastChanges: 0,
         },
+        {
+          key: "CloudMapService/*",
+          kind: "CloudMapService",
+          name: "*",
+          conditions: [
+            {
+              type: "Ready",
+              status: "True",
+              reason: "Converged",
+              message: "applied 1 change(s)",
+              lastTransitionTime: "2026-12-01T11:00:00.000Z",
+            },
+          ],
+          lastReconcileTime: "2026-12-01T11:59:01.000Z",
+          lastChanges: 1,
+        },
       ],
     };
-    expect(readStatusDocument(today)).toEqual({
+    expect(readStatusDocument(older)).toEqual({
       phase: "ready",
       generatedAt: null,
       resources: [
         {
-          ...today.resources[0],
+          ...older.resources[0],
           lastError: undefined,
           targets: null,
           changes: [],
           watches: [],
+        },
+      ],
+      sweeps: [
+        {
+          kind: "CloudMapService",
+          key: "CloudMapService/*",
+          lastRunTime: "2026-12-01T11:59:01.000Z",
+          ok: true,
+          lastError: null,
+          lastChanges: 1,
         },
       ],
       services: [],

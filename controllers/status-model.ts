@@ -12,7 +12,13 @@ export interface StatusDocument {
   readonly phase: string;
   /** When the document was made (the controller's clock); ages on a page or table are counted from it. */
   readonly generatedAt: string | null;
+  /** The specs, one resource each. */
   readonly resources: readonly ResourceView[];
+  /**
+   * Each kind's orphan sweep (`Kind/*`: what this owner made for specs that are gone), apart from the resources: a
+   * sweep is no spec, and has no conditions of its own beyond whether it last ran cleanly.
+   */
+  readonly sweeps: readonly SweepStatus[];
   /** The ECS services and families the specs watch, with why each is or is not Degraded. */
   readonly services: readonly WatchedServiceStatus[];
   /** The controller's latest decisions, newest first. */
@@ -48,6 +54,19 @@ export interface ResourceView extends Omit<ResourceStatus, "conditions"> {
   readonly changes: readonly ChangeRecord[];
   /** The watch keys it follows: which entries of `services` explain it. */
   readonly watches: readonly string[];
+}
+
+/** A kind's orphan sweep, as it last ran. */
+export interface SweepStatus {
+  readonly kind: string;
+  /** `Kind/*`, as decisions name it. */
+  readonly key: string;
+  readonly lastRunTime: string | null;
+  /** True when the last sweep read and removed what it had to; its error otherwise. */
+  readonly ok: boolean;
+  readonly lastError: string | null;
+  /** Changes the last sweep made (orphans removed). */
+  readonly lastChanges: number;
 }
 
 export interface TargetSummary {
@@ -186,32 +205,59 @@ export interface StatusParts {
 export function buildStatusDocument(parts: StatusParts): StatusDocument {
   const services = [...(parts.services ?? [])].sort((a, b) => compare(a.key, b.key));
   const byKey = new Map(services.map((s) => [s.key, s]));
-  const resources = parts.resources.map((r): ResourceView => {
-    const watches = [...(parts.watches?.(r.key) ?? [])].sort(compare);
-    const degraded = degradedOf(
-      watches.flatMap((w) => {
-        const s = byKey.get(w);
-        return s === undefined ? [] : [s];
-      }),
-    );
-    const conditions: StatusCondition[] = [...r.conditions, ...(degraded !== undefined ? [degraded] : [])];
-    conditions.sort((a, b) => compare(a.type, b.type));
-    return {
-      ...r,
-      conditions,
-      targets: parts.targets?.(r.key) ?? null,
-      changes: parts.changes?.(r.key) ?? [],
-      watches,
-    };
-  });
+  const resources = parts.resources
+    .filter((r) => !isSweepKey(r.key))
+    .map((r): ResourceView => {
+      const watches = [...(parts.watches?.(r.key) ?? [])].sort(compare);
+      const degraded = degradedOf(
+        watches.flatMap((w) => {
+          const s = byKey.get(w);
+          return s === undefined ? [] : [s];
+        }),
+      );
+      const conditions: StatusCondition[] = [...r.conditions, ...(degraded !== undefined ? [degraded] : [])];
+      conditions.sort((a, b) => compare(a.type, b.type));
+      return {
+        ...r,
+        conditions,
+        targets: parts.targets?.(r.key) ?? null,
+        changes: parts.changes?.(r.key) ?? [],
+        watches,
+      };
+    });
   return {
     phase: parts.phase,
     generatedAt: parts.now.toISOString(),
     resources,
+    sweeps: parts.resources.filter((r) => isSweepKey(r.key)).map(sweepOf),
     services,
     decisions: parts.decisions ?? [],
     leadership: parts.leadership ?? null,
     source: parts.source ?? null,
+  };
+}
+
+/** `Kind/*`: the key of a kind's orphan sweep, which `StatusStore` records beside the specs. */
+function isSweepKey(key: string): boolean {
+  return key.endsWith("/*");
+}
+
+/** A sweep's record in `StatusStore` (or an older document's resource list). */
+type SweepRecord = Pick<
+  ResourceStatus,
+  "key" | "kind" | "lastReconcileTime" | "lastError" | "lastChanges"
+> & {
+  readonly conditions: readonly { readonly type: string; readonly status: string }[];
+};
+
+function sweepOf(r: SweepRecord): SweepStatus {
+  return {
+    kind: r.kind,
+    key: r.key,
+    lastRunTime: r.lastReconcileTime ?? null,
+    ok: r.conditions.some((c) => c.type === "Ready" && c.status === "True"),
+    lastError: r.lastError ?? null,
+    lastChanges: r.lastChanges,
   };
 }
 
@@ -259,11 +305,18 @@ export class StatusDocumentError extends Error {
  */
 export function readStatusDocument(raw: unknown): StatusDocument {
   const doc = record(raw, "the document");
-  const resources = list(doc.resources, "resources").map((r, i) => readResource(r, `resources[${i}]`));
+  const all = list(doc.resources, "resources").map((r, i) => readResource(r, `resources[${i}]`));
+  // An older controller listed its sweeps among the resources.
+  const resources = all.filter((r) => !isSweepKey(r.key));
+  const sweeps = [
+    ...optionalList(doc.sweeps, "sweeps").map((x, i) => readSweep(x, `sweeps[${i}]`)),
+    ...all.filter((r) => isSweepKey(r.key)).map(sweepOf),
+  ];
   return {
     phase: str(doc.phase, "phase") ?? "unknown",
     generatedAt: str(doc.generatedAt, "generatedAt") ?? null,
     resources,
+    sweeps,
     services: optionalList(doc.services, "services").map((s, i) => readService(s, `services[${i}]`)),
     decisions: optionalList(doc.decisions, "decisions").map((d, i) => {
       const r = record(d, `decisions[${i}]`);
@@ -307,6 +360,19 @@ function readResource(raw: unknown, at: string): ResourceView {
       };
     }),
     watches: optionalList(r.watches, `${at}.watches`).map((w, i) => str(w, `${at}.watches[${i}]`) ?? ""),
+  };
+}
+
+function readSweep(raw: unknown, at: string): SweepStatus {
+  const r = record(raw, at);
+  const key = str(r.key, `${at}.key`) ?? "";
+  return {
+    kind: str(r.kind, `${at}.kind`) ?? key.slice(0, Math.max(0, key.indexOf("/"))),
+    key,
+    lastRunTime: str(r.lastRunTime, `${at}.lastRunTime`) ?? null,
+    ok: r.ok === true,
+    lastError: str(r.lastError, `${at}.lastError`) ?? null,
+    lastChanges: typeof r.lastChanges === "number" ? r.lastChanges : 0,
   };
 }
 

@@ -26,6 +26,14 @@ describe("renderStatusPage", () => {
     expect(page).toContain("leader ecs-log-operator-7f9c, epoch 12");
   });
 
+  it("shows the orphan sweeps on a line of their own, not as resources", async () => {
+    const page = renderStatusPage(await logClusterStatus());
+    expect(page).not.toContain('data-resource="CloudMapService/*"');
+    expect(page).toMatch(/<p class="explain" id="sweeps">[^\n]*data-sweep="CloudMapService"/);
+    expect(page).toContain("6 resources, ");
+    expect(page).toContain("<td>CloudMapService/*</td><td>orphan-removed</td>");
+  });
+
   it("is read-only: no script, form, link or external resource", async () => {
     const page = renderStatusPage(await logClusterStatus());
     for (const tag of ["<script", "<form", "<a ", "<link", "<iframe", "<img", "<input", "<button"]) {

@@ -128,7 +128,7 @@ ${leadership(doc)}${source(doc)}<span class="meta" title="this page reloads ever
 <main>
 <h2>Resources</h2>
 ${resourcesTable(doc.resources, now)}
-<h2>Watched services</h2>
+${sweeps(doc, now)}<h2>Watched services</h2>
 ${services}
 <h2>Recent decisions</h2>
 ${decisions(doc, now)}
@@ -259,6 +259,20 @@ function exitCodes(t: WatchedServiceStatus["stoppedTasks"][number]): Html | stri
   const exited = t.containers.filter((c) => c.exitCode !== null || c.reason !== null);
   if (exited.length === 0) return "";
   return h`<div class="explain">${exited.map((c) => `${c.name}: ${c.reason ?? `exit ${c.exitCode ?? "?"}`}`).join("; ")}</div>`;
+}
+
+/** One line: each kind's orphan sweep, when it last ran and what it removed (they are no resources of their own). */
+function sweeps(doc: StatusDocument, now: number): Html {
+  if (doc.sweeps.length === 0) return h``;
+  const parts = doc.sweeps.map((w) => {
+    const when = w.lastRunTime !== null ? ` ${ageOf(w.lastRunTime, now)} ago` : " not run yet";
+    const outcome =
+      !w.ok && w.lastError !== null ? h`, <span class="failure">failed: ${w.lastError}</span>` : "";
+    const removed = w.lastChanges > 0 ? `, ${w.lastChanges} change(s)` : "";
+    return h`<span data-sweep="${w.kind}">${w.kind}${when}${removed}${outcome}</span>`;
+  });
+  return h`<p class="explain" id="sweeps">Orphan sweeps (what this owner made for specs that are gone): ${parts.map((p, i) => (i === 0 ? p : h` · ${p}`))}</p>
+`;
 }
 
 function decisions(doc: StatusDocument, now: number): Html {

@@ -96,6 +96,8 @@ export class CloudMapServiceReconciler implements Reconciler {
       kind: this.kind,
       changes: planned.changes,
       notes: planned.notes,
+      // Every task with an address is registered; one without is left for the next reconcile.
+      targets: tasks.flatMap((t) => (t.address === undefined ? [] : [{ id: t.taskId, address: t.address }])),
       apply: (signal) => this.apply(spec, key, namespace, observed?.service, planned.steps, ctx, signal),
     };
   }

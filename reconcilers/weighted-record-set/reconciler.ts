@@ -196,6 +196,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       kind: this.kind,
       changes,
       notes,
+      targets: observed.targets,
       async apply(signal: AbortSignal): Promise<void> {
         await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });
