@@ -1,12 +1,18 @@
 import type { AwsClients } from "../controllers/aws/clients.ts";
+import { systemClock, type Clock } from "../controllers/clock.ts";
 import { Controller } from "../controllers/controller.ts";
 import { EventsQueue } from "../controllers/events-queue.ts";
 import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
+import { AwsEcsServiceApi } from "../controllers/service-health/aws-ecs-service-api.ts";
+import { ServiceHealthMetrics } from "../controllers/service-health/metrics.ts";
+import { ServiceHealthPoller } from "../controllers/service-health/poller.ts";
+import { WatchedServices } from "../controllers/service-health/watched-services.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
 import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "./kinds.ts";
+import { TlsRenewingServer, type MetricsServing } from "./metrics-serving.ts";
 
 export interface ComposeControllerOptions {
   readonly specDir: string;
@@ -16,24 +22,32 @@ export interface ComposeControllerOptions {
   readonly ownerId: string;
   readonly environment?: string | undefined;
   readonly intervalMs: number;
-  /** `/metrics`, `/healthz`, `/readyz`, `/status`. */
+  /** `/metrics`, `/healthz`, `/readyz`, `/status` and the status page `/`. */
   readonly bindAddress: string;
+  /** TLS and the bearer token for `/`, `/status` and `/metrics` (`run --metrics-tls-*`, `--metrics-bearer-token-file`). */
+  readonly serving?: MetricsServing | undefined;
   /** An SQS queue fed by EventBridge. */
   readonly eventsQueueUrl?: string | undefined;
   /** SQS long polling (default 20 s); the bench waits less. */
   readonly eventsWaitSeconds?: number | undefined;
   readonly workers?: number | undefined;
+  /** Default: the system clock; tests move a `ManualClock`. */
+  readonly clock?: Clock | undefined;
 }
 
 /**
  * The controller as `run` builds it: every part made here, over the process's clients and metrics, and handed in.
- * The spec source is the directory; the informers list through the kinds' listers; the events queue is SQS; the HTTP
- * server serves the registry and the controller's endpoints.
+ * The spec source is the directory; each interval's poll reads the watched ECS services' health and hands their
+ * running tasks to the informer, which lists the rest through the kinds' listers; the events queue is SQS, its events
+ * also read for the services' failures; the HTTP server serves the registry, the controller's endpoints and the page.
  */
 export function composeController(options: ComposeControllerOptions): Controller {
   const { clients, logger, metrics } = options;
+  const clock = options.clock ?? systemClock;
   const parts = kindParts(clients);
   const queueUrl = options.eventsQueueUrl;
+  const watched = new WatchedServices({ clock, metrics: new ServiceHealthMetrics(metrics.registry) });
+  const serving = options.serving;
   return new Controller({
     specs: new SpecWatcher({
       dir: options.specDir,
@@ -47,12 +61,36 @@ export function composeController(options: ComposeControllerOptions): Controller
     ownerId: options.ownerId,
     intervalMs: options.intervalMs,
     workers: options.workers,
-    informer: new Informer({ lister: buildWatchLister(parts), logger }),
+    informer: new ServiceHealthPoller({
+      informer: new Informer({ lister: buildWatchLister(parts), logger }),
+      watched,
+      api: new AwsEcsServiceApi(clients),
+      logger,
+    }),
+    watched,
     events:
       queueUrl === undefined
         ? undefined
-        : new EventsQueue({ sqs: clients.sqs, queueUrl, logger, waitSeconds: options.eventsWaitSeconds }),
-    server: (endpoints) =>
-      new HttpServer({ bindAddress: options.bindAddress, registry: metrics.registry, ...endpoints }),
+        : new EventsQueue({
+            sqs: clients.sqs,
+            queueUrl,
+            logger,
+            waitSeconds: options.eventsWaitSeconds,
+            clock,
+            onEvent: (event) => watched.handleEvent(event),
+          }),
+    server: (endpoints) => {
+      const server = new HttpServer({
+        bindAddress: options.bindAddress,
+        registry: metrics.registry,
+        clock,
+        ...serving?.server,
+        ...endpoints,
+      });
+      return serving?.scheme === "https"
+        ? new TlsRenewingServer(server, serving, { clock, checkMs: options.intervalMs, logger })
+        : server;
+    },
+    clock,
   });
 }

@@ -1,14 +1,17 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import type { Clock } from "../controllers/clock.ts";
+import type { ControllerServer } from "../controllers/controller.ts";
 import { bearerTokenAuthorizer, TokenFile, TokenFileError } from "../controllers/http-auth.ts";
-import type { HttpServerOptions, TlsKeyPair } from "../controllers/http-server.ts";
+import type { HttpServer, HttpServerOptions, TlsKeyPair } from "../controllers/http-server.ts";
+import type { Logger } from "../controllers/logger.ts";
 import { UsageError, type CommandHelp } from "./cli-support.ts";
 
 /**
  * `run`'s flags for serving the status page, `/status` and `/metrics` over TLS and behind a bearer token (kubebuilder
  * projects serve metrics the same way: only to authorized scrapers). `/healthz` and `/readyz` stay open for ECS's
  * health check. Spread `METRICS_SERVING_OPTIONS` into `run`'s options and `METRICS_SERVING_HELP` into its help,
- * then pass `metricsServing(values).server` to the HTTP server.
+ * then hand `metricsServing(values)` to `composeController`.
  */
 export const METRICS_SERVING_OPTIONS = {
   "metrics-tls-cert-file": { type: "string" },
@@ -140,4 +143,64 @@ function readKeyPair(certFile: string, keyFile: string): TlsKeyPair {
     );
   }
   return { cert, key };
+}
+
+/**
+ * The controller's HTTP server, taking a renewed certificate (cert-manager, ACM export, a sidecar rewriting the files)
+ * within one check of its files changing, for new connections: no restart, no dropped scrape.
+ */
+export class TlsRenewingServer implements ControllerServer {
+  private readonly server: HttpServer;
+  private readonly serving: MetricsServing;
+  private readonly clock: Clock;
+  private readonly checkMs: number;
+  private readonly logger: Logger;
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    server: HttpServer,
+    serving: MetricsServing,
+    options: { clock: Clock; checkMs: number; logger: Logger },
+  ) {
+    this.server = server;
+    this.serving = serving;
+    this.clock = options.clock;
+    this.checkMs = options.checkMs;
+    this.logger = options.logger;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  get address(): string {
+    return this.server.address;
+  }
+
+  async listen(): Promise<void> {
+    await this.server.listen();
+    this.loop = this.watch();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+    await this.server.close();
+  }
+
+  private async watch(): Promise<void> {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      try {
+        await this.clock.sleep(this.checkMs, signal);
+      } catch {
+        return;
+      }
+      const renewed = this.serving.renewedTls();
+      if (renewed === undefined) continue;
+      this.server.updateTls(renewed);
+      this.logger.info("serving a renewed TLS certificate");
+    }
+  }
 }

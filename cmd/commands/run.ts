@@ -16,13 +16,16 @@ import {
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
 import { composeController } from "../compose-controller.ts";
+import { METRICS_SERVING_HELP, METRICS_SERVING_OPTIONS, metricsServing } from "../metrics-serving.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR [options]",
   summary: [
     "The controller: keeps AWS converged to the specs under DIR until SIGTERM. Reconciles on spec edits, on ECS",
     "task and Auto Scaling changes (listed each interval, or at once from an EventBridge-fed SQS queue) and on a",
-    "periodic resync. Serves /metrics, /healthz, /readyz and /status. Logs one JSON line per decision on stdout.",
+    "periodic resync. Reads the watched ECS services' health each interval (counts, events, stopped tasks) and",
+    "serves /metrics, /healthz, /readyz, /status and the status page / (for a browser; `get` and `describe` read",
+    "/status). Logs one JSON line per decision on stdout.",
     "Exit code: 0 after SIGTERM (the writes in flight are finished first), 1 if it cannot start.",
   ].join("\n"),
   options: [
@@ -32,8 +35,9 @@ export const runHelp: CommandHelp = {
     ],
     [
       "--metrics-bind-address ADDR",
-      "where /metrics, /healthz, /readyz and /status are served (default :9464)",
+      "where /metrics, /healthz, /readyz, /status and the page / are served (default :9464)",
     ],
+    ...METRICS_SERVING_HELP,
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
     ["--log-level LEVEL", "debug, info, warn or error (default info)"],
@@ -43,6 +47,7 @@ export const runHelp: CommandHelp = {
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
     "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
+    "npx ecs-log-operator run specs/ --metrics-tls-cert-file tls.crt --metrics-tls-key-file tls.key --metrics-bearer-token-file token",
   ],
 };
 
@@ -55,6 +60,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "events-queue-url": { type: "string" },
     workers: { type: "string", default: "4" },
     "log-level": { type: "string", default: "info" },
+    ...METRICS_SERVING_OPTIONS,
     ...AWS_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
@@ -76,6 +82,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const aws = awsSettings(values);
   const level = values["log-level"] as LogLevel;
   if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
+  const serving = metricsServing(values);
 
   const registry = new Registry();
   collectProcessMetrics(registry);
@@ -100,6 +107,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     environment: aws.environment,
     intervalMs,
     bindAddress: values["metrics-bind-address"],
+    serving,
     eventsQueueUrl: values["events-queue-url"],
     workers,
   });
@@ -115,7 +123,9 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   process.once("SIGINT", onSignal);
   try {
     await controller.start();
-    if (controller.phase === "ready") logger.info("ready", { specDir: dir, port: controller.port });
+    if (controller.phase === "ready") {
+      logger.info("ready", { specDir: dir, port: controller.port, scheme: serving.scheme });
+    }
     await stopped;
     logger.info("stopped");
     return 0;
