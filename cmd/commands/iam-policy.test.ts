@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { Output } from "../cli-support.ts";
-import { allKinds } from "../kinds.ts";
+import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { parseWatchKey } from "../../controllers/informers.ts";
+import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import {
   iamPolicy,
   iamPolicyCommand,
@@ -33,6 +35,41 @@ function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
 }
 
 const actions = (p: PolicyDocument) => new Set(p.Statement.flatMap((s) => s.Action));
+
+/** IAM's wildcard match: `*` any run of characters, `?` one. */
+function globMatches(pattern: string, value: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${re}$`).test(value);
+}
+
+/**
+ * Whether a statement of the policy allows `action` on `resource`, given the request's condition keys: its action
+ * and resource patterns match, and every condition it sets holds (ArnLike and StringLike by pattern, the others
+ * exactly; a key the request lacks fails). The subset of IAM's evaluation these policies use (no Deny, no NotAction).
+ */
+function allows(
+  p: PolicyDocument,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+): boolean {
+  return p.Statement.some(
+    (s) =>
+      s.Action.some((a) => globMatches(a, action)) &&
+      [s.Resource].flat().some((r) => globMatches(r, resource)) &&
+      Object.entries(s.Condition ?? {}).every(([op, kv]) =>
+        Object.entries(kv).every(([key, values]) => {
+          const value = context[key];
+          if (value === undefined) return false;
+          const like = op === "ArnLike" || op === "StringLike";
+          return [values].flat().some((v) => (like ? globMatches(v, value) : v === value));
+        }),
+      ),
+  );
+}
 const statement = (p: PolicyDocument, sid: string) => p.Statement.find((s) => s.Sid === sid);
 
 /**
@@ -134,6 +171,50 @@ describe("iamPolicy", () => {
     expect(unexplained).toEqual([]);
   });
 
+  it("grants the reads of every watched ECS service and family on that service and its cluster", async () => {
+    // What `run` reads each interval for a watch key (the informer, and controllers/service-health/ for the
+    // services' health): ListTasks of its running and stopped tasks, DescribeTasks, and DescribeServices of a service.
+    const loaded = await loadSpecDirectory(EXAMPLES, allKinds());
+    const policy = iamPolicy(loaded.documents, { ...ctx, sweptKinds: sweepingKinds() });
+    const clients = createAwsClients({ region: ctx.region });
+    try {
+      const reconcilers = buildReconcilers(kindParts(clients));
+      const watched = loaded.documents
+        .flatMap((d) => reconcilers.find((r) => r.kind === d.kind)?.watches?.(d) ?? [])
+        .flatMap((k) => {
+          const t = parseWatchKey(k);
+          return t === undefined || t.type === "asg" ? [] : [t];
+        });
+      expect(watched.filter((t) => t.type === "ecs-service").length).toBeGreaterThan(1);
+      const arn = (what: string) => `arn:aws:ecs:${ctx.region}:${ctx.account}:${what}`;
+      const denied: string[] = [];
+      for (const t of watched) {
+        const cluster = { "ecs:cluster": arn(`cluster/${t.cluster}`) };
+        type Check = [action: string, resource: string, context: Record<string, string>];
+        const checks: Check[] = [
+          ["ecs:ListTasks", arn(`container-instance/${t.cluster}/*`), cluster],
+          ["ecs:DescribeTasks", arn(`task/${t.cluster}/0123456789abcdef`), {}],
+          ...(t.type === "ecs-service"
+            ? [["ecs:DescribeServices", arn(`service/${t.cluster}/${t.service}`), {}] satisfies Check]
+            : []),
+        ];
+        for (const [action, resource, context] of checks) {
+          if (!allows(policy, action, resource, context)) denied.push(`${action} on ${resource}`);
+        }
+      }
+      expect(denied).toEqual([]);
+      // The check can fail: a service no spec watches is not granted.
+      expect(allows(policy, "ecs:DescribeServices", arn("service/logs/not-watched"))).toBe(false);
+      expect(
+        allows(policy, "ecs:ListTasks", arn("container-instance/other/*"), {
+          "ecs:cluster": arn("cluster/other"),
+        }),
+      ).toBe(false);
+    } finally {
+      clients.destroy();
+    }
+  });
+
   it("grants nothing for no specs, and only what a kind needs for one kind", () => {
     expect(iamPolicy([], ctx).Statement).toEqual([]);
     const ns = iamPolicy([doc("CloudMapNamespace", { name: "fluentd.local", vpc: "vpc-0abc1234" })], ctx);
@@ -187,9 +268,19 @@ describe("iamPolicy", () => {
       ],
       ctx,
     );
+    // The rolled-out service is watched too: its tasks are listed and its health read.
     expect(statement(policy, "ListTasksOfWatchedClusters")?.Condition).toEqual({
-      ArnLike: { "ecs:cluster": ["arn:aws:ecs:eu-west-1:123456789012:cluster/logs"] },
+      ArnLike: {
+        "ecs:cluster": [
+          "arn:aws:ecs:eu-west-1:123456789012:cluster/app",
+          "arn:aws:ecs:eu-west-1:123456789012:cluster/logs",
+        ],
+      },
     });
+    expect(statement(policy, "DescribeWatchedServices")?.Resource).toEqual([
+      "arn:aws:ecs:eu-west-1:123456789012:service/app/gaze-heatmap",
+      "arn:aws:ecs:eu-west-1:123456789012:service/logs/fluentd",
+    ]);
     expect(statement(policy, "DescribeTasksOfWatchedClusters")?.Resource).toContain(
       "arn:aws:ecs:eu-west-1:123456789012:task/logs/*",
     );

@@ -2,6 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import type { IamContext, PolicyStatement } from "../../controllers/iam.ts";
 import { defineKindEntry, type KindEntry, type TaskRoleIam } from "../../controllers/kind-entry.ts";
 import type { KindDefinition } from "../../controllers/spec/document.ts";
+import { ecsTaskStatements } from "../ecs-tasks/ecs-task-iam.ts";
 import { ecsTaskWatchLister } from "../ecs-tasks/ecs-task-watch-lister.ts";
 import { taskDefinitionStatements } from "./task-definition-iam.ts";
 import type { TaskDefinitionPatch } from "./task-definition-patch.ts";
@@ -35,6 +36,12 @@ export function patchingKindEntry<S extends TSchema>(options: {
           specs.map((s) => patch.family(s)),
           specs.flatMap((s) => patch.rolloutServices(s)),
           ctx,
+        ),
+        // The rolled-out services are watched: their tasks are listed and their health read every interval.
+        ...ecsTaskStatements(
+          specs.flatMap((s) => patch.rolloutServices(s)),
+          ctx,
+          { privateAddresses: false },
         ),
         ...(options.iam?.(specs, ctx) ?? []),
       ],

@@ -16,7 +16,7 @@ export function weightedRecordSetStatements(
 ): PolicyStatement[] {
   const out: PolicyStatement[] = [
     ...ecsTaskStatements(
-      specs.flatMap((r) => (r.targets.ecsTasks === undefined ? [] : [r.targets.ecsTasks.cluster])),
+      specs.flatMap((r) => (r.targets.ecsTasks === undefined ? [] : [r.targets.ecsTasks])),
       ctx,
     ),
   ];
