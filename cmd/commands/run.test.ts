@@ -18,6 +18,10 @@ describe("ecs-log-operator run", () => {
     expect(await main(["run", "--help"], io)).toBe(0);
     expect(io.text()).toContain("Usage: ecs-log-operator run DIR");
     expect(io.text()).toContain("--metrics-bind-address ADDR");
+    expect(io.text()).toContain("/status and the page /");
+    for (const flag of ["--metrics-tls-cert-file", "--metrics-tls-key-file", "--metrics-bearer-token-file"]) {
+      expect(io.text()).toContain(flag);
+    }
     expect(io.text()).toContain("Examples:");
   });
 
@@ -28,6 +32,14 @@ describe("ecs-log-operator run", () => {
     [["run", "specs", "--metrics-bind-address", "9464"], "invalid bind address"],
     [["run", "specs", "--workers", "0"], "--workers takes a positive integer"],
     [["run", "specs", "--log-level", "loud"], "--log-level is one of"],
+    [
+      ["run", "specs", "--metrics-tls-cert-file", "tls.crt"],
+      "--metrics-tls-cert-file and --metrics-tls-key-file go together",
+    ],
+    [
+      ["run", "specs", "--metrics-bearer-token-file", "/nonexistent/token"],
+      "--metrics-bearer-token-file: cannot read the token file /nonexistent/token",
+    ],
   ])("rejects %j", async (args, message) => {
     const io = capture();
     expect(await main(args, io)).toBe(1);

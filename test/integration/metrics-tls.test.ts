@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { X509Certificate } from "node:crypto";
 import { connect } from "node:tls";
 import { setTimeout as delay } from "node:timers/promises";
 import { Counter, Registry } from "prom-client";
@@ -9,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../cmd/cli-support.ts";
 import { getCommand } from "../../cmd/commands/get.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
-import { metricsServing } from "../../cmd/metrics-serving.ts";
+import { metricsServing, TlsRenewingServer } from "../../cmd/metrics-serving.ts";
+import { ManualClock } from "../../controllers/clock.ts";
+import { silentLogger } from "../../controllers/logger.ts";
 import { freePort } from "../free-port.ts";
 import { HttpServer } from "../../controllers/http-server.ts";
 import { logClusterStatus } from "../fixtures/status/log-cluster-status.ts";
@@ -17,7 +20,7 @@ import { selfSignedCertificate } from "./tls-files.ts";
 import { captureOutput } from "../captured-output.ts";
 
 // The metrics port over TLS and behind a bearer token, as `run --metrics-tls-cert-file --metrics-tls-key-file
-// --metrics-bearer-token-file` will serve it: checked with openssl-made certificates, `get --ca-file --token-file`,
+// --metrics-bearer-token-file` serves it (status-page-browser.test.ts runs `run` itself with them): checked with openssl-made certificates, `get --ca-file --token-file`,
 // and a real Prometheus that scrapes with an `authorization` header (manifests/deploy/prometheus/prometheus-tls.yml).
 
 const temp = mkdtempSync(join(tmpdir(), "metrics-tls-"));
@@ -58,6 +61,11 @@ afterAll(async () => {
   await server?.close();
   rmSync(temp, { recursive: true, force: true });
 });
+
+/** The SHA-256 fingerprint of a PEM certificate, as `getPeerCertificate` gives it. */
+function peerFingerprintOf(certFile: string): string {
+  return new X509Certificate(readFileSync(certFile)).fingerprint256;
+}
 
 function peerFingerprint(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -167,6 +175,44 @@ describe("the metrics port over TLS with a bearer token", () => {
     const after = await peerFingerprint(server.port);
     expect(after).not.toBe(before);
     server.updateTls({ cert: readFileSync(certs.cert), key: readFileSync(certs.key) });
+  });
+
+  it("run's server takes a renewed certificate at its next check, without a restart", async () => {
+    const files = { cert: join(temp, "renewing.crt"), key: join(temp, "renewing.key") };
+    copyFileSync(certs.cert, files.cert);
+    copyFileSync(certs.key, files.key);
+    const serving = metricsServing({
+      "metrics-tls-cert-file": files.cert,
+      "metrics-tls-key-file": files.key,
+    });
+    const clock = new ManualClock(0);
+    const renewing = new TlsRenewingServer(
+      new HttpServer({
+        bindAddress: "127.0.0.1:0",
+        registry: new Registry(),
+        alive: () => true,
+        ready: () => ({ ready: true, phase: "ready" }),
+        status: () => ({}),
+        ...serving.server,
+      }),
+      serving,
+      { clock, checkMs: 30_000, logger: silentLogger },
+    );
+    await renewing.listen();
+    try {
+      const before = await peerFingerprint(renewing.port);
+      copyFileSync(other.cert, files.cert);
+      copyFileSync(other.key, files.key);
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(files.cert, later, later);
+      utimesSync(files.key, later, later);
+      // Not before its check: the files are read once an interval.
+      expect(await peerFingerprint(renewing.port)).toBe(before);
+      await clock.advance(30_000);
+      expect(await peerFingerprint(renewing.port)).toBe(peerFingerprintOf(other.cert));
+    } finally {
+      await renewing.close();
+    }
   });
 
   it.each([
