@@ -6,16 +6,23 @@ import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
+import { GitSpecWatcher } from "../controllers/git-source/git-spec-watcher.ts";
+import { webhookRoute } from "../controllers/git-source/webhook.ts";
 import { AwsEcsServiceApi } from "../controllers/service-health/aws-ecs-service-api.ts";
 import { ServiceHealthMetrics } from "../controllers/service-health/metrics.ts";
 import { ServiceHealthPoller } from "../controllers/service-health/poller.ts";
 import { WatchedServices } from "../controllers/service-health/watched-services.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
+import type { BuiltGitSource } from "./git-source.ts";
 import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "./kinds.ts";
 import { TlsRenewingServer, type MetricsServing } from "./metrics-serving.ts";
 
+/** Where the specs come from: a directory, or a Git repository (the source `buildGitSource` made, not yet started). */
+export type SpecOrigin =
+  | { readonly specDir: string; readonly git?: undefined }
+  | { readonly git: BuiltGitSource; readonly specDir?: undefined };
+
 export interface ComposeControllerOptions {
-  readonly specDir: string;
   readonly clients: AwsClients;
   readonly metrics: ControllerMetrics;
   readonly logger: Logger;
@@ -37,24 +44,29 @@ export interface ComposeControllerOptions {
 
 /**
  * The controller as `run` builds it: every part made here, over the process's clients and metrics, and handed in.
- * The spec source is the directory; each interval's poll reads the watched ECS services' health and hands their
- * running tasks to the informer, which lists the rest through the kinds' listers; the events queue is SQS, its events
- * also read for the services' failures; the HTTP server serves the registry, the controller's endpoints and the page.
+ * The spec source is the directory, or the Git source's revisions (then `/status` and the page have its `source`
+ * section and the webhook, when it has a secret, is served at `POST /hooks/git`); each interval's poll reads the
+ * watched ECS services' health and hands their running tasks to the informer, which lists the rest through the kinds'
+ * listers; the events queue is SQS, its events also read for the services' failures; the HTTP server serves the
+ * registry, the controller's endpoints and the page. The Git source itself is the caller's to close, after the
+ * controller stopped.
  */
-export function composeController(options: ComposeControllerOptions): Controller {
+export function composeController(options: ComposeControllerOptions & SpecOrigin): Controller {
   const { clients, logger, metrics } = options;
   const clock = options.clock ?? systemClock;
   const parts = kindParts(clients);
   const queueUrl = options.eventsQueueUrl;
   const watched = new WatchedServices({ clock, metrics: new ServiceHealthMetrics(metrics.registry) });
   const serving = options.serving;
+  const kinds = allKinds();
+  const environment = options.environment;
+  const specs =
+    options.git === undefined
+      ? new SpecWatcher({ dir: options.specDir, kinds, environment, logger })
+      : new GitSpecWatcher({ source: options.git.source, kinds, environment, logger });
+  const webhook = options.git?.webhook;
   return new Controller({
-    specs: new SpecWatcher({
-      dir: options.specDir,
-      kinds: allKinds(),
-      environment: options.environment,
-      logger,
-    }),
+    specs,
     reconcilers: buildReconcilers(parts),
     metrics,
     logger,
@@ -86,6 +98,10 @@ export function composeController(options: ComposeControllerOptions): Controller
         clock,
         ...serving?.server,
         ...endpoints,
+        ...(specs instanceof GitSpecWatcher
+          ? { status: () => ({ ...endpoints.status(), source: specs.status() }) }
+          : {}),
+        routes: webhook === undefined ? [] : [webhookRoute(webhook)],
       });
       return serving?.scheme === "https"
         ? new TlsRenewingServer(server, serving, { clock, checkMs: options.intervalMs, logger })
