@@ -107,14 +107,23 @@ export interface LeadershipStatus {
   readonly renewedAt: string | null;
 }
 
+/**
+ * Where the specs come from, as the page and clients read it: the fields of the Git source's section
+ * (`GitSourceSection`, served whole) that say which revision is applied and whether it is the newest.
+ */
 export interface SourceRevision {
-  /** `directory` or `git`. */
+  /** `git`. */
   readonly type: string;
-  /** The directory, or the repository URL with its ref and path. */
+  /** The repository (credentials removed) with its ref and path. */
   readonly location: string;
-  /** The commit applied; null for a directory. */
+  /** The commit applied; null before the first good fetch. */
   readonly revision: string | null;
-  readonly appliedAt: string | null;
+  /** When the applied revision was fetched. */
+  readonly fetchedAt: string | null;
+  /** `Ready`: True when the ref's newest commit is applied and the last fetch succeeded. */
+  readonly conditions: readonly StatusCondition[];
+  /** The ref's newest commit while it is refused (invalid specs). */
+  readonly rejected: { readonly revision: string; readonly reason: string; readonly message: string } | null;
 }
 
 /** One watched ECS service (or task definition family) and why it is or is not Degraded. */
@@ -329,7 +338,7 @@ export function readStatusDocument(raw: unknown): StatusDocument {
     }),
     leadership:
       doc.leadership == null ? null : (record(doc.leadership, "leadership") as unknown as LeadershipStatus),
-    source: doc.source == null ? null : (record(doc.source, "source") as unknown as SourceRevision),
+    source: doc.source == null ? null : readSource(doc.source, "source"),
   };
 }
 
@@ -360,6 +369,28 @@ function readResource(raw: unknown, at: string): ResourceView {
       };
     }),
     watches: optionalList(r.watches, `${at}.watches`).map((w, i) => str(w, `${at}.watches[${i}]`) ?? ""),
+  };
+}
+
+function readSource(raw: unknown, at: string): SourceRevision {
+  const r = record(raw, at);
+  const rejected = r.rejected == null ? undefined : record(r.rejected, `${at}.rejected`);
+  return {
+    type: str(r.type, `${at}.type`) ?? "",
+    location: str(r.location, `${at}.location`) ?? "",
+    revision: str(r.revision, `${at}.revision`) ?? null,
+    fetchedAt: str(r.fetchedAt, `${at}.fetchedAt`) ?? null,
+    conditions: optionalList(r.conditions, `${at}.conditions`).map((c, i) =>
+      readCondition(c, `${at}.conditions[${i}]`),
+    ),
+    rejected:
+      rejected === undefined
+        ? null
+        : {
+            revision: str(rejected.revision, `${at}.rejected.revision`) ?? "",
+            reason: str(rejected.reason, `${at}.rejected.reason`) ?? "",
+            message: str(rejected.message, `${at}.rejected.message`) ?? "",
+          },
   };
 }
 

@@ -78,6 +78,55 @@ describe("renderStatusPage", () => {
     expect(page).toContain("&quot;&#39; onmouseover=alert(1) x=&#39;");
   });
 
+  it("shows the Git source's section as run --git-url serves it: the applied commit, and a refused one", async () => {
+    const base = await logClusterStatus();
+    // JSON as the controller serves it: GitSpecWatcher.status() whole, its undefined fields dropped.
+    const served = JSON.parse(
+      JSON.stringify({
+        ...base,
+        source: {
+          type: "git",
+          location: "https://git.example/acme/specs.git (ref main, path prod)",
+          url: "https://git.example/acme/specs.git",
+          ref: "main",
+          path: "prod",
+          intervalSeconds: 60,
+          revision: "0123456789abcdef0123456789abcdef01234567",
+          fetchedAt: "2026-12-01T09:00:00.000Z",
+          conditions: [
+            {
+              type: "Ready",
+              status: "False",
+              reason: "RevisionInvalidSpecs",
+              message: "the newest commit has invalid specs; 0123456789ab stays applied",
+              lastTransitionTime: "2026-12-01T09:05:00.000Z",
+            },
+          ],
+          rejected: {
+            revision: "fedcba9876543210fedcba9876543210fedcba98",
+            reason: "InvalidSpecs",
+            message: "1 problem(s): prod/app.yaml:6:3: <bad>",
+            time: "2026-12-01T09:05:00.000Z",
+          },
+        },
+      }),
+    ) as unknown;
+    const doc = readStatusDocument(served);
+    expect(doc.source).toMatchObject({
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      rejected: { reason: "InvalidSpecs" },
+    });
+    const page = renderStatusPage(doc);
+    expect(page).toMatch(
+      /<span class="meta" id="source">specs https:\/\/git\.example\/acme\/specs\.git \(ref main, path prod\) @ <code>0123456789ab<\/code> · <b title="the newest commit has invalid specs; 0123456789ab stays applied">RevisionInvalidSpecs<\/b> · refused <code>fedcba987654<\/code>: 1 problem\(s\): prod\/app\.yaml:6:3: &lt;bad&gt;<\/span>/,
+    );
+
+    // Before the first good fetch the section has no revision (undefined, so absent from the JSON).
+    const first = readStatusDocument({ ...base, source: { type: "git", location: "x", conditions: [] } });
+    expect(first.source).toMatchObject({ revision: null, rejected: null });
+    expect(renderStatusPage(first)).toContain("specs x (no revision applied yet)</span>");
+  });
+
   it("renders a document from a controller that serves only phase and resources", () => {
     const page = renderStatusPage(readStatusDocument({ phase: "syncing", resources: [] }), { now: 0 });
     expect(page).toContain('data-phase="syncing"');

@@ -150,8 +150,23 @@ function leadership(doc: StatusDocument): Html {
 function source(doc: StatusDocument): Html {
   const s = doc.source;
   if (s === null) return h``;
-  const revision = s.revision !== null ? h` @ <code>${s.revision.slice(0, 12)}</code>` : "";
-  return h`<span class="meta">specs ${s.location}${revision}</span>
+  // A Git source has no revision before its first good fetch; a directory never has one.
+  const revision =
+    s.revision !== null
+      ? h` @ <code>${s.revision.slice(0, 12)}</code>`
+      : s.type === "git"
+        ? " (no revision applied yet)"
+        : "";
+  const ready = s.conditions.find((c) => c.type === "Ready");
+  const behind =
+    ready !== undefined && ready.status !== "True"
+      ? h` · <b title="${ready.message}">${ready.reason}</b>`
+      : "";
+  const refused =
+    s.rejected !== null
+      ? h` · refused <code>${s.rejected.revision.slice(0, 12)}</code>: ${s.rejected.message}`
+      : "";
+  return h`<span class="meta" id="source">specs ${s.location}${revision}${behind}${refused}</span>
 `;
 }
 
