@@ -136,6 +136,32 @@ describe("HttpServer: the status page and the bearer token", () => {
     // An unknown path says nothing about whether it exists before the token is checked either way.
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
+
+  it("leaves a route to check its own requests: the webhook's Bearer secret is not the metrics token", async () => {
+    const seen: (string | undefined)[] = [];
+    const base = await start({
+      authorize: bearerTokenAuthorizer(() => "s3cret-token"),
+      routes: [
+        {
+          path: "/hooks/git",
+          methods: ["POST"],
+          handle: async (req, res) => {
+            seen.push(req.headers.authorization);
+            res.writeHead(202).end();
+          },
+        },
+      ],
+    });
+    const hook = await fetch(`${base}/hooks/git`, {
+      method: "POST",
+      headers: { authorization: "Bearer webhook-secret" },
+      body: "{}",
+    });
+    expect(hook.status).toBe(202);
+    expect(seen).toEqual(["Bearer webhook-secret"]);
+    const status = await fetch(`${base}/status`, { headers: { authorization: "Bearer webhook-secret" } });
+    expect(status.status).toBe(401);
+  });
 });
 
 describe("bearerTokenAuthorizer", () => {
