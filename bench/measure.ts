@@ -9,7 +9,8 @@ import { silentLogger } from "../controllers/logger.ts";
 import { runPass, type PassResult } from "../controllers/pass.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import { parseSpecText } from "../controllers/spec/load.ts";
-import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
+import { allKinds } from "../cmd/kinds.ts";
+import { buildReconcilers } from "../cmd/reconcilers.ts";
 import type { FakeAws } from "./fake-aws.ts";
 
 /** Calls by operation, reads and writes, and wall time of one `apply` pass. */

@@ -1,23 +1,46 @@
 #!/usr/bin/env node
 import { AwsError } from "../controllers/aws/errors.ts";
 import { processOutput, UsageError, type Output } from "./cli-support.ts";
-import { iamPolicyCommand } from "./commands/iam-policy.ts";
-import { planOrApplyCommand } from "./commands/plan-apply.ts";
-import { renderCommand } from "./commands/render.ts";
-import { runCommand } from "./commands/run.ts";
-import { schemaCommand } from "./commands/schema.ts";
-import { validateCommand } from "./commands/validate.ts";
 
 type Command = (args: string[], io: Output) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  validate: { run: validateCommand, summary: "check every spec in a directory, offline" },
-  plan: { run: (a, io) => planOrApplyCommand("plan", a, io), summary: "show the changes apply would make" },
-  apply: { run: (a, io) => planOrApplyCommand("apply", a, io), summary: "make AWS match the specs, once" },
-  run: { run: runCommand, summary: "the controller: watch, reconcile, serve /metrics until SIGTERM" },
-  render: { run: renderCommand, summary: "print the task definitions apply would register, as JSON" },
-  "iam-policy": { run: iamPolicyCommand, summary: "print the least-privilege IAM policy the specs need" },
-  schema: { run: schemaCommand, summary: "print the JSON Schema of spec documents (for editors)" },
+// Each command's module is imported only when that command runs: the offline ones (validate, schema, render
+// --from) must not pay for loading the AWS SDK clients that plan, apply and run need.
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  validate: {
+    load: async () => (await import("./commands/validate.ts")).validateCommand,
+    summary: "check every spec in a directory, offline",
+  },
+  plan: {
+    load: async () => {
+      const { planOrApplyCommand } = await import("./commands/plan-apply.ts");
+      return (a, io) => planOrApplyCommand("plan", a, io);
+    },
+    summary: "show the changes apply would make",
+  },
+  apply: {
+    load: async () => {
+      const { planOrApplyCommand } = await import("./commands/plan-apply.ts");
+      return (a, io) => planOrApplyCommand("apply", a, io);
+    },
+    summary: "make AWS match the specs, once",
+  },
+  run: {
+    load: async () => (await import("./commands/run.ts")).runCommand,
+    summary: "the controller: watch, reconcile, serve /metrics until SIGTERM",
+  },
+  render: {
+    load: async () => (await import("./commands/render.ts")).renderCommand,
+    summary: "print the task definitions apply would register, as JSON",
+  },
+  "iam-policy": {
+    load: async () => (await import("./commands/iam-policy.ts")).iamPolicyCommand,
+    summary: "print the least-privilege IAM policy the specs need",
+  },
+  schema: {
+    load: async () => (await import("./commands/schema.ts")).schemaCommand,
+    summary: "print the JSON Schema of spec documents (for editors)",
+  },
 };
 
 function mainHelp(): string {
@@ -48,7 +71,9 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
     return 1;
   }
   try {
-    return await command.run(rest, io);
+    return await (
+      await command.load()
+    )(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`ecs-log-operator ${name}: ${error.message}. See \`ecs-log-operator ${name} --help\`.\n`);

@@ -1,14 +1,12 @@
-import type { AwsClients } from "../controllers/aws/clients.ts";
-import type { Reconciler } from "../controllers/reconciler.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
 import { weightedRecordSetKind } from "../reconcilers/weighted-record-set/kind.ts";
-import { createWeightedRecordSetReconciler } from "../reconcilers/weighted-record-set/reconciler.ts";
-import { cloudMapReconcilers } from "../reconcilers/cloud-map/cloud-map-reconcilers.ts";
 import { CloudMapNamespaceKind } from "../reconcilers/cloud-map/namespace-kind.ts";
 import { CloudMapServiceKind } from "../reconcilers/cloud-map/service-kind.ts";
 import { LogRouterKind } from "../reconcilers/log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
-import { taskDefinitionReconcilers } from "../reconcilers/task-definition/task-definition-reconciler.ts";
+
+// The offline commands (validate, schema, render --from) import this module: it must reach no AWS SDK client.
+// The reconcilers, which do, are composed in ./reconcilers.ts (test: cmd/offline-imports.test.ts).
 
 /** Every kind the operator knows, in the order the reference lists them. */
 export function allKinds(): KindDefinition[] {
@@ -18,18 +16,5 @@ export function allKinds(): KindDefinition[] {
     weightedRecordSetKind,
     LogRouterKind,
     SidecarVolumeKind,
-  ];
-}
-
-export interface ReconcilerDeps {
-  readonly clients: AwsClients;
-}
-
-/** The composition root for reconcilers: every kind's AWS adapter is built here, once. */
-export function buildReconcilers(deps: ReconcilerDeps): Reconciler[] {
-  return [
-    ...cloudMapReconcilers(deps.clients),
-    createWeightedRecordSetReconciler(deps.clients),
-    ...taskDefinitionReconcilers(deps.clients),
   ];
 }

@@ -2,7 +2,8 @@ import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds } from "../kinds.ts";
+import { buildReconcilers } from "../reconcilers.ts";
 import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
 
 export const iamPolicyHelp: CommandHelp = {

@@ -13,7 +13,8 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds } from "../kinds.ts";
+import { buildReconcilers } from "../reconcilers.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
 
 const commonOptions: CommandHelp["options"] = [

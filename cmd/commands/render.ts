@@ -1,9 +1,9 @@
-import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
+import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { resourceKey } from "../../controllers/spec/document.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
-import { AwsTaskDefinitionApi } from "../../reconcilers/task-definition/aws-task-definition-api.ts";
 import { familyOf, specsOfFamily } from "../../reconcilers/task-definition/family-patch.ts";
 import { FileTaskDefinitionApi } from "../../reconcilers/task-definition/file-task-definition-api.ts";
+import type { TaskDefinitionApi } from "../../reconcilers/task-definition/task-definition-api.ts";
 import {
   revisionTags,
   sdkRegion,
@@ -73,16 +73,37 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     throw new UsageError(`no LogRouter or SidecarVolume spec under ${dir} patches family ${values.family}`);
   }
   const files = await FileTaskDefinitionApi.readFiles(values.from ?? []);
+  // The SDK is loaded only for a family without a --from file (or a region found only in the shared config):
+  // `render --from` stays offline and starts fast.
   let clients: AwsClients | undefined;
-  const aws = (): AwsClients =>
-    (clients ??= createAwsClients({
+  let ecs: Promise<TaskDefinitionApi> | undefined;
+  const aws = async (): Promise<AwsClients> => {
+    const { createAwsClients } = await import("../../controllers/aws/clients.ts");
+    return (clients ??= createAwsClients({
       region: values.region,
       endpoint: values["endpoint-url"],
       maxAttempts: 2,
     }));
-  const api = new FileTaskDefinitionApi(files, () => new AwsTaskDefinitionApi(aws()));
+  };
+  const connect = (): Promise<TaskDefinitionApi> =>
+    (ecs ??= (async () => {
+      const { AwsTaskDefinitionApi } =
+        await import("../../reconcilers/task-definition/aws-task-definition-api.ts");
+      return new AwsTaskDefinitionApi(await aws());
+    })());
+  const viaEcs: TaskDefinitionApi = {
+    describeLatest: async (family, signal) => (await connect()).describeLatest(family, signal),
+    describe: async (td, signal) => (await connect()).describe(td, signal),
+    register: () => Promise.reject(new Error("render registers nothing")),
+    describeService: async () => undefined,
+    updateServiceTaskDefinition: () => Promise.reject(new Error("render rolls out nothing")),
+  };
+  const api = new FileTaskDefinitionApi(files, () => viaEcs);
   const region = async (): Promise<string | undefined> =>
-    values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (await sdkRegion(aws().ecs));
+    values.region ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION ??
+    (await sdkRegion((await aws()).ecs));
   const reconciler = new TaskDefinitionReconciler({ api, region });
   const ownerId = values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default";
   try {

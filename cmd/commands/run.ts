@@ -17,7 +17,8 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds } from "../kinds.ts";
+import { buildReconcilers } from "../reconcilers.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR [options]",

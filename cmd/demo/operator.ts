@@ -8,7 +8,8 @@ import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import { parseDuration } from "../cli-support.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds } from "../kinds.ts";
+import { buildReconcilers } from "../reconcilers.ts";
 
 export interface DemoOperator {
   readonly metricsUrl: string;

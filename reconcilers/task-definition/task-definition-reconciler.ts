@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { ECSClient } from "@aws-sdk/client-ecs";
-import type { S3Client } from "@aws-sdk/client-s3";
 import {
   TerminalError,
   type Change,
@@ -11,10 +10,7 @@ import {
 import { resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
 import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import type { RenderedFluentBitConfig } from "../log-router/log-router-patch.ts";
-import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
-import { AwsS3ConfigStore } from "./aws-s3-config-store.ts";
-import { AwsTaskDefinitionApi } from "./aws-task-definition-api.ts";
 import { ConfigBucketNotFoundError, type ConfigObjectStore } from "./config-object-store.ts";
 import { planConfigUpload, type DesiredConfigObject } from "./config-upload-plan.ts";
 import { familyOf, formatIssue, patchFamily, specsOfFamily } from "./family-patch.ts";
@@ -304,16 +300,6 @@ export function revisionTags(
     { key: GENERATION_TAG, value: generation },
     { key: OWNER_TAG, value: owner },
   ];
-}
-
-/** The LogRouter and SidecarVolume reconcilers, sharing one family reconciler over ECS and S3. */
-export function taskDefinitionReconcilers(clients: { ecs: ECSClient; s3: S3Client }): Reconciler[] {
-  const families = new TaskDefinitionReconciler({
-    api: new AwsTaskDefinitionApi(clients),
-    region: () => sdkRegion(clients.ecs),
-    configStore: new AwsS3ConfigStore(clients),
-  });
-  return [families.forKind(LogRouterKind.kind), families.forKind(SidecarVolumeKind.kind)];
 }
 
 /** The SDK's region (AWS_REGION, the shared config), or undefined when none is configured. */

@@ -24,7 +24,7 @@ import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { LogRouterKind } from "../../reconcilers/log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
-import { taskDefinitionReconcilers } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
+import { taskDefinitionReconcilers } from "../../reconcilers/task-definition/aws-task-definition-reconcilers.ts";
 import {
   toRegisterInput,
   type TaskDefinitionJson,
