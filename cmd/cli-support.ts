@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { closest } from "../controllers/did-you-mean.ts";
 
 /** A command's usage, shown by `--help` and after a usage error. */
 export interface CommandHelp {
@@ -33,10 +34,32 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
   args: string[],
   options: T,
 ) {
+  // Node's own message for an unknown option explains `--` and positionals; a person who typed --regoin wants
+  // to hear about --region. The lenient pass finds unknown options exactly as the strict one would.
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== "option" || Object.hasOwn(options, t.name)) continue;
+    const names = Object.keys(options);
+    const shorts = Object.entries(options).flatMap(([long, o]) => (o.short === t.name ? [long] : []));
+    const suggestion = shorts[0] ?? closest(t.name, names);
+    throw new UsageError(
+      `unknown option ${t.rawName} ` +
+        (suggestion !== undefined
+          ? `(did you mean --${suggestion}?)`
+          : `(options: ${names.map((n) => `--${n}`).join(", ")})`),
+    );
+  }
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    const flag = /^Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
+    if (flag !== undefined && / argument missing/.test(message))
+      throw new UsageError(`${flag} needs a value`);
+    if (flag !== undefined && /does not take an argument/.test(message)) {
+      throw new UsageError(`${flag} takes no value`);
+    }
+    throw new UsageError(message);
   }
 }
 

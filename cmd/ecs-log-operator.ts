@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AwsError } from "../controllers/aws/errors.ts";
+import { closest } from "../controllers/did-you-mean.ts";
 import { processOutput, UsageError, type Output } from "./cli-support.ts";
 
 type Command = (args: string[], io: Output) => Promise<number>;
@@ -67,7 +68,13 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    io.err(`ecs-log-operator: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(", ")}.\n`);
+    const suggestion = closest(name, Object.keys(COMMANDS));
+    io.err(
+      `ecs-log-operator: unknown command "${name}"` +
+        (suggestion !== undefined
+          ? ` (did you mean ${suggestion}?)\n`
+          : `. Commands: ${Object.keys(COMMANDS).join(", ")}.\n`),
+    );
     return 1;
   }
   try {
