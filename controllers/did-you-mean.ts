@@ -2,7 +2,7 @@
  * "Did you mean X?" for a mistyped name (a field, a kind, a flag, an environment): the known name closest to the
  * input by edit distance (optimal string alignment: insertions, deletions, substitutions and swaps of two adjacent
  * characters, case ignored), or the only one the input begins. Undefined when nothing is close enough to be a
- * typo of it: at most one edit per three characters, and never a replacement of the whole word.
+ * typo of it: at most one edit per four characters, and never a replacement of the whole word.
  */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
   const known = [...candidates].filter((c) => c !== input);
@@ -10,7 +10,7 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const d = editDistance(typed, name.toLowerCase());
-    const limit = Math.max(1, Math.floor(Math.max(input.length, name.length) / 3));
+    const limit = Math.max(1, Math.floor(Math.max(input.length, name.length) / 4));
     if (d <= limit && d < Math.min(input.length, name.length) && (best === undefined || d < best.distance)) {
       best = { name, distance: d };
     }

@@ -118,7 +118,7 @@ describe("LogRouter schema and checks", () => {
       minimal + "  environments:\n    dev:\n      output: { awslogs: { group: /g, streamPrefix: dev } }\n";
     expect(load(withEnv, "dev")).toEqual([]);
     expect(load(withEnv.replace("streamPrefix: dev", "streamPrefx: dev"), "dev")).toContain(
-      'lr.yaml:11:39: LogRouter "app": spec.environments.dev.output.awslogs.streamPrefx: unknown field',
+      'lr.yaml:11:39: LogRouter "app": spec.environments.dev.output.awslogs.streamPrefx: unknown field (did you mean streamPrefix?)',
     );
   });
 });
