@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseCommandArgs, UsageError, type Output } from "./cli-support.ts";
+import { awsSettings, logLevelOption, parseCommandArgs, UsageError, type Output } from "./cli-support.ts";
 import { main } from "./ecs-log-operator.ts";
+// main() imports a command's module when it runs; loading it here keeps that out of the tests' time.
+import "./commands/plan-apply.ts";
 
 const OPTIONS = {
   environment: { type: "string" },
@@ -70,6 +72,56 @@ describe("main", () => {
     expect(io.text()).toBe(
       "ecs-log-operator plan: unknown option --regoin (did you mean --region?). " +
         "See `ecs-log-operator plan --help`.\n",
+    );
+  });
+});
+
+describe("awsSettings", () => {
+  it("rejects a bad --owner-id once, when the flags are read", () => {
+    expect(() => awsSettings({ "owner-id": "bad owner!" })).toThrow(
+      new UsageError('--owner-id: owner id "bad owner!" must be 1 to 100 letters, digits or _.:/@+-'),
+    );
+  });
+
+  it("names the environment variable when the owner id came from there", () => {
+    const saved = process.env.ECS_LOG_OPERATOR_OWNER_ID;
+    process.env.ECS_LOG_OPERATOR_OWNER_ID = "a;b";
+    try {
+      expect(() => awsSettings({})).toThrow(/^ECS_LOG_OPERATOR_OWNER_ID: owner id "a;b"/);
+    } finally {
+      if (saved === undefined) delete process.env.ECS_LOG_OPERATOR_OWNER_ID;
+      else process.env.ECS_LOG_OPERATOR_OWNER_ID = saved;
+    }
+  });
+
+  it("plan says so once, before reading AWS, without a resource's prefix", async () => {
+    let text = "";
+    const io: Output = { out: (t) => (text += t), err: (t) => (text += t), color: false };
+    expect(await main(["plan", "manifests/examples/kinds", "--owner-id", "bad owner!"], io)).toBe(1);
+    expect(text).toBe(
+      'ecs-log-operator plan: --owner-id: owner id "bad owner!" must be 1 to 100 letters, digits or _.:/@+-. ' +
+        "See `ecs-log-operator plan --help`.\n",
+    );
+  });
+});
+
+describe("logLevelOption", () => {
+  const io = (): Output & { text: () => string } => {
+    let text = "";
+    return { out: (t) => (text += t), err: (t) => (text += t), color: false, text: () => text };
+  };
+
+  it("reads --log-level, and takes --verbose as its deprecated debug", () => {
+    expect(logLevelOption({ "log-level": "warn" }, io())).toBe("warn");
+    expect(logLevelOption({}, io())).toBeUndefined();
+    const out = io();
+    expect(logLevelOption({ verbose: true }, out)).toBe("debug");
+    expect(out.text()).toBe("--verbose is deprecated: use --log-level debug\n");
+  });
+
+  it("suggests a level for a typo", () => {
+    expect(() => logLevelOption({ "log-level": "wran" }, io())).toThrow(
+      "--log-level is one of debug, info, warn, error (did you mean warn?)",
     );
   });
 });

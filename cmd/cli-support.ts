@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { closest } from "../controllers/did-you-mean.ts";
+import { closest, didYouMean } from "../controllers/did-you-mean.ts";
+import { JsonLogger, type Logger, type LogLevel } from "../controllers/logger.ts";
+import { invalidOwnerId } from "../reconcilers/weighted-record-set/registry.ts";
 
 /** A command's usage, shown by `--help` and after a usage error. */
 export interface CommandHelp {
@@ -7,7 +9,15 @@ export interface CommandHelp {
   readonly summary: string;
   readonly options: readonly [flag: string, description: string][];
   readonly examples: readonly string[];
+  /** What the examples assume, printed under them (e.g. AWS access). */
+  readonly examplesNote?: string;
 }
+
+/** The note of every command whose examples call AWS. */
+export const EMULATOR_NOTE =
+  "The examples call AWS through the SDK's usual configuration (AWS_REGION, the credential chain). To run them\n" +
+  "against a local emulator instead: `moto_server -p 5000` and\n" +
+  "export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x";
 
 export function formatHelp(h: CommandHelp): string {
   const width = Math.max(...h.options.map(([f]) => f.length), 10);
@@ -21,6 +31,7 @@ export function formatHelp(h: CommandHelp): string {
     "",
     "Examples:",
     ...h.examples.map((e) => `  ${e}`),
+    ...(h.examplesNote !== undefined ? ["", ...h.examplesNote.split("\n")] : []),
     "",
   ].join("\n");
 }
@@ -133,9 +144,63 @@ export function awsSettings(values: {
   if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
   return {
     environment: values.environment,
-    ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
+    ownerId: ownerIdOption(values["owner-id"]),
     route53RequestsPerSecond: rps,
     region: values.region,
     endpoint: values["endpoint-url"],
   };
+}
+
+/**
+ * `--owner-id`, else `$ECS_LOG_OPERATOR_OWNER_ID`, else `default`; checked here, once, rather than by every
+ * resource that writes it.
+ */
+export function ownerIdOption(flag: string | undefined): string {
+  const fromEnv = process.env.ECS_LOG_OPERATOR_OWNER_ID;
+  const ownerId = flag ?? fromEnv ?? "default";
+  const problem = invalidOwnerId(ownerId);
+  if (problem !== undefined) {
+    throw new UsageError(`${flag !== undefined ? "--owner-id" : "ECS_LOG_OPERATOR_OWNER_ID"}: ${problem}`);
+  }
+  return ownerId;
+}
+
+/** The one verbosity flag of plan, apply and run; `--verbose` is kept as its deprecated spelling of debug. */
+export const LOG_LEVEL_OPTIONS = {
+  "log-level": { type: "string" },
+  verbose: { type: "boolean" },
+} as const;
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+export function logLevelHelp(fallback: "none" | LogLevel): [string, string] {
+  return [
+    "--log-level LEVEL",
+    `log decisions as JSON lines at debug, info, warn or error and above (default ${fallback}; --verbose is debug)`,
+  ];
+}
+
+/** The level asked for, or undefined for none; says once that --verbose is deprecated. */
+export function logLevelOption(
+  values: { "log-level"?: string | undefined; verbose?: boolean | undefined },
+  io: Output,
+): LogLevel | undefined {
+  const level = values["log-level"];
+  if (level !== undefined && !LEVELS.includes(level as LogLevel)) {
+    throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}${didYouMean(level, LEVELS)}`);
+  }
+  if (values.verbose === true) {
+    io.err("--verbose is deprecated: use --log-level debug\n");
+    return (level as LogLevel | undefined) ?? "debug";
+  }
+  return level as LogLevel | undefined;
+}
+
+/** plan and apply log on stderr, keeping stdout for the plan; none unless a level is asked for. */
+export function stderrLogger(
+  values: { "log-level"?: string | undefined; verbose?: boolean | undefined },
+  io: Output,
+): Logger | undefined {
+  const level = logLevelOption(values, io);
+  return level === undefined ? undefined : new JsonLogger({ write: (l) => io.err(l + "\n"), level });
 }

@@ -33,3 +33,14 @@ export function outputHelp(allowed: readonly OutputFormat[], fallback: OutputFor
 export function printData(io: Output, format: "json" | "yaml", data: unknown): void {
   io.out(format === "json" ? JSON.stringify(data, null, 2) + "\n" : stringify(data, { lineWidth: 0 }));
 }
+
+/** Columns padded to their widest cell, two spaces apart, a header first. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+}

@@ -1,5 +1,6 @@
 import type { ResourcePlan } from "../controllers/reconciler.ts";
 import type { ResourceFailure } from "../controllers/pass.ts";
+import { accessProblem, type ConfiguredEndpoint } from "./aws-preflight.ts";
 import { paint } from "./cli-support.ts";
 
 const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
@@ -10,6 +11,7 @@ export function formatPlanText(
   plans: readonly ResourcePlan[],
   failures: readonly ResourceFailure[],
   color: boolean,
+  endpoints: readonly ConfiguredEndpoint[] = [],
 ): string {
   const lines: string[] = [];
   let counts = { create: 0, update: 0, delete: 0 };
@@ -26,7 +28,7 @@ export function formatPlanText(
       );
     }
   }
-  for (const f of failures) lines.push(paint(color, 31, failureLine(f)));
+  for (const line of failureLines(failures, endpoints)) lines.push(paint(color, 31, line));
   const total = counts.create + counts.update + counts.delete;
   lines.push("");
   if (failures.length > 0) {
@@ -62,9 +64,31 @@ export function planJson(plans: readonly ResourcePlan[], failures: readonly Reso
   };
 }
 
+/**
+ * One line per failure, except that failures sharing one cause outside any resource (AWS cannot be reached, the
+ * credentials are refused) are one line for all of them, sweeps (`Kind/*`) included, naming what to check.
+ */
+export function failureLines(
+  failures: readonly ResourceFailure[],
+  endpoints: readonly ConfiguredEndpoint[] = [],
+): string[] {
+  const own: string[] = [];
+  const shared = new Map<string, number>();
+  for (const f of failures) {
+    const problem = accessProblem(f.error, endpoints);
+    if (problem === undefined) own.push(failureLine(f));
+    else shared.set(problem.summary, (shared.get(problem.summary) ?? 0) + 1);
+  }
+  return [...own, ...[...shared].map(([summary, n]) => `${summary} (${n} resource(s) failed on this)`)];
+}
+
 /** `FILE:LINE:COL: Kind/name: error: ...`; a message that already starts with a position keeps only its own. */
 export function failureLine(f: ResourceFailure): string {
   if (/^[^\s:]+:\d+:\d+: /.test(f.error.message)) return f.error.message;
   const at = f.source !== undefined ? `${f.source.file}:${f.source.line}:${f.source.col}: ` : "";
-  return `${at}${f.key}: ${f.error.message}`;
+  // A reconciler may already have named its resource.
+  const message = f.error.message.startsWith(`${f.key}: `)
+    ? f.error.message.slice(f.key.length + 2)
+    : f.error.message;
+  return `${at}${f.key}: ${message}`;
 }

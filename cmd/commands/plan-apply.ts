@@ -1,37 +1,47 @@
 import { AwsCallCounter, createAwsClients } from "../../controllers/aws/clients.ts";
-import { JsonLogger, silentLogger } from "../../controllers/logger.ts";
+import { silentLogger } from "../../controllers/logger.ts";
 import { runPass } from "../../controllers/pass.ts";
 import { formatDiagnostic, isComplete, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
+  EMULATOR_NOTE,
   formatHelp,
+  LOG_LEVEL_OPTIONS,
+  logLevelHelp,
   parseCommandArgs,
+  stderrLogger,
   UsageError,
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
-import { checkAwsSetup } from "../aws-preflight.ts";
+import { checkAwsSetup, checkEndpoints, configuredEndpoints } from "../aws-preflight.ts";
 import { allKinds } from "../kinds.ts";
-import { buildReconcilers } from "../reconcilers.ts";
+import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
+import { buildReconcilers } from "../reconcilers.ts";
+import { environmentProblem, reportUnreadable } from "../spec-report.ts";
+
+const FORMATS = ["table", "json", "yaml"] as const;
 
 const commonOptions: CommandHelp["options"] = [
+  outputHelp(FORMATS, "table"),
   ...AWS_OPTIONS_HELP,
-  ["--verbose", "log each decision as JSON on stderr"],
+  logLevelHelp("none"),
   ["-h, --help", "show this help"],
 ];
 
 export const planHelp: CommandHelp = {
-  usage: "ecs-log-operator plan DIR [--output text|json] [options]",
+  usage: "ecs-log-operator plan DIR [--output table|json|yaml] [options]",
   summary:
     "Shows the changes `apply` would make to AWS for the specs under DIR. Reads AWS; writes nothing.\nExit code: 0 no changes, 2 changes, 1 error.",
-  options: [["--output text|json", "output format (default text)"], ...commonOptions],
+  options: commonOptions,
   examples: [
     "npx ecs-log-operator plan manifests/examples/kinds/",
-    "AWS_ENDPOINT_URL=http://127.0.0.1:5000 npx ecs-log-operator plan specs/ --output json",
+    "npx ecs-log-operator plan manifests/examples/seeds/003-firelens-datadog/ --environment development --output json",
   ],
+  examplesNote: EMULATOR_NOTE,
 };
 
 export const applyHelp: CommandHelp = {
@@ -41,8 +51,9 @@ export const applyHelp: CommandHelp = {
   options: commonOptions,
   examples: [
     "npx ecs-log-operator apply manifests/examples/kinds/",
-    "npx ecs-log-operator apply specs/ --owner-id prod-logs",
+    "npx ecs-log-operator apply manifests/examples/kinds/ --owner-id prod-logs --log-level info",
   ],
+  examplesNote: EMULATOR_NOTE,
 };
 
 export async function planOrApplyCommand(
@@ -51,9 +62,9 @@ export async function planOrApplyCommand(
   io: Output,
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
-    output: { type: "string", default: "text" },
+    ...OUTPUT_OPTION,
     ...AWS_OPTIONS,
-    verbose: { type: "boolean" },
+    ...LOG_LEVEL_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -62,19 +73,20 @@ export async function planOrApplyCommand(
   }
   const dir = positionals[0];
   if (dir === undefined || positionals.length > 1) throw new UsageError(`${mode} takes one spec directory`);
-  if (values.output !== "text" && values.output !== "json") throw new UsageError("--output is text or json");
+  const format = parseOutputFormat(values.output, FORMATS, "table");
   const aws = awsSettings(values);
+  const logger = stderrLogger(values, io) ?? silentLogger;
 
   const loaded = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
+  if (reportUnreadable(loaded, dir, io)) return 1;
+  const environment = environmentProblem(values.environment, loaded, dir);
+  if (environment !== undefined) throw new UsageError(environment);
   for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (loaded.diagnostics.length > 0) {
     io.err(
-      loaded.files.length === 0
-        ? `Nothing to read at ${dir}: give a directory of spec files (*.yaml, *.yml).\n`
-        : `${loaded.diagnostics.length} problem(s) in ${dir}: the invalid specs are skipped and nothing is deleted ` +
-            `this run. Fix them and run again (\`validate ${dir}\` checks offline).\n`,
+      `${loaded.diagnostics.length} problem(s) in ${dir}: the invalid specs are skipped and nothing is deleted ` +
+        `this run. Fix them and run again (\`validate ${dir}\` checks offline).\n`,
     );
-    if (loaded.files.length === 0) return 1;
   }
   const counter = new AwsCallCounter();
   const clients = createAwsClients({
@@ -83,14 +95,10 @@ export async function planOrApplyCommand(
     observer: counter,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
-  await checkAwsSetup(clients).catch((error: unknown) => {
-    clients.destroy();
-    throw error;
-  });
-  const logger = values.verbose
-    ? new JsonLogger({ write: (l) => io.err(l + "\n"), level: "debug" })
-    : silentLogger;
+  const endpoints = configuredEndpoints(aws.endpoint);
   try {
+    await checkAwsSetup(clients);
+    await checkEndpoints(endpoints);
     const result = await runPass(
       {
         reconcilers: buildReconcilers({ clients }),
@@ -102,19 +110,13 @@ export async function planOrApplyCommand(
       },
       mode === "apply",
     );
-    if (values.output === "json") {
-      io.out(
-        JSON.stringify(
-          {
-            ...(planJson(result.plans, result.failures) as object),
-            calls: Object.fromEntries(counter.byOperation()),
-          },
-          null,
-          2,
-        ) + "\n",
-      );
+    if (format !== "table") {
+      printData(io, format, {
+        ...(planJson(result.plans, result.failures) as object),
+        calls: Object.fromEntries(counter.byOperation()),
+      });
     } else {
-      io.out(formatPlanText(result.plans, result.failures, io.color));
+      io.out(formatPlanText(result.plans, result.failures, io.color, endpoints));
       if (mode === "apply") {
         io.out(`${counter.calls.length} AWS call(s), ${counter.writes().length} write(s).\n`);
       }

@@ -10,23 +10,45 @@ import {
   TaskDefinitionReconciler,
   type FamilyDesired,
 } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  formatHelp,
+  ownerIdOption,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
+import {
+  accessProblem,
+  AwsSetupError,
+  checkAwsSetup,
+  checkEndpoints,
+  configuredEndpoints,
+  type ConfiguredEndpoint,
+} from "../aws-preflight.ts";
+import { didYouMean } from "../../controllers/did-you-mean.ts";
+import { formatTable, OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
+import { environmentProblem, reportUnreadable } from "../spec-report.ts";
 import { allKinds } from "../kinds.ts";
 
+const FORMATS = ["json", "yaml", "table"] as const;
+
 export const renderHelp: CommandHelp = {
-  usage: "ecs-log-operator render DIR [--from FILE]... [--family NAME] [options]",
+  usage: "ecs-log-operator render DIR [--from FILE]... [--family NAME] [--output json|yaml|table] [options]",
   summary:
     "Prints the task definitions `apply` would register for the LogRouter and SidecarVolume specs under DIR, as " +
     "JSON: per family, the RegisterTaskDefinition input (`taskDefinition`), whether it differs from the latest " +
     "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router needs (multiline, throttle) with how " +
     "to deliver it (on Fargate: bake it into a custom router image). Reads ECS unless every family is given with " +
-    "--from; registers nothing.\nExit code: 0 rendered, 1 error.",
+    "--from; registers nothing. A family that cannot be rendered is reported and the others are still printed.\n" +
+    "Exit code: 0 rendered, 1 error.",
   options: [
     [
       "--from FILE",
       "a task definition JSON to patch instead of the family's latest revision in ECS (repeatable)",
     ],
     ["--family NAME", "print only this family's RegisterTaskDefinition input"],
+    outputHelp(FORMATS, "json"),
     ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
     [
       "--region REGION",
@@ -37,16 +59,23 @@ export const renderHelp: CommandHelp = {
     ["-h, --help", "show this help"],
   ],
   examples: [
-    "npx ecs-log-operator render manifests/examples/seeds/003-firelens-datadog/ --from taskdef.json --region ap-northeast-1",
-    "npx ecs-log-operator render specs/ --family gaze-heatmap > td.json && " +
+    "npx ecs-log-operator render manifests/examples/seeds/003-firelens-datadog/ \\\n" +
+      "    --from test/fixtures/task-definitions/gaze-heatmap.base.json --region ap-northeast-1",
+    "npx ecs-log-operator render manifests/examples/kinds/ --family log-batch > td.json && " +
       "aws ecs register-task-definition --cli-input-json file://td.json",
   ],
+  examplesNote:
+    "The first example is offline. The second reads the family's latest revision from ECS and registers the\n" +
+    "result with the AWS CLI, both through the usual AWS configuration (AWS_REGION, the credential chain); against a\n" +
+    "local emulator: `moto_server -p 5000` and\n" +
+    "export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x",
 };
 
 export async function renderCommand(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     from: { type: "string", multiple: true },
     family: { type: "string" },
+    ...OUTPUT_OPTION,
     environment: { type: "string" },
     region: { type: "string" },
     "endpoint-url": { type: "string" },
@@ -59,8 +88,13 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
   }
   const dir = positionals[0];
   if (dir === undefined || positionals.length > 1) throw new UsageError("render takes one spec directory");
+  const format = parseOutputFormat(values.output, FORMATS, "json");
+  const ownerId = ownerIdOption(values["owner-id"]);
 
   const loaded = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
+  if (reportUnreadable(loaded, dir, io)) return 1;
+  const environment = environmentProblem(values.environment, loaded, dir);
+  if (environment !== undefined) throw new UsageError(environment);
   for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (loaded.diagnostics.length > 0) {
     io.err(`${loaded.diagnostics.length} problem(s) in ${dir}; nothing was rendered.\n`);
@@ -70,7 +104,10 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     ...new Set(loaded.documents.map(familyOf).filter((f): f is string => f !== undefined)),
   ].sort();
   if (values.family !== undefined && !families.includes(values.family)) {
-    throw new UsageError(`no LogRouter or SidecarVolume spec under ${dir} patches family ${values.family}`);
+    throw new UsageError(
+      `no LogRouter or SidecarVolume spec under ${dir} patches family ${values.family}` +
+        didYouMean(values.family, families),
+    );
   }
   const files = await FileTaskDefinitionApi.readFiles(values.from ?? []);
   // The SDK is loaded only for a family without a --from file (or a region found only in the shared config):
@@ -85,11 +122,16 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
       maxAttempts: 2,
     }));
   };
+  const endpoints = configuredEndpoints(values["endpoint-url"]);
   const connect = (): Promise<TaskDefinitionApi> =>
     (ecs ??= (async () => {
       const { AwsTaskDefinitionApi } =
         await import("../../reconcilers/task-definition/aws-task-definition-api.ts");
-      return new AwsTaskDefinitionApi(await aws());
+      const c = await aws();
+      // As plan does: a missing region or credentials, or an endpoint that does not answer, is one sentence.
+      await checkAwsSetup(c);
+      await checkEndpoints(endpoints);
+      return new AwsTaskDefinitionApi(c);
     })());
   const viaEcs: TaskDefinitionApi = {
     describeLatest: async (family, signal) => (await connect()).describeLatest(family, signal),
@@ -105,29 +147,72 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     process.env.AWS_DEFAULT_REGION ??
     (await sdkRegion((await aws()).ecs));
   const reconciler = new TaskDefinitionReconciler({ api, region });
-  const ownerId = values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default";
   try {
     const rendered: FamilyDesired[] = [];
     const errors: string[] = [];
+    // Families that failed on reaching AWS at all: one line for all of them.
+    const unreachable = new Map<string, string[]>();
     for (const family of values.family !== undefined ? [values.family] : families) {
       try {
         rendered.push(await reconciler.desired(family, specsOfFamily(loaded.documents, family)));
       } catch (error) {
-        errors.push(error instanceof Error ? error.message : String(error));
+        const shared = setupProblem(error, endpoints);
+        if (shared !== undefined) unreachable.set(shared, [...(unreachable.get(shared) ?? []), family]);
+        else errors.push(error instanceof Error ? error.message : String(error));
       }
     }
-    if (errors.length > 0) {
-      for (const e of errors) io.err(e + "\n");
-      io.err(`${errors.length} famil${errors.length === 1 ? "y" : "ies"} could not be rendered.\n`);
+    const entries = rendered.map((d) => renderEntry(d, ownerId));
+    if (entries.length > 0) {
+      if (format === "table") io.out(renderTable(entries));
+      else
+        printData(
+          io,
+          format,
+          values.family !== undefined ? entries[0]?.taskDefinition : { taskDefinitions: entries },
+        );
+    }
+    for (const e of errors) io.err(e + "\n");
+    for (const [reason, names] of unreachable) {
+      io.err(
+        `${names.length === 1 ? "family" : "families"} ${names.join(", ")} cannot be read from AWS (${reason}); ` +
+          `to render offline, give ${names.length === 1 ? "its task definition" : "their task definitions"} with --from FILE\n`,
+      );
+    }
+    const failed = errors.length + [...unreachable.values()].flat().length;
+    if (failed > 0) {
+      io.err(
+        `${failed} famil${failed === 1 ? "y" : "ies"} could not be rendered` +
+          (entries.length > 0
+            ? `; the other ${entries.length} ${entries.length === 1 ? "is" : "are"} printed above.\n`
+            : ".\n"),
+      );
       return 1;
     }
-    const entries = rendered.map((d) => renderEntry(d, ownerId));
-    const out = values.family !== undefined ? entries[0]?.taskDefinition : { taskDefinitions: entries };
-    io.out(JSON.stringify(out, null, 2) + "\n");
     return 0;
   } finally {
     clients?.destroy();
   }
+}
+
+/** The sentence for a failure every family would share (setup, endpoint, credentials), else undefined. */
+function setupProblem(error: unknown, endpoints: readonly ConfiguredEndpoint[]): string | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof AwsSetupError) return e.message;
+  }
+  return accessProblem(error, endpoints)?.summary;
+}
+
+function renderTable(entries: readonly Record<string, unknown>[]): string {
+  return formatTable(
+    ["FAMILY", "FROM", "CHANGED", "WARNINGS", "SPECS"],
+    entries.map((e) => [
+      String(e.family),
+      String(e.from),
+      e.changed === true ? "yes" : "no",
+      String((e.warnings as unknown[]).length),
+      (e.specs as string[]).join(", "),
+    ]),
+  );
 }
 
 /** One family in `render` output. `taskDefinition` is RegisterTaskDefinition input, tags included. */

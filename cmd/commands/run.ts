@@ -3,20 +3,24 @@ import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { Controller } from "../../controllers/controller.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
 import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
-import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
+import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
+  EMULATOR_NOTE,
   formatHelp,
+  LOG_LEVEL_OPTIONS,
+  logLevelHelp,
+  logLevelOption,
   parseCommandArgs,
   parseDuration,
   UsageError,
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
-import { checkAwsSetup } from "../aws-preflight.ts";
+import { checkAwsSetup, checkEndpoints, configuredEndpoints } from "../aws-preflight.ts";
 import { allKinds } from "../kinds.ts";
 import { buildReconcilers } from "../reconcilers.ts";
 
@@ -39,17 +43,17 @@ export const runHelp: CommandHelp = {
     ],
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
-    ["--log-level LEVEL", "debug, info, warn or error (default info)"],
+    logLevelHelp("info"),
     ...AWS_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
-    "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
+    "npx ecs-log-operator run manifests/examples/kinds/ --interval 1m --log-level debug \\\n" +
+      "    --events-queue-url http://127.0.0.1:5000/123456789012/ecs-events   # on AWS: the queue of manifests/deploy/events.cfn.yaml",
   ],
+  examplesNote: EMULATOR_NOTE,
 };
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 export async function runCommand(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -57,7 +61,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "metrics-bind-address": { type: "string", default: ":9464" },
     "events-queue-url": { type: "string" },
     workers: { type: "string", default: "4" },
-    "log-level": { type: "string", default: "info" },
+    ...LOG_LEVEL_OPTIONS,
     ...AWS_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
@@ -77,8 +81,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a positive integer");
   const aws = awsSettings(values);
-  const level = values["log-level"] as LogLevel;
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
+  const level = logLevelOption(values, io) ?? "info";
 
   const registry = new Registry();
   collectProcessMetrics(registry);
@@ -90,10 +93,14 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     observer: metrics,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
-  await checkAwsSetup(clients).catch((error: unknown) => {
+  try {
+    await checkAwsSetup(clients);
+    // A stopped or mistyped emulator is one line at start, not a reconcile error per resource every pass.
+    await checkEndpoints(configuredEndpoints(aws.endpoint));
+  } catch (error) {
     clients.destroy();
     throw error;
-  });
+  }
   const queueUrl = values["events-queue-url"];
   const controller = new Controller({
     specDir: dir,

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Output } from "../cli-support.ts";
 import { main } from "../ecs-log-operator.ts";
+// main() imports a command's module when it runs; loading it here keeps that out of the tests' time.
+import "./validate.ts";
+import "./render.ts";
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
