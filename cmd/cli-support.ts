@@ -13,11 +13,19 @@ export interface CommandHelp {
   readonly examplesNote?: string;
 }
 
-/** The note of every command whose examples call AWS. */
-export const EMULATOR_NOTE =
-  "The examples call AWS through the SDK's usual configuration (AWS_REGION, the credential chain). To run them\n" +
-  "against a local emulator instead: `moto_server -p 5000` and\n" +
-  "export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x";
+/**
+ * The note of a command whose examples call AWS: they use the usual AWS configuration, and this is how to point
+ * them at a local emulator instead (the AWS CLI v1 reads AWS_DEFAULT_REGION, not AWS_REGION).
+ */
+export function emulatorNote(
+  lead = "The examples call AWS through the usual configuration (AWS_REGION, the credential chain).",
+): string {
+  return (
+    `${lead}\nAgainst a local emulator instead: \`moto_server -p 5000\`, then\n` +
+    "  export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \\\n" +
+    "         AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x"
+  );
+}
 
 export function formatHelp(h: CommandHelp): string {
   const width = Math.max(...h.options.map(([f]) => f.length), 10);

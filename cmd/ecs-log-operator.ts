@@ -94,5 +94,10 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
 }
 
 if (import.meta.main) {
+  // `... | head` closes the pipe early: that is the reader being done, not an error to print a stack for.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite talks to, where they are missing: Debian's prometheus (promtool and a real
-# Prometheus server that scrapes the operator). The AWS emulator (moto_server) comes from Python's packages and is
-# only checked. Idempotent: does nothing on a machine that has everything.
+# Prometheus server that scrapes the operator) and awscli (the AWS CLI some `--help` examples call). The AWS emulator
+# (moto_server) comes from Python's packages and is only checked. Idempotent: does nothing on a machine that has
+# everything.
 set -euo pipefail
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-tools: installing ${missing[*]} from Debian's packages" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
   else
-    echo "ensure-tools: the tests need Debian's 'prometheus' package (promtool, prometheus); install it and retry." >&2
+    echo "ensure-tools: the tests need Debian's packages: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')" \
+      "(prometheus: promtool and prometheus; awscli: aws); install them and retry." >&2
     exit 1
   fi
 fi

@@ -1,6 +1,18 @@
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  emulatorNote,
+  formatHelp,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
+import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
+import { environmentProblem, reportUnreadable } from "../spec-report.ts";
+
+// A policy is a document: JSON for IAM, YAML for a CloudFormation template.
+const FORMATS = ["json", "yaml"] as const;
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds } from "../kinds.ts";
 import { buildReconcilers } from "../reconcilers.ts";
@@ -24,13 +36,17 @@ export const iamPolicyHelp: CommandHelp = {
     ["--events-queue-url URL", "grant receiving from this SQS queue (as `run --events-queue-url`)"],
     ["--allow-prune", "grant every delete the sweep may need, whatever the specs say now"],
     ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
+    outputHelp(FORMATS, "json"),
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
-      '    --policy-document "$(npx ecs-log-operator iam-policy specs/ --account 123456789012 --region eu-west-1)"',
+      '    --policy-document "$(npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1)"',
   ],
+  examplesNote: emulatorNote(
+    "The first example is offline. The second gives the policy to an existing role with the AWS CLI.",
+  ),
 };
 
 export interface IamPolicyOptions {
@@ -433,6 +449,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     "events-queue-url": { type: "string" },
     "allow-prune": { type: "boolean" },
     environment: { type: "string" },
+    ...OUTPUT_OPTION,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -448,7 +465,11 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   if (values.region !== "*" && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) {
     throw new UsageError(`--region "${values.region}" is not a region name such as eu-west-1`);
   }
+  const format = parseOutputFormat(values.output, FORMATS, "json");
   const result = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
+  if (reportUnreadable(result, dir, io)) return 1;
+  const environment = environmentProblem(values.environment, result, dir);
+  if (environment !== undefined) throw new UsageError(environment);
   for (const d of result.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (result.diagnostics.length > 0) {
     io.err(
@@ -463,7 +484,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     eventsQueueUrl: values["events-queue-url"],
     allowPrune: values["allow-prune"] === true,
   });
-  io.out(JSON.stringify(policy, null, 2) + "\n");
+  printData(io, format === "yaml" ? "yaml" : "json", policy);
   return 0;
 }
 

@@ -6,7 +6,7 @@ import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
-  EMULATOR_NOTE,
+  emulatorNote,
   formatHelp,
   LOG_LEVEL_OPTIONS,
   logLevelHelp,
@@ -41,7 +41,7 @@ export const planHelp: CommandHelp = {
     "npx ecs-log-operator plan manifests/examples/kinds/",
     "npx ecs-log-operator plan manifests/examples/seeds/003-firelens-datadog/ --environment development --output json",
   ],
-  examplesNote: EMULATOR_NOTE,
+  examplesNote: emulatorNote(),
 };
 
 export const applyHelp: CommandHelp = {
@@ -53,7 +53,7 @@ export const applyHelp: CommandHelp = {
     "npx ecs-log-operator apply manifests/examples/kinds/",
     "npx ecs-log-operator apply manifests/examples/kinds/ --owner-id prod-logs --log-level info",
   ],
-  examplesNote: EMULATOR_NOTE,
+  examplesNote: emulatorNote(),
 };
 
 export async function planOrApplyCommand(

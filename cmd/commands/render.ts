@@ -11,6 +11,7 @@ import {
   type FamilyDesired,
 } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
 import {
+  emulatorNote,
   formatHelp,
   ownerIdOption,
   parseCommandArgs,
@@ -64,11 +65,10 @@ export const renderHelp: CommandHelp = {
     "npx ecs-log-operator render manifests/examples/kinds/ --family log-batch > td.json && " +
       "aws ecs register-task-definition --cli-input-json file://td.json",
   ],
-  examplesNote:
+  examplesNote: emulatorNote(
     "The first example is offline. The second reads the family's latest revision from ECS and registers the\n" +
-    "result with the AWS CLI, both through the usual AWS configuration (AWS_REGION, the credential chain); against a\n" +
-    "local emulator: `moto_server -p 5000` and\n" +
-    "export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x",
+      "result with the AWS CLI, both through the usual AWS configuration (AWS_REGION, the credential chain).",
+  ),
 };
 
 export async function renderCommand(args: string[], io: Output): Promise<number> {

@@ -9,7 +9,7 @@ import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
-  EMULATOR_NOTE,
+  emulatorNote,
   formatHelp,
   LOG_LEVEL_OPTIONS,
   logLevelHelp,
@@ -52,7 +52,7 @@ export const runHelp: CommandHelp = {
     "npx ecs-log-operator run manifests/examples/kinds/ --interval 1m --log-level debug \\\n" +
       "    --events-queue-url http://127.0.0.1:5000/123456789012/ecs-events   # on AWS: the queue of manifests/deploy/events.cfn.yaml",
   ],
-  examplesNote: EMULATOR_NOTE,
+  examplesNote: emulatorNote(),
 };
 
 export async function runCommand(args: string[], io: Output): Promise<number> {
