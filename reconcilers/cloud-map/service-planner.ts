@@ -161,7 +161,11 @@ export function planService(
     if (fixed.length > 0) {
       throw new TerminalError(
         `service ${fqdn} (${service.id}) cannot change in place (${fixed.join("; ")}): Cloud Map fixes these when ` +
-          `a service is created. Put the spec back, or delete the service so that it is created again`,
+          `a service is created. Put the spec back, or have it created again (${fqdn} answers nothing meanwhile): ` +
+          `deregister its instances (aws servicediscovery list-instances --service-id ${service.id}, then ` +
+          `aws servicediscovery deregister-instance --service-id ${service.id} --instance-id ID for each), ` +
+          `delete it (aws servicediscovery delete-service --id ${service.id}), and apply: the operator creates it ` +
+          `with the new settings and registers the tasks again`,
       );
     }
     const ttlChanges = records.flatMap((r) => {

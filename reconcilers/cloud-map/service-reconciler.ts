@@ -9,7 +9,8 @@ import {
 } from "../../controllers/reconciler.ts";
 import { isKind, resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
 import { taskWatchKey, type EcsTaskApi, type TaskSelector } from "../ecs-tasks/ecs-task-api.ts";
-import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { EcsClusterNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { atField } from "../../controllers/field-error.ts";
 import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
@@ -77,8 +78,17 @@ export class CloudMapServiceReconciler implements Reconciler {
     const key = resourceKey(doc);
     const spec = doc.spec;
     const [namespace, tasks] = await Promise.all([
-      this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal, ctx),
-      observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
+      atField(
+        doc,
+        ["spec", "namespace"],
+        this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal, ctx),
+      ),
+      atField(
+        doc,
+        ["spec", "instances", "ecsTasks", "cluster"],
+        observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
+        EcsClusterNotFoundError,
+      ),
     ]);
     const observed =
       namespace.type === "found" ? await this.observe(namespace.id, spec.name, ctx.signal, ctx) : undefined;
