@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -94,7 +94,8 @@ beforeAll(async () => {
   ({ moto, clients } = await startEmulator({ region: "us-east-1" }));
   clone = mkdtempSync(join(tmpdir(), "help-examples-"));
   const { stdout } = await run("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"]);
-  for (const file of stdout.split("\0").filter((f) => f !== "")) {
+  // Files only: a node_modules that is a link to a directory is no file of the clone.
+  for (const file of stdout.split("\0").filter((f) => f !== "" && statSync(f).isFile())) {
     mkdirSync(join(clone, dirname(file)), { recursive: true });
     cpSync(file, join(clone, file));
   }
@@ -228,6 +229,10 @@ async function runUntilReady(line: string): Promise<void> {
     exited.then(() => "exited" as const),
   ]);
   expect(first, stderr + stdout).toBe("ready");
+  // Ready with the example's specs read, not merely started: /status knows the resources they declare.
+  const port = /"msg":"ready".*?"port":(\d+)/.exec(stdout)?.[1];
+  const status = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.text());
+  expect(status).toContain("CloudMapNamespace/fluentd-local");
   process.kill(-child.pid!, "SIGINT");
   const end = await exited;
   expect([0, 130, "SIGINT"], stderr).toContain(end.signal ?? end.code);
