@@ -2,19 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Output } from "../cli-support.ts";
-import { main } from "../ecs-log-operator.ts";
+import { runCli } from "../../test/cli.ts";
 // main() imports a command's module when it runs; loading it here keeps that out of the tests' time.
 import "./validate.ts";
 import "./render.ts";
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Output = { out: (t) => (out += t), err: (t) => (err += t), color: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const cli = runCli;
 
 function specDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "validate-"));

@@ -1,18 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Output } from "../../cmd/cli-support.ts";
-import { main } from "../../cmd/ecs-log-operator.ts";
+import { runCli } from "../cli.ts";
 import { freePort } from "../../controllers/free-port.ts";
 
 // A wrong endpoint or missing credentials is one sentence naming what to set, whatever the command: before, plan
 // printed eight near-identical ECONNREFUSED lines (the orphan sweeps `Kind/*` among them), render printed the raw
 // CredentialsProviderError once per family. Nothing listens on the port these tests use.
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Output = { out: (t) => (out += t), err: (t) => (err += t), color: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const cli = runCli;
 
 const saved = { ...process.env };
 let endpoint = "";

@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
-import type { Output } from "../../cmd/cli-support.ts";
-import { main } from "../../cmd/ecs-log-operator.ts";
+import { runCli } from "../cli.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { startEmulator } from "./harness.ts";
@@ -32,13 +31,7 @@ beforeEach(async () => {
   scene = await new AwsScene(clients).network();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Output = { out: (t) => (out += t), err: (t) => (err += t), color: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const cli = runCli;
 
 function specFile(text: string): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), "fields-"));
