@@ -63,7 +63,9 @@ describe("main", () => {
   it("lists the commands when nothing is close", async () => {
     const io = capture();
     expect(await main(["frobnicate"], io)).toBe(1);
-    expect(io.text()).toContain("Commands: validate, plan, apply, run, render, iam-policy, schema.");
+    expect(io.text()).toContain(
+      "Commands: validate, plan, apply, run, render, iam-policy, schema, test-pattern.",
+    );
   });
 
   it("suggests a flag through every command's parser", async () => {

@@ -42,6 +42,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./commands/schema.ts")).schemaCommand,
     summary: "print the JSON Schema of spec documents (for editors)",
   },
+  "test-pattern": {
+    load: async () => (await import("./commands/test-pattern.ts")).testPatternCommand,
+    summary: "run LogAlarm patterns on sample log lines, offline",
+  },
 };
 
 function mainHelp(): string {

@@ -17,10 +17,9 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup, checkEndpoints, configuredEndpoints } from "../aws-preflight.ts";
-import { allKinds } from "../kinds.ts";
+import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
-import { buildReconcilers } from "../reconcilers.ts";
 import { environmentProblem, reportUnreadable } from "../spec-report.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
@@ -101,7 +100,7 @@ export async function planOrApplyCommand(
     await checkEndpoints(endpoints);
     const result = await runPass(
       {
-        reconcilers: buildReconcilers({ clients }),
+        reconcilers: await buildReconcilers(kindParts(clients)),
         documents: loaded.documents,
         complete: isComplete(loaded),
         ownerId: aws.ownerId,

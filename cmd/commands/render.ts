@@ -1,9 +1,9 @@
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { resourceKey } from "../../controllers/spec/document.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
-import { familyOf, specsOfFamily } from "../../reconcilers/task-definition/family-patch.ts";
 import { FileTaskDefinitionApi } from "../../reconcilers/task-definition/file-task-definition-api.ts";
 import type { TaskDefinitionApi } from "../../reconcilers/task-definition/task-definition-api.ts";
+import { TaskDefinitionPatches } from "../../reconcilers/task-definition/task-definition-patch.ts";
 import {
   revisionTags,
   sdkRegion,
@@ -30,7 +30,7 @@ import {
 import { didYouMean } from "../../controllers/did-you-mean.ts";
 import { formatTable, OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
 import { environmentProblem, reportUnreadable } from "../spec-report.ts";
-import { allKinds } from "../kinds.ts";
+import { allKinds, taskDefinitionPatches } from "../kinds.ts";
 
 const FORMATS = ["json", "yaml", "table"] as const;
 
@@ -39,10 +39,10 @@ export const renderHelp: CommandHelp = {
   summary:
     "Prints the task definitions `apply` would register for the LogRouter and SidecarVolume specs under DIR, as " +
     "JSON: per family, the RegisterTaskDefinition input (`taskDefinition`), whether it differs from the latest " +
-    "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router needs (multiline, throttle) with how " +
-    "to deliver it (on Fargate: bake it into a custom router image). Reads ECS unless every family is given with " +
-    "--from; registers nothing. A family that cannot be rendered is reported and the others are still printed.\n" +
-    "Exit code: 0 rendered, 1 error.",
+    "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router reads (Grace, buffering, multiline, " +
+    "throttle, additional outputs) with how it is delivered (init-s3 and s3: `apply` uploads it). Reads ECS unless " +
+    "every family is given with --from; registers nothing. A family that cannot be rendered is reported and the " +
+    "others are still printed.\nExit code: 0 rendered, 1 error.",
   options: [
     [
       "--from FILE",
@@ -100,8 +100,9 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     io.err(`${loaded.diagnostics.length} problem(s) in ${dir}; nothing was rendered.\n`);
     return 1;
   }
+  const patches = new TaskDefinitionPatches(taskDefinitionPatches());
   const families = [
-    ...new Set(loaded.documents.map(familyOf).filter((f): f is string => f !== undefined)),
+    ...new Set(loaded.documents.map((d) => patches.familyOf(d)).filter((f): f is string => f !== undefined)),
   ].sort();
   if (values.family !== undefined && !families.includes(values.family)) {
     throw new UsageError(
@@ -146,7 +147,7 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     process.env.AWS_REGION ??
     process.env.AWS_DEFAULT_REGION ??
     (await sdkRegion((await aws()).ecs));
-  const reconciler = new TaskDefinitionReconciler({ api, region });
+  const reconciler = new TaskDefinitionReconciler({ api, region, patches: patches.list() });
   try {
     const rendered: FamilyDesired[] = [];
     const errors: string[] = [];
@@ -154,7 +155,7 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     const unreachable = new Map<string, string[]>();
     for (const family of values.family !== undefined ? [values.family] : families) {
       try {
-        rendered.push(await reconciler.desired(family, specsOfFamily(loaded.documents, family)));
+        rendered.push(await reconciler.desired(family, patches.specsOfFamily(loaded.documents, family)));
       } catch (error) {
         const shared = setupProblem(error, endpoints);
         if (shared !== undefined) unreachable.set(shared, [...(unreachable.get(shared) ?? []), family]);
@@ -224,8 +225,9 @@ export function renderEntry(d: FamilyDesired, ownerId: string): Record<string, u
     changed: d.changed,
     ...(d.changed ? { difference: d.difference } : {}),
     warnings: d.warnings,
-    ...(d.fluentBitConfig !== undefined
-      ? { fluentBitConfig: { delivery: d.fluentBitConfig.delivery, text: d.fluentBitConfig.text } }
+    // The only config file a patch renders today is a LogRouter's; the key is part of render's output.
+    ...(d.configFile !== undefined
+      ? { fluentBitConfig: { delivery: d.configFile.delivery, text: d.configFile.text } }
       : {}),
     taskDefinition: { ...d.definition, tags: revisionTags(d.base, d.docs, ownerId) },
   };

@@ -108,7 +108,7 @@ describe("validate's warnings", () => {
   it("gives the shipped SidecarVolume example the advice plan gives, without failing", async () => {
     const r = await cli("validate", "manifests/examples/kinds");
     expect(r.code).toBe(0);
-    expect(r.out).toBe("5 spec(s) in 5 file(s) are valid, 1 warning(s).\n");
+    expect(r.out).toBe("6 spec(s) in 6 file(s) are valid, 1 warning(s).\n");
     // What plan and render say once they patch the family (render --from shows it offline).
     const all = await cli(
       "render",
@@ -142,7 +142,7 @@ describe("validate's warnings", () => {
       problems: unknown[];
       warnings: unknown[];
     };
-    expect(data).toMatchObject({ valid: true, specs: 5, problems: [] });
+    expect(data).toMatchObject({ valid: true, specs: 6, problems: [] });
     expect(data.warnings).toEqual([
       expect.objectContaining({ file: "manifests/examples/kinds/sidecar-volume.yaml", line: 17, col: 55 }),
     ]);

@@ -5,6 +5,7 @@ import { type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import { closest } from "../did-you-mean.ts";
+import { sourceOffsetInScalar } from "./scalar-offset.ts";
 import {
   API_VERSION,
   MetadataSchema,
@@ -161,13 +162,14 @@ export function parseSpecText(
     if (ydoc.contents === null || (isScalar(ydoc.contents) && ydoc.contents.value === null)) continue;
     const value: unknown = ydoc.toJS({ maxAliasCount: 100 });
     const start = ydoc.contents.range?.[0] ?? 0;
-    const positionOf = (path: Path, atKey = false): SourcePosition => {
-      const offset = offsetOf(ydoc, path, atKey) ?? start;
+    const positionOf = (path: Path, atKey = false, index?: number): SourcePosition => {
+      const inValue = index !== undefined ? sourceOffsetInScalar(ydoc, text, path, index) : undefined;
+      const offset = inValue ?? offsetOf(ydoc, path, atKey) ?? start;
       const { line, col } = lineCounter.linePos(offset);
       return { file, line, col };
     };
     const located = (issue: Issue): SpecDiagnostic => ({
-      ...positionOf(issue.path, issue.atKey),
+      ...positionOf(issue.path, issue.atKey, issue.index),
       message: issue.message,
     });
     if (isRecord(value) && isRecord(value.spec) && isRecord(value.spec.environments)) {
@@ -209,6 +211,8 @@ interface Issue {
   readonly path: Path;
   readonly message: string;
   readonly atKey?: boolean;
+  /** A character index inside the string value at `path`. */
+  readonly index?: number;
 }
 
 /** A schema problem, with the field it is about (`path` may be its parent, where a missing field is shown). */
@@ -333,7 +337,12 @@ export function validateDocument(
   for (const i of semantic) {
     const path = overlayOf(["spec", ...i.path]);
     if (rejectedFields.some((f) => startsWith(path, f))) continue;
-    specIssues.push({ path, field: path, message: `${who}: ${i.message}` });
+    specIssues.push({
+      path,
+      field: path,
+      message: `${who}: ${i.message}`,
+      ...(i.index !== undefined ? { index: i.index } : {}),
+    });
   }
   const metadata = value.metadata as SpecDocument["metadata"];
   if (issues.length > 0 || specIssues.length > 0) {
@@ -436,7 +445,10 @@ function describe(error: ValueError, rel: Path, suggestion: string | undefined):
     case ValueErrorType.Boolean:
     case ValueErrorType.Object:
     case ValueErrorType.Array:
-      return { path: rel, message: `${lowerFirst(error.message)}, got ${typeName(error.value)}` };
+      return {
+        path: rel,
+        message: `${lowerFirst(error.message)}, got ${typeName(error.value)}${hint(error.schema)}`,
+      };
     case ValueErrorType.StringPattern:
       return {
         path: rel,

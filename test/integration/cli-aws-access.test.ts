@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../cli.ts";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../free-port.ts";
 
 // A wrong endpoint or missing credentials is one sentence naming what to set, whatever the command: before, plan
 // printed eight near-identical ECONNREFUSED lines (the orphan sweeps `Kind/*` among them), render printed the raw

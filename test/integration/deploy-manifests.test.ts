@@ -20,7 +20,7 @@ import {
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../moto-emulator.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 
 // manifests/deploy/: what a user deploys the operator with. Prometheus's own checker validates the scrape config and

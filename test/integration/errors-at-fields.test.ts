@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { runCli } from "../cli.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { startEmulator } from "./harness.ts";
 
 // What AWS says is missing is reported at the field that names it, with the next step: before, a missing cluster

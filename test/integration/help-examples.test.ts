@@ -3,7 +3,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlink
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import type { RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +13,8 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { Output } from "../../cmd/cli-support.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { logAlarmClients } from "../../reconcilers/log-alarm/log-alarm-clients.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { startEmulator } from "./harness.ts";
 
 // Every `--help` example runs as printed, from a fresh clone: a copy of the repository's files (node_modules
@@ -82,6 +85,10 @@ async function buildScene(): Promise<void> {
   );
   await scene.registerTaskDefinitionFrom(fixture("log-batch.base.json"));
   await clients.sqs.send(new CreateQueueCommand({ QueueName: "ecs-events" }));
+  // The LogRouter example's extra Fluent Bit config goes to this bucket; the LogAlarm example watches this group.
+  await clients.s3.send(new CreateBucketCommand({ Bucket: "gaze-heatmap-log-config" }));
+  const logs = await logAlarmClients(clients).logs();
+  await logs.send(new CreateLogGroupCommand({ logGroupName: "/aws/ecs/fluentd" }));
   // The role the iam-policy example gives its policy to.
   await run(
     "aws",
@@ -154,7 +161,16 @@ const online = examples.filter(([c, e]) => needsAws(c, e));
 
 describe("every --help example", () => {
   it("is found: every command has at least one", () => {
-    expect(commands).toEqual(["validate", "plan", "apply", "run", "render", "iam-policy", "schema"]);
+    expect(commands).toEqual([
+      "validate",
+      "plan",
+      "apply",
+      "run",
+      "render",
+      "iam-policy",
+      "schema",
+      "test-pattern",
+    ]);
     for (const c of commands)
       expect(
         examples.some(([command]) => command === c),

@@ -44,6 +44,16 @@ describe("offline commands", () => {
       ],
     ],
     [["schema"]],
+    // Offline too: the policy comes from the kinds' entries, which say statically which kinds sweep.
+    [["iam-policy", "manifests/examples/kinds", "--account", "123456789012", "--region", "eu-west-1"]],
+    [
+      [
+        "test-pattern",
+        "manifests/examples/seeds/002-cloudwatch-logs/",
+        "--logs",
+        "manifests/examples/seeds/002-cloudwatch-logs/access-denied.log",
+      ],
+    ],
   ])("%j loads no AWS SDK module", async (args) => {
     const { modules, stdout } = await modulesLoadedBy(args);
     expect(stdout).not.toBe("");
