@@ -5,6 +5,7 @@ import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
+import type { ReadinessCheck } from "../controllers/readiness.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
 import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "./kinds.ts";
 
@@ -23,6 +24,11 @@ export interface ComposeControllerOptions {
   /** SQS long polling (default 20 s); the bench waits less. */
   readonly eventsWaitSeconds?: number | undefined;
   readonly workers?: number | undefined;
+  /**
+   * More conditions `/readyz` waits for: `run` gives the `AwsReachability` its clients report to. Leader election
+   * (issue 12) is to take the same checks: a replica for which one has a reason takes no lease.
+   */
+  readonly readiness?: readonly ReadinessCheck[] | undefined;
 }
 
 /**
@@ -48,6 +54,7 @@ export async function composeController(options: ComposeControllerOptions): Prom
     ownerId: options.ownerId,
     intervalMs: options.intervalMs,
     workers: options.workers,
+    readiness: options.readiness,
     informer: new Informer({ lister, logger }),
     events:
       queueUrl === undefined

@@ -1,5 +1,5 @@
 import { formatDiagnostic, type LoadResult } from "../controllers/spec/load.ts";
-import { closest } from "../controllers/did-you-mean.ts";
+import { undeclaredEnvironment } from "../controllers/spec/environments.ts";
 import type { Output } from "./cli-support.ts";
 
 /**
@@ -17,24 +17,11 @@ export function reportUnreadable(loaded: LoadResult, dir: string, io: Output): b
   return true;
 }
 
-/**
- * `--environment NAME` that no spec declares would silently apply no overlay, shipping the base specs where an
- * environment's were meant: a problem, with the declared names to choose from. Undefined when fine.
- */
+/** `--environment NAME` that no spec under `dir` declares, as a sentence; undefined when fine. */
 export function environmentProblem(
   environment: string | undefined,
   loaded: LoadResult,
   dir: string,
 ): string | undefined {
-  const declared = loaded.environments;
-  if (environment === undefined || declared === undefined || declared.includes(environment)) return undefined;
-  const near = closest(environment, declared);
-  return (
-    `--environment ${environment}: no spec under ${dir} declares it ` +
-    (near !== undefined
-      ? `(did you mean ${near}?)`
-      : declared.length > 0
-        ? `(they declare: ${declared.join(", ")})`
-        : "(no spec there declares environments)")
-  );
+  return undeclaredEnvironment(environment, loaded.environments, dir);
 }

@@ -12,7 +12,7 @@ import type { ControllerMetrics } from "./metrics.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { KeyReconciler } from "./reconcile-key.ts";
 import type { Reconciler } from "./reconciler.ts";
-import type { SpecRead, SpecSource } from "./spec-source.ts";
+import { UnusableSpecsError, type SpecRead, type SpecSource } from "./spec-source.ts";
 import { SpecReport } from "./spec-report.ts";
 import { StatusStore, type ResourceStatus } from "./status.ts";
 import { WorkQueue, type WorkQueueOptions } from "./work-queue.ts";
@@ -23,8 +23,13 @@ export interface ControllerEndpoints {
   alive(): boolean;
   /** Specs read, every key reconciled once, every readiness check met: `/readyz`. */
   ready(): { ready: boolean; phase: string };
-  /** Each resource's state: `/status`. */
-  status(): { phase: LifecyclePhase; resources: ResourceStatus[] };
+  /** Each resource's state, and why the controller is not ready when it is not: `/status`. */
+  status(): {
+    phase: LifecyclePhase;
+    ready: boolean;
+    notReadyReason?: string;
+    resources: ResourceStatus[];
+  };
 }
 
 /** The process's HTTP side: listening before the specs are read, closed last, after the writes in flight. */
@@ -97,6 +102,8 @@ export class Controller {
   private readonly actor: Actor<typeof controllerLifecycle>;
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
+  /** Why starting failed, as thrown: `start` rethrows it, so that `run` can tell a usage error from the rest. */
+  private startFailure: unknown;
   private initialDone: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
@@ -133,13 +140,25 @@ export class Controller {
     this.endpoints = {
       alive: () => this.phase !== "failed",
       ready: () => this.readiness(),
-      status: () => ({ phase: this.phase, resources: this.status.list() }),
+      status: () => {
+        const { ready, phase } = this.readiness();
+        return {
+          phase: this.phase,
+          ready,
+          ...(ready ? {} : { notReadyReason: phase }),
+          resources: this.status.list(),
+        };
+      },
     };
     this.server = options.server?.(this.endpoints);
     this.actor = createActor(
       controllerLifecycle.provide({
         actors: lifecycleEffects({
-          loadSpecs: (signal) => this.startUp(signal),
+          loadSpecs: (signal) =>
+            this.startUp(signal).catch((error: unknown) => {
+              this.startFailure = error;
+              throw error;
+            }),
           initialSync: (signal) => this.initialSync(signal),
           shutDown: () => this.shutDown(),
         }),
@@ -170,6 +189,7 @@ export class Controller {
     if (s === "failed") {
       // What did start (the server, the loops) is stopped, so that the process can exit.
       await this.shutDown();
+      if (this.startFailure instanceof Error) throw this.startFailure;
       throw new Error(this.actor.getSnapshot().context.error ?? "controller failed to start");
     }
   }
@@ -197,6 +217,9 @@ export class Controller {
     }
     const read = await this.specs.load();
     signal.throwIfAborted();
+    // Ready means the specs were read: a source with nothing to read, or read without the overlay asked for, is
+    // no desired state to start from (nor one to sweep against).
+    if (read.snapshot.unusable !== undefined) throw new UnusableSpecsError(read.snapshot.unusable);
     this.initialKeys = new Set([...read.changes.changed, ...this.state.sweepKeys(read.snapshot)]);
     this.takeRead(read);
     this.enqueueSweeps();

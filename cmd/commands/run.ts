@@ -1,8 +1,10 @@
 import { Registry } from "prom-client";
-import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { createAwsClients, observeAll } from "../../controllers/aws/clients.ts";
+import { AwsReachability } from "../../controllers/aws/reachability.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
+import { UnusableSpecsError } from "../../controllers/spec-source.ts";
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
@@ -84,10 +86,12 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   collectProcessMetrics(registry);
   const metrics = new ControllerMetrics(registry);
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
+  // Ready means AWS answers: every attempt the clients make tells it (see AWS_LOSS_MS for how long a loss lasts).
+  const reachability = new AwsReachability();
   const clients = createAwsClients({
     region: aws.region,
     endpoint: aws.endpoint,
-    observer: metrics,
+    observer: observeAll(metrics, reachability),
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
   try {
@@ -109,6 +113,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     bindAddress: values["metrics-bind-address"],
     eventsQueueUrl: values["events-queue-url"],
     workers,
+    readiness: [reachability],
   });
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
@@ -131,6 +136,16 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
       throw new Error(
         `${error.message}: another process serves that port; choose another with --metrics-bind-address`,
+        { cause: error },
+      );
+    }
+    if (error instanceof UnusableSpecsError) {
+      // As the other commands say it: an environment no spec declares is a usage error, a path with nothing to
+      // read says what to give instead.
+      if (error.reason === "environment") throw new UsageError(error.message);
+      throw new Error(
+        `${error.message}; nothing was reconciled. Give the directory of spec files (*.yaml, *.yml) to watch, ` +
+          "e.g. manifests/examples/kinds",
         { cause: error },
       );
     }

@@ -11,6 +11,7 @@ import {
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
 import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
+import { environmentProblem } from "../spec-report.ts";
 
 // Results are data: a table for people (`text`, its first name, still works), JSON or YAML for programs.
 const FORMATS = ["table", "json", "yaml"] as const;
@@ -95,6 +96,8 @@ export async function testPatternCommand(
       throw new UsageError("test-pattern takes one spec file or directory (or --pattern)");
     }
     const loaded = await loadSpecDirectory(path, allKinds(), { environment: values.environment });
+    const environment = environmentProblem(values.environment, loaded, path);
+    if (environment !== undefined) throw new UsageError(environment);
     for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
     if (loaded.diagnostics.length > 0) {
       io.err(`${loaded.diagnostics.length} problem(s) in ${path}; nothing was tested.\n`);

@@ -18,11 +18,22 @@ export interface AwsCallRecord {
   readonly operation: string;
   readonly outcome: "success" | "throttled" | "transient" | "conflict" | "not-found" | "invalid" | "terminal";
   readonly seconds: number;
+  /**
+   * False when the attempt got no HTTP answer at all (connection refused, DNS, timeout): AWS was not reached. An
+   * error AWS answered with (a 5xx, AccessDenied) is an answer.
+   */
+  readonly answered?: boolean;
 }
 
 /** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
 export interface AwsCallObserver {
   record(call: AwsCallRecord): void;
+}
+
+/** One observer that tells each of `observers` (the metrics, and what tracks whether AWS answers). */
+export function observeAll(...observers: (AwsCallObserver | undefined)[]): AwsCallObserver {
+  const all = observers.filter((o): o is AwsCallObserver => o !== undefined);
+  return { record: (call) => all.forEach((o) => o.record(call)) };
 }
 
 /** Counts calls in memory: what `apply` reports and the benchmark reads. */
@@ -214,7 +225,15 @@ function instrument(
         return out;
       } catch (error) {
         const cls = classifyAwsError(service, operation, error).errorClass;
-        observer?.record({ service, operation, outcome: cls, seconds: (performance.now() - started) / 1000 });
+        observer?.record({
+          service,
+          operation,
+          outcome: cls,
+          seconds: (performance.now() - started) / 1000,
+          answered:
+            typeof (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode ===
+            "number",
+        });
         throw error;
       }
     },

@@ -57,11 +57,11 @@ export async function loadSpecDirectory(
   try {
     const info = await stat(dir);
     files = info.isDirectory() ? await listSpecFiles(dir) : [dir];
-  } catch {
+  } catch (error) {
     return {
       documents: [],
       files: [],
-      diagnostics: [{ file: dir, line: 1, col: 1, message: "no such file or directory" }],
+      diagnostics: [{ file: dir, line: 1, col: 1, message: unreadablePath(error) }],
     };
   }
   const documents: SpecDocument[] = [];
@@ -89,6 +89,15 @@ export async function loadSpecDirectory(
     environments: [...environments].sort(),
     files,
   };
+}
+
+/** Why a spec path could not be read at all, in the words `ls` would use. */
+function unreadablePath(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ENOTDIR") return "not a directory";
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** True when every file parsed and validated: only then may absence from the specs mean "delete". */
