@@ -137,6 +137,7 @@ export function planService(
       action: "create",
       target: `service ${fqdn}`,
       detail: `${recordsText(records)}, ${routingPolicy}${customHealth ? ", custom health check" : ""}`,
+      write: "servicediscovery:CreateService",
     });
   } else {
     const { service } = observed;
@@ -178,6 +179,7 @@ export function planService(
         action: "update",
         target: `service ${fqdn} (${service.id})`,
         detail: ttlChanges.join(", "),
+        write: "servicediscovery:UpdateService",
       });
     }
     const tags = tagsToWrite(observed.tags, wantedTags);
@@ -192,6 +194,7 @@ export function planService(
             : Object.entries(tags)
                 .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${observed.tags[k] ?? "-"} -> ${v}`)
                 .join(", "),
+        write: "servicediscovery:TagResource",
       });
     }
   }
@@ -209,7 +212,11 @@ export function planService(
     const health = desiredHealth(task);
     if (current === undefined) {
       steps.push({ type: "register", instanceId: task.taskId, attributes });
-      changes.push({ action: "create", target: `instance ${task.taskId} ${endpoint(attributes)}` });
+      changes.push({
+        action: "create",
+        target: `instance ${task.taskId} ${endpoint(attributes)}`,
+        write: "servicediscovery:RegisterInstance",
+      });
       if (customHealth && health !== "HEALTHY") {
         // A new instance of a custom-health service starts HEALTHY.
         steps.push({ type: "set-health", instanceId: task.taskId, status: health });
@@ -217,6 +224,7 @@ export function planService(
           action: "update",
           target: `instance ${task.taskId} health`,
           detail: `HEALTHY -> ${health}`,
+          write: "servicediscovery:UpdateInstanceCustomHealthStatus",
         });
       }
       continue;
@@ -231,6 +239,7 @@ export function planService(
         action: "update",
         target: `instance ${task.taskId}`,
         detail: `${endpoint(current.attributes)} -> ${endpoint(attributes)}`,
+        write: "servicediscovery:RegisterInstance",
       });
     }
     const observedHealth = observed?.health.get(task.taskId);
@@ -240,6 +249,7 @@ export function planService(
         action: "update",
         target: `instance ${task.taskId} health`,
         detail: `${observedHealth} -> ${health}`,
+        write: "servicediscovery:UpdateInstanceCustomHealthStatus",
       });
     }
   }
@@ -250,6 +260,7 @@ export function planService(
       action: "delete",
       target: `instance ${instance.id} ${endpoint(instance.attributes)}`,
       detail: "task no longer running",
+      write: "servicediscovery:DeregisterInstance",
     });
   }
   return { steps, changes, notes };
@@ -297,8 +308,14 @@ export function planServiceDeletion(
         action: "delete",
         target: `instance ${i.id} ${endpoint(i.attributes)}`,
         detail: "service pruned",
+        write: "servicediscovery:DeregisterInstance",
       })),
-      { action: "delete", target: `service ${label}`, detail: "its spec was removed and asked for prune" },
+      {
+        action: "delete",
+        target: `service ${label}`,
+        detail: "its spec was removed and asked for prune",
+        write: "servicediscovery:DeleteService",
+      },
     ],
   };
 }

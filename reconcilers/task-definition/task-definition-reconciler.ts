@@ -148,6 +148,7 @@ export class TaskDefinitionReconciler {
         action: "create",
         target: `task definition ${family}, new revision`,
         detail: `patched from ${family}:${base.revision}: ${desired.difference}`,
+        write: "ecs:RegisterTaskDefinition",
       });
     }
     const rollouts = await this.planRollouts(desired, ctx.signal);
@@ -264,6 +265,7 @@ export class TaskDefinitionReconciler {
           action: "update",
           target: `service ${s.cluster}/${s.service}`,
           detail: `${from} -> ${to}${beyond}`,
+          write: "ecs:UpdateService",
         },
       });
     }

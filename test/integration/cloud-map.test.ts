@@ -257,7 +257,12 @@ describe("Cloud Map kinds against the emulator", () => {
     const ttl = await pass(parse(specs(scene.vpcId, { records: "[{ type: A, ttl: 30 }]" })));
     expect(failures(ttl)).toEqual([]);
     expect(ttl.plans.flatMap((p) => p.changes)).toEqual([
-      { action: "update", target: `service fluentd.fluentd.local (${svc?.Id})`, detail: "A ttl 10 -> 30" },
+      {
+        action: "update",
+        target: `service fluentd.fluentd.local (${svc?.Id})`,
+        detail: "A ttl 10 -> 30",
+        write: "servicediscovery:UpdateService",
+      },
     ]);
     const [after] = await services();
     expect(after?.DnsConfig?.DnsRecords).toEqual([{ Type: "A", TTL: 30 }]);
@@ -295,7 +300,12 @@ describe("Cloud Map kinds against the emulator", () => {
     const healed = await pass(docs);
     expect(failures(healed)).toEqual([]);
     expect(healed.plans.flatMap((p) => p.changes)).toEqual([
-      { action: "update", target: `instance ${id} health`, detail: "UNHEALTHY -> HEALTHY" },
+      {
+        action: "update",
+        target: `instance ${id} health`,
+        detail: "UNHEALTHY -> HEALTHY",
+        write: "servicediscovery:UpdateInstanceCustomHealthStatus",
+      },
     ]);
     const health = await clients.serviceDiscovery.send(
       new GetInstancesHealthStatusCommand({ ServiceId: svc?.Id }),
