@@ -226,7 +226,9 @@ describe("WeightedRecordSet against the emulator", () => {
     counter.reset();
     const planned = await pass(text, { apply: false });
     expect(planned.failures).toEqual([]);
-    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(["create", "create", "create"]);
+    // Each record and its registry twin (the `_elo-` TXT that says who owns it): six writes, six lines.
+    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(Array(6).fill("create"));
+    expect(planned.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(3);
     expect(planned.plans[0]!.notes?.join("\n")).toContain("layout: 3 weighted record(s)");
     expect(counter.writes()).toEqual([]);
 
@@ -363,7 +365,8 @@ describe("WeightedRecordSet against the emulator", () => {
 
     const planned = await pass("", { ownerId: "blue", apply: false });
     expect(planned.plans.map((p) => [p.key, p.changes.length])).toEqual([
-      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 3],
+      // Three records and their three registry twins.
+      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 6],
     ]);
     counter.reset();
     expect((await pass("", { ownerId: "blue" })).failures).toEqual([]);
@@ -406,7 +409,7 @@ describe("WeightedRecordSet against the emulator", () => {
       const planned = await run("plan");
       expect(planned.code).toBe(2);
       expect(planned.out).toContain("layout: 3 weighted record(s) at fluentd.logs.internal");
-      expect(planned.out).toContain("Plan: 3 to create, 0 to update, 0 to delete.");
+      expect(planned.out).toContain("Plan: 6 to create, 0 to update, 0 to delete.");
       expect((await run("apply")).code).toBe(0);
       expect(weighted(await zoneRecords())).toHaveLength(3);
       const again = await run("apply");
@@ -606,6 +609,7 @@ describe("WeightedRecordSet drain on scale-in", () => {
       action: "update",
       target: `lifecycle action log-asg/${leaving} (drain-dns)`,
       detail: "CONTINUE 1s after its record is removed",
+      write: "autoscaling:CompleteLifecycleAction",
     });
     const started = Date.now();
     const applied = await pass(drainSpec(), { reconciler });
@@ -642,7 +646,8 @@ describe("WeightedRecordSet drain on scale-in", () => {
     expect(during.failures).toEqual([]);
     expect(fake.completed).toEqual([]);
     // One new record, and the drain already running is not started twice.
-    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["create"]);
+    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["create", "create"]);
+    expect(during.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(1);
     expect(detached).toHaveLength(1);
     expect(weighted(await zoneRecords())).toHaveLength(2);
 
@@ -679,6 +684,7 @@ describe("WeightedRecordSet drain on scale-in", () => {
         action: "update",
         target: `lifecycle action log-asg/${leaving} (drain-dns)`,
         detail: "CONTINUE in 1s (record already gone)",
+        write: "autoscaling:CompleteLifecycleAction",
       },
     ]);
     counter.reset();
