@@ -23,6 +23,11 @@ export interface AwsCallRecord {
    * error AWS answered with (a 5xx, AccessDenied) is an answer.
    */
   readonly answered?: boolean;
+  /**
+   * How many changes a batch write carries (the records of a Route 53 ChangeResourceRecordSets); absent for a call
+   * that is one change.
+   */
+  readonly items?: number;
 }
 
 /** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
@@ -57,6 +62,15 @@ export class AwsCallCounter implements AwsCallObserver {
   /** Calls that change AWS state, by the naming convention of the AWS APIs we use. */
   writes(): AwsCallRecord[] {
     return this.calls.filter((c) => !isReadOperation(c.operation));
+  }
+  /**
+   * The changes AWS accepted, as `service:Operation`, one per change of a batch write: what `plan` lists as changes
+   * (`Change.write`), whatever the batching.
+   */
+  changesMade(): string[] {
+    return this.writes()
+      .filter((c) => c.outcome === "success")
+      .flatMap((c) => Array<string>(c.items ?? 1).fill(`${c.service}:${c.operation}`));
   }
   reset(): void {
     this.calls.length = 0;
@@ -212,6 +226,7 @@ function instrument(
   stack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+      const items = batchItems(args);
       if (limiter !== undefined) await limiter.take();
       const started = performance.now();
       try {
@@ -221,6 +236,7 @@ function instrument(
           operation,
           outcome: "success",
           seconds: (performance.now() - started) / 1000,
+          ...(items !== undefined ? { items } : {}),
         });
         return out;
       } catch (error) {
@@ -230,6 +246,7 @@ function instrument(
           operation,
           outcome: cls,
           seconds: (performance.now() - started) / 1000,
+          ...(items !== undefined ? { items } : {}),
           answered:
             typeof (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode ===
             "number",
@@ -239,4 +256,10 @@ function instrument(
     },
     { step: "finalizeRequest", priority: "low", name: `ecsLogOperator-${service}-instrument` },
   );
+}
+
+/** The changes of a batch write: a Route 53 change batch's. */
+function batchItems(args: unknown): number | undefined {
+  const input = (args as { input?: { ChangeBatch?: { Changes?: unknown[] } } }).input;
+  return input?.ChangeBatch?.Changes?.length;
 }
