@@ -5,12 +5,19 @@ import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
+import { GitSpecWatcher } from "../controllers/git-source/git-spec-watcher.ts";
+import { webhookRoute } from "../controllers/git-source/webhook.ts";
 import type { ReadinessCheck } from "../controllers/readiness.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
+import type { BuiltGitSource } from "./git-source.ts";
 import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "./kinds.ts";
 
+/** Where the specs come from: a directory, or a Git repository (the source `buildGitSource` made, not yet started). */
+export type SpecOrigin =
+  | { readonly specDir: string; readonly git?: undefined }
+  | { readonly git: BuiltGitSource; readonly specDir?: undefined };
+
 export interface ComposeControllerOptions {
-  readonly specDir: string;
   readonly clients: AwsClients;
   readonly metrics: ControllerMetrics;
   readonly logger: Logger;
@@ -33,21 +40,25 @@ export interface ComposeControllerOptions {
 
 /**
  * The controller as `run` builds it: every part made here, over the process's clients and metrics, and handed in.
- * The spec source is the directory; the informers list through the kinds' listers; the events queue is SQS; the HTTP
- * server serves the registry and the controller's endpoints.
+ * The spec source is the directory, or the Git source's revisions (then `/status` has its `source` section and the
+ * webhook, when it has a secret, is served at `POST /hooks/git`); the informers list through the kinds' listers; the
+ * events queue is SQS; the HTTP server serves the registry and the controller's endpoints. The Git source itself is
+ * the caller's to close, after the controller stopped.
  */
-export async function composeController(options: ComposeControllerOptions): Promise<Controller> {
+export async function composeController(options: ComposeControllerOptions & SpecOrigin): Promise<Controller> {
   const { clients, logger, metrics } = options;
   const parts = kindParts(clients);
   const [reconcilers, lister] = await Promise.all([buildReconcilers(parts), buildWatchLister(parts)]);
   const queueUrl = options.eventsQueueUrl;
+  const kinds = allKinds();
+  const environment = options.environment;
+  const specs =
+    options.git === undefined
+      ? new SpecWatcher({ dir: options.specDir, kinds, environment, logger })
+      : new GitSpecWatcher({ source: options.git.source, kinds, environment, logger });
+  const webhook = options.git?.webhook;
   return new Controller({
-    specs: new SpecWatcher({
-      dir: options.specDir,
-      kinds: allKinds(),
-      environment: options.environment,
-      logger,
-    }),
+    specs,
     reconcilers,
     metrics,
     logger,
@@ -61,6 +72,14 @@ export async function composeController(options: ComposeControllerOptions): Prom
         ? undefined
         : new EventsQueue({ sqs: clients.sqs, queueUrl, logger, waitSeconds: options.eventsWaitSeconds }),
     server: (endpoints) =>
-      new HttpServer({ bindAddress: options.bindAddress, registry: metrics.registry, ...endpoints }),
+      new HttpServer({
+        bindAddress: options.bindAddress,
+        registry: metrics.registry,
+        ...endpoints,
+        ...(specs instanceof GitSpecWatcher
+          ? { status: () => ({ ...endpoints.status(), source: specs.status() }) }
+          : {}),
+        routes: webhook === undefined ? [] : [webhookRoute(webhook)],
+      }),
   });
 }

@@ -6,6 +6,7 @@ import {
 } from "../../controllers/iam.ts";
 import type { KindEntry } from "../../controllers/kind-entry.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
+import { silentLogger } from "../../controllers/logger.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import {
   emulatorNote,
@@ -15,6 +16,14 @@ import {
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
+import {
+  GIT_RUN_OPTIONS,
+  GIT_RUN_OPTIONS_HELP,
+  gitExamples,
+  gitPolicySettings,
+  specsLabel,
+  withSpecs,
+} from "../git-source.ts";
 import { allKinds, KINDS, sweepingKinds } from "../kinds.ts";
 import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
 import { environmentProblem, reportUnreadable } from "../spec-report.ts";
@@ -22,8 +31,15 @@ import { environmentProblem, reportUnreadable } from "../spec-report.ts";
 // A policy is a document: JSON for IAM, YAML for a CloudFormation template.
 const FORMATS = ["json", "yaml"] as const;
 
+// With a secret's ARN, the policy also grants reading it.
+const iamGit = gitExamples(
+  "iam-policy",
+  "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
+    "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
+);
+
 export const iamPolicyHelp: CommandHelp = {
-  usage: "ecs-log-operator iam-policy DIR [options]",
+  usage: "ecs-log-operator iam-policy DIR|--git-url URL [options]",
   summary: [
     "Prints the least-privilege IAM policy (JSON) that `run` and `apply` need for the specs under DIR, for the",
     "operator's task role. Actions are granted per kind in use; resources are narrowed to ARNs where AWS allows it",
@@ -32,6 +48,8 @@ export const iamPolicyHelp: CommandHelp = {
     "Each pass also sweeps AWS for what removed specs left behind: its reads are always granted; its deletes",
     "follow the specs' `prune: true`, and Route 53 records at names no spec holds any more need --allow-prune",
     "(or the policy of the specs before the removal, until the operator has cleaned up).",
+    "Give it `run`'s Git flags: --git-url reads the specs from one fetch (as `validate --git-url`), and the",
+    "secrets --git-token-secret-arn and --git-webhook-secret-arn name are granted (also beside DIR, a checkout).",
     "Exit code: 0, 1 if a spec is invalid.",
   ].join("\n"),
   options: [
@@ -47,17 +65,22 @@ export const iamPolicyHelp: CommandHelp = {
     ],
     ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
     outputHelp(FORMATS, "json"),
+    ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --role task --family gaze-heatmap",
+    `${iamGit.example} --account 123456789012 --region eu-west-1`,
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
       '    --policy-document "$(npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1)"',
   ],
-  examplesNote: emulatorNote(
-    "The first two examples are offline. The third gives the policy to an existing role with the AWS CLI.",
-  ),
+  examplesNote:
+    emulatorNote(
+      "The first three examples are offline. The fourth gives the policy to an existing role with the AWS CLI.",
+    ) +
+    "\n" +
+    iamGit.note,
 };
 
 export interface IamPolicyOptions {
@@ -77,6 +100,8 @@ export interface IamPolicyOptions {
   readonly sweptKinds?: readonly string[];
   /** The kinds to grant for; default the registry. */
   readonly kinds?: readonly KindEntry[];
+  /** What `run`'s flags need beyond the kinds and the events queue: the Git source's secrets. */
+  readonly statements?: readonly PolicyStatement[];
 }
 
 export type { PolicyDocument, PolicyStatement };
@@ -112,6 +137,7 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       Resource: queueArn(options.eventsQueueUrl, options.account, options.region),
     });
   }
+  statements.push(...(options.statements ?? []));
   return { Version: "2012-10-17", Statement: mergeStatements(statements) };
 }
 
@@ -174,15 +200,17 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     role: { type: "string", default: "operator" },
     family: { type: "string" },
     ...OUTPUT_OPTION,
+    ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
     io.out(formatHelp(iamPolicyHelp));
     return 0;
   }
+  const git = gitPolicySettings(values, positionals);
   const dir = positionals[0];
-  if (dir === undefined || positionals.length > 1)
-    throw new UsageError("iam-policy takes one spec directory");
+  if (git.source === undefined && (dir === undefined || positionals.length > 1))
+    throw new UsageError("iam-policy takes one spec directory (or --git-url)");
   if (values.role !== "operator" && values.role !== "task") {
     throw new UsageError(`--role "${values.role}" is not one of operator, task`);
   }
@@ -196,14 +224,20 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     throw new UsageError(`--region "${values.region}" is not a region name such as eu-west-1`);
   }
   const format = parseOutputFormat(values.output, FORMATS, "json");
-  const result = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
-  if (reportUnreadable(result, dir, io)) return 1;
-  const environment = environmentProblem(values.environment, result, dir);
-  if (environment !== undefined) throw new UsageError(environment);
+  const result = await withSpecs(dir, git.source, { logger: silentLogger }, async (specs) => {
+    const loaded = await loadSpecDirectory(specs.dir, allKinds(), { environment: values.environment });
+    const where = specsLabel(specs, dir);
+    if (reportUnreadable(loaded, specs.dir, io)) return undefined;
+    const environment = environmentProblem(values.environment, loaded, where);
+    if (environment !== undefined) throw new UsageError(environment);
+    const diagnostics = loaded.diagnostics.map((d) => ({ ...d, file: specs.display(d.file) }));
+    return { ...loaded, diagnostics, where };
+  });
+  if (result === undefined) return 1;
   for (const d of result.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (result.diagnostics.length > 0) {
     io.err(
-      `${result.diagnostics.length} problem(s) in ${dir}; no policy printed (it would miss what they need).\n`,
+      `${result.diagnostics.length} problem(s) in ${result.where}; no policy printed (it would miss what they need).\n`,
     );
     return 1;
   }
@@ -220,6 +254,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     region: values.region,
     eventsQueueUrl: values["events-queue-url"],
     allowPrune: values["allow-prune"] === true,
+    statements: git.statements,
   });
   printData(io, format === "yaml" ? "yaml" : "json", policy);
   return 0;

@@ -36,7 +36,7 @@ export function patchingKindEntry<S extends TSchema>(options: {
           watchListers: (parts) => [parts.shared(ecsTaskWatchLister)],
         };
       },
-      sweeps: false,
+      sweeps: true,
       iam: (specs, ctx) => [
         ...taskDefinitionStatements(
           specs.map((s) => patch.family(s)),

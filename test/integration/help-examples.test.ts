@@ -106,6 +106,12 @@ beforeAll(async () => {
     mkdirSync(join(clone, dirname(file)), { recursive: true });
     cpSync(file, join(clone, file));
   }
+  // A clone is a Git repository: the Git source's examples read it through file://.
+  const git = (...args: string[]) =>
+    run("git", ["-c", "user.name=help", "-c", "user.email=help@example.invalid", ...args], { cwd: clone });
+  await git("init", "-q", "-b", "main");
+  await git("add", "-A");
+  await git("commit", "-q", "-m", "clone");
   symlinkSync(join(process.cwd(), "node_modules"), join(clone, "node_modules"));
 
   // As the help's note says, on the emulator's port.
