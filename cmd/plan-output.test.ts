@@ -37,6 +37,42 @@ describe("formatPlanText", () => {
     );
   });
 
+  it("after apply, says what it did in the past tense, never 'Plan:'", () => {
+    const plans = [
+      plan("CloudMapService/fluentd", [
+        { action: "create", target: "instance t1 10.0.0.1:24224" },
+        { action: "update", target: "instance t2 health", detail: "UNHEALTHY -> HEALTHY" },
+        { action: "delete", target: "instance t0", detail: "task stopped" },
+      ]),
+    ];
+    const text = formatPlanText(plans, [], false, [], "apply");
+    expect(text).toBe(
+      [
+        "CloudMapService/fluentd",
+        "  + created instance t1 10.0.0.1:24224",
+        "  ~ updated instance t2 health (UNHEALTHY -> HEALTHY)",
+        "  - deleted instance t0 (task stopped)",
+        "",
+        "Applied: 1 created, 1 updated, 1 deleted.",
+        "",
+      ].join("\n"),
+    );
+    expect(formatPlanText([plan("A/b", [])], [], false, [], "apply")).toContain(
+      "No changes: AWS already matched the specs.",
+    );
+    const failed = formatPlanText(
+      plans,
+      [{ key: "A/x", error: new Error("boom"), source }],
+      false,
+      [],
+      "apply",
+    );
+    expect(failed).toContain(
+      "1 resource(s) failed (see the errors above); for the others: 1 created, 1 updated, 1 deleted.",
+    );
+    expect(failed).not.toContain("Plan:");
+  });
+
   it("never says 'No changes' when a resource could not be planned", () => {
     const text = formatPlanText(
       [],

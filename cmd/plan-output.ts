@@ -6,13 +6,20 @@ import { paint } from "./cli-support.ts";
 const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
 const COLOR = { create: 32, update: 33, delete: 31 } as const;
 
-/** The plan as a person reads it: grouped by resource, one line a change, a summary last. */
+const PAST = { create: "created", update: "updated", delete: "deleted" } as const;
+
+/**
+ * The plan as a person reads it: grouped by resource, one line a change, a summary last. After `apply` the same list
+ * is what was done, in the past tense (a resource whose apply failed is not in it: its error is).
+ */
 export function formatPlanText(
   plans: readonly ResourcePlan[],
   failures: readonly ResourceFailure[],
   color: boolean,
   endpoints: readonly ConfiguredEndpoint[] = [],
+  mode: "plan" | "apply" = "plan",
 ): string {
+  const done = mode === "apply";
   const lines: string[] = [];
   let counts = { create: 0, update: 0, delete: 0 };
   for (const plan of plans) {
@@ -24,26 +31,29 @@ export function formatPlanText(
       counts = { ...counts, [c.action]: counts[c.action] + 1 };
       const detail = c.detail !== undefined ? ` ${paint(color, 2, `(${c.detail})`)}` : "";
       lines.push(
-        `  ${paint(color, COLOR[c.action], `${SYMBOL[c.action]} ${c.action} ${c.target}`)}${detail}`,
+        `  ${paint(color, COLOR[c.action], `${SYMBOL[c.action]} ${done ? PAST[c.action] : c.action} ${c.target}`)}${detail}`,
       );
     }
   }
   for (const line of failureLines(failures, endpoints)) lines.push(paint(color, 31, line));
   const total = counts.create + counts.update + counts.delete;
   lines.push("");
+  const tally = done
+    ? `${counts.create} created, ${counts.update} updated, ${counts.delete} deleted.`
+    : `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`;
   if (failures.length > 0) {
     lines.push(
-      `${failures.length} resource(s) could not be planned (see the errors above); ` +
+      `${failures.length} resource(s) ${done ? "failed" : "could not be planned"} (see the errors above); ` +
         (total === 0
-          ? "no changes for the others."
-          : `for the others: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`),
+          ? done
+            ? "nothing changed for the others."
+            : "no changes for the others."
+          : `for the others: ${tally}`),
     );
+  } else if (done) {
+    lines.push(total === 0 ? "No changes: AWS already matched the specs." : `Applied: ${tally}`);
   } else {
-    lines.push(
-      total === 0
-        ? "No changes: AWS matches the specs."
-        : `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`,
-    );
+    lines.push(total === 0 ? "No changes: AWS matches the specs." : `Plan: ${tally}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -172,7 +172,7 @@ async function planOrApply(
         ...(specs.revision !== undefined ? { source: specs.revision } : {}),
       });
     } else {
-      io.out(formatPlanText(result.plans, failures, io.color, endpoints));
+      io.out(formatPlanText(result.plans, failures, io.color, endpoints, mode));
       if (mode === "apply") {
         io.out(`${counter.calls.length} AWS call(s), ${counter.writes().length} write(s).\n`);
       }

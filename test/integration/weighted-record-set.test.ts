@@ -410,11 +410,17 @@ describe("WeightedRecordSet against the emulator", () => {
       expect(planned.code).toBe(2);
       expect(planned.out).toContain("layout: 3 weighted record(s) at fluentd.logs.internal");
       expect(planned.out).toContain("Plan: 6 to create, 0 to update, 0 to delete.");
-      expect((await run("apply")).code).toBe(0);
+      const applied = await run("apply");
+      expect(applied.code).toBe(0);
+      // What it did, in the past tense, the same six changes plan listed: before, apply's summary began "Plan:".
+      expect(applied.out).toContain("Applied: 6 created, 0 updated, 0 deleted.");
+      expect(applied.out).not.toContain("Plan:");
+      expect(applied.out).toContain("+ created registry _elo-a.fluentd.logs.internal TXT");
       expect(weighted(await zoneRecords())).toHaveLength(3);
       const again = await run("apply");
       expect(again).toMatchObject({ code: 0 });
       expect(again.out).toContain("0 write(s)");
+      expect(again.out).toContain("No changes: AWS already matched the specs.");
       expect((await run("plan")).code).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
