@@ -1,20 +1,14 @@
 import { execFile, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { CreateQueueCommand } from "@aws-sdk/client-sqs";
-import type { RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { Output } from "../../cmd/cli-support.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import { logAlarmClients } from "../../reconcilers/log-alarm/log-alarm-clients.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
+import { buildExampleScene } from "./example-scene.ts";
 import { startEmulator } from "./harness.ts";
 
 // Every `--help` example runs as printed, from a fresh clone: a copy of the repository's files (node_modules
@@ -58,37 +52,7 @@ let env: NodeJS.ProcessEnv = {};
 
 /** What the examples' specs follow, as the demo builds it: every example starts from this account. */
 async function buildScene(): Promise<void> {
-  const scene = await new AwsScene(clients).network();
-  await scene.cluster("logs", 1);
-  await scene.taskDefinition("fluentd", "awsvpc", [
-    { name: "fluentd", image: "fluent/fluentd", memory: 256 },
-  ]);
-  await scene.runTasks("logs", "fluentd", 2, "fluentd");
-  await scene.autoScalingGroup("log-asg", 2, { lifecycleHook: "drain-dns" });
-  await clients.route53.send(
-    new CreateHostedZoneCommand({
-      Name: "logs.internal",
-      CallerReference: `help-examples-${scene.vpcId}`,
-      HostedZoneConfig: { PrivateZone: true },
-      VPC: { VPCId: scene.vpcId, VPCRegion: "us-east-1" },
-    }),
-  );
-  const fixture = (name: string) =>
-    JSON.parse(
-      readFileSync(`test/fixtures/task-definitions/${name}`, "utf8"),
-    ) as RegisterTaskDefinitionCommandInput;
-  await scene.cluster("app", 0);
-  await scene.createEcsService(
-    "app",
-    "gaze-heatmap",
-    await scene.registerTaskDefinitionFrom(fixture("gaze-heatmap.base.json")),
-  );
-  await scene.registerTaskDefinitionFrom(fixture("log-batch.base.json"));
-  await clients.sqs.send(new CreateQueueCommand({ QueueName: "ecs-events" }));
-  // The LogRouter example's extra Fluent Bit config goes to this bucket; the LogAlarm example watches this group.
-  await clients.s3.send(new CreateBucketCommand({ Bucket: "gaze-heatmap-log-config" }));
-  const logs = await logAlarmClients(clients).logs();
-  await logs.send(new CreateLogGroupCommand({ logGroupName: "/aws/ecs/fluentd" }));
+  await buildExampleScene(clients);
   // The role the iam-policy example gives its policy to.
   await run(
     "aws",
