@@ -1,3 +1,4 @@
+import { DEFAULT_OWNER_ID } from "../controllers/orphan-guard.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { closest, didYouMean } from "../controllers/did-you-mean.ts";
 import { JsonLogger, type Logger, type LogLevel } from "../controllers/logger.ts";
@@ -122,7 +123,8 @@ export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
   ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
   [
     "--owner-id ID",
-    "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
+    "marks what this spec set owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`, which never " +
+      "removes orphans: give each spec set its own)",
   ],
   [
     "--route53-rps N",
@@ -165,7 +167,7 @@ export function awsSettings(values: {
  */
 export function ownerIdOption(flag: string | undefined): string {
   const fromEnv = process.env.ECS_LOG_OPERATOR_OWNER_ID;
-  const ownerId = flag ?? fromEnv ?? "default";
+  const ownerId = flag ?? fromEnv ?? DEFAULT_OWNER_ID;
   const problem = invalidOwnerId(ownerId);
   if (problem !== undefined) {
     throw new UsageError(`${flag !== undefined ? "--owner-id" : "ECS_LOG_OPERATOR_OWNER_ID"}: ${problem}`);

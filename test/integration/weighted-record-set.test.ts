@@ -345,6 +345,28 @@ describe("WeightedRecordSet against the emulator", () => {
     expect(weighted(await zoneRecords(), `_elo-a.${NAME}`, "TXT")).toEqual([]);
   });
 
+  it("two spec sets on the default owner id: the scratch one removes nothing of the real one's, and says why", async () => {
+    await scene.autoScalingGroup("log-asg", 2);
+    // The real directory, applied with no --owner-id.
+    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "default" });
+    const before = await zoneRecords();
+    expect(weighted(before)).toHaveLength(2);
+
+    // A scratch directory with none of its specs, same account, same default id: before, this planned to delete
+    // every record the real directory made ("no spec manages fluentd.logs.internal A any more").
+    counter.reset();
+    const scratch = await pass("", { ownerId: "default" });
+    expect(scratch.failures).toEqual([]);
+    expect(scratch.plans.flatMap((p) => p.changes)).toEqual([]);
+    expect(scratch.plans.flatMap((p) => p.notes ?? []).join("\n")).toMatch(
+      /left as it is: delete fluentd\.logs\.internal A .*owner id is "default".*--owner-id/,
+    );
+    expect(counter.writes()).toEqual([]);
+    expect(await zoneRecords()).toEqual(before);
+
+    // A spec set with its own owner id removes its own orphans as before (the next test).
+  });
+
   it("deletes its records when the spec is gone, only when every spec loaded, and never someone else's", async () => {
     await scene.autoScalingGroup("log-asg", 3);
     // Another group for the other owner: moto's DELETE removes every record of the zone with the set identifier given,
