@@ -12,6 +12,7 @@ import { AwsEcsServiceApi } from "../controllers/service-health/aws-ecs-service-
 import { ServiceHealthMetrics } from "../controllers/service-health/metrics.ts";
 import { ServiceHealthPoller } from "../controllers/service-health/poller.ts";
 import { WatchedServices } from "../controllers/service-health/watched-services.ts";
+import type { ReadinessCheck } from "../controllers/readiness.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
 import type { BuiltGitSource } from "./git-source.ts";
 import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "./kinds.ts";
@@ -40,6 +41,11 @@ export interface ComposeControllerOptions {
   readonly workers?: number | undefined;
   /** Default: the system clock; tests move a `ManualClock`. */
   readonly clock?: Clock | undefined;
+  /**
+   * More conditions `/readyz` waits for: `run` gives the `AwsReachability` its clients report to. Leader election
+   * (issue 12) is to take the same checks: a replica for which one has a reason takes no lease.
+   */
+  readonly readiness?: readonly ReadinessCheck[] | undefined;
 }
 
 /**
@@ -51,10 +57,11 @@ export interface ComposeControllerOptions {
  * registry, the controller's endpoints and the page. The Git source itself is the caller's to close, after the
  * controller stopped.
  */
-export function composeController(options: ComposeControllerOptions & SpecOrigin): Controller {
+export async function composeController(options: ComposeControllerOptions & SpecOrigin): Promise<Controller> {
   const { clients, logger, metrics } = options;
   const clock = options.clock ?? systemClock;
   const parts = kindParts(clients);
+  const [reconcilers, lister] = await Promise.all([buildReconcilers(parts), buildWatchLister(parts)]);
   const queueUrl = options.eventsQueueUrl;
   const watched = new WatchedServices({ clock, metrics: new ServiceHealthMetrics(metrics.registry) });
   const serving = options.serving;
@@ -67,14 +74,15 @@ export function composeController(options: ComposeControllerOptions & SpecOrigin
   const webhook = options.git?.webhook;
   return new Controller({
     specs,
-    reconcilers: buildReconcilers(parts),
+    reconcilers,
     metrics,
     logger,
     ownerId: options.ownerId,
     intervalMs: options.intervalMs,
     workers: options.workers,
+    readiness: options.readiness,
     informer: new ServiceHealthPoller({
-      informer: new Informer({ lister: buildWatchLister(parts), logger }),
+      informer: new Informer({ lister, logger }),
       watched,
       api: new AwsEcsServiceApi(clients),
       logger,

@@ -11,6 +11,10 @@ import { sidecarVolumeEntry } from "../reconcilers/sidecar-volume/sidecar-volume
 import type { TaskDefinitionPatch } from "../reconcilers/task-definition/task-definition-patch.ts";
 import { weightedRecordSetEntry } from "../reconcilers/weighted-record-set/entry.ts";
 
+// The offline commands (validate, schema, render --from, iam-policy, test-pattern) import this module: it reaches
+// no reconciler, adapter or SDK client. Each entry's `load` imports those when a command builds reconcilers (tests:
+// cmd/kinds.test.ts, test/integration/offline-commands.test.ts).
+
 /**
  * The kind registry: every kind the operator knows, one line each, in the order the reference lists them. Each
  * folder's entry (`KindEntry`) says all the rest; a kind is added here and nowhere else (a test fails for a kind
@@ -47,12 +51,14 @@ export function kindParts(clients: AwsClients): KindParts {
   return new SharedKindParts(clients);
 }
 
-/** Every kind's reconciler, its AWS adapters built once. */
-export function buildReconcilers(parts: KindParts): Reconciler[] {
-  return KINDS.map((e) => e.reconciler(parts));
+/** Every kind's reconciler, its AWS adapters loaded and built once. */
+export async function buildReconcilers(parts: KindParts): Promise<Reconciler[]> {
+  const runtimes = await Promise.all(KINDS.map((e) => e.load()));
+  return runtimes.map((r) => r.reconciler(parts));
 }
 
 /** What the informers list with: every kind's listers, each shared one once. */
-export function buildWatchLister(parts: KindParts): WatchLister {
-  return new WatchListers(KINDS.flatMap((e) => e.watchListers?.(parts) ?? []));
+export async function buildWatchLister(parts: KindParts): Promise<WatchLister> {
+  const runtimes = await Promise.all(KINDS.map((e) => e.load()));
+  return new WatchListers(runtimes.flatMap((r) => r.watchListers?.(parts) ?? []));
 }

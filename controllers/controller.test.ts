@@ -23,7 +23,13 @@ import {
 } from "./reconciler.ts";
 import { defineKind, type SpecDocument } from "./spec/document.ts";
 import { crossCheck, parseSpecText } from "./spec/load.ts";
-import { EMPTY_SNAPSHOT, nextRead, type SpecRead, type SpecSource } from "./spec-source.ts";
+import {
+  EMPTY_SNAPSHOT,
+  nextRead,
+  UnusableSpecsError,
+  type SpecRead,
+  type SpecSource,
+} from "./spec-source.ts";
 import type { WatchedServiceStatus } from "./status-model.ts";
 
 // The controller on the manual clock with in-memory parts: specs from memory (read as the directory source reads
@@ -149,6 +155,8 @@ class MemorySpecSource implements SpecSource {
   readonly files = new Map<string, string>();
   closed = false;
   reads = 0;
+  /** Reads as a directory that does not exist does. */
+  missing = false;
   private current = EMPTY_SNAPSHOT;
   private onRead: ((read: SpecRead) => void) | undefined;
 
@@ -163,6 +171,10 @@ class MemorySpecSource implements SpecSource {
     }
     const cross = crossCheck(documents, [widgetKind]);
     const rejected = new Set(cross.rejected);
+    if (this.missing) {
+      diagnostics.push({ file: this.location, line: 1, col: 1, message: "no such file or directory" });
+      this.files.clear();
+    }
     const read = nextRead(this.current, {
       documents: documents.filter((d) => !rejected.has(d)),
       diagnostics: [...diagnostics, ...cross.diagnostics],
@@ -721,8 +733,16 @@ describe("Controller seams", () => {
     const t = await setup({ "a.yaml": widget("a", 1) }, { readiness: [{ reason: () => aws }] });
     await t.controller.start();
     expect(t.controller.endpoints.ready()).toEqual({ ready: false, phase: "AWS has not answered" });
+    // /status says why.
+    expect(t.controller.endpoints.status()).toMatchObject({
+      phase: "ready",
+      ready: false,
+      notReadyReason: "AWS has not answered",
+    });
     aws = undefined;
     expect(t.controller.endpoints.ready()).toEqual({ ready: true, phase: "ready" });
+    expect(t.controller.endpoints.status()).toMatchObject({ ready: true });
+    expect(t.controller.endpoints.status()).not.toHaveProperty("notReadyReason");
   });
 });
 
@@ -752,5 +772,18 @@ describe("Controller start failure", () => {
     expect(t.specs.closed).toBe(true);
     expect(t.controller.queue.shuttingDown).toBe(true);
     expect(t.clock.pendingSleepers).toBe(0);
+  });
+
+  it("does not start on a source with nothing to read: never ready, nothing reconciled or swept", async () => {
+    const t = await setup({});
+    t.specs.missing = true;
+    const started = t.controller.start();
+    await expect(started).rejects.toThrow(UnusableSpecsError);
+    await expect(started).rejects.toThrow("cannot read the specs: memory: no such file or directory");
+    expect(t.controller.phase).toBe("failed");
+    expect(t.controller.endpoints.ready().ready).toBe(false);
+    expect(t.reconciler.plans).toEqual([]);
+    expect(t.reconciler.sweeps).toBe(0);
+    expect(t.specs.closed).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import type { ControllerMetrics } from "./metrics.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { KeyReconciler } from "./reconcile-key.ts";
 import type { Reconciler } from "./reconciler.ts";
-import type { SpecRead, SpecSource } from "./spec-source.ts";
+import { UnusableSpecsError, type SpecRead, type SpecSource } from "./spec-source.ts";
 import { SpecReport } from "./spec-report.ts";
 import { ResourceActivity } from "./status-activity.ts";
 import { buildStatusDocument, type StatusDocument, type WatchedServiceStatus } from "./status-model.ts";
@@ -112,6 +112,8 @@ export class Controller {
   private readonly actor: Actor<typeof controllerLifecycle>;
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
+  /** Why starting failed, as thrown: `start` rethrows it, so that `run` can tell a usage error from the rest. */
+  private startFailure: unknown;
   private initialDone: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
@@ -151,9 +153,12 @@ export class Controller {
     this.endpoints = {
       alive: () => this.phase !== "failed",
       ready: () => this.readiness(),
-      status: () =>
-        buildStatusDocument({
+      status: () => {
+        const { ready, phase } = this.readiness();
+        return buildStatusDocument({
           phase: this.phase,
+          ready,
+          notReadyReason: ready ? undefined : phase,
           now: new Date(this.clock.now()),
           resources: this.status.list(),
           services: options.watched?.list(),
@@ -161,13 +166,18 @@ export class Controller {
           targets: (key) => this.activity.targetsOf(key),
           changes: (key) => this.activity.changesOf(key),
           decisions: this.activity.decisions(),
-        }),
+        });
+      },
     };
     this.server = options.server?.(this.endpoints);
     this.actor = createActor(
       controllerLifecycle.provide({
         actors: lifecycleEffects({
-          loadSpecs: (signal) => this.startUp(signal),
+          loadSpecs: (signal) =>
+            this.startUp(signal).catch((error: unknown) => {
+              this.startFailure = error;
+              throw error;
+            }),
           initialSync: (signal) => this.initialSync(signal),
           shutDown: () => this.shutDown(),
         }),
@@ -198,6 +208,7 @@ export class Controller {
     if (s === "failed") {
       // What did start (the server, the loops) is stopped, so that the process can exit.
       await this.shutDown();
+      if (this.startFailure instanceof Error) throw this.startFailure;
       throw new Error(this.actor.getSnapshot().context.error ?? "controller failed to start");
     }
   }
@@ -225,6 +236,9 @@ export class Controller {
     }
     const read = await this.specs.load();
     signal.throwIfAborted();
+    // Ready means the specs were read: a source with nothing to read, or read without the overlay asked for, is
+    // no desired state to start from (nor one to sweep against).
+    if (read.snapshot.unusable !== undefined) throw new UnusableSpecsError(read.snapshot.unusable);
     this.initialKeys = new Set([...read.changes.changed, ...this.state.sweepKeys(read.snapshot)]);
     this.takeRead(read);
     this.enqueueSweeps();

@@ -23,12 +23,19 @@ export interface KindParts {
  * Everything the operator needs to know about one kind, exported by its folder (`reconcilers/<kind>/`) and listed
  * once, in `cmd/kinds.ts`. The registry builds the loader's kind list, the reconcilers, the informers' listers and
  * the IAM policy from these entries, so a kind is added by writing its folder and one line of the registry.
+ *
+ * An entry is offline: what it imports statically reaches no reconciler, adapter or AWS SDK client (`import type`
+ * aside), so that the commands that only read specs (validate, schema, render --from, iam-policy) start without
+ * loading the SDK. What talks to AWS comes from `load`, an `import()` of the kind's own modules.
  */
 export interface KindEntry<S extends TSchema = TSchema> {
   /** The schema (the single source of the spec's type, its validator and the published JSON Schema), docs, checks. */
   readonly definition: KindDefinition<S>;
-  /** Builds the kind's reconciler; called once per process. */
-  reconciler(parts: KindParts): Reconciler;
+  /**
+   * Imports the kind's reconciler and watch listers (`import("./...")`, never a static import): called when a
+   * command is about to reconcile, and only then.
+   */
+  load(): Promise<KindRuntime>;
   /**
    * True when the reconciler has `planOrphans`: it sweeps AWS every pass for what this owner made for specs that are
    * gone, whatever the specs hold. A static fact, so that `iam-policy` knows it offline (a test checks it against the
@@ -46,6 +53,12 @@ export interface KindEntry<S extends TSchema = TSchema> {
    * of task roles.
    */
   readonly taskRole?: TaskRoleIam<Static<S>>;
+}
+
+/** The part of a kind that talks to AWS, loaded by `KindEntry.load`. */
+export interface KindRuntime {
+  /** Builds the kind's reconciler; called once per process. */
+  reconciler(parts: KindParts): Reconciler;
   /**
    * What lists the AWS state this kind's watch keys name (`Reconciler.watches`), for the informers. A lister two kinds
    * use comes from `parts.shared`, so it is one lister. Omitted when the kind watches nothing.

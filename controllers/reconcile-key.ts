@@ -1,3 +1,4 @@
+import { guardOrphanPlans } from "./orphan-guard.ts";
 import { AwsError } from "./aws/errors.ts";
 import type { Clock } from "./clock.ts";
 import type { ConvergenceTracker } from "./convergence.ts";
@@ -81,7 +82,7 @@ export class KeyReconciler {
     try {
       if (key === sweepKey(kind)) {
         if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
-        for (const plan of await reconciler.planOrphans(ctx)) {
+        for (const plan of guardOrphanPlans(await reconciler.planOrphans(ctx), ctx.ownerId)) {
           if (plan.changes.length === 0) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });

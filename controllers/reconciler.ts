@@ -11,6 +11,13 @@ export interface Change {
   readonly target: string;
   /** Why, or what differs: `ttl 60 -> 10`. */
   readonly detail?: string | undefined;
+  /**
+   * The one AWS write this change is, as `service:Operation` (the IAM prefix and the API action, as in a policy):
+   * `servicediscovery:RegisterInstance`. One change is one write call, or one change of a batch (a record of a Route 53
+   * ChangeResourceRecordSets), so that `plan` lists every write `apply` then makes, and no other. Undefined only in
+   * tests' fakes.
+   */
+  readonly write?: string | undefined;
 }
 
 /** What a resource points at: a task or an instance, and the address it is reached at. */

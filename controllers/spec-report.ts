@@ -44,7 +44,9 @@ export class SpecReport {
     const kept = new Set(snapshot.kept);
     for (const doc of snapshot.documents) {
       const key = resourceKey(doc);
-      if (kept.has(key)) {
+      if (kept.has(key) && snapshot.unusable !== undefined) {
+        this.status.invalid(key, `${snapshot.unusable.message}; keeping the last spec read`);
+      } else if (kept.has(key)) {
         const problems = snapshot.diagnostics.filter((d) => d.file === doc.source.file).map(formatDiagnostic);
         this.status.invalid(key, `file is invalid; keeping the last valid spec: ${problems.join("; ")}`);
       } else {
@@ -57,11 +59,19 @@ export class SpecReport {
   }
 
   private diagnostics(snapshot: SpecSnapshot): void {
-    const text = snapshot.diagnostics.map(formatDiagnostic).join("\n");
+    const text = [snapshot.unusable?.message ?? "", ...snapshot.diagnostics.map(formatDiagnostic)].join("\n");
     const changed = text !== this.lastDiagnostics;
-    this.metrics.specsRead(snapshot.diagnostics.length, changed);
+    // An environment no spec declares is a problem of the specs too, though of no file.
+    const environment = snapshot.unusable?.reason === "environment" ? 1 : 0;
+    this.metrics.specsRead(snapshot.diagnostics.length + environment, changed);
     if (!changed) return;
     this.lastDiagnostics = text;
+    if (snapshot.unusable !== undefined) {
+      this.logger.warn("specs unusable; every spec is kept as last read", {
+        reason: snapshot.unusable.message,
+      });
+      return;
+    }
     for (const d of snapshot.diagnostics) {
       this.logger.warn("invalid spec; what it managed is left as it is", { diagnostic: formatDiagnostic(d) });
     }

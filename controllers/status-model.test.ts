@@ -138,6 +138,7 @@ describe("readStatusDocument", () => {
     };
     expect(readStatusDocument(older)).toEqual({
       phase: "ready",
+      ready: true,
       generatedAt: null,
       resources: [
         {

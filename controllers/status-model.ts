@@ -10,6 +10,10 @@ import type { ResourceStatus } from "./status.ts";
 export interface StatusDocument {
   /** The controller's lifecycle phase: starting, syncing, ready, stopping, stopped or failed. */
   readonly phase: string;
+  /** What `/readyz` answers: specs read, every key reconciled once and every readiness check met. */
+  readonly ready: boolean;
+  /** Why the controller is not ready (absent when it is): the phase or the readiness check that holds it. */
+  readonly notReadyReason?: string;
   /** When the document was made (the controller's clock); ages on a page or table are counted from it. */
   readonly generatedAt: string | null;
   /** The specs, one resource each. */
@@ -195,6 +199,10 @@ export interface ServiceEventStatus {
 
 export interface StatusParts {
   readonly phase: string;
+  /** Whether `/readyz` answers 200 (default: the phase is ready). */
+  readonly ready?: boolean;
+  /** Why not, when not ready. */
+  readonly notReadyReason?: string | undefined;
   readonly now: Date;
   readonly resources: readonly ResourceStatus[];
   readonly services?: readonly WatchedServiceStatus[];
@@ -234,8 +242,11 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
         watches,
       };
     });
+  const ready = parts.ready ?? parts.phase === "ready";
   return {
     phase: parts.phase,
+    ready,
+    ...(ready || parts.notReadyReason === undefined ? {} : { notReadyReason: parts.notReadyReason }),
     generatedAt: parts.now.toISOString(),
     resources,
     sweeps: parts.resources.filter((r) => isSweepKey(r.key)).map(sweepOf),
@@ -321,8 +332,13 @@ export function readStatusDocument(raw: unknown): StatusDocument {
     ...optionalList(doc.sweeps, "sweeps").map((x, i) => readSweep(x, `sweeps[${i}]`)),
     ...all.filter((r) => isSweepKey(r.key)).map(sweepOf),
   ];
+  const phase = str(doc.phase, "phase") ?? "unknown";
+  const ready = bool(doc.ready, "ready") ?? phase === "ready";
+  const notReadyReason = str(doc.notReadyReason, "notReadyReason");
   return {
-    phase: str(doc.phase, "phase") ?? "unknown",
+    phase,
+    ready,
+    ...(ready || notReadyReason === undefined ? {} : { notReadyReason }),
     generatedAt: str(doc.generatedAt, "generatedAt") ?? null,
     resources,
     sweeps,
@@ -462,6 +478,12 @@ function list(v: unknown, at: string): unknown[] {
 
 function optionalList(v: unknown, at: string): unknown[] {
   return v == null ? [] : list(v, at);
+}
+
+function bool(v: unknown, at: string): boolean | undefined {
+  if (v == null) return undefined;
+  if (typeof v !== "boolean") throw new StatusDocumentError(`${at} is not true or false`);
+  return v;
 }
 
 function str(v: unknown, at: string): string | undefined {

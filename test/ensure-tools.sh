@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite talks to, where they are missing: Debian's prometheus (promtool and a real
-# Prometheus server that scrapes the operator), git (the Git source and `git http-backend`, the tests' Git server),
-# OpenSSH (the client the Git source uses for ssh:// URLs, and sshd as the tests' SSH Git server on loopback),
-# chromium (the status page's browser test, driven by npm's playwright-core) and openssl (the certificates of the TLS
-# tests). The AWS emulator (moto_server) comes from Python's packages and is only checked. Idempotent: does nothing
-# on a machine that has everything.
+# Prometheus server that scrapes the operator), awscli (the AWS CLI some `--help` examples call), git (the Git
+# source and `git http-backend`, the tests' Git server), OpenSSH (the client the Git source uses for ssh:// URLs,
+# and sshd as the tests' SSH Git server on loopback), chromium (the status page's browser test, driven by npm's
+# playwright-core) and openssl (the certificates of the TLS tests). The AWS emulator (moto_server) comes from
+# Python's packages and is only checked. Idempotent: does nothing on a machine that has everything.
 set -euo pipefail
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
 command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /usr/lib/git-core/git-http-backend ] || missing+=(git)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)

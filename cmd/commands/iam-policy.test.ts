@@ -187,7 +187,7 @@ describe("iamPolicy", () => {
     const policy = iamPolicy(loaded.documents, { ...ctx, sweptKinds: sweepingKinds() });
     const clients = createAwsClients({ region: ctx.region });
     try {
-      const reconcilers = buildReconcilers(kindParts(clients));
+      const reconcilers = await buildReconcilers(kindParts(clients));
       const watched = loaded.documents
         .flatMap((d) => reconcilers.find((r) => r.kind === d.kind)?.watches?.(d) ?? [])
         .flatMap((k) => {

@@ -8,15 +8,35 @@ import type { KindEntry } from "../../controllers/kind-entry.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  emulatorNote,
+  formatHelp,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
 import {
   GIT_RUN_OPTIONS,
   GIT_RUN_OPTIONS_HELP,
+  gitExamples,
   gitPolicySettings,
   specsLabel,
   withSpecs,
 } from "../git-source.ts";
 import { allKinds, KINDS, sweepingKinds } from "../kinds.ts";
+import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
+import { environmentProblem, reportUnreadable } from "../spec-report.ts";
+
+// A policy is a document: JSON for IAM, YAML for a CloudFormation template.
+const FORMATS = ["json", "yaml"] as const;
+
+// With a secret's ARN, the policy also grants reading it.
+const iamGit = gitExamples(
+  "iam-policy",
+  "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
+    "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
+);
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR|--git-url URL [options]",
@@ -44,17 +64,23 @@ export const iamPolicyHelp: CommandHelp = {
         "LogRouter (the init image's S3 reads)",
     ],
     ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
+    outputHelp(FORMATS, "json"),
     ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --role task --family gaze-heatmap",
-    "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
-      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
+    `${iamGit.example} --account 123456789012 --region eu-west-1`,
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
-      '    --policy-document "$(npx ecs-log-operator iam-policy specs/ --account 123456789012 --region eu-west-1)"',
+      '    --policy-document "$(npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1)"',
   ],
+  examplesNote:
+    emulatorNote(
+      "The first three examples are offline. The fourth gives the policy to an existing role with the AWS CLI.",
+    ) +
+    "\n" +
+    iamGit.note,
 };
 
 export interface IamPolicyOptions {
@@ -173,6 +199,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     environment: { type: "string" },
     role: { type: "string", default: "operator" },
     family: { type: "string" },
+    ...OUTPUT_OPTION,
     ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
@@ -196,11 +223,17 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   if (values.region !== "*" && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) {
     throw new UsageError(`--region "${values.region}" is not a region name such as eu-west-1`);
   }
+  const format = parseOutputFormat(values.output, FORMATS, "json");
   const result = await withSpecs(dir, git.source, { logger: silentLogger }, async (specs) => {
     const loaded = await loadSpecDirectory(specs.dir, allKinds(), { environment: values.environment });
+    const where = specsLabel(specs, dir);
+    if (reportUnreadable(loaded, specs.dir, io)) return undefined;
+    const environment = environmentProblem(values.environment, loaded, where);
+    if (environment !== undefined) throw new UsageError(environment);
     const diagnostics = loaded.diagnostics.map((d) => ({ ...d, file: specs.display(d.file) }));
-    return { ...loaded, diagnostics, where: specsLabel(specs, dir) };
+    return { ...loaded, diagnostics, where };
   });
+  if (result === undefined) return 1;
   for (const d of result.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (result.diagnostics.length > 0) {
     io.err(
@@ -213,7 +246,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     if (policy.Statement.length === 0) {
       io.err(emptyTaskRoleReason(result.documents, values.family) + "\n");
     }
-    io.out(JSON.stringify(policy, null, 2) + "\n");
+    printData(io, format === "yaml" ? "yaml" : "json", policy);
     return 0;
   }
   const policy = iamPolicy(result.documents, {
@@ -223,7 +256,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     allowPrune: values["allow-prune"] === true,
     statements: git.statements,
   });
-  io.out(JSON.stringify(policy, null, 2) + "\n");
+  printData(io, format === "yaml" ? "yaml" : "json", policy);
   return 0;
 }
 

@@ -81,7 +81,7 @@ export async function inspectCommand(
       for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
       if (loaded.files.length === 0)
         throw new UsageError(`--specs ${values.specs}: no spec files (*.yaml, *.yml) there`);
-      const reconcilers = buildReconcilers(kindParts(clients));
+      const reconcilers = await buildReconcilers(kindParts(clients));
       specs = loaded.documents.map((doc) => ({
         resource: resourceKey(doc),
         watches: reconcilers.find((r) => r.kind === doc.kind)?.watches?.(doc) ?? [],

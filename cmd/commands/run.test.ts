@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Output } from "../cli-support.ts";
 import { main } from "../ecs-log-operator.ts";
+// main() imports a command's module when it runs; loading it here keeps that out of the tests' time.
+import "./run.ts";
 
 function capture(): Output & { text: () => string } {
   let out = "";

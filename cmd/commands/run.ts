@@ -1,31 +1,45 @@
 import { Registry } from "prom-client";
-import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { createAwsClients, observeAll } from "../../controllers/aws/clients.ts";
+import { AwsReachability } from "../../controllers/aws/reachability.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
-import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
+import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
+import { UnusableSpecsError } from "../../controllers/spec-source.ts";
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
+  emulatorNote,
   formatHelp,
+  LOG_LEVEL_OPTIONS,
+  logLevelHelp,
+  logLevelOption,
   parseCommandArgs,
   parseDuration,
   UsageError,
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
-import { checkAwsSetup } from "../aws-preflight.ts";
+import { checkAwsSetup, checkEndpoints, configuredEndpoints } from "../aws-preflight.ts";
 import { composeController } from "../compose-controller.ts";
 import {
   buildGitSource,
   GIT_RUN_OPTIONS,
   GIT_RUN_OPTIONS_HELP,
+  gitExamples,
   gitSourceSettings,
   specRevisionCheck,
   type BuiltGitSource,
 } from "../git-source.ts";
 import { allKinds } from "../kinds.ts";
 import { METRICS_SERVING_HELP, METRICS_SERVING_OPTIONS, metricsServing } from "../metrics-serving.ts";
+
+const runGit = gitExamples(
+  "run",
+  "npx ecs-log-operator run --git-url https://github.com/acme/ecs-specs.git --git-path prod --git-interval 1m \\\n" +
+    "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
+    "      --git-webhook-secret-file /run/secrets/git-webhook",
+);
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR|--git-url URL [options]",
@@ -52,22 +66,19 @@ export const runHelp: CommandHelp = {
     ...METRICS_SERVING_HELP,
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
-    ["--log-level LEVEL", "debug, info, warn or error (default info)"],
+    logLevelHelp("info"),
     ...AWS_OPTIONS_HELP,
     ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
-    "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
-    "npx ecs-log-operator run specs/ --metrics-tls-cert-file tls.crt --metrics-tls-key-file tls.key --metrics-bearer-token-file token",
-    "npx ecs-log-operator run --git-url https://github.com/acme/ecs-specs.git --git-path prod --git-interval 1m \\\n" +
-      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
-      "    --git-webhook-secret-file /run/secrets/git-webhook",
+    "npx ecs-log-operator run manifests/examples/kinds/ --interval 1m --log-level debug \\\n" +
+      "    --events-queue-url http://127.0.0.1:5000/123456789012/ecs-events   # on AWS: the queue of manifests/deploy/events.cfn.yaml",
+    runGit.example,
   ],
+  examplesNote: `${emulatorNote()}\n${runGit.note}`,
 };
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 export async function runCommand(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -75,8 +86,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "metrics-bind-address": { type: "string", default: ":9464" },
     "events-queue-url": { type: "string" },
     workers: { type: "string", default: "4" },
-    "log-level": { type: "string", default: "info" },
     ...METRICS_SERVING_OPTIONS,
+    ...LOG_LEVEL_OPTIONS,
     ...AWS_OPTIONS,
     ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
@@ -100,24 +111,29 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a positive integer");
   const aws = awsSettings(values);
-  const level = values["log-level"] as LogLevel;
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
+  const level = logLevelOption(values, io) ?? "info";
   const serving = metricsServing(values);
 
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new ControllerMetrics(registry);
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
+  // Ready means AWS answers: every attempt the clients make tells it (see AWS_LOSS_MS for how long a loss lasts).
+  const reachability = new AwsReachability();
   const clients = createAwsClients({
     region: aws.region,
     endpoint: aws.endpoint,
-    observer: metrics,
+    observer: observeAll(metrics, reachability),
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
   });
-  await checkAwsSetup(clients).catch((error: unknown) => {
+  try {
+    await checkAwsSetup(clients);
+    // A stopped or mistyped emulator is one line at start, not a reconcile error per resource every pass.
+    await checkEndpoints(configuredEndpoints(aws.endpoint));
+  } catch (error) {
     clients.destroy();
     throw error;
-  });
+  }
   let built: BuiltGitSource | undefined;
   if (git !== undefined) {
     built = await buildGitSource(git, {
@@ -130,7 +146,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
       throw error;
     });
   }
-  const controller = composeController({
+  const controller = await composeController({
     ...(built !== undefined ? { git: built } : { specDir: dir ?? "" }),
     clients,
     metrics,
@@ -142,6 +158,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     serving,
     eventsQueueUrl: values["events-queue-url"],
     workers,
+    readiness: [reachability],
   });
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
@@ -167,6 +184,16 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
       throw new Error(
         `${error.message}: another process serves that port; choose another with --metrics-bind-address`,
+        { cause: error },
+      );
+    }
+    if (error instanceof UnusableSpecsError) {
+      // As the other commands say it: an environment no spec declares is a usage error, a path with nothing to
+      // read says what to give instead.
+      if (error.reason === "environment") throw new UsageError(error.message);
+      throw new Error(
+        `${error.message}; nothing was reconciled. Give the directory of spec files (*.yaml, *.yml) to watch, ` +
+          "e.g. manifests/examples/kinds",
         { cause: error },
       );
     }

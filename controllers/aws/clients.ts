@@ -18,11 +18,27 @@ export interface AwsCallRecord {
   readonly operation: string;
   readonly outcome: "success" | "throttled" | "transient" | "conflict" | "not-found" | "invalid" | "terminal";
   readonly seconds: number;
+  /**
+   * False when the attempt got no HTTP answer at all (connection refused, DNS, timeout): AWS was not reached. An
+   * error AWS answered with (a 5xx, AccessDenied) is an answer.
+   */
+  readonly answered?: boolean;
+  /**
+   * How many changes a batch write carries (the records of a Route 53 ChangeResourceRecordSets); absent for a call
+   * that is one change.
+   */
+  readonly items?: number;
 }
 
 /** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
 export interface AwsCallObserver {
   record(call: AwsCallRecord): void;
+}
+
+/** One observer that tells each of `observers` (the metrics, and what tracks whether AWS answers). */
+export function observeAll(...observers: (AwsCallObserver | undefined)[]): AwsCallObserver {
+  const all = observers.filter((o): o is AwsCallObserver => o !== undefined);
+  return { record: (call) => all.forEach((o) => o.record(call)) };
 }
 
 /** Counts calls in memory: what `apply` reports and the benchmark reads. */
@@ -46,6 +62,15 @@ export class AwsCallCounter implements AwsCallObserver {
   /** Calls that change AWS state, by the naming convention of the AWS APIs we use. */
   writes(): AwsCallRecord[] {
     return this.calls.filter((c) => !isReadOperation(c.operation));
+  }
+  /**
+   * The changes AWS accepted, as `service:Operation`, one per change of a batch write: what `plan` lists as changes
+   * (`Change.write`), whatever the batching.
+   */
+  changesMade(): string[] {
+    return this.writes()
+      .filter((c) => c.outcome === "success")
+      .flatMap((c) => Array<string>(c.items ?? 1).fill(`${c.service}:${c.operation}`));
   }
   reset(): void {
     this.calls.length = 0;
@@ -201,6 +226,7 @@ function instrument(
   stack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+      const items = batchItems(args);
       if (limiter !== undefined) await limiter.take();
       const started = performance.now();
       try {
@@ -210,14 +236,30 @@ function instrument(
           operation,
           outcome: "success",
           seconds: (performance.now() - started) / 1000,
+          ...(items !== undefined ? { items } : {}),
         });
         return out;
       } catch (error) {
         const cls = classifyAwsError(service, operation, error).errorClass;
-        observer?.record({ service, operation, outcome: cls, seconds: (performance.now() - started) / 1000 });
+        observer?.record({
+          service,
+          operation,
+          outcome: cls,
+          seconds: (performance.now() - started) / 1000,
+          ...(items !== undefined ? { items } : {}),
+          answered:
+            typeof (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode ===
+            "number",
+        });
         throw error;
       }
     },
     { step: "finalizeRequest", priority: "low", name: `ecsLogOperator-${service}-instrument` },
   );
+}
+
+/** The changes of a batch write: a Route 53 change batch's. */
+function batchItems(args: unknown): number | undefined {
+  const input = (args as { input?: { ChangeBatch?: { Changes?: unknown[] } } }).input;
+  return input?.ChangeBatch?.Changes?.length;
 }

@@ -11,7 +11,7 @@ import { resourceKey, type SpecDocument } from "../../controllers/spec/document.
 import type { EcsTaskApi } from "../ecs-tasks/ecs-task-api.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
 import { formatWatchKey } from "../../controllers/informers.ts";
-import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { EcsClusterNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
 import { AwsEcsTaskApi } from "../ecs-tasks/aws-ecs-task-api.ts";
 import { TERMINATING_WAIT, type AutoScalingApi } from "./auto-scaling-api.ts";
 import { AwsAutoScalingApi } from "./aws-auto-scaling-api.ts";
@@ -362,7 +362,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       if (group === undefined) {
         throw fail(
           ["targets", "autoScalingGroup"],
-          `Auto Scaling group ${JSON.stringify(groupName)} not found`,
+          `Auto Scaling group ${JSON.stringify(groupName)} not found: create the group or fix the name`,
         );
       }
       const serving = group.instances
@@ -382,7 +382,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
       };
     }
     const selector = spec.targets.ecsTasks!;
-    const tasks = await observeRunningTasks(this.ecsTasks, selector, signal);
+    const tasks = await observeRunningTasks(this.ecsTasks, selector, signal).catch((error: unknown) => {
+      if (error instanceof EcsClusterNotFoundError)
+        throw fail(["targets", "ecsTasks", "cluster"], error.message);
+      throw error;
+    });
     return {
       targets: tasks.flatMap((t) => (t.address === undefined ? [] : [{ id: t.taskId, address: t.address }])),
       withoutAddress: tasks.filter((t) => t.address === undefined).map((t) => t.taskId),

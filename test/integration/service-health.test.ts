@@ -55,7 +55,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "cloud-map.yaml"), fluentdCloudMapSpecs(scene.vpcId, { port: 24224 }));
 
   const metrics = new ControllerMetrics(registry);
-  controller = composeController({
+  controller = await composeController({
     specDir: dir,
     clients: createAwsClients({ endpoint: moto.endpoint, region: REGION, observer: metrics }),
     metrics,
