@@ -4,6 +4,7 @@ import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { allKinds, buildReconcilers } from "../kinds.ts";
 import { parseS3ObjectArn } from "../../reconcilers/log-router/s3-object-arn.ts";
+import { leaseTableStatements, type LeaseTableAccess } from "../../controllers/leader-election/iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR [options]",
@@ -47,6 +48,8 @@ export interface IamPolicyOptions {
    * They run on every pass whatever the specs hold, so their reads are granted even with no spec of the kind.
    */
   readonly sweptKinds: readonly string[];
+  /** `run --leader-elect`: the lease table's statements (controllers/leader-election/iam.ts). */
+  readonly leaderElection?: Omit<LeaseTableAccess, "account" | "region"> | undefined;
 }
 
 export interface PolicyStatement {
@@ -395,6 +398,9 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       Resource: queueArn(options.eventsQueueUrl, account, region),
     });
   }
+
+  if (options.leaderElection)
+    statements.push(...leaseTableStatements({ ...options.leaderElection, account, region }));
 
   return {
     Version: "2012-10-17",
