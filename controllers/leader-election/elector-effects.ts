@@ -48,6 +48,11 @@ export function electorEffects(deps: ElectorEffectDeps) {
       const record = await lock.update(input.record.version, wanted, signal);
       return { record, sentAt };
     }),
+    raiseEpoch: fromPromise<void, { held: Held; epoch: number }>(async ({ input, signal }) => {
+      const { record } = input.held;
+      if (input.epoch <= record.epoch) return;
+      await lock.update(record.version, fields(input.epoch, record.acquiredAt), signal);
+    }),
     release: fromPromise<void, Held>(async ({ input, signal }) => {
       await lock.update(
         input.record.version,

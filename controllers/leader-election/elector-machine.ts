@@ -80,6 +80,7 @@ export const electorMachine = setup({
     acquire: fromPromise<Held, AcquireInput>(async () => notProvided("acquire")),
     renew: fromPromise<Held, Held>(async () => notProvided("renew")),
     release: fromPromise<void, Held>(async () => notProvided("release")),
+    raiseEpoch: fromPromise<void, { held: Held; epoch: number }>(async () => notProvided("raiseEpoch")),
   },
   delays: {
     retryPeriod: ({ context }) => context.config.retryPeriodMs,
@@ -171,7 +172,7 @@ export const electorMachine = setup({
           actions: emit({ type: "termEnded" as const, reason: "renew-deadline" }),
         },
         FENCED_OUT: {
-          target: "following",
+          target: "raisingEpoch",
           actions: [
             assign({ epochFloor: ({ context, event }) => Math.max(context.epochFloor, event.epoch) }),
             emit(({ event }) => ({ type: "termEnded" as const, reason: "fenced-out", detail: event.detail })),
@@ -233,6 +234,19 @@ export const electorMachine = setup({
           },
         },
       },
+    },
+    // A fence showed a later epoch than the lease's (the lease table was recreated, or another replica leads): the
+    // record, if still ours, gets that epoch so whoever acquires next takes one above it. Not released: the ended
+    // term's writes may still be in flight, so followers still wait out the lease.
+    raisingEpoch: {
+      invoke: {
+        src: "raiseEpoch",
+        input: ({ context }) => ({ held: context.held!, epoch: context.epochFloor }),
+        onDone: "following",
+        onError: "following",
+      },
+      after: { callTimeout: "following" },
+      on: { STOP: "stopped" },
     },
     releasing: {
       invoke: {
