@@ -6,6 +6,7 @@ import type { RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
 import {
   decideFence,
   FenceBrokenError,
+  fenceIamRecordNames,
   fenceLabel,
   fenceParent,
   readFence,
@@ -81,6 +82,13 @@ describe("fence records and decisions (pure)", () => {
     expect(fenceLabel("x".repeat(80))).toMatch(/^x{54}-[0-9a-f]{8}$/);
     expect(fenceLabel("Team/Logs")).not.toBe(fenceLabel("team-logs"));
     expect(PARENT).toBe("default._ecs-log-operator-fence.logs.internal");
+    // IAM's StringLike pattern matches the token and term names of this lease in any zone, and no other lease's.
+    const [pattern] = fenceIamRecordNames("default");
+    const like = new RegExp(`^${pattern!.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`);
+    expect(like.test(tokenRecord(PARENT, 12).name)).toBe(true);
+    expect(like.test(termRecord(PARENT, 1, "x", 1).name)).toBe(true);
+    expect(like.test(tokenRecord(fenceParent("other", ZONE), 1).name)).toBe(false);
+    expect(like.test(`fluentd.${ZONE}`)).toBe(false);
   });
 
   const view = (...records: RecordSet[]) => readFence(records, PARENT);

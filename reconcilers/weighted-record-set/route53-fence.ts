@@ -76,6 +76,15 @@ export function fenceParent(resourceName: string, zoneName: string): string {
   return `${fenceLabel(resourceName)}.${FENCE_LABEL}.${zoneName}`;
 }
 
+/**
+ * The fence's record names as an IAM `StringLike` pattern on `route53:ChangeResourceRecordSetsNormalizedRecordNames`,
+ * in every zone: every fenced batch holds two of them beside the batch's own names, and a `ForAllValues` condition
+ * must admit every name in a request.
+ */
+export function fenceIamRecordNames(resourceName: string): string[] {
+  return [`*.${fenceLabel(resourceName)}.${FENCE_LABEL}.*`];
+}
+
 export function tokenRecord(parent: string, seq: number): RecordSet {
   return { name: `s${seq}.${parent}`, type: "TXT", ttl: FENCE_TTL, values: [TOKEN_VALUE] };
 }
