@@ -75,6 +75,14 @@ class World {
     return { name, process, elector, events, terms, logs };
   }
 
+  /** Starts the replicas one after the other: the first takes the absent lease, the others find it held. */
+  async startInOrder(...replicas: Replica[]): Promise<void> {
+    for (const r of replicas) {
+      r.elector.start();
+      await this.advance(0);
+    }
+  }
+
   /** World time, relative to the start. */
   get t(): number {
     return this.clock.now() - 1_000_000;
@@ -164,9 +172,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     for (let i = 0; i < 60; i++) {
       await world.advance(1_000);
       expect(leaders(a, b)).toEqual(["a"]);
@@ -184,9 +190,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(7_000);
     const lastRenewal = world.t - (world.t % RETRY);
     a.process.pause(); // SIGKILL: it never runs again
@@ -201,9 +205,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(5_000);
     const term = a.elector.currentTerm()!;
 
@@ -257,9 +259,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(3_000);
     await expect(
       a.elector.stop(async () => {
@@ -276,9 +276,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(3_000);
     const writes = world.store.history.length;
     await b.elector.stop(async () => undefined);
@@ -347,9 +345,7 @@ describe("LeaderElector", () => {
           },
         }),
       });
-      a.elector.start();
-      await world.advance(0);
-      b.elector.start();
+      await world.startInOrder(a, b);
       await world.advance(500);
       stall = true;
       // a ends its term at its deadline (10 s) although its renewals are still on the wire.
@@ -377,9 +373,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(5_000);
     const term = a.elector.currentTerm()!;
     a.process.pause();
@@ -404,9 +398,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a", { offsetMs: 3 * 3_600_000 });
     const b = world.replica("b", { offsetMs: -5 * 3_600_000 });
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(7_000);
     const lastRenewal = 6_000;
     // The record's wall-clock stamps are 8 hours apart from b's clock; b does not look at them.
@@ -433,9 +425,7 @@ describe("LeaderElector", () => {
         }),
       });
       const b = world.replica("b", { rate });
-      a.elector.start();
-      await world.advance(0);
-      b.elector.start();
+      await world.startInOrder(a, b);
       await world.advance(6_000);
       partitioned = true;
       const aDeadline = 6_000 + RENEW;
@@ -454,9 +444,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(1_000);
     const term = a.elector.currentTerm()!;
     term.fencedOut(7, "zone Z1: fence at epoch 7");
@@ -493,9 +481,7 @@ describe("LeaderElector", () => {
     const world = new World();
     const a = world.replica("a");
     const b = world.replica("b");
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     const next = b.elector.whenLeading();
     a.process.pause();
     await world.advance(LEASE + RETRY * 3);
@@ -509,9 +495,7 @@ describe("LeaderElector", () => {
     const rb = new Registry();
     const a = world.replica("a", { metrics: new LeaderElectionMetrics(ra) });
     const b = world.replica("b", { metrics: new LeaderElectionMetrics(rb) });
-    a.elector.start();
-    await world.advance(0);
-    b.elector.start();
+    await world.startInOrder(a, b);
     await world.advance(3_000);
     expect(await ra.metrics()).toMatch(/^ecs_log_operator_leader 1$/m);
     expect(await rb.metrics()).toMatch(/^ecs_log_operator_leader 0$/m);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeAws } from "../../bench/fake-aws.ts";
-import { NotLeaderError, StaleLeaderError, type LeaderTerm } from "../../controllers/leader-election/term.ts";
+import { ManualTerm } from "../../controllers/leader-election/manual-term.ts";
+import { NotLeaderError, StaleLeaderError } from "../../controllers/leader-election/term.ts";
 import type { ChangeUnit } from "./planner.ts";
 import type { RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
 import {
@@ -20,31 +21,6 @@ import { ZoneWriter } from "./zone-writer.ts";
 // a batch is atomic, a DELETE must match the current record exactly (a missing one fails), a CREATE of an existing
 // record fails. The same fence against the emulator, whose rules differ, is in test/integration/route53-fence.test.ts.
 
-/** A term as the elector hands it out; `fencedOut` ends it, as the elector's does. */
-class FakeTerm implements LeaderTerm {
-  private readonly controller = new AbortController();
-  readonly fenced: number[] = [];
-  readonly epoch: number;
-  readonly identity: string;
-  constructor(epoch: number, identity: string) {
-    this.epoch = epoch;
-    this.identity = identity;
-  }
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-  mayWrite(): boolean {
-    return !this.signal.aborted;
-  }
-  assertMayWrite(): void {
-    if (this.signal.aborted) throw this.signal.reason as Error;
-  }
-  fencedOut(observedEpoch: number, detail: string): void {
-    this.fenced.push(observedEpoch);
-    this.controller.abort(new NotLeaderError(detail));
-  }
-}
-
 const ZONE = "logs.internal";
 const PARENT = fenceParent("default", ZONE);
 
@@ -56,7 +32,7 @@ function setup() {
 
 /** One replica: its term and its fence (as each process builds its own). */
 function replica(epoch: number, name = `r${epoch}`) {
-  const term = new FakeTerm(epoch, name);
+  const term = new ManualTerm(epoch, name);
   const fence = new Route53Fence({ resourceName: "default", term: () => term });
   return { term, fence };
 }

@@ -2,7 +2,8 @@ import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
-import { NotLeaderError, StaleLeaderError, type LeaderTerm } from "../../controllers/leader-election/term.ts";
+import { ManualTerm } from "../../controllers/leader-election/manual-term.ts";
+import { NotLeaderError, StaleLeaderError } from "../../controllers/leader-election/term.ts";
 import { AwsRoute53Api } from "../../reconcilers/weighted-record-set/aws-route53-api.ts";
 import type { RecordChange, RecordSet } from "../../reconcilers/weighted-record-set/route53-api.ts";
 import {
@@ -45,33 +46,9 @@ beforeEach(async () => {
   zoneId = (zone.HostedZone?.Id ?? "").replace("/hostedzone/", "");
 });
 
-/** A term that believes it leads until told otherwise: a paused leader's view of itself. */
-class BelievingTerm implements LeaderTerm {
-  private readonly controller = new AbortController();
-  readonly fenced: number[] = [];
-  readonly epoch: number;
-  readonly identity: string;
-  constructor(epoch: number) {
-    this.epoch = epoch;
-    this.identity = `leader-${epoch}`;
-  }
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-  mayWrite(): boolean {
-    return !this.signal.aborted;
-  }
-  assertMayWrite(): void {
-    if (this.signal.aborted) throw this.signal.reason as Error;
-  }
-  fencedOut(observedEpoch: number, detail: string): void {
-    this.fenced.push(observedEpoch);
-    this.controller.abort(new NotLeaderError(detail));
-  }
-}
-
 function leader(epoch: number) {
-  const term = new BelievingTerm(epoch);
+  // A leader that believes it leads until the fence tells it otherwise (a paused one, when it is the old leader).
+  const term = new ManualTerm(epoch);
   return { term, fence: new Route53Fence({ resourceName: "default", term: () => term }) };
 }
 
