@@ -6,7 +6,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { AwsError } from "../../controllers/aws/errors.ts";
 import type { LeaderElectionConfig } from "../../controllers/leader-election/config.ts";
 import {
@@ -22,7 +21,8 @@ import { startEmulator } from "./harness.ts";
 // the table created on demand, the adapter's compare-and-swap, and electors on the real monotonic clock contending
 // for one item.
 
-let moto: MotoEmulator;
+/** The emulator, typed through the harness (which owns where MotoEmulator lives). */
+let moto: Awaited<ReturnType<typeof startEmulator>>["moto"];
 let dynamodb: DynamoDBClient;
 const TABLE = "ecs-log-operator-leases";
 

@@ -1,7 +1,6 @@
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { ManualTerm } from "../../controllers/leader-election/manual-term.ts";
 import { NotLeaderError, StaleLeaderError } from "../../controllers/leader-election/term.ts";
 import { AwsRoute53Api } from "../../reconcilers/weighted-record-set/aws-route53-api.ts";
@@ -20,7 +19,8 @@ import { startEmulator } from "./harness.ts";
 // moto's own rules, which differ from Route 53's (see route53-fence.ts). The strict double's side is in
 // reconcilers/weighted-record-set/route53-fence.test.ts.
 
-let moto: MotoEmulator;
+/** The emulator, typed through the harness (which owns where MotoEmulator lives). */
+let moto: Awaited<ReturnType<typeof startEmulator>>["moto"];
 let clients: AwsClients;
 let api: AwsRoute53Api;
 let zoneId: string;

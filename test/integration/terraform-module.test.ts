@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { ensureLeaseTable } from "../../controllers/leader-election/dynamodb-lease-lock.ts";
 import { leaseTableStatements } from "../../controllers/leader-election/iam.ts";
@@ -33,7 +32,8 @@ const MODULE = join(import.meta.dirname, "../../manifests/deploy/terraform");
 const MIRROR = process.env.TF_PLUGIN_MIRROR ?? "/opt/tf-plugins";
 const ACCOUNT = "123456789012";
 
-let moto: MotoEmulator;
+/** The emulator, typed through the harness (which owns where MotoEmulator lives). */
+let moto: Awaited<ReturnType<typeof startEmulator>>["moto"];
 let clients: AwsClients;
 let dir: string;
 let env: NodeJS.ProcessEnv;
