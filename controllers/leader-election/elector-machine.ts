@@ -33,6 +33,8 @@ export interface ElectorContext extends ElectorInput {
   readonly held: Held | undefined;
   /** Acquisitions take an epoch above this one, the highest seen on a fence. */
   readonly epochFloor: number;
+  /** STOP came while a renewal was in flight: release once its answer is in (with its version), or stop. */
+  readonly stopRequested: boolean;
 }
 
 export type ElectorEvent =
@@ -94,15 +96,24 @@ export const electorMachine = setup({
       decide(context.observation, context.now(), context.config.leaseDurationMs).acquire,
     pastDeadline: ({ context }) => msLeft(context) <= 0,
     lostToAnother: ({ event }) => (event as { error?: unknown }).error instanceof LeaseConflictError,
+    stopRequested: ({ context }) => context.stopRequested,
   },
 }).createMachine({
   id: "elector",
-  context: ({ input }) => ({ ...input, observation: undefined, held: undefined, epochFloor: 0 }),
+  context: ({ input }) => ({
+    ...input,
+    observation: undefined,
+    held: undefined,
+    epochFloor: 0,
+    stopRequested: false,
+  }),
   initial: "following",
   states: {
     following: {
       initial: "reading",
       entry: assign({ observation: undefined, held: undefined }),
+      // A term that ended while a STOP waited for its renewal: nothing to release, stop.
+      always: { guard: "stopRequested", target: "stopped" },
       on: { STOP: "stopped" },
       states: {
         reading: {
@@ -199,21 +210,40 @@ export const electorMachine = setup({
           ],
         },
         renewing: {
+          // A release sent now would race the renewal on the wire and fail on its version: wait for the answer.
+          on: { STOP: { actions: assign({ stopRequested: true }) } },
           invoke: {
             src: "renew",
             input: ({ context }) => context.held!,
-            onDone: {
-              target: "waiting",
-              actions: [
-                assign({ held: ({ event }) => event.output }),
-                emit(({ event }) => ({ type: "renewed" as const, held: event.output })),
-              ],
-            },
+            onDone: [
+              {
+                guard: "stopRequested",
+                target: "#elector.releasing",
+                actions: [
+                  assign({ held: ({ event }) => event.output }),
+                  emit(({ event }) => ({ type: "renewed" as const, held: event.output })),
+                  emit({ type: "termEnded" as const, reason: "released" }),
+                ],
+              },
+              {
+                target: "waiting",
+                actions: [
+                  assign({ held: ({ event }) => event.output }),
+                  emit(({ event }) => ({ type: "renewed" as const, held: event.output })),
+                ],
+              },
+            ],
             onError: [
               {
                 guard: "lostToAnother",
                 target: "#elector.following",
                 actions: emit({ type: "termEnded" as const, reason: "lease-taken" }),
+              },
+              {
+                // The renewal's outcome is unknown: try the release on the version last known.
+                guard: "stopRequested",
+                target: "#elector.releasing",
+                actions: emit({ type: "termEnded" as const, reason: "released" }),
               },
               {
                 // Throttled, 5xx, a timeout: try again until the deadline.
@@ -246,7 +276,7 @@ export const electorMachine = setup({
         onError: "following",
       },
       after: { callTimeout: "following" },
-      on: { STOP: "stopped" },
+      on: { STOP: { actions: assign({ stopRequested: true }) } },
     },
     releasing: {
       invoke: {

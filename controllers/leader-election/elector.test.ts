@@ -234,6 +234,27 @@ describe("LeaderElector", () => {
     expect(a.elector.status().role).toBe("stopped");
   });
 
+  it("stop while a renewal is on the wire: the release waits for its answer and goes out on its version", async () => {
+    const world = new World();
+    let slow = false;
+    const a = world.replica("a", { latency: (op) => (slow && op === "update" ? 1_500 : 0) });
+    const b = world.replica("b");
+    await world.startInOrder(a, b);
+    slow = true;
+    await world.advance(2_500); // a's renewal was sent at 2 s (applied at once), its answer comes at 3.5 s
+    const stopped = a.elector.stop(async () => undefined);
+    await world.advance(900);
+    // Before the renewal's answer nothing is released (a release now would fail on the renewal's version).
+    expect(world.store.record).toMatchObject({ holder: "a", released: false });
+    await world.advance(3_100); // the answer at 3.5 s, then the release (answered at 5 s)
+    await stopped;
+    expect(world.store.history.filter((r) => r.released)).toMatchObject([{ holder: "a", epoch: 1 }]);
+    // b took the released lease at its next read, not a lease duration later.
+    expect(b.events.map((e) => [e.what, e.at - 1_000_000])).toEqual([["started 2", expect.any(Number)]]);
+    expect(b.events[0]!.at - 1_000_000).toBeLessThanOrEqual(3_500 + RETRY);
+    expect(a.events.map((e) => e.what)).toEqual(["started 1", "stopped 1 released"]);
+  });
+
   it("the release is sent only after the term's signal has aborted", async () => {
     const world = new World();
     const seen: boolean[] = [];
