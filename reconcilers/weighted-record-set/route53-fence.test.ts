@@ -115,6 +115,12 @@ describe("fence records and decisions (pure)", () => {
       expected: { kind: "adopt", seq: 12, token: tokenRecord(PARENT, 12) },
     },
     {
+      case: "the same epoch held by another replica (a lease store that is not atomic): stale, to take a new epoch",
+      records: [tokenRecord(PARENT, 12), termRecord(PARENT, 5, "other", 10)],
+      epoch: 5,
+      expected: { kind: "stale", observedEpoch: 5, holder: "other" },
+    },
+    {
       case: "a later epoch holds it: stale",
       records: [tokenRecord(PARENT, 12), termRecord(PARENT, 6, "new-leader", 10)],
       epoch: 5,

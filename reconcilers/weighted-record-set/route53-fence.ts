@@ -89,14 +89,27 @@ export function tokenRecord(parent: string, seq: number): RecordSet {
   return { name: `s${seq}.${parent}`, type: "TXT", ttl: FENCE_TTL, values: [TOKEN_VALUE] };
 }
 
+/** The holder as the term record spells it: characters that could break the TXT value replaced, at most 100. */
+export function fenceHolder(holder: string): string {
+  return holder.replace(/[^A-Za-z0-9_.:/@+-]/g, "_").slice(0, 100);
+}
+
 export function termRecord(parent: string, epoch: number, holder: string, seq: number): RecordSet {
-  const who = holder.replace(/[^A-Za-z0-9_.:/@+-]/g, "_").slice(0, 100);
   return {
     name: `term.${parent}`,
     type: "TXT",
     ttl: FENCE_TTL,
-    values: [`"epoch=${epoch} holder=${who} seq=${seq}"`],
+    values: [`"epoch=${epoch} holder=${fenceHolder(holder)} seq=${seq}"`],
   };
+}
+
+/**
+ * Whether the fence's term rules out a leader of `epoch`: a later epoch, or the same epoch held by another replica
+ * (which the lease's conditional writes rule out, short of a lease store that is not atomic); stepping down then
+ * makes the next acquisition take a new epoch.
+ */
+function outranks(term: NonNullable<FenceView["term"]>, epoch: number, holder: string): boolean {
+  return term.epoch > epoch || (term.epoch === epoch && term.holder !== fenceHolder(holder));
 }
 
 /** The fence of `parent` among the records at and below it. Pure. */
@@ -139,7 +152,7 @@ export type FenceDecision =
 /** What a leader of `epoch` does with the fence it read. Pure. */
 export function decideFence(view: FenceView, parent: string, epoch: number, holder: string): FenceDecision {
   const term = view.term;
-  if (term !== undefined && term.epoch > epoch) {
+  if (term !== undefined && outranks(term, epoch, holder)) {
     return { kind: "stale", observedEpoch: term.epoch, holder: term.holder };
   }
   const last = view.tokens.at(-1);
@@ -281,7 +294,7 @@ export class Route53Fence implements BatchFence {
         } catch (error) {
           // Another leader took it between the read and this write: find out whether it was a later one.
           const after = readFence(await api.listRecordSets(zoneId, parent, signal).catch(() => []), parent);
-          if (after.term !== undefined && after.term.epoch > term.epoch) {
+          if (after.term !== undefined && outranks(after.term, term.epoch, term.identity)) {
             throw this.fencedOut(term, zoneId, after.term.epoch, after.term.holder, error);
           }
           throw error;
@@ -323,7 +336,7 @@ export class Route53Fence implements BatchFence {
       this.zones.delete(zoneId);
       return error;
     }
-    if (view.term !== undefined && view.term.epoch > term.epoch) {
+    if (view.term !== undefined && outranks(view.term, term.epoch, term.identity)) {
       return this.fencedOut(term, zoneId, view.term.epoch, view.term.holder, error);
     }
     if (!view.tokens.some((t) => t.record.name === fence.token.name)) this.zones.delete(zoneId);
