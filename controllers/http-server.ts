@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import type { ControllerServer } from "./controller.ts";
 
 export interface HttpServerOptions {
   /** `HOST:PORT`, `:PORT` (every interface) or `[::1]:PORT`; port 0 picks a free one. */
@@ -24,7 +25,7 @@ export function parseBindAddress(address: string): { host: string | undefined; p
 }
 
 /** `/metrics`, `/healthz`, `/readyz` and `/status` on node:http. */
-export class HttpServer {
+export class HttpServer implements ControllerServer {
   private readonly options: HttpServerOptions;
   private readonly server: Server;
   private boundPort = 0;
@@ -41,6 +42,10 @@ export class HttpServer {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  get address(): string {
+    return this.options.bindAddress;
   }
 
   async listen(): Promise<void> {

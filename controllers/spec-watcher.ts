@@ -1,25 +1,36 @@
-import { watch, type FSWatcher } from "node:fs";
+import { watch as fsWatch } from "node:fs";
+import { systemClock, type Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
-import { resourceKey, type KindDefinition, type SpecDocument } from "./spec/document.ts";
-import { isComplete, loadSpecDirectory, type SpecDiagnostic } from "./spec/load.ts";
+import type { KindDefinition } from "./spec/document.ts";
+import { loadSpecDirectory } from "./spec/load.ts";
+import {
+  EMPTY_SNAPSHOT,
+  nextRead,
+  type SpecRead,
+  type SpecSnapshot,
+  type SpecSource,
+} from "./spec-source.ts";
 
-/** The desired state as last read. */
-export interface SpecSnapshot {
-  readonly documents: readonly SpecDocument[];
-  /** Every file read cleanly: only then may a missing spec mean "delete what it managed". */
-  readonly complete: boolean;
-  readonly diagnostics: readonly SpecDiagnostic[];
-  /** Keys whose file is invalid now, kept at their last valid version. */
-  readonly kept: readonly string[];
+export type { SpecChanges, SpecSnapshot } from "./spec-source.ts";
+
+/** A running watch of a directory tree; `onEvent` is called for any change below it. */
+export interface DirectoryWatch {
+  close(): void;
 }
 
-/** What changed between two reads. */
-export interface SpecChanges {
-  /** Keys added, or whose generation changed. */
-  readonly changed: readonly string[];
-  /** Keys whose spec is gone (their file was removed, or the document removed from a valid file). */
-  readonly removed: readonly string[];
-}
+/** Starts watching `dir` (recursively); `onError` when the watch breaks. Throws when it cannot start. */
+export type WatchDirectory = (
+  dir: string,
+  onEvent: () => void,
+  onError: (error: Error) => void,
+) => DirectoryWatch;
+
+/** `fs.watch`, recursive, not keeping the process alive. */
+export const watchDirectory: WatchDirectory = (dir, onEvent, onError) => {
+  const watcher = fsWatch(dir, { recursive: true, persistent: false }, () => onEvent());
+  watcher.on("error", onError);
+  return watcher;
+};
 
 export interface SpecWatcherOptions {
   readonly dir: string;
@@ -28,24 +39,28 @@ export interface SpecWatcherOptions {
   readonly logger: Logger;
   /** Quiet time after the last file event before the directory is read again. */
   readonly debounceMs?: number;
-  /** Called after a read prompted by a file event. */
-  readonly onReload?: (snapshot: SpecSnapshot, changes: SpecChanges) => void;
+  readonly clock?: Clock;
+  /** How file events are watched for; `fs.watch` by default. */
+  readonly watchDirectory?: WatchDirectory;
 }
 
 /**
- * Reads the spec directory, and again when a file in it changes (debounced) or when asked (each resync).
- * A file that became invalid keeps its previous valid documents: an invalid spec is never read as a deletion.
+ * The spec directory as a `SpecSource`: reads it, and again when a file in it changes (debounced) or when asked (each
+ * resync). A file that became invalid keeps its previous valid documents: an invalid spec is never read as a deletion.
  */
-export class SpecWatcher {
+export class SpecWatcher implements SpecSource {
   private readonly dir: string;
   private readonly kinds: readonly KindDefinition[];
   private readonly environment: string | undefined;
   private readonly logger: Logger;
   private readonly debounceMs: number;
-  private readonly onReload: ((snapshot: SpecSnapshot, changes: SpecChanges) => void) | undefined;
-  private current: SpecSnapshot = { documents: [], complete: false, diagnostics: [], kept: [] };
-  private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly watchDirectory: WatchDirectory;
+  private current: SpecSnapshot = EMPTY_SNAPSHOT;
+  private watcher: DirectoryWatch | undefined;
+  private onRead: ((read: SpecRead) => void) | undefined;
+  /** Aborts the pending debounce. */
+  private debounce: AbortController | undefined;
   private reading: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -55,7 +70,12 @@ export class SpecWatcher {
     this.environment = options.environment;
     this.logger = options.logger;
     this.debounceMs = options.debounceMs ?? 250;
-    this.onReload = options.onReload;
+    this.clock = options.clock ?? systemClock;
+    this.watchDirectory = options.watchDirectory ?? watchDirectory;
+  }
+
+  get location(): string {
+    return this.dir;
   }
 
   get snapshot(): SpecSnapshot {
@@ -63,22 +83,26 @@ export class SpecWatcher {
   }
 
   /** Reads the directory now. Reads never overlap: a second call waits for the first. */
-  load(): Promise<{ snapshot: SpecSnapshot; changes: SpecChanges }> {
+  load(): Promise<SpecRead> {
     const next = this.reading.then(() => this.read());
     this.reading = next.catch(() => undefined);
     return next;
   }
 
   /** Starts watching for file events. Harmless to call again after the watch failed. */
-  watch(): void {
+  watch(onRead: (read: SpecRead) => void): void {
+    this.onRead = onRead;
     if (this.closed || this.watcher !== undefined) return;
     try {
-      this.watcher = watch(this.dir, { recursive: true, persistent: false }, () => this.schedule());
-      this.watcher.on("error", (error) => {
-        this.logger.warn("spec directory watch failed; re-read each resync", { dir: this.dir, error });
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
+      this.watcher = this.watchDirectory(
+        this.dir,
+        () => this.schedule(),
+        (error) => {
+          this.logger.warn("spec directory watch failed; re-read each resync", { dir: this.dir, error });
+          this.watcher?.close();
+          this.watcher = undefined;
+        },
+      );
     } catch (error) {
       this.logger.warn("cannot watch the spec directory; re-read each resync", { dir: this.dir, error });
     }
@@ -86,57 +110,36 @@ export class SpecWatcher {
 
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.debounce?.abort();
     this.watcher?.close();
     this.watcher = undefined;
   }
 
   private schedule(): void {
     if (this.closed) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.load().then(
-        ({ snapshot, changes }) => {
-          if (!this.closed) this.onReload?.(snapshot, changes);
-        },
-        (error: unknown) => this.logger.warn("spec directory read failed", { dir: this.dir, error }),
-      );
-    }, this.debounceMs);
+    this.debounce?.abort();
+    const debounce = new AbortController();
+    this.debounce = debounce;
+    this.clock.sleep(this.debounceMs, debounce.signal).then(
+      () => {
+        if (this.debounce === debounce) this.debounce = undefined;
+        this.load().then(
+          (read) => {
+            if (!this.closed) this.onRead?.(read);
+          },
+          (error: unknown) => this.logger.warn("spec directory read failed", { dir: this.dir, error }),
+        );
+      },
+      () => undefined,
+    );
   }
 
-  private async read(): Promise<{ snapshot: SpecSnapshot; changes: SpecChanges }> {
-    const loaded = await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment });
-    const previous = this.current;
-    const files = new Set(loaded.files);
-    const badFiles = new Set(loaded.diagnostics.map((d) => d.file));
-    // A diagnostic on no file read means the directory itself could not be read: keep everything.
-    const wholeFailed = loaded.diagnostics.some((d) => !files.has(d.file));
-    const documents = [...loaded.documents];
-    const present = new Set(documents.map(resourceKey));
-    const kept: string[] = [];
-    for (const doc of previous.documents) {
-      const key = resourceKey(doc);
-      if (present.has(key)) continue;
-      if (wholeFailed || badFiles.has(doc.source.file)) {
-        documents.push(doc);
-        present.add(key);
-        kept.push(key);
-      }
-    }
-    const snapshot: SpecSnapshot = {
-      documents,
-      complete: isComplete(loaded),
-      diagnostics: loaded.diagnostics,
-      kept: kept.sort(),
-    };
-    const before = new Map(previous.documents.map((d) => [resourceKey(d), d.generation]));
-    const changed = documents
-      .filter((d) => before.get(resourceKey(d)) !== d.generation)
-      .map(resourceKey)
-      .sort();
-    const removed = [...before.keys()].filter((k) => !present.has(k)).sort();
-    this.current = snapshot;
-    return { snapshot, changes: { changed, removed } };
+  private async read(): Promise<SpecRead> {
+    const read = nextRead(
+      this.current,
+      await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment }),
+    );
+    this.current = read.snapshot;
+    return read;
   }
 }

@@ -13,7 +13,7 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
 
 const commonOptions: CommandHelp["options"] = [
@@ -92,7 +92,7 @@ export async function planOrApplyCommand(
   try {
     const result = await runPass(
       {
-        reconcilers: buildReconcilers({ clients }),
+        reconcilers: buildReconcilers(kindParts(clients)),
         documents: loaded.documents,
         complete: isComplete(loaded),
         ownerId: aws.ownerId,

@@ -1,8 +1,6 @@
 import { Registry } from "prom-client";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
-import { Controller } from "../../controllers/controller.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import {
@@ -17,7 +15,7 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { composeController } from "../compose-controller.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR [options]",
@@ -93,19 +91,16 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     clients.destroy();
     throw error;
   });
-  const queueUrl = values["events-queue-url"];
-  const controller = new Controller({
+  const controller = composeController({
     specDir: dir,
-    kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients }),
+    clients,
     metrics,
     logger,
     ownerId: aws.ownerId,
     environment: aws.environment,
     intervalMs,
     bindAddress: values["metrics-bind-address"],
-    lister: new AwsWatchLister(clients),
-    events: queueUrl !== undefined ? { sqs: clients.sqs, queueUrl } : undefined,
+    eventsQueueUrl: values["events-queue-url"],
     workers,
   });
 

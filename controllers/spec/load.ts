@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { sourceOffsetInScalar } from "./scalar-offset.ts";
 import {
   API_VERSION,
   MetadataSchema,
@@ -124,13 +125,14 @@ export function parseSpecText(
     if (ydoc.contents === null || (isScalar(ydoc.contents) && ydoc.contents.value === null)) continue;
     const value: unknown = ydoc.toJS({ maxAliasCount: 100 });
     const start = ydoc.contents.range?.[0] ?? 0;
-    const positionOf = (path: Path, atKey = false): SourcePosition => {
-      const offset = offsetOf(ydoc, path, atKey) ?? start;
+    const positionOf = (path: Path, atKey = false, index?: number): SourcePosition => {
+      const inValue = index !== undefined ? sourceOffsetInScalar(ydoc, text, path, index) : undefined;
+      const offset = inValue ?? offsetOf(ydoc, path, atKey) ?? start;
       const { line, col } = lineCounter.linePos(offset);
       return { file, line, col };
     };
     const located = (issue: Issue): SpecDiagnostic => ({
-      ...positionOf(issue.path, issue.atKey),
+      ...positionOf(issue.path, issue.atKey, issue.index),
       message: issue.message,
     });
     const result = validateDocument(value, kinds, options);
@@ -150,6 +152,8 @@ interface Issue {
   readonly path: Path;
   readonly message: string;
   readonly atKey?: boolean;
+  /** A character index inside the string value at `path`. */
+  readonly index?: number;
 }
 
 /** Validates one parsed document against the envelope and its kind. Pure. */
@@ -230,6 +234,7 @@ export function validateDocument(
       issues: semantic.map((i) => ({
         path: overlayOf(["spec", ...i.path]),
         message: `${who}: ${i.message}`,
+        ...(i.index !== undefined ? { index: i.index } : {}),
       })),
     };
   }
@@ -285,7 +290,10 @@ function describe(error: ValueError, rel: Path): Issue {
     case ValueErrorType.Boolean:
     case ValueErrorType.Object:
     case ValueErrorType.Array:
-      return { path: rel, message: `${lowerFirst(error.message)}, got ${typeName(error.value)}` };
+      return {
+        path: rel,
+        message: `${lowerFirst(error.message)}, got ${typeName(error.value)}${hint(error.schema)}`,
+      };
     case ValueErrorType.StringPattern:
       return {
         path: rel,

@@ -9,17 +9,15 @@ import {
   type ResourcePlan,
 } from "../../controllers/reconciler.ts";
 import { resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
-import { LogRouterKind } from "../log-router/log-router-kind.ts";
-import type { RenderedFluentBitConfig } from "../log-router/log-router-patch.ts";
-import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
 import { AwsS3ConfigStore } from "./aws-s3-config-store.ts";
 import { AwsTaskDefinitionApi } from "./aws-task-definition-api.ts";
 import { ConfigBucketNotFoundError, type ConfigObjectStore } from "./config-object-store.ts";
 import { planConfigUpload, type DesiredConfigObject } from "./config-upload-plan.ts";
-import { familyOf, formatIssue, patchFamily, specsOfFamily } from "./family-patch.ts";
+import { formatIssue, patchFamily, type FamilyPatchResult } from "./family-patch.ts";
 import type { ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
 import { describeDifference, sameTaskDefinition, type TaskDefinitionJson } from "./task-definition.ts";
+import { TaskDefinitionPatches, type TaskDefinitionPatch } from "./task-definition-patch.ts";
 
 /** The family got a new revision between plan and apply: retry, do not report as a spec problem. */
 export class FamilyChangedError extends Error {
@@ -39,7 +37,8 @@ export interface FamilyDesired {
   readonly changed: boolean;
   readonly difference: string;
   readonly warnings: readonly string[];
-  readonly fluentBitConfig?: RenderedFluentBitConfig | undefined;
+  /** A file the revision reads, to deliver as it says (a LogRouter's extra Fluent Bit config). */
+  readonly configFile?: FamilyPatchResult["configFile"];
 }
 
 export interface TaskDefinitionReconcilerOptions {
@@ -51,35 +50,42 @@ export interface TaskDefinitionReconcilerOptions {
    * which only calls `desired`, has none.
    */
   readonly configStore?: ConfigObjectStore | undefined;
+  /** The kinds' patches known from the start (`render`); `forKind` adds the others. */
+  readonly patches?: readonly TaskDefinitionPatch[];
 }
 
 /**
- * Reconciles task definition families. LogRouter and SidecarVolume specs of one family are applied together onto
- * the family's latest ACTIVE revision, so the two kinds give one new revision and never undo each other: the first
- * spec of a family (by resource key) carries the family's plan and the others note that they are part of it.
+ * The task-definition engine: reconciles task definition families for the kinds that plug a patch into it
+ * (`TaskDefinitionPatch`: LogRouter, SidecarVolume). Every spec of one family is applied together onto the family's
+ * latest ACTIVE revision, so the kinds give one new revision and never undo each other: the first spec of a family
+ * (by resource key) carries the family's plan and the others note that they are part of it.
  */
 export class TaskDefinitionReconciler {
   private readonly api: TaskDefinitionApi;
   private readonly region: () => Promise<string | undefined>;
   private readonly configStore: ConfigObjectStore | undefined;
+  readonly patches: TaskDefinitionPatches;
 
   constructor(options: TaskDefinitionReconcilerOptions) {
     this.api = options.api;
     this.region = options.region;
     this.configStore = options.configStore;
+    this.patches = new TaskDefinitionPatches(options.patches);
   }
 
-  /** A `Reconciler` for one of the kinds, delegating to this family reconciler. */
-  forKind(kind: string, order = 30): Reconciler {
+  /** The `Reconciler` of a kind that patches task definitions, delegating to this engine. */
+  forKind(patch: TaskDefinitionPatch, order = 30): Reconciler {
+    this.patches.add(patch);
+    const familyOf = (doc: SpecDocument) => this.patches.familyOf(doc);
     return {
-      kind,
+      kind: patch.kind,
       order,
       plan: (doc, ctx) => this.plan(doc, ctx),
       // A pipeline that registers a revision usually deploys it next: the rolled-out services' changes wake the
       // family, and the periodic pass catches a revision registered without a deploy. `taskdef:FAMILY` groups the
       // specs of one family, so that an edit to any of them wakes the one that carries the family's plan.
       watches: (doc) => [
-        ...rolloutServices([doc]).map((s) => taskWatchKey(s)),
+        ...this.patches.rolloutServices([doc]).map((s) => taskWatchKey(s)),
         ...(familyOf(doc) !== undefined ? [`taskdef:${familyOf(doc)}`] : []),
       ],
     };
@@ -98,7 +104,7 @@ export class TaskDefinitionReconciler {
           "deploy pipeline).",
       );
     }
-    const result = patchFamily(base.definition, docs, { region: await this.region() });
+    const result = patchFamily(base.definition, docs, { region: await this.region() }, this.patches);
     if (result.errors.length > 0) throw new TerminalError(result.errors.map(formatIssue).join("\n"));
     const changed = !sameTaskDefinition(base.definition, result.definition);
     return {
@@ -109,14 +115,14 @@ export class TaskDefinitionReconciler {
       changed,
       difference: changed ? describeDifference(base.definition, result.definition) : "",
       warnings: result.warnings.map(formatIssue),
-      fluentBitConfig: result.fluentBitConfig,
+      configFile: result.configFile,
     };
   }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
-    const family = familyOf(doc);
+    const family = this.patches.familyOf(doc);
     if (family === undefined) throw new Error(`${resourceKey(doc)} does not patch a task definition`);
-    const docs = specsOfFamily([...ctx.documents.filter((d) => d !== doc), doc], family);
+    const docs = this.patches.specsOfFamily([...ctx.documents.filter((d) => d !== doc), doc], family);
     const owner = docs[0]!;
     if (resourceKey(owner) !== resourceKey(doc)) {
       return {
@@ -135,8 +141,8 @@ export class TaskDefinitionReconciler {
       ...desired.warnings,
     ];
     if (docs.length > 1) notes.push(`applies ${docs.map(resourceKey).join(" and ")} together`);
-    if (desired.fluentBitConfig !== undefined) {
-      notes.push(`extra Fluent Bit config (see \`render\`): ${desired.fluentBitConfig.delivery}`);
+    if (desired.configFile !== undefined) {
+      notes.push(`extra ${desired.configFile.label} (see \`render\`): ${desired.configFile.delivery}`);
     }
     const upload = await this.planConfigObject(desired, ctx.signal);
     if (upload !== undefined) changes.push(upload.change);
@@ -162,7 +168,7 @@ export class TaskDefinitionReconciler {
         if (upload !== undefined) {
           const { bucket, key } = upload.desired.object;
           await upload.store.write(bucket, key, upload.desired.text, signal);
-          ctx.logger.info("uploaded Fluent Bit config", { family, bucket, key });
+          ctx.logger.info(`uploaded ${upload.desired.label}`, { family, bucket, key });
         }
         if (desired.changed) {
           // A pipeline may have registered a revision since the plan was read; patching the older one would undo
@@ -191,10 +197,11 @@ export class TaskDefinitionReconciler {
     desired: FamilyDesired,
     signal: AbortSignal,
   ): Promise<{ desired: DesiredConfigObject; change: Change; store: ConfigObjectStore } | undefined> {
-    const object = desired.fluentBitConfig?.s3;
-    if (desired.fluentBitConfig === undefined || object === undefined) return undefined;
-    const owner = desired.docs.find((d) => d.kind === LogRouterKind.kind) ?? desired.docs[0]!;
-    const p = owner.positionOf(["spec", "router", "configFile", "value"]);
+    const file = desired.configFile;
+    const object = file?.s3;
+    if (file === undefined || object === undefined) return undefined;
+    const owner = file.doc;
+    const p = owner.positionOf(["spec", ...file.path]);
     const at = `${p.file}:${p.line}:${p.col}: ${resourceKey(owner)}`;
     if (this.configStore === undefined) {
       throw new TerminalError(`${at}: this command cannot deliver a config file to S3`);
@@ -212,7 +219,7 @@ export class TaskDefinitionReconciler {
       }
       throw error;
     }
-    const want: DesiredConfigObject = { family: desired.family, object, text: desired.fluentBitConfig.text };
+    const want: DesiredConfigObject = { family: desired.family, label: file.label, object, text: file.text };
     const change = planConfigUpload(want, observed);
     return change === undefined ? undefined : { desired: want, change, store: this.configStore };
   }
@@ -226,7 +233,7 @@ export class TaskDefinitionReconciler {
     signal: AbortSignal,
   ): Promise<{ cluster: string; service: string; change: Change }[]> {
     const out: { cluster: string; service: string; change: Change }[] = [];
-    for (const s of rolloutServices(desired.docs)) {
+    for (const s of this.patches.rolloutServices(desired.docs)) {
       const observed = await this.api.describeService(s.cluster, s.service, signal);
       const p = s.doc.positionOf(["spec", "rollout", "services", s.index]);
       const at = `${p.file}:${p.line}:${p.col}: ${resourceKey(s.doc)}`;
@@ -267,24 +274,6 @@ export class TaskDefinitionReconciler {
   }
 }
 
-function rolloutServices(
-  docs: readonly SpecDocument[],
-): { cluster: string; service: string; doc: SpecDocument; index: number }[] {
-  const seen = new Set<string>();
-  const out: { cluster: string; service: string; doc: SpecDocument; index: number }[] = [];
-  for (const doc of docs) {
-    const services = (doc.spec as { rollout?: { services: { cluster: string; service: string }[] } }).rollout
-      ?.services;
-    (services ?? []).forEach((s, index) => {
-      const key = `${s.cluster}/${s.service}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      out.push({ ...s, doc, index });
-    });
-  }
-  return out;
-}
-
 /**
  * The new revision's tags: the base revision's own tags (a deploy pipeline's, say) are carried over, and ours say
  * which specs, at which generation, produced it. Tag values allow letters, digits, spaces and `+ - = . _ : / @`.
@@ -306,14 +295,16 @@ export function revisionTags(
   ];
 }
 
-/** The LogRouter and SidecarVolume reconcilers, sharing one family reconciler over ECS and S3. */
-export function taskDefinitionReconcilers(clients: { ecs: ECSClient; s3: S3Client }): Reconciler[] {
-  const families = new TaskDefinitionReconciler({
+/**
+ * The process's engine over ECS and S3, which every patching kind's entry asks for through `KindParts.shared`, so
+ * that all of them plug into one engine.
+ */
+export function taskDefinitionEngine(clients: { ecs: ECSClient; s3: S3Client }): TaskDefinitionReconciler {
+  return new TaskDefinitionReconciler({
     api: new AwsTaskDefinitionApi(clients),
     region: () => sdkRegion(clients.ecs),
     configStore: new AwsS3ConfigStore(clients),
   });
-  return [families.forKind(LogRouterKind.kind), families.forKind(SidecarVolumeKind.kind)];
 }
 
 /** The SDK's region (AWS_REGION, the shared config), or undefined when none is configured. */

@@ -20,7 +20,7 @@ import {
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../moto-emulator.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import { LeaderElectionMetrics } from "../../controllers/leader-election/metrics.ts";
 import { LEASE_TABLE_KEY } from "../../controllers/leader-election/dynamodb-lease-lock.ts";

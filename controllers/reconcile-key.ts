@@ -1,0 +1,176 @@
+import { AwsError } from "./aws/errors.ts";
+import type { Clock } from "./clock.ts";
+import type { ConvergenceTracker } from "./convergence.ts";
+import type { DesiredState } from "./desired-state.ts";
+import type { Logger } from "./logger.ts";
+import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
+import {
+  DependencyNotReadyError,
+  sweepKey,
+  TerminalError,
+  type Detach,
+  type ReconcileContext,
+} from "./reconciler.ts";
+import type { StatusStore } from "./status.ts";
+import type { WorkQueue } from "./work-queue.ts";
+
+export interface KeyReconcilerOptions {
+  readonly state: DesiredState;
+  readonly status: StatusStore;
+  readonly queue: WorkQueue;
+  readonly metrics: ControllerMetrics;
+  readonly convergence: ConvergenceTracker;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly ownerId: string;
+  /** Aborted at shutdown: no plan is applied any more. */
+  readonly stopping: AbortSignal;
+  /** Runs a reconciler's long wait beside the queue (`ReconcileContext.detach`), until shutdown or the term's end. */
+  readonly detach: (
+    key: string,
+    what: string,
+    work: (signal: AbortSignal) => Promise<void>,
+    term: AbortSignal,
+    logger: Logger,
+  ) => void;
+}
+
+/**
+ * One reconcile of one key: re-read AWS through the kind's reconciler, apply its plan, record the outcome (status,
+ * metrics, convergence, drift) and, on failure, how the key is retried.
+ */
+export class KeyReconciler {
+  private readonly o: KeyReconcilerOptions;
+
+  constructor(options: KeyReconcilerOptions) {
+    this.o = options;
+  }
+
+  /**
+   * `signal` stops the reads and writes in flight (shutting down timed out, or the leadership term ended); `term`, when
+   * aborted, also keeps a plan from being applied.
+   */
+  async reconcile(key: string, signal: AbortSignal, term: AbortSignal): Promise<void> {
+    const { state, status, queue, metrics, clock } = this.o;
+    const kind = key.slice(0, key.indexOf("/"));
+    const reconciler = state.reconcilerOf(kind);
+    const logger = this.o.logger.child({ resource: key });
+    if (reconciler === undefined) {
+      logger.warn("no reconciler for kind; skipped", { kind });
+      return;
+    }
+    const started = clock.now();
+    // A context per reconcile, over the snapshot it started with: what a reconciler shares through `PassMemo`
+    // (keyed by the context) lives as long as this one reconcile.
+    const ctx: ReconcileContext = {
+      signal,
+      logger,
+      ownerId: this.o.ownerId,
+      documents: state.snapshot.documents,
+      detach: ((what, work) => this.o.detach(key, what, work, term, logger)) satisfies Detach,
+    };
+    const seconds = (): number => (clock.now() - started) / 1000;
+    const mayApply = (): string | undefined =>
+      this.o.stopping.aborted ? "shutting down" : term.aborted ? "leadership lost" : undefined;
+    let generation: string | undefined;
+    let applied = 0;
+    try {
+      if (key === sweepKey(kind)) {
+        if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
+        for (const plan of await reconciler.planOrphans(ctx)) {
+          if (plan.changes.length === 0) continue;
+          const stop = mayApply();
+          if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
+          await plan.apply(signal);
+          applied += plan.changes.length;
+          logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
+        }
+      } else {
+        const doc = state.document(key);
+        // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
+        if (doc === undefined) return;
+        generation = doc.generation;
+        const plan = await reconciler.plan(doc, ctx);
+        if (plan.changes.length > 0) {
+          const stop = mayApply();
+          if (stop !== undefined) return logger.info(`${stop}; plan not applied`);
+          await plan.apply(signal);
+          applied = plan.changes.length;
+          // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
+          // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.
+          const drift =
+            status.synced(key) &&
+            status.observedGeneration(key) === generation &&
+            this.o.convergence.unprompted(key, started);
+          if (drift) metrics.driftCorrectedFor(kind);
+          logger.info(drift ? "drift corrected" : "applied", {
+            generation,
+            changes: plan.changes.map((c) => `${c.action} ${c.target}`),
+          });
+        } else {
+          logger.debug("in sync", { generation });
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      this.failed(key, kind, error, seconds(), logger);
+      return;
+    }
+    queue.forget(key);
+    status.record(key, { result: "success", generation, changes: applied });
+    metrics.reconciled(kind, "success", seconds());
+    this.o.convergence.converged(key, started);
+  }
+
+  private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {
+    const { queue, status, metrics } = this.o;
+    const err = error instanceof Error ? error : new Error(String(error));
+    let result: ReconcileResult;
+    let reason: string;
+    if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
+      result = "requeue";
+      reason = "DependencyNotReady";
+      queue.addRateLimited(key);
+      logger.info("waiting for a dependency", { error: err, retryInMs: queue.backoffOf(key) });
+    } else if (isTerminal(err)) {
+      result = "terminal";
+      reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "Terminal";
+      queue.forget(key);
+      logger.error("reconcile failed; no backoff retries, tried again at the next resync or spec change", {
+        error: err,
+      });
+    } else {
+      result = "error";
+      reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "ReconcileError";
+      const retryInMs = queue.backoffOf(key);
+      queue.addRateLimited(key);
+      logger.warn("reconcile failed; retrying", { error: err, retryInMs, retries: queue.retries(key) });
+    }
+    status.record(key, { result, reason, message: err.message });
+    metrics.reconciled(kind, result, seconds);
+  }
+}
+
+function isTerminal(err: Error): boolean {
+  return hasInChain(
+    err,
+    (e) =>
+      e instanceof TerminalError ||
+      (e instanceof AwsError && (e.errorClass === "invalid" || e.errorClass === "terminal")),
+  );
+}
+
+function hasInChain(err: unknown, test: (e: unknown) => boolean): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (test(e)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}
+
+function pascal(s: string): string {
+  return s
+    .split("-")
+    .map((w) => (w[0] ?? "").toUpperCase() + w.slice(1))
+    .join("");
+}
