@@ -4,10 +4,10 @@ import { ManualClock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import { LeaderElectionConfigError, type LeaderElectionConfig } from "./config.ts";
 import { LeaderElector } from "./elector.ts";
-import type { LeaseClientHooks, LeaseOperation } from "./memory-lease-lock.ts";
-import { MemoryLeaseLock } from "./memory-lease-lock.ts";
+import type { LeaseClientHooks, LeaseOperation } from "../../test/memory-lease-lock.ts";
+import { MemoryLeaseLock } from "../../test/memory-lease-lock.ts";
 import { LeaderElectionMetrics } from "./metrics.ts";
-import { SimulatedProcess } from "./simulated-process.ts";
+import { SimulatedProcess } from "../../test/simulated-process.ts";
 import { NotLeaderError, type LeaderTerm, type TermEndReason } from "./term.ts";
 
 const LEASE = 15_000;

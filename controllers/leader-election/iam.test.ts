@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { iamPolicy } from "../../cmd/commands/iam-policy.ts";
 import { leaseTableStatements } from "./iam.ts";
 
 const base = { table: "ecs-log-operator-leases", account: "123456789012", region: "eu-west-1" };
@@ -29,18 +28,5 @@ describe("leaseTableStatements", () => {
     ]);
     expect(statements[0]?.Condition).toBeUndefined();
     expect(statements.every((s) => s.Resource === ARN)).toBe(true);
-  });
-
-  it("is what iam-policy prints for run --leader-elect, after the kinds' statements", () => {
-    const policy = iamPolicy([], {
-      account: "123456789012",
-      region: "eu-west-1",
-      sweptKinds: [],
-      leaderElection: { table: base.table, resourceName: "prod", createTable: false },
-    });
-    expect(policy.Statement).toEqual(
-      leaseTableStatements({ ...base, resourceName: "prod", createTable: false }),
-    );
-    expect(iamPolicy([], { account: "*", region: "*", sweptKinds: [] }).Statement).toEqual([]);
   });
 });

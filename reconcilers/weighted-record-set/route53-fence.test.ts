@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeAws } from "../../bench/fake-aws.ts";
-import { ManualTerm } from "../../controllers/leader-election/manual-term.ts";
+import { ManualTerm } from "../../test/manual-term.ts";
+import { StrictRoute53 } from "../../test/strict-route53.ts";
 import { NotLeaderError, StaleLeaderError } from "../../controllers/leader-election/term.ts";
 import type { ChangeUnit } from "./planner.ts";
 import type { RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
@@ -17,7 +17,7 @@ import {
 } from "./route53-fence.ts";
 import { ZoneWriter } from "./zone-writer.ts";
 
-// The fence against the strict in-process Route 53 double (bench/fake-aws.ts), which holds Route 53's real rules:
+// The fence against the strict in-process Route 53 double (test/strict-route53.ts), which holds Route 53's real rules:
 // a batch is atomic, a DELETE must match the current record exactly (a missing one fails), a CREATE of an existing
 // record fails. The same fence against the emulator, whose rules differ, is in test/integration/route53-fence.test.ts.
 
@@ -25,9 +25,9 @@ const ZONE = "logs.internal";
 const PARENT = fenceParent("default", ZONE);
 
 function setup() {
-  const fake = new FakeAws();
+  const fake = new StrictRoute53();
   const zoneId = fake.addZone(ZONE);
-  return { fake, zoneId, api: fake.route53 };
+  return { fake, zoneId, api: fake as Route53Api };
 }
 
 /** One replica: its term and its fence (as each process builds its own). */

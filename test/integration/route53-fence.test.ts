@@ -1,7 +1,7 @@
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import { ManualTerm } from "../../controllers/leader-election/manual-term.ts";
+import { ManualTerm } from "../manual-term.ts";
 import { NotLeaderError, StaleLeaderError } from "../../controllers/leader-election/term.ts";
 import { AwsRoute53Api } from "../../reconcilers/weighted-record-set/aws-route53-api.ts";
 import type { RecordChange, RecordSet } from "../../reconcilers/weighted-record-set/route53-api.ts";

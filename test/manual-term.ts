@@ -1,4 +1,4 @@
-import { NotLeaderError, type LeaderTerm } from "./term.ts";
+import { NotLeaderError, type LeaderTerm } from "../controllers/leader-election/term.ts";
 
 /**
  * A term with no clock: valid until it is fenced out or ended by hand. Tests use it to stand for a leader that still

@@ -1,4 +1,9 @@
-import { LeaseConflictError, type LeaseFields, type LeaseLock, type LeaseRecord } from "./lease-lock.ts";
+import {
+  LeaseConflictError,
+  type LeaseFields,
+  type LeaseLock,
+  type LeaseRecord,
+} from "../controllers/leader-election/lease-lock.ts";
 
 export type LeaseOperation = "get" | "create" | "update";
 

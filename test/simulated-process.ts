@@ -1,4 +1,4 @@
-import type { Clock, ManualClock } from "../clock.ts";
+import type { Clock, ManualClock } from "../controllers/clock.ts";
 import type { LeaseClientHooks, LeaseOperation } from "./memory-lease-lock.ts";
 
 /**
