@@ -35,6 +35,15 @@ export const iamPolicyHelp: CommandHelp = {
         "LogRouter (the init image's S3 reads)",
     ],
     ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
+    [
+      "--leader-elect-table NAME",
+      "grant `run --leader-elect` its lease table and its Route 53 fence records (as `run --leader-elect-table`)",
+    ],
+    [
+      "--leader-elect-resource-name NAME",
+      "narrow the lease table to this lease, and the fence records to its own (as `run`; default any lease)",
+    ],
+    ["--leader-elect-create-table", "also grant dynamodb:CreateTable, so that `run` may create the table"],
     ["-h, --help", "show this help"],
   ],
   examples: [
@@ -87,6 +96,10 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       region: options.region,
       allowPrune: options.allowPrune === true,
       sweeping: swept.has(kind),
+      fencedLease:
+        options.leaderElection === undefined
+          ? undefined
+          : { resourceName: options.leaderElection.resourceName },
     };
     statements.push(...entry.iam(specsOf(documents, entry), ctx));
   }
@@ -101,7 +114,11 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
   }
   if (options.leaderElection) {
     statements.push(
-      ...leaseTableStatements({ ...options.leaderElection, account: options.account, region: options.region }),
+      ...leaseTableStatements({
+        ...options.leaderElection,
+        account: options.account,
+        region: options.region,
+      }),
     );
   }
   return { Version: "2012-10-17", Statement: mergeStatements(statements) };
@@ -165,6 +182,9 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     environment: { type: "string" },
     role: { type: "string", default: "operator" },
     family: { type: "string" },
+    "leader-elect-table": { type: "string" },
+    "leader-elect-resource-name": { type: "string" },
+    "leader-elect-create-table": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -207,9 +227,33 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     region: values.region,
     eventsQueueUrl: values["events-queue-url"],
     allowPrune: values["allow-prune"] === true,
+    leaderElection: leaseAccess(values),
   });
   io.out(JSON.stringify(policy, null, 2) + "\n");
   return 0;
+}
+
+/** `--leader-elect-*`: what `run --leader-elect` needs of its lease table, or undefined without leader election. */
+function leaseAccess(values: {
+  "leader-elect-table"?: string | undefined;
+  "leader-elect-resource-name"?: string | undefined;
+  "leader-elect-create-table"?: boolean | undefined;
+}): IamPolicyOptions["leaderElection"] {
+  const table = values["leader-elect-table"];
+  if (table === undefined) {
+    const given = (["leader-elect-resource-name", "leader-elect-create-table"] as const).filter(
+      (k) => values[k] !== undefined,
+    );
+    if (given.length > 0) {
+      throw new UsageError(`${given.map((k) => `--${k}`).join(", ")} needs --leader-elect-table NAME`);
+    }
+    return undefined;
+  }
+  return {
+    table,
+    resourceName: values["leader-elect-resource-name"],
+    createTable: values["leader-elect-create-table"] === true,
+  };
 }
 
 export { sweepingKinds };

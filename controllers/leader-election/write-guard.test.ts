@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.ts";
-import type { CloudMapApi } from "../../reconcilers/cloud-map/cloud-map-api.ts";
 import { NotLeaderError, Term } from "./term.ts";
-import { guardWrites, LeaseWriteGuard } from "./write-guard.ts";
+import { LeaseWriteGuard, writeMarginFor } from "./write-guard.ts";
 
 const RENEW = 10_000;
 
@@ -20,19 +19,48 @@ function termAt(clock: ManualClock, sentAt = clock.now()) {
   return { term, expired };
 }
 
-/** The Cloud Map writes a guard wraps (every other method is a read). */
-const CLOUD_MAP_WRITES = [
-  "createPrivateDnsNamespace",
-  "updateNamespaceDescription",
-  "deleteNamespace",
-  "createService",
-  "updateServiceDnsRecords",
-  "deleteService",
-  "registerInstance",
-  "deregisterInstance",
-  "setInstanceHealth",
-  "tag",
-] as const satisfies readonly (keyof CloudMapApi)[];
+/** Every write the kinds send to an API without conditional writes, as the SDK names the operation. */
+const WRITES = [
+  // Cloud Map
+  "CreatePrivateDnsNamespace",
+  "UpdatePrivateDnsNamespace",
+  "DeleteNamespace",
+  "CreateService",
+  "UpdateService",
+  "DeleteService",
+  "RegisterInstance",
+  "DeregisterInstance",
+  "UpdateInstanceCustomHealthStatus",
+  "TagResource",
+  // ECS (task definitions and their rollout), S3 (LogRouter config objects), Auto Scaling (drains)
+  "RegisterTaskDefinition",
+  "PutObject",
+  "CompleteLifecycleAction",
+  // CloudWatch Logs and CloudWatch (LogAlarm)
+  "PutMetricFilter",
+  "DeleteMetricFilter",
+  "PutMetricAlarm",
+  "DeleteAlarms",
+  // Route 53 (also fenced), SQS (the events queue's acknowledgements)
+  "ChangeResourceRecordSets",
+  "DeleteMessageBatch",
+];
+const READS = [
+  "ListTasks",
+  "DescribeTasks",
+  "GetOperation",
+  "ListInstances",
+  "DiscoverInstances",
+  "ListResourceRecordSets",
+  "DescribeAutoScalingGroups",
+  "DescribeInstances",
+  "DescribeTaskDefinition",
+  "GetObject",
+  "DescribeMetricFilters",
+  "DescribeAlarms",
+  "ListTagsForResource",
+  "ReceiveMessage",
+];
 
 describe("LeaseWriteGuard", () => {
   it("lets a write start only while it can end, with its margin, before the renew deadline", async () => {
@@ -69,41 +97,26 @@ describe("LeaseWriteGuard", () => {
     expect(() => guard.check()).toThrow(NotLeaderError);
   });
 
-  it("write: the term's end aborts the call it started", async () => {
+  it("as the clients' request guard: every write is checked, every read passes, on a standby and past the deadline", async () => {
+    const standby = new LeaseWriteGuard({ term: () => undefined });
+    for (const op of WRITES) {
+      expect(() => standby.requestGuard("any", op), op).toThrow(NotLeaderError);
+    }
+    for (const op of READS) expect(() => standby.requestGuard("any", op), op).not.toThrow();
+
     const clock = new ManualClock(0);
     const { term } = termAt(clock);
-    const guard = new LeaseWriteGuard({ term: () => term });
-    let seen: AbortSignal | undefined;
-    const call = guard.write(undefined, (signal) => {
-      seen = signal;
-      return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
-    });
-    term.end("lease-taken");
-    await expect(call).rejects.toBeInstanceOf(NotLeaderError);
-    expect(seen?.aborted).toBe(true);
+    const leader = new LeaseWriteGuard({ term: () => term, marginMs: 2_000 });
+    for (const op of WRITES) expect(() => leader.requestGuard("any", op), op).not.toThrow();
+    await clock.advance(RENEW - 1_000);
+    for (const op of WRITES) expect(() => leader.requestGuard("any", op), op).toThrow(NotLeaderError);
+    for (const op of READS) expect(() => leader.requestGuard("any", op), op).not.toThrow();
   });
 
-  it("guardWrites: a Cloud Map adapter whose writes are checked and whose reads pass", async () => {
-    const clock = new ManualClock(0);
-    const { term } = termAt(clock);
-    const calls: string[] = [];
-    const adapter = {
-      prefix: "cm",
-      async registerInstance(input: { instanceId: string }) {
-        calls.push(`${this.prefix}:register ${input.instanceId}`);
-        return "op-1";
-      },
-      async listInstances(serviceId: string) {
-        calls.push(`${this.prefix}:list ${serviceId}`);
-        return [];
-      },
-    };
-    const guarded = guardWrites(adapter, ["registerInstance"], new LeaseWriteGuard({ term: () => term }));
-    expect(await guarded.registerInstance({ instanceId: "t-1" })).toBe("op-1");
-    await clock.advance(RENEW);
-    await expect(guarded.registerInstance({ instanceId: "t-2" })).rejects.toBeInstanceOf(NotLeaderError);
-    expect(await guarded.listInstances("srv-1")).toEqual([]);
-    expect(calls).toEqual(["cm:register t-1", "cm:list srv-1"]);
-    expect(CLOUD_MAP_WRITES).toHaveLength(10);
+  it("the margin: 2 s, or half of what a term has left before its next renewal when durations are short", () => {
+    expect(writeMarginFor({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 })).toBe(
+      2_000,
+    );
+    expect(writeMarginFor({ leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 })).toBe(750);
   });
 });

@@ -1,18 +1,27 @@
+import { isReadOperation, type AwsRequestGuard } from "../aws/clients.ts";
+import type { LeaderElectionDurations } from "./config.ts";
 import { NotLeaderError, type LeaderTerm } from "./term.ts";
 
 /**
  * A margin for writes that AWS cannot fence: a write checked with it starts only if it can last this long and still
  * end before the renew deadline, which itself ends (lease duration - renew deadline) before any standby may take over.
- * Two seconds covers one Cloud Map or ECS call; the SDK's retries of a call that lasts longer are aborted by the
- * term's signal at the deadline.
+ * Two seconds covers one Cloud Map or ECS request.
  */
 export const DEFAULT_WRITE_MARGIN_MS = 2_000;
 
 /**
- * For the AWS APIs without conditional writes (Cloud Map, ECS, Auto Scaling's CompleteLifecycleAction, S3): the
- * lease is checked right before each write, on the monotonic clock, with a margin. What this leaves open is written
- * down in manifests/deploy/LEADER-ELECTION.md: a process that stops between the check and the send (a pause of
- * seconds exactly there), and a request that AWS applies late.
+ * The margin for these durations: `DEFAULT_WRITE_MARGIN_MS`, or half of what a term has left just before a renewal is
+ * due (renew deadline - retry period) when that is less, so that short test durations still let writes through.
+ */
+export function writeMarginFor(d: LeaderElectionDurations): number {
+  return Math.min(DEFAULT_WRITE_MARGIN_MS, (d.renewDeadlineMs - d.retryPeriodMs) / 2);
+}
+
+/**
+ * For the AWS APIs without conditional writes (Cloud Map, ECS, Auto Scaling's CompleteLifecycleAction, S3, CloudWatch
+ * and CloudWatch Logs): the lease is checked right before each write, on the monotonic clock, with a margin. What this
+ * leaves open is written down in manifests/deploy/LEADER-ELECTION.md: a process that stops between the check and the
+ * send (a pause of seconds exactly there), and a request that AWS applies late.
  */
 export class LeaseWriteGuard {
   private readonly term: () => LeaderTerm | undefined;
@@ -31,38 +40,13 @@ export class LeaseWriteGuard {
     return term;
   }
 
-  /** One write, checked first, with the term's signal joined to the caller's so the term's end aborts it. */
-  async write<T>(signal: AbortSignal | undefined, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const term = this.check();
-    return send(signal === undefined ? term.signal : AbortSignal.any([signal, term.signal]));
-  }
-}
-
-/**
- * `api` with each method named in `writes` checked by `guard` right before it runs; every other method (the reads)
- * passes through. E.g. `guardWrites(cloudMap, ["registerInstance", "deregisterInstance", ...], guard)`.
- */
-export function guardWrites<T extends object>(
-  api: T,
-  writes: readonly (keyof T & string)[],
-  guard: LeaseWriteGuard,
-): T {
-  const guarded = new Set<string | symbol>(writes);
-  return new Proxy(api, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== "function") return value;
-      const method = value as (...args: unknown[]) => unknown;
-      if (!guarded.has(property)) return method.bind(target);
-      // The adapters' methods return promises: a refused write is a rejected one, never a synchronous throw.
-      return (...args: unknown[]) => {
-        try {
-          guard.check();
-        } catch (error) {
-          return Promise.reject(error as Error);
-        }
-        return method.apply(target, args);
-      };
-    },
-  });
+  /**
+   * For `createAwsClients({ requestGuard })`: every HTTP attempt of a call that is not a read (by the AWS APIs' naming:
+   * List, Describe, Get, Discover, ReceiveMessage) is checked right before it is sent, SDK retries included. One place
+   * for every kind's writes, whichever adapter sends them; a call named as no read is a write, so the check errs on
+   * the side of not writing.
+   */
+  readonly requestGuard: AwsRequestGuard = (_service, operation) => {
+    if (!isReadOperation(operation)) this.check();
+  };
 }

@@ -79,10 +79,10 @@ export function fenceParent(resourceName: string, zoneName: string): string {
 /**
  * The fence's record names as an IAM `StringLike` pattern on `route53:ChangeResourceRecordSetsNormalizedRecordNames`,
  * in every zone: every fenced batch holds two of them beside the batch's own names, and a `ForAllValues` condition
- * must admit every name in a request.
+ * must admit every name in a request. Without the lease's name, the fences of every lease.
  */
-export function fenceIamRecordNames(resourceName: string): string[] {
-  return [`*.${fenceLabel(resourceName)}.${FENCE_LABEL}.*`];
+export function fenceIamRecordNames(resourceName: string | undefined): string[] {
+  return [`*.${resourceName === undefined ? "" : `${fenceLabel(resourceName)}.`}${FENCE_LABEL}.*`];
 }
 
 export function tokenRecord(parent: string, seq: number): RecordSet {
