@@ -26,6 +26,8 @@ export interface ElectorInput {
   readonly config: LeaderElectionConfig;
   /** Monotonic milliseconds, the same clock the actor's timers run on. */
   readonly now: () => number;
+  /** Whether this replica may take the lease now (`LeaderElectorOptions.eligible`). */
+  readonly eligible: () => boolean;
 }
 
 export interface ElectorContext extends ElectorInput {
@@ -93,6 +95,7 @@ export const electorMachine = setup({
   guards: {
     mayAcquire: ({ context }) =>
       context.observation !== undefined &&
+      context.eligible() &&
       decide(context.observation, context.now(), context.config.leaseDurationMs).acquire,
     pastDeadline: ({ context }) => msLeft(context) <= 0,
     lostToAnother: ({ event }) => (event as { error?: unknown }).error instanceof LeaseConflictError,

@@ -49,6 +49,7 @@ class World {
       hooks?: (process: SimulatedProcess) => LeaseClientHooks;
       metrics?: LeaderElectionMetrics;
       config?: Partial<LeaderElectionConfig>;
+      eligible?: () => boolean;
     } = {},
   ): Replica {
     const process = new SimulatedProcess(this.clock, options);
@@ -64,6 +65,7 @@ class World {
       wallNow: () => 1_700_000_000_000 + process.now(),
       metrics: options.metrics,
       logger,
+      eligible: options.eligible,
       onStartedLeading: (term) => {
         terms.push(term);
         events.push({ at: this.clock.now(), what: `started ${term.epoch}` });
@@ -291,6 +293,32 @@ describe("LeaderElector", () => {
     expect(world.store.record?.released).toBe(false);
     const takeover = await world.until(() => leaders(b).length === 1, 30_000);
     expect(takeover - stoppedAt).toBeGreaterThanOrEqual(LEASE - RETRY);
+  });
+
+  it("a replica not eligible (it could not do a leader's work) follows: it takes no lease until it is, and keeps a term it holds", async () => {
+    const world = new World();
+    let bReady = false;
+    let aReady = true;
+    const a = world.replica("a", { eligible: () => aReady });
+    const b = world.replica("b", { eligible: () => bReady });
+    // b alone, not eligible: an absent lease stays absent.
+    b.elector.start();
+    await world.advance(LEASE * 2);
+    expect(world.store.history).toEqual([]);
+    expect(b.elector.status().role).toBe("standby");
+    // a takes it; a then stops being eligible, which does not end its term.
+    a.elector.start();
+    await world.advance(0);
+    aReady = false;
+    await world.advance(LEASE * 2);
+    expect(leaders(a, b)).toEqual(["a"]);
+    // a dies; b, still not eligible, lets the lease lapse without taking it, then takes it once eligible.
+    a.process.pause();
+    await world.advance(LEASE * 2);
+    expect(leaders(b)).toEqual([]);
+    bReady = true;
+    await world.until(() => leaders(b).length === 1, RETRY + 100);
+    expect(b.elector.currentTerm()?.epoch).toBe(2);
   });
 
   it("a standby that stops writes nothing", async () => {

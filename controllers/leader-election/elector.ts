@@ -53,6 +53,12 @@ export interface LeaderElectorOptions {
   readonly wallNow?: (() => number) | undefined;
   readonly metrics?: LeaderElectionMetrics | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * Whether this replica may take the lease now, asked each time it could: a replica that could not do a leader's
+   * work (its AWS calls fail, its specs are unread) keeps following and leaves the lease to one that can. It never
+   * ends a term already held. Default: always.
+   */
+  readonly eligible?: (() => boolean) | undefined;
   /** client-go's OnStartedLeading: start writing under `term`; stop when `term.signal` aborts. */
   readonly onStartedLeading?: ((term: LeaderTerm) => void) | undefined;
   /** client-go's OnStoppedLeading: the term has ended (its signal is aborted already). */
@@ -104,7 +110,11 @@ export class LeaderElector {
       }),
     });
     this.actor = createActor(machine, {
-      input: { config: this.config, now: () => this.clock.now() },
+      input: {
+        config: this.config,
+        now: () => this.clock.now(),
+        eligible: options.eligible ?? (() => true),
+      },
       clock: timerClockOf(this.clock),
     });
     this.stopped = new Promise<void>((resolve) => {
