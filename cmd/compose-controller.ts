@@ -3,6 +3,7 @@ import { Controller } from "../controllers/controller.ts";
 import { EventsQueue } from "../controllers/events-queue.ts";
 import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
+import type { Leadership } from "../controllers/leader-election/leadership.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
@@ -23,6 +24,8 @@ export interface ComposeControllerOptions {
   /** SQS long polling (default 20 s); the bench waits less. */
   readonly eventsWaitSeconds?: number | undefined;
   readonly workers?: number | undefined;
+  /** With `--leader-elect`: only the leader writes and receives events; `/status` says who leads. */
+  readonly leadership?: Leadership | undefined;
 }
 
 /**
@@ -31,9 +34,13 @@ export interface ComposeControllerOptions {
  * server serves the registry and the controller's endpoints.
  */
 export function composeController(options: ComposeControllerOptions): Controller {
-  const { clients, logger, metrics } = options;
-  const parts = kindParts(clients);
+  const { clients, logger, metrics, leadership } = options;
+  const parts = kindParts(clients, leadership?.lease);
   const queueUrl = options.eventsQueueUrl;
+  const events =
+    queueUrl === undefined
+      ? undefined
+      : new EventsQueue({ sqs: clients.sqs, queueUrl, logger, waitSeconds: options.eventsWaitSeconds });
   return new Controller({
     specs: new SpecWatcher({
       dir: options.specDir,
@@ -48,11 +55,20 @@ export function composeController(options: ComposeControllerOptions): Controller
     intervalMs: options.intervalMs,
     workers: options.workers,
     informer: new Informer({ lister: buildWatchLister(parts), logger }),
-    events:
-      queueUrl === undefined
-        ? undefined
-        : new EventsQueue({ sqs: clients.sqs, queueUrl, logger, waitSeconds: options.eventsWaitSeconds }),
+    events: events && (leadership?.leaderOnly(events) ?? events),
+    leadership: leadership?.gate,
     server: (endpoints) =>
-      new HttpServer({ bindAddress: options.bindAddress, registry: metrics.registry, ...endpoints }),
+      new HttpServer({
+        bindAddress: options.bindAddress,
+        registry: metrics.registry,
+        ...endpoints,
+        status: () => withLeaderElection(endpoints.status(), leadership),
+      }),
   });
+}
+
+/** `/status`, with who leads when there is an election. */
+function withLeaderElection(status: object, leadership: Leadership | undefined): object {
+  const election = leadership?.status();
+  return election === undefined ? status : { ...status, leaderElection: election };
 }

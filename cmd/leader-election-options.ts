@@ -1,8 +1,11 @@
+import type { Registry } from "prom-client";
 import {
   DEFAULT_DURATIONS,
   durationProblems,
   type LeaderElectionDurations,
 } from "../controllers/leader-election/config.ts";
+import { ElectedLeadership, SoleLeader, type Leadership } from "../controllers/leader-election/leadership.ts";
+import type { Logger } from "../controllers/logger.ts";
 import { parseDuration, UsageError, type CommandHelp } from "./cli-support.ts";
 
 /** `run`'s leader-election options, as `parseArgs` definitions (kube-controller-manager's names). */
@@ -106,4 +109,18 @@ export function leaderElectionSettings(values: Values, ownerId: string): LeaderE
     );
   }
   return { enabled: true, table, resourceName, durations };
+}
+
+/** The process's leadership: elected through the lease with `--leader-elect`, else this process leads alone. */
+export function leadershipFor(
+  settings: LeaderElectionSettings,
+  parts: { readonly registry: Registry; readonly logger: Logger },
+): Leadership {
+  if (!settings.enabled) return new SoleLeader(parts.registry);
+  return new ElectedLeadership({
+    table: settings.table,
+    resourceName: settings.resourceName,
+    durations: settings.durations,
+    ...parts,
+  });
 }

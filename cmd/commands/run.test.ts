@@ -18,6 +18,7 @@ describe("ecs-log-operator run", () => {
     expect(await main(["run", "--help"], io)).toBe(0);
     expect(io.text()).toContain("Usage: ecs-log-operator run DIR");
     expect(io.text()).toContain("--metrics-bind-address ADDR");
+    expect(io.text()).toContain("--leader-elect-table NAME");
     expect(io.text()).toContain("Examples:");
   });
 
@@ -28,6 +29,20 @@ describe("ecs-log-operator run", () => {
     [["run", "specs", "--metrics-bind-address", "9464"], "invalid bind address"],
     [["run", "specs", "--workers", "0"], "--workers takes a positive integer"],
     [["run", "specs", "--log-level", "loud"], "--log-level is one of"],
+    [["run", "specs", "--leader-elect"], "--leader-elect needs --leader-elect-table NAME"],
+    [["run", "specs", "--leader-elect-table", "leases"], "--leader-elect-table needs --leader-elect"],
+    [
+      [
+        "run",
+        "specs",
+        "--leader-elect",
+        "--leader-elect-table",
+        "leases",
+        "--leader-elect-renew-deadline",
+        "20s",
+      ],
+      "--leader-elect-renew-deadline (20s) must be below --leader-elect-lease-duration (15s)",
+    ],
   ])("rejects %j", async (args, message) => {
     const io = capture();
     expect(await main(args, io)).toBe(1);

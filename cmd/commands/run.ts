@@ -16,6 +16,12 @@ import {
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
 import { composeController } from "../compose-controller.ts";
+import {
+  LEADER_ELECTION_OPTIONS,
+  LEADER_ELECTION_OPTIONS_HELP,
+  leaderElectionSettings,
+  leadershipFor,
+} from "../leader-election-options.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR [options]",
@@ -23,7 +29,10 @@ export const runHelp: CommandHelp = {
     "The controller: keeps AWS converged to the specs under DIR until SIGTERM. Reconciles on spec edits, on ECS",
     "task and Auto Scaling changes (listed each interval, or at once from an EventBridge-fed SQS queue) and on a",
     "periodic resync. Serves /metrics, /healthz, /readyz and /status. Logs one JSON line per decision on stdout.",
-    "Exit code: 0 after SIGTERM (the writes in flight are finished first), 1 if it cannot start.",
+    "With --leader-elect, replicas elect one leader through a lease in DynamoDB: only the leader writes; the",
+    "others serve and stand by, and take over when it stops, dies or freezes.",
+    "Exit code: 0 after SIGTERM (the writes in flight are finished first, then the lease is released), 1 if it",
+    "cannot start.",
   ].join("\n"),
   options: [
     [
@@ -37,12 +46,14 @@ export const runHelp: CommandHelp = {
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
     ["--log-level LEVEL", "debug, info, warn or error (default info)"],
+    ...LEADER_ELECTION_OPTIONS_HELP,
     ...AWS_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
     "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
+    "npx ecs-log-operator run specs/ --leader-elect --leader-elect-table ecs-log-operator-leases --owner-id prod",
   ],
 };
 
@@ -55,6 +66,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "events-queue-url": { type: "string" },
     workers: { type: "string", default: "4" },
     "log-level": { type: "string", default: "info" },
+    ...LEADER_ELECTION_OPTIONS,
     ...AWS_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
@@ -76,18 +88,24 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const aws = awsSettings(values);
   const level = values["log-level"] as LogLevel;
   if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
+  const election = leaderElectionSettings(values, aws.ownerId);
 
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new ControllerMetrics(registry);
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
+  const leadership = leadershipFor(election, { registry, logger });
   const clients = createAwsClients({
     region: aws.region,
     endpoint: aws.endpoint,
     observer: metrics,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+    requestGuard: leadership.requestGuard,
   });
-  await checkAwsSetup(clients).catch((error: unknown) => {
+  await (async () => {
+    await checkAwsSetup(clients);
+    await leadership.prepare(clients);
+  })().catch((error: unknown) => {
     clients.destroy();
     throw error;
   });
@@ -102,13 +120,16 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     bindAddress: values["metrics-bind-address"],
     eventsQueueUrl: values["events-queue-url"],
     workers,
+    leadership,
   });
+  // Writes finished (or aborted) first, then the lease released: the other order is two leaders at once.
+  const stop = () => leadership.stop(() => controller.stop());
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     onSignal = (signal) => {
       logger.info("signal received; stopping", { signal });
-      controller.stop().then(resolve, resolve);
+      stop().then(resolve, resolve);
     };
   });
   process.once("SIGTERM", onSignal);
@@ -116,11 +137,13 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   try {
     await controller.start();
     if (controller.phase === "ready") logger.info("ready", { specDir: dir, port: controller.port });
+    // A replica campaigns once ready, and takes the lease only while it stays ready.
+    leadership.start(() => controller.endpoints.ready().ready);
     await stopped;
     logger.info("stopped");
     return 0;
   } catch (error) {
-    await controller.stop();
+    await stop();
     if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
       throw new Error(
         `${error.message}: another process serves that port; choose another with --metrics-bind-address`,

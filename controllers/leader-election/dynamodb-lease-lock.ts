@@ -1,7 +1,7 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   type AttributeValue,
@@ -199,20 +199,4 @@ export async function ensureLeaseTable(
     );
   }
   return outcome;
-}
-
-/**
- * The SDK client for the lease: a few attempts only, since the elector retries every retry period anyway and a
- * renewal must not spend its deadline in the SDK's backoff. Endpoints follow the SDK's standard configuration
- * (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`).
- */
-export function createLeaseDynamoDbClient(
-  options: { region?: string | undefined; endpoint?: string | undefined } = {},
-): DynamoDBClient {
-  return new DynamoDBClient({
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-    maxAttempts: 2,
-    retryMode: "standard",
-  });
 }

@@ -261,7 +261,9 @@ export class LeaderElector {
     term.end(reason, detail);
     this.metrics?.setLeading(false);
     this.metrics?.transition(reason);
-    this.logger?.warn("stopped leading", { epoch: term.epoch, reason, ...(detail ? { detail } : {}) });
+    // A release is the orderly end (SIGTERM); every other end is worth a warning.
+    const log = reason === "released" ? this.logger?.info : this.logger?.warn;
+    log?.call(this.logger, "stopped leading", { epoch: term.epoch, reason, ...(detail ? { detail } : {}) });
     if (reason !== "released") this.leader = undefined;
     this.options.onStoppedLeading?.(term, reason);
   }

@@ -396,6 +396,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
 /** The reconciler with its AWS adapters, built from the process's clients. */
 export function createWeightedRecordSetReconciler(
   clients: Pick<AwsClients, "route53" | "autoScaling" | "ec2" | "ecs">,
+  options: { readonly fence?: BatchFence | undefined } = {},
 ): WeightedRecordSetReconciler {
   const autoScaling = new AwsAutoScalingApi(clients);
   return new WeightedRecordSetReconciler({
@@ -403,5 +404,6 @@ export function createWeightedRecordSetReconciler(
     autoScaling,
     ecsTasks: new AwsEcsTaskApi(clients),
     drains: new DrainCoordinator({ autoScaling }),
+    fence: options.fence,
   });
 }
