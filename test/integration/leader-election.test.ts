@@ -4,9 +4,13 @@ import {
   DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { CreateHttpNamespaceCommand, ListNamespacesCommand } from "@aws-sdk/client-servicediscovery";
 import { setTimeout as delay } from "node:timers/promises";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AwsCallCounter, createAwsClients } from "../../controllers/aws/clients.ts";
 import { AwsError } from "../../controllers/aws/errors.ts";
+import type { WatchEvents } from "../../controllers/events-queue.ts";
 import type { LeaderElectionConfig } from "../../controllers/leader-election/config.ts";
 import {
   DynamoDbLeaseLock,
@@ -14,7 +18,10 @@ import {
   LeaseTableError,
 } from "../../controllers/leader-election/dynamodb-lease-lock.ts";
 import { LeaderElector } from "../../controllers/leader-election/elector.ts";
+import { ElectedLeadership } from "../../controllers/leader-election/leadership.ts";
 import { LeaseConflictError, type LeaseFields } from "../../controllers/leader-election/lease-lock.ts";
+import { NotLeaderError } from "../../controllers/leader-election/term.ts";
+import { silentLogger } from "../../controllers/logger.ts";
 import { startEmulator } from "./harness.ts";
 
 // The DynamoDB lease against the emulator's DynamoDB, whose conditional writes are enforced as AWS enforces them:
@@ -252,5 +259,120 @@ describe("electors contending on one DynamoDB item (real clock)", () => {
     await watch([c, d], 1_000);
     await next.stop(async () => undefined);
     expect(await lock.get()).toMatchObject({ holder: next.config.identity, epoch: 4, released: true });
+  });
+});
+
+describe("run's leadership (ElectedLeadership) over the emulator", () => {
+  const durations = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
+
+  /** One replica as `run --leader-elect` builds it: its leadership, and clients guarded by it. */
+  function replica(identity: string) {
+    const registry = new Registry();
+    const logged: string[] = [];
+    const logger = { ...silentLogger, info: (msg: string) => void logged.push(msg) };
+    const leadership = new ElectedLeadership({
+      table: "leases-run",
+      resourceName: "ecs-log-operator-it",
+      durations,
+      registry,
+      logger: { ...logger, child: () => logger },
+      identity,
+    });
+    const calls = new AwsCallCounter();
+    const clients = createAwsClients({
+      endpoint: moto.endpoint,
+      region: "us-east-1",
+      observer: calls,
+      requestGuard: leadership.requestGuard,
+    });
+    const terms: number[] = [];
+    leadership.gate.onTermStarted?.(() => terms.push(terms.length + 1));
+    return { identity, registry, logged, leadership, calls, clients, terms };
+  }
+  type Replica = ReturnType<typeof replica>;
+
+  /** Events that record whether they are being received, and stop when their signal aborts. */
+  function recordingEvents() {
+    const state = { receiving: false, runs: 0 };
+    const events: WatchEvents = {
+      run: async (signal) => {
+        state.runs++;
+        state.receiving = true;
+        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+        state.receiving = false;
+      },
+    };
+    return { state, events };
+  }
+
+  async function until(what: string, test: () => boolean, ms = 10_000): Promise<void> {
+    const end = performance.now() + ms;
+    while (!test()) {
+      if (performance.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+      await delay(20);
+    }
+  }
+
+  const namespace = (name: string) =>
+    new CreateHttpNamespaceCommand({ Name: name, CreatorRequestId: `${name}-${Date.now()}` });
+
+  let replicas: Replica[] = [];
+  afterAll(async () => {
+    for (const r of replicas) {
+      await r.leadership.stop(async () => undefined);
+      r.clients.destroy();
+    }
+  });
+
+  it("the leader writes; a standby's clients send no write (reads pass), receive no events, and take over after a release", async () => {
+    const a = replica("a");
+    const b = replica("b");
+    replicas = [a, b];
+    await a.leadership.prepare(a.clients);
+    expect(a.logged).toContain("lease table created (on-demand billing)");
+    const aEvents = recordingEvents();
+    const aStopped = new AbortController();
+    void a.leadership.leaderOnly(aEvents.events).run(aStopped.signal, () => undefined);
+    a.leadership.start(() => true);
+    await until("a leads", () => a.leadership.gate.term() !== undefined);
+    expect(a.terms).toEqual([1]);
+    await until("a receives events", () => aEvents.state.receiving);
+
+    // b is started once a leads (the emulator's DynamoDB is not atomic under concurrent creates).
+    await b.leadership.prepare(b.clients);
+    expect(b.logged).not.toContain("lease table created (on-demand billing)");
+    const bEvents = recordingEvents();
+    void b.leadership.leaderOnly(bEvents.events).run(new AbortController().signal, () => undefined);
+    b.leadership.start(() => true);
+    await until("b sees a lead", () => b.leadership.status()?.leader?.holder === "a");
+    expect(b.leadership.status()).toMatchObject({ role: "standby", leader: { holder: "a", epoch: 1 } });
+    expect(await b.registry.metrics()).toContain("ecs_log_operator_leader 0");
+    expect(await a.registry.metrics()).toContain("ecs_log_operator_leader 1");
+
+    // A write from the standby is refused before it is sent: nothing reaches AWS, nothing is retried.
+    await expect(b.clients.serviceDiscovery.send(namespace("from-b"))).rejects.toBeInstanceOf(NotLeaderError);
+    expect(b.calls.count("servicediscovery")).toBe(0);
+    await b.clients.serviceDiscovery.send(new ListNamespacesCommand({}));
+    expect(b.calls.count("servicediscovery", "ListNamespaces")).toBe(1);
+    await a.clients.serviceDiscovery.send(namespace("from-a"));
+    expect(a.calls.count("servicediscovery", "CreateHttpNamespace")).toBe(1);
+    expect(bEvents.state.runs).toBe(0);
+
+    // a stops: its writes drain first, then the lease is released, and b takes over within a retry period or so.
+    const order: string[] = [];
+    const released = performance.now();
+    await a.leadership.stop(
+      async () => void order.push(`drained while leading: ${a.leadership.gate.term() !== undefined}`),
+    );
+    aStopped.abort();
+    expect(order).toEqual(["drained while leading: true"]);
+    expect(aEvents.state.receiving).toBe(false);
+    await until("b leads", () => b.leadership.gate.term() !== undefined);
+    expect(performance.now() - released).toBeLessThan(durations.leaseDurationMs);
+    expect(b.terms).toEqual([1]);
+    expect(b.leadership.status()).toMatchObject({ role: "leader", epoch: 2 });
+    await until("b receives events", () => bEvents.state.receiving);
+    await b.clients.serviceDiscovery.send(namespace("from-b-leading"));
+    expect(b.calls.count("servicediscovery", "CreateHttpNamespace")).toBe(1);
   });
 });
