@@ -124,6 +124,10 @@ export class ElectedLeadership implements Leadership {
         guarded: false,
       },
     );
+    // The EC2 client is loaded on first use, and loading it takes a second or more of CPU (seconds on a quarter vCPU)
+    // during which nothing else runs: a new leader whose first reconcile loaded it could not renew its lease. A
+    // replica that may lead loads it before it campaigns.
+    await clients.ec2();
     await ensureLeaseTable(dynamodb, table, {
       create: true,
       onCreate: (name) => logger.info("lease table created (on-demand billing)", { table: name }),
