@@ -12,6 +12,15 @@ export interface HttpServerOptions {
   readonly ready: () => { ready: boolean; phase: string };
   /** Each resource's state: `/status`. */
   readonly status: () => unknown;
+  /** More endpoints, each on its own path and methods (the Git source's webhook); the paths above are not taken. */
+  readonly routes?: readonly HttpRoute[] | undefined;
+}
+
+/** An endpoint beside the server's own: the requests for `path` go to `handle`, those with another method get 405. */
+export interface HttpRoute {
+  readonly path: string;
+  readonly methods: readonly string[];
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 export function parseBindAddress(address: string): { host: string | undefined; port: number } {
@@ -72,6 +81,12 @@ export class HttpServer implements ControllerServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const route = this.options.routes?.find((r) => r.path === path);
+    if (route !== undefined) {
+      if (route.methods.includes(req.method ?? "")) await route.handle(req, res);
+      else res.writeHead(405, { allow: route.methods.join(", ") }).end();
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;

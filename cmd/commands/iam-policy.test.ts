@@ -5,6 +5,7 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { Output } from "../cli-support.ts";
 import { leaseTableStatements } from "../../controllers/leader-election/iam.ts";
+import { gitSourceIamStatements, gitSourceSettings } from "../git-source.ts";
 import { allKinds } from "../kinds.ts";
 import {
   iamPolicy,
@@ -20,6 +21,7 @@ const ROOT = join(import.meta.dirname, "../..");
 const EXAMPLES = join(ROOT, "manifests/examples/kinds");
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-log-operator-events";
 const ctx = { account: "123456789012", region: "eu-west-1", sweptKinds: [] };
+const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf";
 
 function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
   return {
@@ -54,6 +56,7 @@ const IAM_PREFIXES: Record<string, string> = {
   dynamodb: "dynamodb",
   "secrets-manager": "secretsmanager",
   sns: "sns",
+  "resource-groups-tagging-api": "tag",
 };
 
 async function commandsInSources(): Promise<Map<string, string>> {
@@ -119,12 +122,18 @@ describe("iamPolicy", () => {
     expect([...loadedKinds.diagnostics, ...loadedS3.diagnostics]).toEqual([]);
     const loaded = { documents: [...loadedKinds.documents, ...loadedS3.documents] };
     const kinds = new Set(loaded.documents.map((d) => d.kind));
+    // `run --git-url` with a token in Secrets Manager: the Git source's reads are granted by its flags.
+    const git = gitSourceSettings(
+      { "git-url": "https://github.com/acme/ecs-specs.git", "git-token-secret-arn": TOKEN_ARN },
+      [],
+    );
     const policy = iamPolicy(loaded.documents, {
       ...ctx,
       sweptKinds: sweepingKinds(),
       eventsQueueUrl: QUEUE,
       allowPrune: true,
       leaderElection: { table: "ecs-log-operator-leases", createTable: true },
+      statements: git === undefined ? [] : gitSourceIamStatements(git),
     });
     const granted = actions(policy);
     const used = await commandsInSources();
@@ -322,6 +331,19 @@ describe("iam-policy command", () => {
     const policy = JSON.parse(io.out_) as PolicyDocument;
     expect(policy.Version).toBe("2012-10-17");
     expect(policy.Statement.length).toBeGreaterThan(3);
+  });
+
+  it("grants reading the Git source's secrets given by run's flags, beside DIR (a checkout of the spec repository)", async () => {
+    const io = capture();
+    const hook = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:git-webhook";
+    const args = [EXAMPLES, "--git-token-secret-arn", TOKEN_ARN, "--git-webhook-secret-arn", hook];
+    expect(await iamPolicyCommand(args, io)).toBe(0);
+    expect(statement(JSON.parse(io.out_) as PolicyDocument, "ReadGitSourceSecrets")).toEqual({
+      Sid: "ReadGitSourceSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [TOKEN_ARN, `${hook}-??????`],
+    });
   });
 
   it("refuses a bad account id or region as a usage error", async () => {

@@ -6,13 +6,21 @@ import {
 } from "../../controllers/iam.ts";
 import type { KindEntry } from "../../controllers/kind-entry.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
+import { silentLogger } from "../../controllers/logger.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  GIT_RUN_OPTIONS,
+  GIT_RUN_OPTIONS_HELP,
+  gitPolicySettings,
+  specsLabel,
+  withSpecs,
+} from "../git-source.ts";
 import { allKinds, KINDS, sweepingKinds } from "../kinds.ts";
 import { leaseTableStatements, type LeaseTableAccess } from "../../controllers/leader-election/iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
-  usage: "ecs-log-operator iam-policy DIR [options]",
+  usage: "ecs-log-operator iam-policy DIR|--git-url URL [options]",
   summary: [
     "Prints the least-privilege IAM policy (JSON) that `run` and `apply` need for the specs under DIR, for the",
     "operator's task role. Actions are granted per kind in use; resources are narrowed to ARNs where AWS allows it",
@@ -21,6 +29,8 @@ export const iamPolicyHelp: CommandHelp = {
     "Each pass also sweeps AWS for what removed specs left behind: its reads are always granted; its deletes",
     "follow the specs' `prune: true`, and Route 53 records at names no spec holds any more need --allow-prune",
     "(or the policy of the specs before the removal, until the operator has cleaned up).",
+    "Give it `run`'s Git flags: --git-url reads the specs from one fetch (as `validate --git-url`), and the",
+    "secrets --git-token-secret-arn and --git-webhook-secret-arn name are granted (also beside DIR, a checkout).",
     "Exit code: 0, 1 if a spec is invalid.",
   ].join("\n"),
   options: [
@@ -44,11 +54,14 @@ export const iamPolicyHelp: CommandHelp = {
       "narrow the lease table to this lease, and the fence records to its own (as `run`; default any lease)",
     ],
     ["--leader-elect-create-table", "also grant dynamodb:CreateTable, so that `run` may create the table"],
+    ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --role task --family gaze-heatmap",
+    "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
+      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
       '    --policy-document "$(npx ecs-log-operator iam-policy specs/ --account 123456789012 --region eu-west-1)"',
   ],
@@ -73,6 +86,8 @@ export interface IamPolicyOptions {
   readonly kinds?: readonly KindEntry[];
   /** `run --leader-elect`: the lease table's statements (controllers/leader-election/iam.ts). */
   readonly leaderElection?: Omit<LeaseTableAccess, "account" | "region"> | undefined;
+  /** What `run`'s flags need beyond the kinds and the events queue: the Git source's secrets. */
+  readonly statements?: readonly PolicyStatement[];
 }
 
 export type { PolicyDocument, PolicyStatement };
@@ -121,6 +136,7 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       }),
     );
   }
+  statements.push(...(options.statements ?? []));
   return { Version: "2012-10-17", Statement: mergeStatements(statements) };
 }
 
@@ -185,15 +201,17 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     "leader-elect-table": { type: "string" },
     "leader-elect-resource-name": { type: "string" },
     "leader-elect-create-table": { type: "boolean" },
+    ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
     io.out(formatHelp(iamPolicyHelp));
     return 0;
   }
+  const git = gitPolicySettings(values, positionals);
   const dir = positionals[0];
-  if (dir === undefined || positionals.length > 1)
-    throw new UsageError("iam-policy takes one spec directory");
+  if (git.source === undefined && (dir === undefined || positionals.length > 1))
+    throw new UsageError("iam-policy takes one spec directory (or --git-url)");
   if (values.role !== "operator" && values.role !== "task") {
     throw new UsageError(`--role "${values.role}" is not one of operator, task`);
   }
@@ -206,11 +224,15 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   if (values.region !== "*" && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) {
     throw new UsageError(`--region "${values.region}" is not a region name such as eu-west-1`);
   }
-  const result = await loadSpecDirectory(dir, allKinds(), { environment: values.environment });
+  const result = await withSpecs(dir, git.source, { logger: silentLogger }, async (specs) => {
+    const loaded = await loadSpecDirectory(specs.dir, allKinds(), { environment: values.environment });
+    const diagnostics = loaded.diagnostics.map((d) => ({ ...d, file: specs.display(d.file) }));
+    return { ...loaded, diagnostics, where: specsLabel(specs, dir) };
+  });
   for (const d of result.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (result.diagnostics.length > 0) {
     io.err(
-      `${result.diagnostics.length} problem(s) in ${dir}; no policy printed (it would miss what they need).\n`,
+      `${result.diagnostics.length} problem(s) in ${result.where}; no policy printed (it would miss what they need).\n`,
     );
     return 1;
   }
@@ -228,6 +250,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     eventsQueueUrl: values["events-queue-url"],
     allowPrune: values["allow-prune"] === true,
     leaderElection: leaseAccess(values),
+    statements: git.statements,
   });
   io.out(JSON.stringify(policy, null, 2) + "\n");
   return 0;

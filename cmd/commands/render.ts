@@ -5,7 +5,7 @@ import { AwsTaskDefinitionApi } from "../../reconcilers/task-definition/aws-task
 import { FileTaskDefinitionApi } from "../../reconcilers/task-definition/file-task-definition-api.ts";
 import { TaskDefinitionPatches } from "../../reconcilers/task-definition/task-definition-patch.ts";
 import {
-  revisionTags,
+  familyTags,
   sdkRegion,
   TaskDefinitionReconciler,
   type FamilyDesired,
@@ -123,6 +123,6 @@ export function renderEntry(d: FamilyDesired, ownerId: string): Record<string, u
     ...(d.configFile !== undefined
       ? { fluentBitConfig: { delivery: d.configFile.delivery, text: d.configFile.text } }
       : {}),
-    taskDefinition: { ...d.definition, tags: revisionTags(d.base, d.docs, ownerId) },
+    taskDefinition: { ...d.definition, tags: familyTags(d, ownerId) },
   };
 }

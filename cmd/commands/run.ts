@@ -17,6 +17,15 @@ import {
 import { checkAwsSetup } from "../aws-preflight.ts";
 import { composeController } from "../compose-controller.ts";
 import {
+  buildGitSource,
+  GIT_RUN_OPTIONS,
+  GIT_RUN_OPTIONS_HELP,
+  gitSourceSettings,
+  specRevisionCheck,
+  type BuiltGitSource,
+} from "../git-source.ts";
+import { allKinds } from "../kinds.ts";
+import {
   LEADER_ELECTION_OPTIONS,
   LEADER_ELECTION_OPTIONS_HELP,
   leaderElectionSettings,
@@ -24,11 +33,14 @@ import {
 } from "../leader-election-options.ts";
 
 export const runHelp: CommandHelp = {
-  usage: "ecs-log-operator run DIR [options]",
+  usage: "ecs-log-operator run DIR|--git-url URL [options]",
   summary: [
     "The controller: keeps AWS converged to the specs under DIR until SIGTERM. Reconciles on spec edits, on ECS",
     "task and Auto Scaling changes (listed each interval, or at once from an EventBridge-fed SQS queue) and on a",
     "periodic resync. Serves /metrics, /healthz, /readyz and /status. Logs one JSON line per decision on stdout.",
+    "With --git-url the specs are the repository's: its ref is asked for each --git-interval (and at once on",
+    "POST /hooks/git with --git-webhook-secret-*), each new commit checked out whole and applied only when every",
+    "spec validates; otherwise, and while the remote cannot be reached, the last good commit stays applied.",
     "With --leader-elect, replicas elect one leader through a lease in DynamoDB: only the leader writes; the",
     "others serve and stand by, and take over when it stops, dies or freezes.",
     "Exit code: 0 after SIGTERM (the writes in flight are finished first, then the lease is released), 1 if it",
@@ -48,12 +60,16 @@ export const runHelp: CommandHelp = {
     ["--log-level LEVEL", "debug, info, warn or error (default info)"],
     ...LEADER_ELECTION_OPTIONS_HELP,
     ...AWS_OPTIONS_HELP,
+    ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
     "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
     "npx ecs-log-operator run specs/ --leader-elect --leader-elect-table ecs-log-operator-leases --owner-id prod",
+    "npx ecs-log-operator run --git-url https://github.com/acme/ecs-specs.git --git-path prod --git-interval 1m \\\n" +
+      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
+      "    --git-webhook-secret-file /run/secrets/git-webhook",
   ],
 };
 
@@ -68,14 +84,18 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "log-level": { type: "string", default: "info" },
     ...LEADER_ELECTION_OPTIONS,
     ...AWS_OPTIONS,
+    ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
     io.out(formatHelp(runHelp));
     return 0;
   }
+  const git = gitSourceSettings(values, positionals);
   const dir = positionals[0];
-  if (dir === undefined || positionals.length > 1) throw new UsageError("run takes one spec directory");
+  if (git === undefined && (dir === undefined || positionals.length > 1)) {
+    throw new UsageError("run takes one spec directory (or --git-url)");
+  }
   const intervalMs = parseDuration(values.interval);
   if (intervalMs < 100) throw new UsageError("--interval must be at least 100ms");
   try {
@@ -109,8 +129,20 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     clients.destroy();
     throw error;
   });
+  let built: BuiltGitSource | undefined;
+  if (git !== undefined) {
+    built = await buildGitSource(git, {
+      logger,
+      registry,
+      endpoint: aws.endpoint,
+      check: specRevisionCheck(allKinds(), aws.environment),
+    }).catch((error: unknown) => {
+      clients.destroy();
+      throw error;
+    });
+  }
   const controller = composeController({
-    specDir: dir,
+    ...(built !== undefined ? { git: built } : { specDir: dir ?? "" }),
     clients,
     metrics,
     logger,
@@ -136,7 +168,10 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   process.once("SIGINT", onSignal);
   try {
     await controller.start();
-    if (controller.phase === "ready") logger.info("ready", { specDir: dir, port: controller.port });
+    if (controller.phase === "ready") {
+      const specs = built !== undefined ? { gitUrl: built.source.status().url } : { specDir: dir };
+      logger.info("ready", { ...specs, port: controller.port });
+    }
     // A replica campaigns once ready, and takes the lease only while it stays ready.
     leadership.start(() => controller.endpoints.ready().ready);
     await stopped;
@@ -154,6 +189,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
+    // The controller has stopped its pull loop; a fetch in flight is waited for and the checkouts removed.
+    await built?.close();
     clients.destroy();
   }
 }

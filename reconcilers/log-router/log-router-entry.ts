@@ -5,6 +5,7 @@ import type { TaskDefinitionPatch } from "../task-definition/task-definition-pat
 import { lintFirelensFamily } from "./firelens-lint.ts";
 import { LogRouterKind, type LogRouterSpec } from "./log-router-kind.ts";
 import { applyLogRouter, fluentBitConfigFor } from "./log-router-patch.ts";
+import { logRouterFootprint, revertLogRouter } from "./log-router-revert.ts";
 import { familiesReadingInitFiles, taskRoleStatements } from "./router-iam.ts";
 
 /** LogRouter's part of a family's revision: the FireLens router and the routed containers' log configuration. */
@@ -14,7 +15,10 @@ export const logRouterPatch: TaskDefinitionPatch<LogRouterSpec> = {
   order: 10,
   family: (spec) => spec.family,
   rolloutServices: (spec) => spec.rollout?.services ?? [],
+  prune: (spec) => spec.prune === true,
+  footprint: logRouterFootprint,
   apply: (td, spec, context) => ({ issues: applyLogRouter(td, spec, context) }),
+  revert: revertLogRouter,
   configFile(td, spec, context) {
     const config = fluentBitConfigFor(spec, td, context.source, context);
     return config === undefined

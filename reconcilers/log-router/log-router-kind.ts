@@ -1,5 +1,6 @@
 import { Type, type Static, type TProperties } from "@sinclair/typebox";
 import { defineKind } from "../../controllers/spec/document.ts";
+import { prunePatchField } from "../task-definition/prune-field.ts";
 import { EcsName, SafeText, SecretFreeString } from "../task-definition/spec-safety.ts";
 import { checkLogRouter } from "./log-router-checks.ts";
 
@@ -443,6 +444,7 @@ const logRouterFields = {
     ),
   ),
   rollout: Type.Optional(RolloutSchema),
+  prune: prunePatchField("the router and the routed containers' log configuration"),
 };
 
 const LogRouterBase = Type.Object(logRouterFields, { additionalProperties: false });

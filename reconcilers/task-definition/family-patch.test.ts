@@ -18,6 +18,9 @@ function tagPatch(kind: string, order: number, applied: string[]): TaskDefinitio
     order,
     family: (spec) => spec.family,
     rolloutServices: (spec) => spec.rollout ?? [],
+    prune: () => false,
+    footprint: (spec) => ({ tag: spec.tag }),
+    revert: () => ({ problems: [], notes: [] }),
     apply(td, spec, context) {
       applied.push(context.source);
       td.containerDefinitions.push({ name: `${kind}-${spec.tag}` });

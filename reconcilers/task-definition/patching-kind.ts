@@ -29,7 +29,7 @@ export function patchingKindEntry<S extends TSchema>(options: {
     ...defineKindEntry<S>({
       definition: options.definition,
       reconciler: (parts) => parts.shared(taskDefinitionEngine).forKind(patch),
-      sweeps: false,
+      sweeps: true,
       iam: (specs, ctx) => [
         ...taskDefinitionStatements(
           specs.map((s) => patch.family(s)),

@@ -2,6 +2,7 @@ import { resourceKey, type SpecDocument } from "../../controllers/spec/document.
 import type { PatchIssue, PatchOptions } from "./patch-issue.ts";
 import type { S3ObjectRef } from "./s3-object-arn.ts";
 import type { TaskDefinitionJson } from "./task-definition.ts";
+import type { RevertContext } from "./take-back.ts";
 
 /**
  * A file the patched revision reads at task start (FireLens's extra Fluent Bit config), rendered from the spec, with
@@ -27,6 +28,13 @@ export interface PatchResult {
   readonly issues: readonly PatchIssue[];
 }
 
+export interface RevertResult {
+  /** Why the patch could not be removed; the family is then left as it is. */
+  readonly problems: readonly string[];
+  /** What the plan says about the removal: a config object left in S3. */
+  readonly notes: readonly string[];
+}
+
 /**
  * What a kind that patches task definitions plugs into the engine: its part of the family's new revision and nothing
  * else. The engine owns the rest: the family's latest ACTIVE revision, applying every patch of the family together,
@@ -40,6 +48,20 @@ export interface TaskDefinitionPatch<S = unknown> {
   family(spec: S): string;
   /** The services the spec moves to the new revision. */
   rolloutServices(spec: S): readonly { readonly cluster: string; readonly service: string }[];
+  /** The spec's `prune`: whether removing the spec removes its patch. */
+  prune(spec: S): boolean;
+  /**
+   * What `revert` needs to know of the spec once it is gone (the router's name, the shared volume's source), recorded
+   * in the tags of every revision the engine registers: names and values of tag characters, short.
+   */
+  footprint(spec: S): Readonly<Record<string, string>>;
+  /**
+   * Removes a patch whose spec is gone from `td` (a working copy of the family's latest revision), in place: every
+   * field the patch sets goes back to `context.reference`'s value wherever `td` still holds `context.ours`'s (see
+   * `takeBack`). Pure apart from changing `td`. Issues are about the removal (a footprint that lacks a name) and carry
+   * no path, the spec being gone; notes are what the plan tells about it.
+   */
+  revert(td: TaskDefinitionJson, context: RevertContext): RevertResult;
   /**
    * Changes `td` (a working copy) in place, setting only what the spec owns, so that applying it again to the result
    * changes nothing. Issues are located in the spec; an error stops the family's plan.
@@ -81,6 +103,10 @@ export class TaskDefinitionPatches {
 
   of(doc: SpecDocument): TaskDefinitionPatch | undefined {
     return this.byKind.get(doc.kind);
+  }
+
+  ofKind(kind: string): TaskDefinitionPatch | undefined {
+    return this.byKind.get(kind);
   }
 
   /** The family a spec patches, or undefined for a spec of a kind that patches none. */

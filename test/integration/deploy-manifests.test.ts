@@ -24,6 +24,9 @@ import { MotoEmulator } from "../moto-emulator.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import { LeaderElectionMetrics } from "../../controllers/leader-election/metrics.ts";
 import { LEASE_TABLE_KEY } from "../../controllers/leader-election/dynamodb-lease-lock.ts";
+import { GitSourceMetrics } from "../../controllers/git-source/git-source-metrics.ts";
+import { gitSourceSettings } from "../../cmd/git-source.ts";
+import { leaderElectionSettings } from "../../cmd/leader-election-options.ts";
 
 // manifests/deploy/: what a user deploys the operator with. Prometheus's own checker validates the scrape config and
 // the alert rules and runs their unit tests; the ECS task definition and service go through the emulator's ECS API;
@@ -84,14 +87,18 @@ describe("Prometheus config and alert rules", () => {
     );
     expect(byName.get("EcsLogOperatorNoLeader")).toBe("max(ecs_log_operator_leader) == 0");
     expect(byName.get("EcsLogOperatorSeveralLeaders")).toBe("sum(ecs_log_operator_leader) > 1");
+    expect(byName.get("EcsLogOperatorGitSourceStale")).toMatch(
+      /ecs_log_operator_git_seconds_since_last_fetch\s+> 3 \* ecs_log_operator_git_interval_seconds/,
+    );
   });
 });
 
 describe("metric names in the alerts and the dashboard", () => {
-  it("are all registered by the controller (with a histogram's _bucket, _sum and _count)", async () => {
+  it("are all registered by the controller and its Git source (with a histogram's _bucket, _sum and _count)", async () => {
     const registry = new Registry();
     new ControllerMetrics(registry);
     new LeaderElectionMetrics(registry);
+    new GitSourceMetrics(registry);
     const registered = new Set<string>();
     for (const m of await registry.getMetricsAsJSON()) {
       registered.add(m.name);
@@ -145,7 +152,35 @@ describe("ECS task definition and service", () => {
   it("the task definition serves metrics on 9464 with the Dockerfile's health check, non-root, logs to awslogs", async () => {
     const td = await readJson<RegisterTaskDefinitionCommandInput>("task-definition.json");
     const container = td.containerDefinitions?.[0];
-    expect(container?.command?.slice(0, 2)).toEqual(["run", "/specs"]);
+    // The Git source is the default: the operator's own image, its specs pulled from the repository, flags that
+    // `run` accepts as a valid combination.
+    const command = container?.command ?? [];
+    expect(command[0]).toBe("run");
+    expect(container?.image).toMatch(/\/ecs-log-operator:/);
+    const flags: Record<string, string> = {};
+    for (let i = 1; i < command.length; i++) {
+      const name = (command[i] ?? "").replace(/^--/, "");
+      const next = command[i + 1];
+      // A flag followed by another flag (or nothing) is a boolean one, such as --leader-elect.
+      if (next === undefined || next.startsWith("--")) flags[name] = "true";
+      else flags[name] = (i++, next);
+    }
+    expect(gitSourceSettings(flags, [])).toMatchObject({
+      url: { transport: "https" },
+      credentials: { kind: "token", token: { arn: expect.stringMatching(/^arn:aws:secretsmanager:/) } },
+      webhookSecret: { arn: expect.stringMatching(/^arn:aws:secretsmanager:/) },
+    });
+    const { "leader-elect": elect, ...rest } = flags;
+    const election = Object.fromEntries(Object.entries(rest).filter(([k]) => k.startsWith("leader-elect-")));
+    expect(
+      leaderElectionSettings({ ...election, "leader-elect": elect === "true" }, "default"),
+    ).toMatchObject({
+      enabled: true,
+      table: "ecs-log-operator-leases",
+    });
+    // Checkouts need a writable directory on a read-only root filesystem.
+    expect(td.volumes?.map((v) => v.name)).toContain(container?.mountPoints?.[0]?.sourceVolume);
+    expect(container?.mountPoints?.[0]?.containerPath).toBe("/tmp");
     expect(container?.portMappings?.[0]?.containerPort).toBe(9464);
     expect(container?.healthCheck?.command).toEqual(["CMD", ...(await dockerfileHealthcheck())]);
     expect(container?.user).toBe("10001:10001");
