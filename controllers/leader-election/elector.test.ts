@@ -443,6 +443,42 @@ describe("LeaderElector", () => {
     expect(world.store.record).toMatchObject({ holder: "b", epoch: 2 });
   });
 
+  it("a paused leader that reads a later epoch in the fence on resume, before any timer ran: it ends as expired and writes nothing to the lease", async () => {
+    const world = new World();
+    const sent: LeaseOperation[] = [];
+    const a = world.replica("a", {
+      hooks: (p) => {
+        const base = p.lockHooks();
+        return {
+          ...base,
+          beforeSend: async (op) => {
+            await base.beforeSend?.(op);
+            sent.push(op);
+          },
+        };
+      },
+    });
+    const b = world.replica("b");
+    await world.startInOrder(a, b);
+    await world.advance(5_000);
+    const term = a.elector.currentTerm()!;
+    a.process.pause();
+    await world.until(() => leaders(b).length === 1, 30_000);
+    await world.advance(5_000);
+    a.process.resume();
+    sent.length = 0;
+    // SIGCONT: a's stale Route 53 batch reads the fence first (a read the write guard lets through), and sees b's epoch.
+    term.fencedOut(2, "zone Z1: fence at epoch 2");
+    expect(term.signal.aborted).toBe(true);
+    await world.advance(30_000);
+    expect(a.events.map((e) => e.what)).toEqual(["started 1", "stopped 1 renew-deadline"]);
+    // Following again: it reads the lease, and sends no write (no epoch raised on a lease b holds).
+    expect(sent).toContain("get");
+    expect(sent.filter((op) => op !== "get")).toEqual([]);
+    expect(world.store.record).toMatchObject({ holder: "b", epoch: 2 });
+    expect(leaders(a, b)).toEqual(["b"]);
+  });
+
   it("clocks hours apart (skew) change nothing: expiry is measured on each follower's own clock", async () => {
     const world = new World();
     const a = world.replica("a", { offsetMs: 3 * 3_600_000 });

@@ -141,6 +141,14 @@ export class Term implements LeaderTerm {
 
   fencedOut(observedEpoch: number, detail: string): void {
     if (this.controller.signal.aborted) return;
+    if (this.clock.now() >= this.deadline) {
+      // A paused process resumed, read the fence, and its deadline timer has not run yet: the term is over on the
+      // clock, so it ends as expired, and the elector writes nothing more to a lease it no longer holds (no epoch
+      // raised; whoever leads now is already above the fence).
+      this.end("renew-deadline");
+      this.onExpired();
+      return;
+    }
     this.end("fenced-out", detail);
     this.onFencedOut(observedEpoch, detail);
   }
