@@ -64,6 +64,25 @@ export class RecordingProxy {
   }
 
   /**
+   * When AWS had answered every write (among `services`) sent since `since` and answered by `by`: the latest such
+   * answer, or undefined when there was none. Timing what the process did from its own requests leaves the test's
+   * polling out of the figure.
+   */
+  lastWriteAnswered(since: number, by: number, services?: readonly string[]): number | undefined {
+    const answers = this.requests
+      .filter((r) => r.write && r.at >= since && (services === undefined || services.includes(r.service)))
+      .map((r) => r.answeredAt)
+      .filter((t): t is number => t !== undefined && t <= by);
+    return answers.length === 0 ? undefined : Math.max(...answers);
+  }
+
+  /** When the first request passing `test` sent since `since` was answered with a 2xx: undefined if none yet. */
+  firstSuccess(since: number, test: (r: ProxiedRequest) => boolean): number | undefined {
+    return this.requests.find((r) => r.at >= since && r.status !== undefined && r.status < 300 && test(r))
+      ?.answeredAt;
+  }
+
+  /**
    * The next request that passes `test` is sent to the emulator, but its answer is held until `release` is called.
    * `arrived` resolves when that request has come in.
    */
