@@ -2,12 +2,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { CreateHostedZoneCommand, ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
-import { createAwsClients, type AwsClients } from "../controllers/aws/clients.ts";
+import { createAwsClients } from "../controllers/aws/clients.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { OperatorProcess } from "../test/integration/controller-child.ts";
 import { RecordingProxy } from "../test/integration/recording-proxy.ts";
+import {
+  leaderElectArgs,
+  logsZone,
+  weightedRecordIds,
+  weightedRecordsSpec,
+} from "../test/integration/leader-elect-fixture.ts";
 import { median } from "./measure.ts";
 
 export interface TakeoverFigures {
@@ -57,48 +62,20 @@ export async function benchTakeover(
   try {
     const scene = await new AwsScene(clients).network();
     await scene.autoScalingGroup("log-asg", options.runs + 2);
-    const zone = await clients.route53.send(
-      new CreateHostedZoneCommand({
-        Name: "logs.internal",
-        CallerReference: "bench-takeover",
-        VPC: { VPCId: scene.vpcId, VPCRegion: REGION },
-        HostedZoneConfig: { PrivateZone: true },
-      }),
-    );
-    const zoneId = (zone.HostedZone?.Id ?? "").replace("/hostedzone/", "");
-    await writeFile(
-      join(dir, "records.yaml"),
-      `apiVersion: ecs-log-operator/v1alpha1
-kind: WeightedRecordSet
-metadata: { name: fluentd-nodes }
-spec:
-  hostedZone: logs.internal
-  name: ${RECORD}
-  type: A
-  ttl: 10
-  weight: 10
-  targets: { autoScalingGroup: log-asg }
-`,
-    );
+    const zoneId = await logsZone(clients, scene, REGION);
+    await writeFile(join(dir, "records.yaml"), weightedRecordsSpec(RECORD));
     const start = async (): Promise<{ process: OperatorProcess; proxy: RecordingProxy; port: number }> => {
       const proxy = await RecordingProxy.start(emulator.endpoint);
       proxies.push(proxy);
-      const child = new OperatorProcess(
-        [
-          dir,
-          ...["--interval", `${options.intervalMs}ms`, "--metrics-bind-address", "127.0.0.1:0"],
-          ...["--leader-elect", "--leader-elect-table", "ecs-log-operator-leases"],
-          ...["--leader-elect-lease-duration", `${options.leaseDurationMs}ms`],
-          ...["--leader-elect-renew-deadline", `${options.renewDeadlineMs}ms`],
-          ...["--leader-elect-retry-period", `${options.retryPeriodMs}ms`],
-        ],
-        { ...emulator.env(REGION), AWS_ENDPOINT_URL: proxy.endpoint },
-      );
+      const child = new OperatorProcess([dir, ...leaderElectArgs(options)], {
+        ...emulator.env(REGION),
+        AWS_ENDPOINT_URL: proxy.endpoint,
+      });
       processes.push(child);
       return { process: child, proxy, port: await child.port(120_000) };
     };
     const synced = async () =>
-      same(await recordIds(clients, zoneId), await scene.groupInstanceIds("log-asg"));
+      same(await weightedRecordIds(clients, zoneId, RECORD), await scene.groupInstanceIds("log-asg"));
 
     let leader = await start();
     await until(async () => (await leading(leader.port)) === 1, 120_000);
@@ -165,20 +142,6 @@ function firstWriteAt(proxy: RecordingProxy, since: number): number | undefined 
 async function leading(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return Number(/^ecs_log_operator_leader (\d+)$/m.exec(text)?.[1]);
-}
-
-async function recordIds(clients: AwsClients, zoneId: string): Promise<string[]> {
-  const out = await clients.route53.send(
-    new ListResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      StartRecordName: RECORD,
-      StartRecordType: "A",
-    }),
-  );
-  return (out.ResourceRecordSets ?? [])
-    .filter((r) => r.Name === `${RECORD}.` && r.Type === "A")
-    .map((r) => r.SetIdentifier ?? "")
-    .sort();
 }
 
 function same(a: readonly string[], b: readonly string[]): boolean {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { CreateHostedZoneCommand, ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
+import { ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import {
   DescribeTaskDefinitionCommand,
   ListTasksCommand,
@@ -15,6 +15,7 @@ import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { fenceParent } from "../../reconcilers/weighted-record-set/route53-fence.ts";
 import { OperatorProcess } from "./controller-child.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
+import { leaderElectArgs, logsZone, weightedRecordIds, weightedRecordsSpec } from "./leader-elect-fixture.ts";
 import { RecordingProxy } from "./recording-proxy.ts";
 
 // Two `run --leader-elect` processes against the emulator (DynamoDB included), each sending its AWS calls through its
@@ -46,31 +47,13 @@ beforeAll(async () => {
   await scene.taskDefinition("fluentd");
   await logBatchRevision();
   await scene.autoScalingGroup("log-asg", 6);
-  const zone = await clients.route53.send(
-    new CreateHostedZoneCommand({
-      Name: "logs.internal",
-      CallerReference: "ha",
-      VPC: { VPCId: scene.vpcId, VPCRegion: REGION },
-      HostedZoneConfig: { PrivateZone: true },
-    }),
-  );
-  zoneId = (zone.HostedZone?.Id ?? "").replace("/hostedzone/", "");
+  zoneId = await logsZone(clients, scene, REGION);
   await scene.runTasks("logs", "fluentd", 5, "fluentd");
   dir = mkdtempSync(join(tmpdir(), "leader-election-process-"));
   writeFileSync(join(dir, "cloud-map.yaml"), fluentdCloudMapSpecs(scene.vpcId));
   writeFileSync(
     join(dir, "records.yaml"),
-    `apiVersion: ecs-log-operator/v1alpha1
-kind: WeightedRecordSet
-metadata: { name: fluentd-nodes }
-spec:
-  hostedZone: logs.internal
-  name: ${RECORD}
-  type: A
-  ttl: 10
-  weight: 10
-  targets: { autoScalingGroup: log-asg }
----
+    `${weightedRecordsSpec(RECORD)}---
 apiVersion: ecs-log-operator/v1alpha1
 kind: SidecarVolume
 metadata: { name: log-batch }
@@ -111,12 +94,13 @@ class Replica {
     const process = new OperatorProcess(
       [
         dir,
-        ...["--interval", `${INTERVAL_MS}ms`, "--metrics-bind-address", "127.0.0.1:0", "--owner-id", "ha"],
-        ...["--leader-elect", "--leader-elect-table", "ecs-log-operator-leases"],
-        ...["--leader-elect-resource-name", LEASE_NAME],
-        ...["--leader-elect-lease-duration", `${LEASE_MS}ms`],
-        ...["--leader-elect-renew-deadline", `${RENEW_MS}ms`],
-        ...["--leader-elect-retry-period", `${RETRY_MS}ms`],
+        ...leaderElectArgs({
+          leaseDurationMs: LEASE_MS,
+          renewDeadlineMs: RENEW_MS,
+          retryPeriodMs: RETRY_MS,
+          intervalMs: INTERVAL_MS,
+        }),
+        ...["--owner-id", "ha", "--leader-elect-resource-name", LEASE_NAME],
       ],
       { ...moto.env(REGION), AWS_ENDPOINT_URL: proxy.endpoint },
     );
@@ -172,17 +156,7 @@ async function until<T>(what: string, test: () => Promise<T | undefined | false>
 
 /** Set identifiers of the weighted records at RECORD, sorted. */
 async function recordIds(): Promise<string[]> {
-  const out = await clients.route53.send(
-    new ListResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      StartRecordName: RECORD,
-      StartRecordType: "A",
-    }),
-  );
-  return (out.ResourceRecordSets ?? [])
-    .filter((r) => r.Name === `${RECORD}.` && r.Type === "A")
-    .map((r) => r.SetIdentifier ?? "")
-    .sort();
+  return weightedRecordIds(clients, zoneId, RECORD);
 }
 
 async function fenceTerm(): Promise<string | undefined> {
