@@ -4,6 +4,7 @@ import { Controller } from "../controllers/controller.ts";
 import { EventsQueue } from "../controllers/events-queue.ts";
 import { HttpServer } from "../controllers/http-server.ts";
 import { Informer } from "../controllers/informers.ts";
+import type { Leadership } from "../controllers/leader-election/leadership.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
 import { GitSpecWatcher } from "../controllers/git-source/git-spec-watcher.ts";
@@ -13,6 +14,7 @@ import { ServiceHealthMetrics } from "../controllers/service-health/metrics.ts";
 import { ServiceHealthPoller } from "../controllers/service-health/poller.ts";
 import { WatchedServices } from "../controllers/service-health/watched-services.ts";
 import type { ReadinessCheck } from "../controllers/readiness.ts";
+import type { StatusDocument } from "../controllers/status-model.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
 import type { BuiltGitSource } from "./git-source.ts";
 import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "./kinds.ts";
@@ -46,6 +48,8 @@ export interface ComposeControllerOptions {
    * (issue 12) is to take the same checks: a replica for which one has a reason takes no lease.
    */
   readonly readiness?: readonly ReadinessCheck[] | undefined;
+  /** With `--leader-elect`: only the leader writes and receives events; `/status` says who leads. */
+  readonly leadership?: Leadership | undefined;
 }
 
 /**
@@ -58,12 +62,23 @@ export interface ComposeControllerOptions {
  * controller stopped.
  */
 export async function composeController(options: ComposeControllerOptions & SpecOrigin): Promise<Controller> {
-  const { clients, logger, metrics } = options;
+  const { clients, logger, metrics, leadership } = options;
   const clock = options.clock ?? systemClock;
-  const parts = kindParts(clients);
+  const parts = kindParts(clients, leadership?.lease);
   const [reconcilers, lister] = await Promise.all([buildReconcilers(parts), buildWatchLister(parts)]);
   const queueUrl = options.eventsQueueUrl;
   const watched = new WatchedServices({ clock, metrics: new ServiceHealthMetrics(metrics.registry) });
+  const events =
+    queueUrl === undefined
+      ? undefined
+      : new EventsQueue({
+          sqs: clients.sqs,
+          queueUrl,
+          logger,
+          waitSeconds: options.eventsWaitSeconds,
+          clock,
+          onEvent: (event) => watched.handleEvent(event),
+        });
   const serving = options.serving;
   const kinds = allKinds();
   const environment = options.environment;
@@ -88,17 +103,8 @@ export async function composeController(options: ComposeControllerOptions & Spec
       logger,
     }),
     watched,
-    events:
-      queueUrl === undefined
-        ? undefined
-        : new EventsQueue({
-            sqs: clients.sqs,
-            queueUrl,
-            logger,
-            waitSeconds: options.eventsWaitSeconds,
-            clock,
-            onEvent: (event) => watched.handleEvent(event),
-          }),
+    events: events && (leadership?.leaderOnly(events) ?? events),
+    leadership: leadership?.gate,
     server: (endpoints) => {
       const server = new HttpServer({
         bindAddress: options.bindAddress,
@@ -106,9 +112,13 @@ export async function composeController(options: ComposeControllerOptions & Spec
         clock,
         ...serving?.server,
         ...endpoints,
-        ...(specs instanceof GitSpecWatcher
-          ? { status: () => ({ ...endpoints.status(), source: specs.status() }) }
-          : {}),
+        status: () =>
+          withLeaderElection(
+            specs instanceof GitSpecWatcher
+              ? { ...endpoints.status(), source: specs.status() }
+              : endpoints.status(),
+            leadership,
+          ),
         routes: webhook === undefined ? [] : [webhookRoute(webhook)],
       });
       return serving?.scheme === "https"
@@ -117,4 +127,21 @@ export async function composeController(options: ComposeControllerOptions & Spec
     },
     clock,
   });
+}
+
+/**
+ * `/status`, with who leads when there is an election: the election's own section (`leaderElection`), and the
+ * summary the page and `get` read (`leadership`).
+ */
+function withLeaderElection(status: object, leadership: Leadership | undefined): object {
+  const election = leadership?.status();
+  if (election === undefined) return status;
+  const summary: StatusDocument["leadership"] = {
+    identity: election.identity,
+    leader: election.role === "leader",
+    holder: election.leader?.holder ?? null,
+    epoch: election.leader?.epoch ?? null,
+    since: election.leader?.since ?? null,
+  };
+  return { ...status, leaderElection: election, leadership: summary };
 }

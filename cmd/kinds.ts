@@ -1,6 +1,11 @@
 import type { AwsClients } from "../controllers/aws/clients.ts";
 import { WatchListers, type WatchLister } from "../controllers/informers.ts";
-import { SharedKindParts, type KindEntry, type KindParts } from "../controllers/kind-entry.ts";
+import {
+  SharedKindParts,
+  type KindEntry,
+  type KindParts,
+  type LeaseTerms,
+} from "../controllers/kind-entry.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
 import { cloudMapNamespaceEntry } from "../reconcilers/cloud-map/namespace-entry.ts";
@@ -46,9 +51,12 @@ export function taskDefinitionPatches(): TaskDefinitionPatch[] {
   );
 }
 
-/** What the kinds are built from, once per process: the clients, and the adapters and engines kinds share. */
-export function kindParts(clients: AwsClients): KindParts {
-  return new SharedKindParts(clients);
+/**
+ * What the kinds are built from, once per process: the clients, the adapters and engines kinds share, and with leader
+ * election the lease's terms.
+ */
+export function kindParts(clients: AwsClients, leaderElection?: LeaseTerms): KindParts {
+  return new SharedKindParts(clients, { leaderElection });
 }
 
 /** Every kind's reconciler, its AWS adapters loaded and built once. */

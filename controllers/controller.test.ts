@@ -11,6 +11,7 @@ import {
 } from "./controller.ts";
 import type { OnWatchKeys, WatchEvents } from "./events-queue.ts";
 import { Informer, type WatchLister } from "./informers.ts";
+import { NotLeaderError } from "./leader-election/term.ts";
 import type { LeadershipGate } from "./leadership.ts";
 import { silentLogger } from "./logger.ts";
 import { ControllerMetrics } from "./metrics.ts";
@@ -726,6 +727,48 @@ describe("Controller seams", () => {
     await t.idle();
     expect(t.reconciler.applySignals.length).toBe(applies);
     expect(t.reconciler.world.get("a")).toBe(5);
+  });
+
+  it("a term that starts enqueues every key at once, not at the next resync", async () => {
+    let leading = false;
+    let termStarted: (() => void) | undefined;
+    const term = new AbortController();
+    const leadership: LeadershipGate = {
+      term: () => (leading ? term.signal : undefined),
+      onTermStarted: (listener) => (termStarted = listener),
+    };
+    // A resync an hour away: only the term's start can wake the keys.
+    const t = await setup(
+      { "a.yaml": widget("a", 1), "b.yaml": widget("b", 2) },
+      { intervalMs: 3_600_000, leadership },
+    );
+    await t.controller.start();
+    await t.idle();
+    expect(t.reconciler.plans).toEqual([]);
+    leading = true;
+    termStarted?.();
+    await until("the new leader reconciles every key", () => t.reconciler.world.size === 2);
+    expect([...t.reconciler.plans].sort()).toEqual(["a", "b"]);
+  });
+
+  it("a write refused because this replica does not lead drops the work: no retry, no error", async () => {
+    const t = await setup({ "a.yaml": widget("a", 1) });
+    t.reconciler.failWith.set(
+      "a",
+      new AwsError("transient", "servicediscovery", "RegisterInstance", "NotLeaderError", "refused", {
+        cause: new NotLeaderError("term 3 of a has less than 2000 ms left before its renew deadline"),
+      }),
+    );
+    await t.controller.start();
+    // Well past every backoff the queue would have used.
+    await t.clock.advance(5_000);
+    await t.idle();
+    expect(t.reconciler.plans).toEqual(["a"]);
+    const text = await t.metrics();
+    expect(text).not.toMatch(/ecs_log_operator_reconcile_total\{kind="Widget",result="error"\} [1-9]/);
+    expect(sample(text, "ecs_log_operator_workqueue_retries_total")).toBe(0);
+    const a = t.controller.endpoints.status().resources.find((r) => r.key === "Widget/a");
+    expect(a?.lastError).toBeUndefined();
   });
 
   it("is ready only when every readiness check is met too", async () => {

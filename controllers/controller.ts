@@ -243,6 +243,7 @@ export class Controller {
     this.takeRead(read);
     this.enqueueSweeps();
     this.specs.watch((r) => this.takeRead(r));
+    this.leadership.onTermStarted?.(() => void this.resync());
     for (let i = 0; i < (this.options.workers ?? 4); i++) this.background.push(this.worker());
     this.background.push(this.loop(this.intervalMs, () => this.poll()));
     if (this.resyncIntervalMs !== this.intervalMs) {

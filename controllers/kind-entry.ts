@@ -2,6 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import type { AwsClients } from "./aws/clients.ts";
 import type { IamContext, PolicyStatement } from "./iam.ts";
 import type { WatchLister } from "./informers.ts";
+import type { LeaderTerm } from "./leader-election/term.ts";
 import type { Reconciler } from "./reconciler.ts";
 import type { KindDefinition } from "./spec/document.ts";
 
@@ -17,6 +18,20 @@ export interface KindParts {
    * lister. Keyed by the function itself, so `build` is a module-level function, never an inline arrow.
    */
   shared<T>(build: (clients: AwsClients) => T): T;
+  /**
+   * With leader election (`run --leader-elect`): the lease and this replica's live term, for a kind whose AWS API can
+   * itself refuse a stale leader's write (WeightedRecordSet's Route 53 fence). Every kind's writes are also checked
+   * against the term by the clients (`AwsClientOptions.requestGuard`). Undefined without leader election.
+   */
+  readonly leaderElection?: LeaseTerms | undefined;
+}
+
+/** The lease this process elects its leader with, and the term it holds now. */
+export interface LeaseTerms {
+  /** The lease's name (`--leader-elect-resource-name`): replicas with one name elect one leader. */
+  readonly resourceName: string;
+  /** The live term, or undefined on a standby. */
+  term(): LeaderTerm | undefined;
 }
 
 /**
@@ -84,10 +99,12 @@ export function defineKindEntry<S extends TSchema>(entry: KindEntry<S>): KindEnt
 /** `KindParts` over one set of clients. */
 export class SharedKindParts implements KindParts {
   readonly clients: AwsClients;
+  readonly leaderElection: LeaseTerms | undefined;
   private readonly built = new Map<(clients: AwsClients) => unknown, unknown>();
 
-  constructor(clients: AwsClients) {
+  constructor(clients: AwsClients, options: { leaderElection?: LeaseTerms | undefined } = {}) {
     this.clients = clients;
+    this.leaderElection = options.leaderElection;
   }
 
   shared<T>(build: (clients: AwsClients) => T): T {

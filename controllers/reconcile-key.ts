@@ -1,5 +1,6 @@
 import { guardOrphanPlans } from "./orphan-guard.ts";
 import { AwsError } from "./aws/errors.ts";
+import { isNotLeaderError } from "./leader-election/term.ts";
 import type { Clock } from "./clock.ts";
 import type { ConvergenceTracker } from "./convergence.ts";
 import type { DesiredState } from "./desired-state.ts";
@@ -139,6 +140,12 @@ export class KeyReconciler {
   private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {
     const { queue, status, metrics } = this.o;
     const err = error instanceof Error ? error : new Error(String(error));
+    if (hasInChain(err, isNotLeaderError)) {
+      // This replica does not lead (any more): the work is dropped, not retried. The next leader resyncs every key.
+      queue.forget(key);
+      logger.info("not leading; the work is dropped", { error: err.message });
+      return;
+    }
     let result: ReconcileResult;
     let reason: string;
     if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {

@@ -108,7 +108,8 @@ export interface LeadershipStatus {
   /** Who holds the lease, as this replica last read it. */
   readonly holder: string | null;
   readonly epoch: number | null;
-  readonly renewedAt: string | null;
+  /** When the holder took its current term (ISO 8601, its wall clock). */
+  readonly since: string | null;
 }
 
 /**

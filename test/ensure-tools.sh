@@ -45,3 +45,11 @@ if ! command -v moto_server >/dev/null 2>&1; then
   echo "ensure-tools: the integration tests need moto_server: pip install 'moto[server]'" >&2
   exit 1
 fi
+
+# Terraform with the hashicorp/aws provider in an offline plugin mirror: test/integration/terraform-module.test.ts
+# applies manifests/deploy/terraform/ with it (and the benchmark compares against it).
+if ! command -v terraform >/dev/null 2>&1 || [ ! -d "${TF_PLUGIN_MIRROR:-/opt/tf-plugins}/registry.terraform.io/hashicorp/aws" ]; then
+  echo "ensure-tools: the integration tests need terraform and the hashicorp/aws provider in a filesystem mirror at" \
+    "${TF_PLUGIN_MIRROR:-/opt/tf-plugins} (set TF_PLUGIN_MIRROR to another path)" >&2
+  exit 1
+fi

@@ -6,6 +6,7 @@ import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { Output } from "../cli-support.ts";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
 import { parseWatchKey } from "../../controllers/informers.ts";
+import { leaseTableStatements } from "../../controllers/leader-election/iam.ts";
 import { gitSourceIamStatements, gitSourceSettings } from "../git-source.ts";
 import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import {
@@ -168,6 +169,7 @@ describe("iamPolicy", () => {
       sweptKinds: sweepingKinds(),
       eventsQueueUrl: QUEUE,
       allowPrune: true,
+      leaderElection: { table: "ecs-log-operator-leases", createTable: true },
       statements: git === undefined ? [] : gitSourceIamStatements(git),
     });
     const granted = actions(policy);
@@ -337,6 +339,52 @@ describe("iamPolicy", () => {
     ]);
   });
 
+  it("with leader election: the lease table's statements, and the fence's record names in the Route 53 change condition", () => {
+    const wrs = doc("WeightedRecordSet", {
+      hostedZone: "Z0123456789ABC",
+      name: "fluentd.logs.internal",
+      type: "A",
+      ttl: 10,
+      weight: 10,
+      targets: { autoScalingGroup: "log-asg" },
+    });
+    const lease = {
+      table: "ecs-log-operator-leases",
+      resourceName: "ecs-log-operator-prod",
+      createTable: false,
+    };
+    const policy = iamPolicy([wrs], { ...ctx, leaderElection: lease });
+    // Every fenced batch deletes and creates two TXT records under the lease's fence beside its own records; IAM
+    // evaluates ForAllValues over every name of the request, so without them every batch would be AccessDenied.
+    expect(statement(policy, "Route53ChangeOwnRecords")?.Condition).toEqual({
+      "ForAllValues:StringLike": {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+          "_elo-a.fluentd.logs.internal",
+          "fluentd.logs.internal",
+          "*.ecs-log-operator-prod._ecs-log-operator-fence.*",
+        ],
+      },
+      "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsRecordTypes": ["A", "TXT"] },
+    });
+    const lastTwo = policy.Statement.slice(-2);
+    expect(lastTwo).toEqual(
+      leaseTableStatements({ ...lease, account: ctx.account, region: ctx.region }).map((st) => ({
+        ...st,
+        Action: [...st.Action].sort(),
+      })),
+    );
+    // Without the lease's name: any lease's item and fence.
+    const anyLease = iamPolicy([wrs], { ...ctx, leaderElection: { table: lease.table, createTable: true } });
+    expect(
+      statement(anyLease, "Route53ChangeOwnRecords")?.Condition?.["ForAllValues:StringLike"]?.[
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+      ],
+    ).toContain("*._ecs-log-operator-fence.*");
+    expect(statement(anyLease, "LeaderElectionCreateLeaseTable")?.Action).toEqual(["dynamodb:CreateTable"]);
+    // Without leader election nothing of it.
+    expect([...actions(iamPolicy([wrs], ctx))].some((a) => a.startsWith("dynamodb:"))).toBe(false);
+  });
+
   it("is deterministic: same specs, same text, whatever their order", () => {
     const a = doc("CloudMapNamespace", { name: "a.local", vpc: "vpc-0abc1234" }, "a");
     const b = doc("LogRouter", { family: "f", output: { forward: { host: "h" } } }, "b");
@@ -392,6 +440,25 @@ describe("iam-policy command", () => {
   it("refuses a bad account id or region as a usage error", async () => {
     await expect(iamPolicyCommand([EXAMPLES, "--account", "12"], capture())).rejects.toThrow(/12-digit/);
     await expect(iamPolicyCommand([EXAMPLES, "--region", "Europe"], capture())).rejects.toThrow(/region/);
+  });
+
+  it("--leader-elect-table grants the lease table; its other flags need it", async () => {
+    const io = capture();
+    const args = [EXAMPLES, "--account", "123456789012", "--region", "eu-west-1"];
+    expect(
+      await iamPolicyCommand(
+        [...args, "--leader-elect-table", "leases", "--leader-elect-resource-name", "ecs-log-operator-prod"],
+        io,
+      ),
+    ).toBe(0);
+    const policy = JSON.parse(io.out_) as PolicyDocument;
+    expect(statement(policy, "LeaderElectionLease")?.Condition).toEqual({
+      "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["ecs-log-operator-prod"] },
+    });
+    expect(statement(policy, "LeaderElectionCreateLeaseTable")).toBeUndefined();
+    await expect(iamPolicyCommand([...args, "--leader-elect-create-table"], capture())).rejects.toThrow(
+      "--leader-elect-create-table needs --leader-elect-table NAME",
+    );
   });
 
   it("has --help with examples", async () => {

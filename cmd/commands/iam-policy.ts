@@ -37,6 +37,7 @@ const iamGit = gitExamples(
   "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
     "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
 );
+import { leaseTableStatements, type LeaseTableAccess } from "../../controllers/leader-election/iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR|--git-url URL [options]",
@@ -65,6 +66,15 @@ export const iamPolicyHelp: CommandHelp = {
     ],
     ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
     outputHelp(FORMATS, "json"),
+    [
+      "--leader-elect-table NAME",
+      "grant `run --leader-elect` its lease table and its Route 53 fence records (as `run --leader-elect-table`)",
+    ],
+    [
+      "--leader-elect-resource-name NAME",
+      "narrow the lease table to this lease, and the fence records to its own (as `run`; default any lease)",
+    ],
+    ["--leader-elect-create-table", "also grant dynamodb:CreateTable, so that `run` may create the table"],
     ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
@@ -100,6 +110,8 @@ export interface IamPolicyOptions {
   readonly sweptKinds?: readonly string[];
   /** The kinds to grant for; default the registry. */
   readonly kinds?: readonly KindEntry[];
+  /** `run --leader-elect`: the lease table's statements (controllers/leader-election/iam.ts). */
+  readonly leaderElection?: Omit<LeaseTableAccess, "account" | "region"> | undefined;
   /** What `run`'s flags need beyond the kinds and the events queue: the Git source's secrets. */
   readonly statements?: readonly PolicyStatement[];
 }
@@ -125,6 +137,10 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       region: options.region,
       allowPrune: options.allowPrune === true,
       sweeping: swept.has(kind),
+      fencedLease:
+        options.leaderElection === undefined
+          ? undefined
+          : { resourceName: options.leaderElection.resourceName },
     };
     statements.push(...entry.iam(specsOf(documents, entry), ctx));
   }
@@ -136,6 +152,15 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       Action: ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
       Resource: queueArn(options.eventsQueueUrl, options.account, options.region),
     });
+  }
+  if (options.leaderElection) {
+    statements.push(
+      ...leaseTableStatements({
+        ...options.leaderElection,
+        account: options.account,
+        region: options.region,
+      }),
+    );
   }
   statements.push(...(options.statements ?? []));
   return { Version: "2012-10-17", Statement: mergeStatements(statements) };
@@ -200,6 +225,9 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     role: { type: "string", default: "operator" },
     family: { type: "string" },
     ...OUTPUT_OPTION,
+    "leader-elect-table": { type: "string" },
+    "leader-elect-resource-name": { type: "string" },
+    "leader-elect-create-table": { type: "boolean" },
     ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
@@ -254,10 +282,34 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     region: values.region,
     eventsQueueUrl: values["events-queue-url"],
     allowPrune: values["allow-prune"] === true,
+    leaderElection: leaseAccess(values),
     statements: git.statements,
   });
   printData(io, format === "yaml" ? "yaml" : "json", policy);
   return 0;
+}
+
+/** `--leader-elect-*`: what `run --leader-elect` needs of its lease table, or undefined without leader election. */
+function leaseAccess(values: {
+  "leader-elect-table"?: string | undefined;
+  "leader-elect-resource-name"?: string | undefined;
+  "leader-elect-create-table"?: boolean | undefined;
+}): IamPolicyOptions["leaderElection"] {
+  const table = values["leader-elect-table"];
+  if (table === undefined) {
+    const given = (["leader-elect-resource-name", "leader-elect-create-table"] as const).filter(
+      (k) => values[k] !== undefined,
+    );
+    if (given.length > 0) {
+      throw new UsageError(`${given.map((k) => `--${k}`).join(", ")} needs --leader-elect-table NAME`);
+    }
+    return undefined;
+  }
+  return {
+    table,
+    resourceName: values["leader-elect-resource-name"],
+    createTable: values["leader-elect-create-table"] === true,
+  };
 }
 
 export { sweepingKinds };

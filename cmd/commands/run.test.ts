@@ -24,6 +24,7 @@ describe("ecs-log-operator run", () => {
     for (const flag of ["--metrics-tls-cert-file", "--metrics-tls-key-file", "--metrics-bearer-token-file"]) {
       expect(io.text()).toContain(flag);
     }
+    expect(io.text()).toContain("--leader-elect-table NAME");
     expect(io.text()).toContain("Examples:");
   });
 
@@ -41,6 +42,20 @@ describe("ecs-log-operator run", () => {
     [
       ["run", "specs", "--metrics-bearer-token-file", "/nonexistent/token"],
       "--metrics-bearer-token-file: cannot read the token file /nonexistent/token",
+    ],
+    [["run", "specs", "--leader-elect"], "--leader-elect needs --leader-elect-table NAME"],
+    [["run", "specs", "--leader-elect-table", "leases"], "--leader-elect-table needs --leader-elect"],
+    [
+      [
+        "run",
+        "specs",
+        "--leader-elect",
+        "--leader-elect-table",
+        "leases",
+        "--leader-elect-renew-deadline",
+        "20s",
+      ],
+      "--leader-elect-renew-deadline (20s) must be below --leader-elect-lease-duration (15s)",
     ],
   ])("rejects %j", async (args, message) => {
     const io = capture();

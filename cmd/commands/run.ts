@@ -40,6 +40,12 @@ const runGit = gitExamples(
     "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
     "      --git-webhook-secret-file /run/secrets/git-webhook",
 );
+import {
+  LEADER_ELECTION_OPTIONS,
+  LEADER_ELECTION_OPTIONS_HELP,
+  leaderElectionSettings,
+  leadershipFor,
+} from "../leader-election-options.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR|--git-url URL [options]",
@@ -52,7 +58,10 @@ export const runHelp: CommandHelp = {
     "With --git-url the specs are the repository's: its ref is asked for each --git-interval (and at once on",
     "POST /hooks/git with --git-webhook-secret-*), each new commit checked out whole and applied only when every",
     "spec validates; otherwise, and while the remote cannot be reached, the last good commit stays applied.",
-    "Exit code: 0 after SIGTERM (the writes in flight are finished first), 1 if it cannot start.",
+    "With --leader-elect, replicas elect one leader through a lease in DynamoDB: only the leader writes; the",
+    "others serve and stand by, and take over when it stops, dies or freezes.",
+    "Exit code: 0 after SIGTERM (the writes in flight are finished first, then the lease is released), 1 if it",
+    "cannot start.",
   ].join("\n"),
   options: [
     [
@@ -67,6 +76,7 @@ export const runHelp: CommandHelp = {
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
     logLevelHelp("info"),
+    ...LEADER_ELECTION_OPTIONS_HELP,
     ...AWS_OPTIONS_HELP,
     ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
@@ -75,6 +85,7 @@ export const runHelp: CommandHelp = {
     "npx ecs-log-operator run manifests/examples/kinds/",
     "npx ecs-log-operator run manifests/examples/kinds/ --interval 1m --log-level debug \\\n" +
       "    --events-queue-url http://127.0.0.1:5000/123456789012/ecs-events   # on AWS: the queue of manifests/deploy/events.cfn.yaml",
+    "npx ecs-log-operator run manifests/examples/kinds/ --leader-elect --leader-elect-table ecs-log-operator-leases --owner-id prod-logs",
     runGit.example,
   ],
   examplesNote: `${emulatorNote()}\n${runGit.note}`,
@@ -88,6 +99,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     workers: { type: "string", default: "4" },
     ...METRICS_SERVING_OPTIONS,
     ...LOG_LEVEL_OPTIONS,
+    ...LEADER_ELECTION_OPTIONS,
     ...AWS_OPTIONS,
     ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
@@ -113,6 +125,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const aws = awsSettings(values);
   const level = logLevelOption(values, io) ?? "info";
   const serving = metricsServing(values);
+  const election = leaderElectionSettings(values, aws.ownerId);
 
   const registry = new Registry();
   collectProcessMetrics(registry);
@@ -120,16 +133,19 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
   // Ready means AWS answers: every attempt the clients make tells it (see AWS_LOSS_MS for how long a loss lasts).
   const reachability = new AwsReachability();
+  const leadership = leadershipFor(election, { registry, logger });
   const clients = createAwsClients({
     region: aws.region,
     endpoint: aws.endpoint,
     observer: observeAll(metrics, reachability),
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+    requestGuard: leadership.requestGuard,
   });
   try {
     await checkAwsSetup(clients);
     // A stopped or mistyped emulator is one line at start, not a reconcile error per resource every pass.
     await checkEndpoints(configuredEndpoints(aws.endpoint));
+    await leadership.prepare(clients);
   } catch (error) {
     clients.destroy();
     throw error;
@@ -159,13 +175,16 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     eventsQueueUrl: values["events-queue-url"],
     workers,
     readiness: [reachability],
+    leadership,
   });
+  // Writes finished (or aborted) first, then the lease released: the other order is two leaders at once.
+  const stop = () => leadership.stop(() => controller.stop());
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     onSignal = (signal) => {
       logger.info("signal received; stopping", { signal });
-      controller.stop().then(resolve, resolve);
+      stop().then(resolve, resolve);
     };
   });
   process.once("SIGTERM", onSignal);
@@ -176,11 +195,13 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
       const specs = built !== undefined ? { gitUrl: built.source.status().url } : { specDir: dir };
       logger.info("ready", { ...specs, port: controller.port, scheme: serving.scheme });
     }
+    // A replica campaigns once ready, and takes the lease only while it stays ready.
+    leadership.start(() => controller.endpoints.ready().ready);
     await stopped;
     logger.info("stopped");
     return 0;
   } catch (error) {
-    await controller.stop();
+    await stop();
     if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
       throw new Error(
         `${error.message}: another process serves that port; choose another with --metrics-bind-address`,

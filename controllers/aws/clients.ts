@@ -30,6 +30,13 @@ export interface AwsCallRecord {
   readonly items?: number;
 }
 
+/**
+ * Asked right before each HTTP attempt of a call is sent (inside the SDK's retry loop, after the rate limit's wait):
+ * throwing refuses that attempt, which is then neither sent, recorded nor retried. Leader election checks the lease
+ * here before every write (controllers/leader-election/write-guard.ts).
+ */
+export type AwsRequestGuard = (service: AwsService, operation: string) => void;
+
 /** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
 export interface AwsCallObserver {
   record(call: AwsCallRecord): void;
@@ -91,6 +98,8 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number | undefined;
   /** One endpoint for every service (an emulator); otherwise the SDK's standard endpoint configuration. */
   readonly endpoint?: string | undefined;
+  /** Checks every attempt of every client's calls, except those of clients built with `{ guarded: false }`. */
+  readonly requestGuard?: AwsRequestGuard | undefined;
 }
 
 export interface AwsClients {
@@ -109,9 +118,14 @@ export interface AwsClients {
    * A client of a service the fields above do not cover, configured and instrumented as they are (region, endpoint,
    * retries, a record of every attempt under `service`, its IAM prefix such as "logs"), and destroyed with them. A
    * kind whose adapter needs another service builds its client here, from its own folder (through
-   * `KindParts.shared`, so that the process has one).
+   * `KindParts.shared`, so that the process has one). `guarded: false` leaves its calls out of `requestGuard`
+   * (the lease's own client: a standby must write to take the lease).
    */
-  client<C extends SdkClient>(service: AwsService, make: (config: AwsSdkConfig) => C): C;
+  client<C extends SdkClient>(
+    service: AwsService,
+    make: (config: AwsSdkConfig) => C,
+    options?: { readonly guarded?: boolean },
+  ): C;
   destroy(): void;
 }
 
@@ -162,7 +176,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const loadEc2 = (): Promise<EC2Client> =>
     (ec2 ??= import("@aws-sdk/client-ec2").then(({ EC2Client }) => {
       const client = new EC2Client(base);
-      instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", options.observer);
+      instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", observe);
       return client;
     }));
   const sqs = new SQSClient(base);
@@ -177,21 +191,16 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     followRegionRedirects: true,
   });
   const route53Limiter = new TokenBucket(options.route53RequestsPerSecond ?? 5);
-  instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", options.observer);
-  instrument(
-    route53.middlewareStack as unknown as MiddlewareStackLike,
-    "route53",
-    options.observer,
-    route53Limiter,
-  );
-  instrument(
-    serviceDiscovery.middlewareStack as unknown as MiddlewareStackLike,
-    "servicediscovery",
-    options.observer,
-  );
-  instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
-  instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
-  instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
+  const observe = { observer: options.observer, guard: options.requestGuard };
+  instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", observe);
+  instrument(route53.middlewareStack as unknown as MiddlewareStackLike, "route53", {
+    ...observe,
+    limiter: route53Limiter,
+  });
+  instrument(serviceDiscovery.middlewareStack as unknown as MiddlewareStackLike, "servicediscovery", observe);
+  instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", observe);
+  instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", observe);
+  instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", observe);
   const others: SdkClient[] = [];
   return {
     ecs,
@@ -201,9 +210,12 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ec2: loadEc2,
     sqs,
     s3,
-    client(service, make) {
+    client(service, make, clientOptions) {
       const client = make(base);
-      instrument(client.middlewareStack as MiddlewareStackLike, service, options.observer);
+      instrument(client.middlewareStack as MiddlewareStackLike, service, {
+        observer: options.observer,
+        guard: clientOptions?.guarded === false ? undefined : options.requestGuard,
+      });
       others.push(client);
       return client;
     },
@@ -215,19 +227,26 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
 }
 
 /**
- * Adds, inside the SDK's retry loop (so once per HTTP attempt), a rate limit and a record of the attempt.
+ * Adds, inside the SDK's retry loop (so once per HTTP attempt), a rate limit, the request guard and a record of the
+ * attempt.
  */
 function instrument(
   stack: MiddlewareStackLike,
   service: AwsService,
-  observer: AwsCallObserver | undefined,
-  limiter?: TokenBucket,
+  hooks: {
+    readonly observer: AwsCallObserver | undefined;
+    readonly guard?: AwsRequestGuard | undefined;
+    readonly limiter?: TokenBucket | undefined;
+  },
 ): void {
+  const { observer, guard, limiter } = hooks;
   stack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
       const items = batchItems(args);
       if (limiter !== undefined) await limiter.take();
+      // Last, after any wait: a paused process resumes here, and the guard reads the clock as it is now.
+      guard?.(service, operation);
       const started = performance.now();
       try {
         const out = await next(args);

@@ -22,6 +22,7 @@ import { findOrphans } from "./orphans.ts";
 import { planRecords, type Target } from "./planner.ts";
 import { invalidOwnerId } from "./registry.ts";
 import { atOrBelow, type HostedZone, type RecordSet, type Route53Api } from "./route53-api.ts";
+import type { BatchFence } from "./route53-fence.ts";
 import { shardIndexOf } from "./shards.ts";
 import { ZoneWriter } from "./zone-writer.ts";
 
@@ -34,6 +35,8 @@ export interface WeightedRecordSetDeps {
   /** Route 53's per-name limit of weighted records; smaller only in tests. */
   readonly maxPerName?: number | undefined;
   readonly clock?: Clock | undefined;
+  /** With leader election, the Route 53 fence every change batch carries (route53-fence.ts). */
+  readonly fence?: BatchFence | undefined;
 }
 
 /** How long a clean orphan scan stands while the specs do not change. */
@@ -75,7 +78,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
     this.drains = deps.drains;
     this.maxPerName = deps.maxPerName;
     this.clock = deps.clock ?? systemClock;
-    this.writer = new ZoneWriter(deps.route53, { clock: this.clock });
+    this.writer = new ZoneWriter(deps.route53, { clock: this.clock, fence: deps.fence });
   }
 
   watches(doc: SpecDocument): readonly string[] {
@@ -398,6 +401,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
 /** The reconciler with its AWS adapters, built from the process's clients. */
 export function createWeightedRecordSetReconciler(
   clients: Pick<AwsClients, "route53" | "autoScaling" | "ec2" | "ecs">,
+  options: { readonly fence?: BatchFence | undefined } = {},
 ): WeightedRecordSetReconciler {
   const autoScaling = new AwsAutoScalingApi(clients);
   return new WeightedRecordSetReconciler({
@@ -405,5 +409,6 @@ export function createWeightedRecordSetReconciler(
     autoScaling,
     ecsTasks: new AwsEcsTaskApi(clients),
     drains: new DrainCoordinator({ autoScaling }),
+    fence: options.fence,
   });
 }
