@@ -11,14 +11,16 @@ import {
 } from "./efficiency.ts";
 import { benchLatency, type LatencyFigures } from "./latency.ts";
 import { benchRun, type RunFigures } from "./run.ts";
+import { benchTakeover, type TakeoverFigures } from "./takeover.ts";
 import { benchVersusTerraform, type VersusTerraformFigures } from "./versus-terraform.ts";
 
 /**
  * `npm run bench`: figures taken the same way every time, printed as a table and written as JSON under
  * bench/results/. A script, not a test: it measures and asserts nothing; the summary says how far each target stands.
- * Sections: efficiency, cost, latency, run, terraform (`--only NAME`, repeatable); `--quick` runs smaller sizes.
+ * Sections: efficiency, cost, latency, run, terraform, takeover (`--only NAME`, repeatable); `--quick` runs smaller
+ * sizes.
  */
-const SECTIONS = ["efficiency", "cost", "latency", "run", "terraform"] as const;
+const SECTIONS = ["efficiency", "cost", "latency", "run", "terraform", "takeover"] as const;
 const { values } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
@@ -54,6 +56,7 @@ const results: {
   latency?: LatencyFigures[];
   run?: RunFigures[];
   terraform?: VersusTerraformFigures[];
+  takeover?: TakeoverFigures[];
   seconds?: Record<string, number>;
 } = { date: new Date().toISOString(), node: process.version, quick };
 const seconds: Record<string, number> = {};
@@ -119,6 +122,17 @@ try {
         rows.push(await benchVersusTerraform(emulator, n, quick ? 3 : 5));
       return rows;
     });
+  }
+  if (want("takeover")) {
+    // kube-controller-manager's durations and run's default interval; --quick: the integration tests' short ones.
+    const durations = quick
+      ? { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500, intervalMs: 3_000 }
+      : { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, intervalMs: 30_000 };
+    const runs = quick ? 3 : 5;
+    results.takeover = await section("takeover", async () => [
+      await benchTakeover(emulator, { signal: "SIGKILL", runs, ...durations }),
+      await benchTakeover(emulator, { signal: "SIGTERM", runs, ...durations }),
+    ]);
   }
 } finally {
   await emulator.stop();
@@ -348,6 +362,56 @@ function report(): void {
           `than Terraform at 60 records: ${t60.ratio.toFixed(0)}x (${(t60.ratio / 20).toFixed(1)}x the target); ` +
           `ratio at 300: ${t300?.ratio.toFixed(0) ?? "-"}x, ${grows}`,
       );
+    }
+  }
+  if (results.takeover !== undefined) {
+    const first = results.takeover[0];
+    say(
+      `5. Takeover: two run --leader-elect processes, the leader signalled, an instance leaving the group right after ` +
+        `(lease ${(first?.leaseDurationMs ?? 0) / 1000} s, renew deadline ${(first?.renewDeadlineMs ?? 0) / 1000} s, ` +
+        `retry ${(first?.retryPeriodMs ?? 0) / 1000} s, interval ${(first?.intervalMs ?? 0) / 1000} s)`,
+    );
+    say(
+      table(
+        [
+          "signal",
+          "runs",
+          "leads after, median s",
+          "max s",
+          "first write, median s",
+          "max s",
+          "Route 53 converged, median s",
+          "max s",
+        ],
+        results.takeover.map((t) => [
+          t.signal,
+          String(t.takeoverSeconds.length),
+          t.medianTakeover.toFixed(2),
+          Math.max(...t.takeoverSeconds).toFixed(2),
+          t.medianFirstWrite.toFixed(2),
+          Math.max(...t.firstWriteSeconds).toFixed(2),
+          t.medianConverged.toFixed(2),
+          Math.max(...t.convergedSeconds).toFixed(2),
+        ]),
+      ),
+    );
+    say();
+    for (const t of results.takeover) {
+      const worst = Math.max(...t.takeoverSeconds);
+      if (t.signal === "SIGKILL") {
+        const bound = (t.leaseDurationMs + t.retryPeriodMs) / 1000;
+        targets.push(
+          `${worst <= bound ? "MET " : "MISS"} SIGKILL: the standby leads within lease duration + retry period = ` +
+            `${bound} s: at most ${worst.toFixed(2)} s (median ${t.medianTakeover.toFixed(2)} s)`,
+        );
+      } else {
+        // About one retry period: the standby's next read after the release, plus the leader's drain.
+        const bound = (t.retryPeriodMs + 1000) / 1000;
+        targets.push(
+          `${t.medianTakeover <= bound ? "MET " : "MISS"} SIGTERM: the other leads within about one retry period ` +
+            `(+ 1 s to drain) = ${bound} s: median ${t.medianTakeover.toFixed(2)} s`,
+        );
+      }
     }
   }
   say("Targets:");

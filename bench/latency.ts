@@ -65,7 +65,7 @@ export async function benchLatency(
     }
     const metrics = new ControllerMetrics(new Registry());
     operatorClients = createAwsClients({ endpoint: emulator.endpoint, region: REGION, observer: metrics });
-    controller = composeController({
+    controller = await composeController({
       specDir: dir,
       clients: operatorClients,
       metrics,

@@ -38,7 +38,7 @@ export async function measuredApply(
   });
   try {
     const { seconds, result } = await timedApplyPass(
-      buildReconcilers(kindParts(clients)),
+      await buildReconcilers(kindParts(clients)),
       specsYaml,
       ownerId,
       "bench",

@@ -8,8 +8,7 @@ import {
   AwsCallCounter,
   createAwsClients,
   isReadOperation,
-  type AwsCallObserver,
-  type AwsCallRecord,
+  observeAll,
   type AwsClients,
 } from "../controllers/aws/clients.ts";
 import { TickReadCache } from "../controllers/aws/read-cache.ts";
@@ -48,20 +47,6 @@ export interface RunFigures {
 const REGION = "us-east-1";
 const ZONE = "logs.internal";
 const GROUP = "log-asg";
-
-/** Sends every call to several observers: the controller's metrics and the bench's counter. */
-class Tee implements AwsCallObserver {
-  private readonly observers: readonly AwsCallObserver[];
-  constructor(...observers: AwsCallObserver[]) {
-    this.observers = observers;
-  }
-  record(call: AwsCallRecord): void {
-    for (const o of this.observers) o.record(call);
-  }
-  rateLimitWaited(service: string, seconds: number): void {
-    for (const o of this.observers) o.rateLimitWaited?.(service, seconds);
-  }
-}
 
 /** A silent logger that counts the controller's resyncs: one per interval. */
 export class ResyncCounter implements Logger {
@@ -126,10 +111,10 @@ export async function benchRun(
     operatorClients = createAwsClients({
       endpoint: emulator.endpoint,
       region: REGION,
-      observer: new Tee(metrics, counter),
+      observer: observeAll(metrics, counter),
       readCache: reads,
     });
-    controller = composeController({
+    controller = await composeController({
       specDir: dir,
       clients: operatorClients,
       metrics,

@@ -1,5 +1,9 @@
+import { DEFAULT_OWNER_ID } from "../controllers/orphan-guard.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { AwsClientOptions } from "../controllers/aws/clients.ts";
+import { closest, didYouMean } from "../controllers/did-you-mean.ts";
+import { JsonLogger, type Logger, type LogLevel } from "../controllers/logger.ts";
+import { invalidOwnerId } from "../reconcilers/weighted-record-set/registry.ts";
 
 /** A command's usage, shown by `--help` and after a usage error. */
 export interface CommandHelp {
@@ -7,6 +11,22 @@ export interface CommandHelp {
   readonly summary: string;
   readonly options: readonly [flag: string, description: string][];
   readonly examples: readonly string[];
+  /** What the examples assume, printed under them (e.g. AWS access). */
+  readonly examplesNote?: string;
+}
+
+/**
+ * The note of a command whose examples call AWS: they use the usual AWS configuration, and this is how to point
+ * them at a local emulator instead (the AWS CLI v1 reads AWS_DEFAULT_REGION, not AWS_REGION).
+ */
+export function emulatorNote(
+  lead = "The examples call AWS through the usual configuration (AWS_REGION, the credential chain).",
+): string {
+  return (
+    `${lead}\nAgainst a local emulator instead: \`moto_server -p 5000\`, then\n` +
+    "  export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \\\n" +
+    "         AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x"
+  );
 }
 
 export function formatHelp(h: CommandHelp): string {
@@ -21,6 +41,7 @@ export function formatHelp(h: CommandHelp): string {
     "",
     "Examples:",
     ...h.examples.map((e) => `  ${e}`),
+    ...(h.examplesNote !== undefined ? ["", ...h.examplesNote.split("\n")] : []),
     "",
   ].join("\n");
 }
@@ -34,10 +55,32 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
   args: string[],
   options: T,
 ) {
+  // Node's own message for an unknown option explains `--` and positionals; a person who typed --regoin wants
+  // to hear about --region. The lenient pass finds unknown options exactly as the strict one would.
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== "option" || Object.hasOwn(options, t.name)) continue;
+    const names = Object.keys(options);
+    const shorts = Object.entries(options).flatMap(([long, o]) => (o.short === t.name ? [long] : []));
+    const suggestion = shorts[0] ?? closest(t.name, names);
+    throw new UsageError(
+      `unknown option ${t.rawName} ` +
+        (suggestion !== undefined
+          ? `(did you mean --${suggestion}?)`
+          : `(options: ${names.map((n) => `--${n}`).join(", ")})`),
+    );
+  }
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    const flag = /^Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
+    if (flag !== undefined && / argument missing/.test(message))
+      throw new UsageError(`${flag} needs a value`);
+    if (flag !== undefined && /does not take an argument/.test(message)) {
+      throw new UsageError(`${flag} takes no value`);
+    }
+    throw new UsageError(message);
   }
 }
 
@@ -85,7 +128,8 @@ export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
   ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
   [
     "--owner-id ID",
-    "marks what this operator owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)",
+    "marks what this spec set owns in AWS (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`, which never " +
+      "removes orphans: give each spec set its own)",
   ],
   [
     "--route53-rps N",
@@ -129,7 +173,7 @@ export function awsSettings(values: {
   const rps = rate("route53-rps");
   return {
     environment: values.environment,
-    ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
+    ownerId: ownerIdOption(values["owner-id"]),
     route53RequestsPerSecond: rps,
     requestsPerSecond: {
       ecs: rate("ecs-rps"),
@@ -140,4 +184,58 @@ export function awsSettings(values: {
     region: values.region,
     endpoint: values["endpoint-url"],
   };
+}
+
+/**
+ * `--owner-id`, else `$ECS_LOG_OPERATOR_OWNER_ID`, else `default`; checked here, once, rather than by every
+ * resource that writes it.
+ */
+export function ownerIdOption(flag: string | undefined): string {
+  const fromEnv = process.env.ECS_LOG_OPERATOR_OWNER_ID;
+  const ownerId = flag ?? fromEnv ?? DEFAULT_OWNER_ID;
+  const problem = invalidOwnerId(ownerId);
+  if (problem !== undefined) {
+    throw new UsageError(`${flag !== undefined ? "--owner-id" : "ECS_LOG_OPERATOR_OWNER_ID"}: ${problem}`);
+  }
+  return ownerId;
+}
+
+/** The one verbosity flag of plan, apply and run; `--verbose` is kept as its deprecated spelling of debug. */
+export const LOG_LEVEL_OPTIONS = {
+  "log-level": { type: "string" },
+  verbose: { type: "boolean" },
+} as const;
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+export function logLevelHelp(fallback: "none" | LogLevel): [string, string] {
+  return [
+    "--log-level LEVEL",
+    `log decisions as JSON lines at debug, info, warn or error and above (default ${fallback}; --verbose is debug)`,
+  ];
+}
+
+/** The level asked for, or undefined for none; says once that --verbose is deprecated. */
+export function logLevelOption(
+  values: { "log-level"?: string | undefined; verbose?: boolean | undefined },
+  io: Output,
+): LogLevel | undefined {
+  const level = values["log-level"];
+  if (level !== undefined && !LEVELS.includes(level as LogLevel)) {
+    throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}${didYouMean(level, LEVELS)}`);
+  }
+  if (values.verbose === true) {
+    io.err("--verbose is deprecated: use --log-level debug\n");
+    return (level as LogLevel | undefined) ?? "debug";
+  }
+  return level as LogLevel | undefined;
+}
+
+/** plan and apply log on stderr, keeping stdout for the plan; none unless a level is asked for. */
+export function stderrLogger(
+  values: { "log-level"?: string | undefined; verbose?: boolean | undefined },
+  io: Output,
+): Logger | undefined {
+  const level = logLevelOption(values, io);
+  return level === undefined ? undefined : new JsonLogger({ write: (l) => io.err(l + "\n"), level });
 }

@@ -131,7 +131,7 @@ describe("Git flags", () => {
       ["--git-url", "file:///srv/specs.git", "--git-token-file", "/t"],
       "a file:// URL takes no token",
     ],
-    ["validate", ["--git-url", URL, "--git-interval", "1m"], "Unknown option '--git-interval'"],
+    ["validate", ["--git-url", URL, "--git-interval", "1m"], "unknown option --git-interval"],
     ["run", ["specs/", "--git-url", URL], "give a spec directory or --git-url, not both"],
     ["run", ["--git-ref", "main"], "--git-ref needs --git-url"],
     ["run", ["--git-url", URL, "--git-interval", "10ms"], "--git-interval must be at least 1s"],

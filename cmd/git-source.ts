@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix, relative } from "node:path";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Registry } from "prom-client";
 import type { Clock } from "../controllers/clock.ts";
 import type { Logger } from "../controllers/logger.ts";
@@ -241,6 +241,9 @@ export async function buildGitSource(
   deps: GitSourceDeps,
 ): Promise<BuiltGitSource> {
   const workDir = deps.workDir ?? (await mkdtemp(join(tmpdir(), "ecs-log-operator-git-")));
+  // Loaded only when a Git source is built: `validate DIR` and the other offline commands import this module's
+  // flags, and must not load the SDK.
+  const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
   const clients = new Map<string, SecretsManagerClient>();
   const secretsManagerFor = (arn: string): SecretsManagerClient => {
     if (deps.secretsManager !== undefined) return deps.secretsManager;
@@ -448,4 +451,15 @@ export async function withSpecs<T>(
 export function specsLabel(specs: FetchedSpecs, dir: string | undefined): string {
   const r = specs.revision;
   return r === undefined ? (dir ?? specs.dir) : `${r.url} commit ${r.commit} (${r.ref})`;
+}
+
+/**
+ * A command's Git example that runs as printed from a clone of this repository (the clone is the Git remote, read
+ * through `file://`), for `--help`; `remote` is the same command against a real remote, shown in the note.
+ */
+export function gitExamples(command: string, remote: string): { example: string; note: string } {
+  return {
+    example: `npx ecs-log-operator ${command} --git-url "file://$PWD" --git-path manifests/examples/kinds`,
+    note: `From a Git remote (the example above reads this clone's own repository):\n  ${remote}`,
+  };
 }

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { createAwsClients } from "../controllers/aws/clients.ts";
 import type { KindEntry } from "../controllers/kind-entry.ts";
@@ -23,10 +25,7 @@ function isKindDefinition(v: unknown): v is KindDefinition {
 function isKindEntry(v: unknown): v is KindEntry {
   const e = v as Partial<KindEntry> | null;
   return (
-    typeof e === "object" &&
-    e !== null &&
-    isKindDefinition(e.definition) &&
-    typeof e.reconciler === "function"
+    typeof e === "object" && e !== null && isKindDefinition(e.definition) && typeof e.load === "function"
   );
 }
 
@@ -60,13 +59,14 @@ describe("the kind registry", () => {
     expect(missing, "add the kind's entry to KINDS in cmd/kinds.ts").toEqual([]);
     const names = KINDS.map((e) => e.definition.kind);
     expect(new Set(names).size).toBe(names.length);
-  });
+    // It imports every module under reconcilers/: on a loaded machine that takes longer than the default 5 s.
+  }, 60_000);
 
-  it("says which kinds sweep, as their reconcilers do, and builds each reconciler for its own kind", () => {
+  it("says which kinds sweep, as their reconcilers do, and builds each reconciler for its own kind", async () => {
     // Built offline: constructing clients and reconcilers calls no AWS API.
     const clients = createAwsClients({ region: "us-east-1" });
     try {
-      const reconcilers = buildReconcilers(kindParts(clients));
+      const reconcilers = await buildReconcilers(kindParts(clients));
       expect(reconcilers.map((r) => r.kind)).toEqual(KINDS.map((e) => e.definition.kind));
       expect(reconcilers.filter((r) => r.planOrphans !== undefined).map((r) => r.kind)).toEqual(
         sweepingKinds(),
@@ -80,7 +80,7 @@ describe("the kind registry", () => {
     expect(taskDefinitionPatches().map((p) => p.kind)).toEqual(["LogRouter", "SidecarVolume"]);
   });
 
-  it("builds the parts kinds share once: both Cloud Map kinds over one adapter, both patching kinds over one engine", () => {
+  it("builds the parts kinds share once: both Cloud Map kinds over one adapter, both patching kinds over one engine", async () => {
     const clients = createAwsClients({ region: "us-east-1" });
     try {
       const parts = kindParts(clients);
@@ -94,12 +94,68 @@ describe("the kind registry", () => {
           return v;
         },
       };
-      buildReconcilers(counting);
+      await buildReconcilers(counting);
       // Cloud Map's pair and the engine, each asked for twice, and LogAlarm's clients, asked for once: each built once.
       expect(built.length).toBe(5);
       expect(new Set(built).size).toBe(3);
     } finally {
       clients.destroy();
+    }
+  });
+});
+
+/**
+ * The modules `entry` loads when it is imported: static imports and re-exports that are not `import type` /
+ * `export type` (Node's type stripping keeps `import { type X }` as an import of the module), followed through
+ * relative paths; bare specifiers (packages) are listed as they are. `import()` is not followed: it runs later.
+ */
+function staticClosure(entry: string): Set<string> {
+  const reached = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (reached.has(file)) continue;
+    reached.add(file);
+    if (!file.endsWith(".ts")) continue;
+    const source = ts.createSourceFile(file, readFileSync(join(ROOT, file), "utf8"), ts.ScriptTarget.Latest);
+    for (const statement of source.statements) {
+      let specifier: ts.Expression | undefined;
+      if (ts.isImportDeclaration(statement) && statement.importClause?.isTypeOnly !== true) {
+        specifier = statement.moduleSpecifier;
+      } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) {
+        specifier = statement.moduleSpecifier;
+      }
+      if (specifier === undefined || !ts.isStringLiteral(specifier)) continue;
+      const target = specifier.text;
+      queue.push(target.startsWith(".") ? relative(ROOT, join(ROOT, dirname(file), target)) : target);
+    }
+  }
+  return reached;
+}
+
+/** What reading specs must not load: the SDK, the clients, any adapter, reconciler, engine or watch lister. */
+const talksToAws = (m: string): boolean =>
+  m.startsWith("@aws-sdk/") ||
+  m === "controllers/aws/clients.ts" ||
+  /^reconcilers\/.*\/(aws-[^/]*|[^/]*-clients|[^/]*reconcilers?|[^/]*-watch-lister)\.ts$/.test(m);
+
+describe("the registry offline", () => {
+  it("imports no reconciler, adapter, client or SDK module to give the kinds: entries load those with import()", () => {
+    // validate, schema, render --from and iam-policy get the kinds from here (the process-level check, which also
+    // sees what the commands themselves import: test/integration/offline-commands.test.ts).
+    expect([...staticClosure("cmd/kinds.ts")].filter(talksToAws)).toEqual([]);
+  });
+
+  it("sees what a module that reconciles does load (the check above can fail)", () => {
+    const reached = [...staticClosure("reconcilers/cloud-map/cloud-map-reconcilers.ts")].filter(talksToAws);
+    expect(reached).toContain("@aws-sdk/client-servicediscovery");
+    expect(reached).toContain("reconcilers/cloud-map/aws-cloud-map-api.ts");
+  });
+
+  it("loads each kind's reconciler and watch listers through its entry", async () => {
+    for (const entry of KINDS) {
+      const runtime = await entry.load();
+      expect(typeof runtime.reconciler, entry.definition.kind).toBe("function");
     }
   });
 });

@@ -1,6 +1,11 @@
 import type { AwsClients } from "../controllers/aws/clients.ts";
 import { WatchListers, type WatchLister } from "../controllers/informers.ts";
-import { SharedKindParts, type KindEntry, type KindParts } from "../controllers/kind-entry.ts";
+import {
+  SharedKindParts,
+  type KindEntry,
+  type KindParts,
+  type LeaseTerms,
+} from "../controllers/kind-entry.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import type { KindDefinition } from "../controllers/spec/document.ts";
 import { cloudMapNamespaceEntry } from "../reconcilers/cloud-map/namespace-entry.ts";
@@ -10,6 +15,10 @@ import { logRouterEntry } from "../reconcilers/log-router/log-router-entry.ts";
 import { sidecarVolumeEntry } from "../reconcilers/sidecar-volume/sidecar-volume-entry.ts";
 import type { TaskDefinitionPatch } from "../reconcilers/task-definition/task-definition-patch.ts";
 import { weightedRecordSetEntry } from "../reconcilers/weighted-record-set/entry.ts";
+
+// The offline commands (validate, schema, render --from, iam-policy, test-pattern) import this module: it reaches
+// no reconciler, adapter or SDK client. Each entry's `load` imports those when a command builds reconcilers (tests:
+// cmd/kinds.test.ts, test/integration/offline-commands.test.ts).
 
 /**
  * The kind registry: every kind the operator knows, one line each, in the order the reference lists them. Each
@@ -42,17 +51,22 @@ export function taskDefinitionPatches(): TaskDefinitionPatch[] {
   );
 }
 
-/** What the kinds are built from, once per process: the clients, and the adapters and engines kinds share. */
-export function kindParts(clients: AwsClients): KindParts {
-  return new SharedKindParts(clients);
+/**
+ * What the kinds are built from, once per process: the clients, the adapters and engines kinds share, and with leader
+ * election the lease's terms.
+ */
+export function kindParts(clients: AwsClients, leaderElection?: LeaseTerms): KindParts {
+  return new SharedKindParts(clients, { leaderElection });
 }
 
-/** Every kind's reconciler, its AWS adapters built once. */
-export function buildReconcilers(parts: KindParts): Reconciler[] {
-  return KINDS.map((e) => e.reconciler(parts));
+/** Every kind's reconciler, its AWS adapters loaded and built once. */
+export async function buildReconcilers(parts: KindParts): Promise<Reconciler[]> {
+  const runtimes = await Promise.all(KINDS.map((e) => e.load()));
+  return runtimes.map((r) => r.reconciler(parts));
 }
 
 /** What the informers list with: every kind's listers, each shared one once. */
-export function buildWatchLister(parts: KindParts): WatchLister {
-  return new WatchListers(KINDS.flatMap((e) => e.watchListers?.(parts) ?? []));
+export async function buildWatchLister(parts: KindParts): Promise<WatchLister> {
+  const runtimes = await Promise.all(KINDS.map((e) => e.load()));
+  return new WatchListers(runtimes.flatMap((r) => r.watchListers?.(parts) ?? []));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ResourcePlan } from "../controllers/reconciler.ts";
-import { failureLine, formatPlanText } from "./plan-output.ts";
+import { AwsError } from "../controllers/aws/errors.ts";
+import { failureLine, failureLines, formatPlanText } from "./plan-output.ts";
 
 const plan = (key: string, changes: ResourcePlan["changes"]): ResourcePlan => ({
   key,
@@ -36,6 +37,42 @@ describe("formatPlanText", () => {
     );
   });
 
+  it("after apply, says what it did in the past tense, never 'Plan:'", () => {
+    const plans = [
+      plan("CloudMapService/fluentd", [
+        { action: "create", target: "instance t1 10.0.0.1:24224" },
+        { action: "update", target: "instance t2 health", detail: "UNHEALTHY -> HEALTHY" },
+        { action: "delete", target: "instance t0", detail: "task stopped" },
+      ]),
+    ];
+    const text = formatPlanText(plans, [], false, [], "apply");
+    expect(text).toBe(
+      [
+        "CloudMapService/fluentd",
+        "  + created instance t1 10.0.0.1:24224",
+        "  ~ updated instance t2 health (UNHEALTHY -> HEALTHY)",
+        "  - deleted instance t0 (task stopped)",
+        "",
+        "Applied: 1 created, 1 updated, 1 deleted.",
+        "",
+      ].join("\n"),
+    );
+    expect(formatPlanText([plan("A/b", [])], [], false, [], "apply")).toContain(
+      "No changes: AWS already matched the specs.",
+    );
+    const failed = formatPlanText(
+      plans,
+      [{ key: "A/x", error: new Error("boom"), source }],
+      false,
+      [],
+      "apply",
+    );
+    expect(failed).toContain(
+      "1 resource(s) failed (see the errors above); for the others: 1 created, 1 updated, 1 deleted.",
+    );
+    expect(failed).not.toContain("Plan:");
+  });
+
   it("never says 'No changes' when a resource could not be planned", () => {
     const text = formatPlanText(
       [],
@@ -63,5 +100,80 @@ describe("failureLine", () => {
       failureLine({ key: "K/n", error: new Error("specs/a.yaml:9:3: K/n: family missing"), source }),
     ).toBe("specs/a.yaml:9:3: K/n: family missing");
     expect(failureLine({ key: "K/*", error: new Error("sweep failed") })).toBe("K/*: sweep failed");
+  });
+});
+
+describe("failureLines", () => {
+  const refused = (operation: string) =>
+    new AwsError(
+      "transient",
+      "servicediscovery",
+      operation,
+      "ECONNREFUSED",
+      "connect ECONNREFUSED 127.0.0.1:5999",
+    );
+
+  it("tells an unreachable endpoint once, naming where it was set, sweeps included", () => {
+    const failures = [
+      { key: "CloudMapNamespace/*", error: refused("ListNamespaces") },
+      { key: "CloudMapNamespace/logs", error: refused("ListNamespaces"), source },
+      // As a reconciler wraps it.
+      {
+        key: "LogRouter/app",
+        error: new Error("family app cannot be read", { cause: refused("Describe") }),
+        source,
+      },
+      { key: "WeightedRecordSet/x", error: new Error("zone not found"), source },
+    ];
+    expect(failureLines(failures, [{ url: "http://127.0.0.1:5999", source: "AWS_ENDPOINT_URL" }])).toEqual([
+      "specs/a.yaml:4:1: WeightedRecordSet/x: zone not found",
+      "cannot reach AWS at http://127.0.0.1:5999 (AWS_ENDPOINT_URL): connect ECONNREFUSED 127.0.0.1:5999; " +
+        "start the emulator there, or fix or unset AWS_ENDPOINT_URL (3 resource(s) failed on this)",
+    ]);
+  });
+
+  it("tells AWS's own endpoint being out of reach once, with what to check", () => {
+    const dns = new AwsError(
+      "transient",
+      "ecs",
+      "ListTasks",
+      "ENOTFOUND",
+      "getaddrinfo ENOTFOUND ecs.xx-1.amazonaws.com",
+    );
+    expect(
+      failureLines([
+        { key: "A/a", error: dns },
+        { key: "A/b", error: dns },
+      ]),
+    ).toEqual([
+      "cannot reach AWS: getaddrinfo ENOTFOUND ecs.xx-1.amazonaws.com; check the network (a proxy, a VPC endpoint) " +
+        "and AWS_REGION (2 resource(s) failed on this)",
+    ]);
+  });
+
+  it("tells refused credentials once", () => {
+    const denied = new AwsError(
+      "invalid",
+      "route53",
+      "ListHostedZones",
+      "InvalidClientTokenId",
+      "The security token included in the request is invalid.",
+    );
+    const lines = failureLines([
+      { key: "WeightedRecordSet/*", error: denied },
+      { key: "WeightedRecordSet/a", error: denied, source },
+    ]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^AWS did not accept the credentials \(InvalidClientTokenId: The security token/,
+    );
+    expect(lines[0]).toContain("AWS_PROFILE");
+  });
+
+  it("does not repeat a resource's name that the message already starts with", () => {
+    const owner = new Error('WeightedRecordSet/edge: owner id "a b" must be 1 to 100 letters');
+    expect(failureLine({ key: "WeightedRecordSet/edge", error: owner, source })).toBe(
+      'specs/a.yaml:4:1: WeightedRecordSet/edge: owner id "a b" must be 1 to 100 letters',
+    );
   });
 });

@@ -1,16 +1,25 @@
 import type { ResourcePlan } from "../controllers/reconciler.ts";
 import type { ResourceFailure } from "../controllers/pass.ts";
+import { accessProblem, type ConfiguredEndpoint } from "./aws-preflight.ts";
 import { paint } from "./cli-support.ts";
 
 const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
 const COLOR = { create: 32, update: 33, delete: 31 } as const;
 
-/** The plan as a person reads it: grouped by resource, one line a change, a summary last. */
+const PAST = { create: "created", update: "updated", delete: "deleted" } as const;
+
+/**
+ * The plan as a person reads it: grouped by resource, one line a change, a summary last. After `apply` the same list
+ * is what was done, in the past tense (a resource whose apply failed is not in it: its error is).
+ */
 export function formatPlanText(
   plans: readonly ResourcePlan[],
   failures: readonly ResourceFailure[],
   color: boolean,
+  endpoints: readonly ConfiguredEndpoint[] = [],
+  mode: "plan" | "apply" = "plan",
 ): string {
+  const done = mode === "apply";
   const lines: string[] = [];
   let counts = { create: 0, update: 0, delete: 0 };
   for (const plan of plans) {
@@ -22,26 +31,29 @@ export function formatPlanText(
       counts = { ...counts, [c.action]: counts[c.action] + 1 };
       const detail = c.detail !== undefined ? ` ${paint(color, 2, `(${c.detail})`)}` : "";
       lines.push(
-        `  ${paint(color, COLOR[c.action], `${SYMBOL[c.action]} ${c.action} ${c.target}`)}${detail}`,
+        `  ${paint(color, COLOR[c.action], `${SYMBOL[c.action]} ${done ? PAST[c.action] : c.action} ${c.target}`)}${detail}`,
       );
     }
   }
-  for (const f of failures) lines.push(paint(color, 31, failureLine(f)));
+  for (const line of failureLines(failures, endpoints)) lines.push(paint(color, 31, line));
   const total = counts.create + counts.update + counts.delete;
   lines.push("");
+  const tally = done
+    ? `${counts.create} created, ${counts.update} updated, ${counts.delete} deleted.`
+    : `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`;
   if (failures.length > 0) {
     lines.push(
-      `${failures.length} resource(s) could not be planned (see the errors above); ` +
+      `${failures.length} resource(s) ${done ? "failed" : "could not be planned"} (see the errors above); ` +
         (total === 0
-          ? "no changes for the others."
-          : `for the others: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`),
+          ? done
+            ? "nothing changed for the others."
+            : "no changes for the others."
+          : `for the others: ${tally}`),
     );
+  } else if (done) {
+    lines.push(total === 0 ? "No changes: AWS already matched the specs." : `Applied: ${tally}`);
   } else {
-    lines.push(
-      total === 0
-        ? "No changes: AWS matches the specs."
-        : `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`,
-    );
+    lines.push(total === 0 ? "No changes: AWS matches the specs." : `Plan: ${tally}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -62,9 +74,31 @@ export function planJson(plans: readonly ResourcePlan[], failures: readonly Reso
   };
 }
 
+/**
+ * One line per failure, except that failures sharing one cause outside any resource (AWS cannot be reached, the
+ * credentials are refused) are one line for all of them, sweeps (`Kind/*`) included, naming what to check.
+ */
+export function failureLines(
+  failures: readonly ResourceFailure[],
+  endpoints: readonly ConfiguredEndpoint[] = [],
+): string[] {
+  const own: string[] = [];
+  const shared = new Map<string, number>();
+  for (const f of failures) {
+    const problem = accessProblem(f.error, endpoints);
+    if (problem === undefined) own.push(failureLine(f));
+    else shared.set(problem.summary, (shared.get(problem.summary) ?? 0) + 1);
+  }
+  return [...own, ...[...shared].map(([summary, n]) => `${summary} (${n} resource(s) failed on this)`)];
+}
+
 /** `FILE:LINE:COL: Kind/name: error: ...`; a message that already starts with a position keeps only its own. */
 export function failureLine(f: ResourceFailure): string {
   if (/^[^\s:]+:\d+:\d+: /.test(f.error.message)) return f.error.message;
   const at = f.source !== undefined ? `${f.source.file}:${f.source.line}:${f.source.col}: ` : "";
-  return `${at}${f.key}: ${f.error.message}`;
+  // A reconciler may already have named its resource.
+  const message = f.error.message.startsWith(`${f.key}: `)
+    ? f.error.message.slice(f.key.length + 2)
+    : f.error.message;
+  return `${at}${f.key}: ${message}`;
 }

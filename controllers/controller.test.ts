@@ -3,9 +3,15 @@ import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwsError } from "./aws/errors.ts";
 import { ManualClock } from "./clock.ts";
-import { Controller, type ControllerOptions, type ControllerServer } from "./controller.ts";
+import {
+  Controller,
+  type ControllerOptions,
+  type ControllerServer,
+  type WatchedServicesReport,
+} from "./controller.ts";
 import type { OnWatchKeys, WatchEvents } from "./events-queue.ts";
 import { Informer, type WatchLister } from "./informers.ts";
+import { NotLeaderError } from "./leader-election/term.ts";
 import type { LeadershipGate } from "./leadership.ts";
 import { silentLogger } from "./logger.ts";
 import { ControllerMetrics } from "./metrics.ts";
@@ -18,7 +24,15 @@ import {
 } from "./reconciler.ts";
 import { defineKind, type SpecDocument } from "./spec/document.ts";
 import { crossCheck, parseSpecText } from "./spec/load.ts";
-import { EMPTY_SNAPSHOT, nextRead, type SpecRead, type SpecSource } from "./spec-source.ts";
+import {
+  EMPTY_SNAPSHOT,
+  nextRead,
+  UnusableSpecsError,
+  type SpecRead,
+  type SpecSource,
+} from "./spec-source.ts";
+import type { WatchedServiceStatus } from "./status-model.ts";
+import type { TickReads } from "./tick-reads.ts";
 
 // The controller on the manual clock with in-memory parts: specs from memory (read as the directory source reads
 // them), listings from a fake lister, no HTTP server. Nothing here sleeps or reads the wall clock: time moves only
@@ -88,6 +102,7 @@ class WidgetReconciler implements Reconciler {
         key: `Widget/${name}`,
         kind: "Widget",
         changes,
+        targets: [{ id: name, address: `10.0.0.${want}` }],
         apply: async (signal) => {
           this.applySignals.push(signal);
           await this.applyGate?.opened;
@@ -142,6 +157,8 @@ class MemorySpecSource implements SpecSource {
   readonly files = new Map<string, string>();
   closed = false;
   reads = 0;
+  /** Reads as a directory that does not exist does. */
+  missing = false;
   private current = EMPTY_SNAPSHOT;
   private onRead: ((read: SpecRead) => void) | undefined;
 
@@ -156,6 +173,10 @@ class MemorySpecSource implements SpecSource {
     }
     const cross = crossCheck(documents, [widgetKind]);
     const rejected = new Set(cross.rejected);
+    if (this.missing) {
+      diagnostics.push({ file: this.location, line: 1, col: 1, message: "no such file or directory" });
+      this.files.clear();
+    }
     const read = nextRead(this.current, {
       documents: documents.filter((d) => !rejected.has(d)),
       diagnostics: [...diagnostics, ...cross.diagnostics],
@@ -201,6 +222,43 @@ class FakeEvents implements WatchEvents {
   }
 }
 
+/** Watched services as `WatchedServices` reports them: every one the specs watch is Degraded, for the test. */
+class FakeWatched implements WatchedServicesReport {
+  watchers = new Map<string, readonly string[]>();
+  setWatches(resourcesByWatchKey: ReadonlyMap<string, readonly string[]>): void {
+    this.watchers = new Map(resourcesByWatchKey);
+  }
+  list(): WatchedServiceStatus[] {
+    return [...this.watchers.keys()]
+      .filter((k) => k.startsWith("ecs:"))
+      .map((key) => ({
+        key,
+        cluster: "c",
+        service: key.slice(key.indexOf(":", 4) + 1),
+        family: null,
+        resources: this.watchers.get(key) ?? [],
+        desired: 3,
+        running: 2,
+        pending: 0,
+        taskDefinition: null,
+        conditions: [
+          {
+            type: "Degraded",
+            status: "True",
+            reason: "NoFreeEni",
+            message: "c/svc runs 2 of 3 tasks.",
+            lastTransitionTime: "2026-12-01T12:00:00.000Z",
+          },
+        ],
+        tasks: [],
+        stoppedTasks: [],
+        events: [],
+        observedAt: null,
+        error: null,
+      }));
+  }
+}
+
 function widget(name: string, size: number, service?: string, group?: string): string {
   return [
     "apiVersion: ecs-log-operator/v1alpha1",
@@ -238,11 +296,12 @@ afterEach(async () => {
 async function setup(
   files: Record<string, string>,
   options: Partial<
-    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness">
+    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness" | "reads">
   > & {
     lister?: WatchLister;
     events?: WatchEvents;
     server?: ControllerServer;
+    watched?: WatchedServicesReport;
   } = {},
 ) {
   const clock = new ManualClock(1_000_000);
@@ -263,9 +322,11 @@ async function setup(
         ? new Informer({ lister: options.lister, logger: silentLogger })
         : undefined,
     events: options.events,
+    watched: options.watched,
     server: options.server !== undefined ? () => options.server! : undefined,
     leadership: options.leadership,
     readiness: options.readiness,
+    reads: options.reads,
     workers: 2,
     clock,
   });
@@ -442,6 +503,78 @@ describe("Controller", () => {
     await until("orphan swept once every file is valid", () => !t.reconciler.world.has("b"));
   });
 
+  it("serves what it did and what explains it: targets, changes, decisions, watched services, sweeps apart", async () => {
+    const watched = new FakeWatched();
+    const t = await setup(
+      { "a.yaml": widget("a", 1, "svc"), "b.yaml": widget("b", 1) },
+      { intervalMs: 100, watched },
+    );
+    await t.controller.start();
+    // The watch index reaches the watched services, keys normalised (the spec names the cluster by ARN).
+    expect(Object.fromEntries(watched.watchers)).toEqual({ "ecs:c/service:svc": ["Widget/a"] });
+    let doc = t.controller.endpoints.status();
+    const a = doc.resources.find((r) => r.key === "Widget/a");
+    expect(a).toMatchObject({
+      watches: ["ecs:c/service:svc"],
+      targets: { count: 1, items: [{ id: "a", address: "10.0.0.1" }] },
+      changes: [{ action: "create", target: "a" }],
+    });
+    expect(a?.conditions.map((c) => `${c.type}=${c.status}:${c.reason}`)).toEqual([
+      "Degraded=True:NoFreeEni",
+      "Ready=True:Converged",
+    ]);
+    expect(doc.services.map((s) => s.key)).toEqual(["ecs:c/service:svc"]);
+    expect(doc.resources.map((r) => r.key)).toEqual(["Widget/a", "Widget/b"]);
+    expect(doc.sweeps).toMatchObject([{ kind: "Widget", key: "Widget/*", ok: true }]);
+    expect(doc.decisions.map((d) => `${d.resource} ${d.decision}`).sort()).toEqual([
+      "Widget/a applied",
+      "Widget/b applied",
+    ]);
+
+    // Drift, a failure retried (recorded once, however often it repeats), a dependency not ready.
+    t.reconciler.world.set("a", 99);
+    await t.clock.advance(100);
+    await until("drift corrected", () => t.reconciler.world.get("a") === 1);
+    t.reconciler.failWith.set("b", new Error("flaky"));
+    t.reconciler.world.set("b", 0);
+    await t.clock.advance(100);
+    await t.advanceUntil("retried", () => t.reconciler.plans.filter((p) => p === "b").length >= 5);
+    t.reconciler.failWith.set("a", new DependencyNotReadyError("namespace not yet created"));
+    await t.advanceUntil(
+      "waiting",
+      () => t.controller.endpoints.status().decisions[0]?.decision === "waiting",
+    );
+    t.reconciler.failWith.clear();
+    await t.advanceUntil("converged", () => t.reconciler.world.get("b") === 1);
+    doc = t.controller.endpoints.status();
+    const seen = doc.decisions.map((d) => `${d.resource} ${d.decision}`);
+    expect(seen).toContain("Widget/a drift-corrected");
+    expect(seen).toContain("Widget/a waiting");
+    expect(seen.filter((d) => d === "Widget/b failed")).toHaveLength(1);
+    expect(doc.decisions.find((d) => d.decision === "failed")?.message).toBe("ReconcileError: flaky");
+
+    // An invalid file, then the spec of b removed: the sweep's removal is its decision, b's activity goes.
+    await t.specs.write("a.yaml", INVALID_A);
+    expect(t.controller.endpoints.status().decisions[0]).toMatchObject({
+      resource: "Widget/a",
+      decision: "invalid-spec",
+      message: expect.stringMatching(/^a\.yaml:4:\d+: .*; keeping the last valid spec$/),
+    });
+    await t.specs.write("a.yaml", widget("a", 1, "svc"));
+    await t.specs.remove("b.yaml");
+    await until("swept", () => !t.reconciler.world.has("b"));
+    await t.idle();
+    doc = t.controller.endpoints.status();
+    expect(doc.decisions[0]).toMatchObject({
+      resource: "Widget/*",
+      decision: "orphan-removed",
+      message: "Widget/b: delete b",
+    });
+    expect(doc.resources.map((r) => r.key)).toEqual(["Widget/a"]);
+    expect(t.controller.activity.changesOf("Widget/b")).toEqual([]);
+    expect(t.controller.activity.targetsOf("Widget/b")).toBeUndefined();
+  });
+
   it("runs detached work beside the queue, retries the resource when it fails, and abandons it at shutdown", async () => {
     const t = await setup({ "a.yaml": widget("a", 1) });
     const waits: { signal: AbortSignal; fail: (e: Error) => void }[] = [];
@@ -598,13 +731,89 @@ describe("Controller seams", () => {
     expect(t.reconciler.world.get("a")).toBe(5);
   });
 
+  it("a term that starts enqueues every key at once, not at the next resync", async () => {
+    let leading = false;
+    let termStarted: (() => void) | undefined;
+    const term = new AbortController();
+    const leadership: LeadershipGate = {
+      term: () => (leading ? term.signal : undefined),
+      onTermStarted: (listener) => (termStarted = listener),
+    };
+    // A resync an hour away: only the term's start can wake the keys.
+    const t = await setup(
+      { "a.yaml": widget("a", 1), "b.yaml": widget("b", 2) },
+      { intervalMs: 3_600_000, leadership },
+    );
+    await t.controller.start();
+    await t.idle();
+    expect(t.reconciler.plans).toEqual([]);
+    leading = true;
+    termStarted?.();
+    await until("the new leader reconciles every key", () => t.reconciler.world.size === 2);
+    expect([...t.reconciler.plans].sort()).toEqual(["a", "b"]);
+  });
+
+  it("a term that starts plans from fresh reads, not the standby's last tick", async () => {
+    let leading = false;
+    let termStarted: (() => void) | undefined;
+    const term = new AbortController();
+    const leadership: LeadershipGate = {
+      term: () => (leading ? term.signal : undefined),
+      onTermStarted: (listener) => (termStarted = listener),
+    };
+    // A standby receives no events, so what its last tick read may miss what changed while it stood by.
+    const ticks: number[] = [];
+    const reads: TickReads = {
+      beginTick: () => void ticks.push(t.reconciler.plans.length),
+      invalidateWatchKeys: () => 0,
+      live: (work) => work(),
+    };
+    const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 3_600_000, leadership, reads });
+    await t.controller.start();
+    await t.idle();
+    ticks.length = 0;
+    leading = true;
+    termStarted?.();
+    await until("the new leader reconciles", () => t.reconciler.world.size === 1);
+    // One tick begun, before the term's first plan.
+    expect(ticks).toEqual([0]);
+  });
+
+  it("a write refused because this replica does not lead drops the work: no retry, no error", async () => {
+    const t = await setup({ "a.yaml": widget("a", 1) });
+    t.reconciler.failWith.set(
+      "a",
+      new AwsError("transient", "servicediscovery", "RegisterInstance", "NotLeaderError", "refused", {
+        cause: new NotLeaderError("term 3 of a has less than 2000 ms left before its renew deadline"),
+      }),
+    );
+    await t.controller.start();
+    // Well past every backoff the queue would have used.
+    await t.clock.advance(5_000);
+    await t.idle();
+    expect(t.reconciler.plans).toEqual(["a"]);
+    const text = await t.metrics();
+    expect(text).not.toMatch(/ecs_log_operator_reconcile_total\{kind="Widget",result="error"\} [1-9]/);
+    expect(sample(text, "ecs_log_operator_workqueue_retries_total")).toBe(0);
+    const a = t.controller.endpoints.status().resources.find((r) => r.key === "Widget/a");
+    expect(a?.lastError).toBeUndefined();
+  });
+
   it("is ready only when every readiness check is met too", async () => {
     let aws: string | undefined = "AWS has not answered";
     const t = await setup({ "a.yaml": widget("a", 1) }, { readiness: [{ reason: () => aws }] });
     await t.controller.start();
     expect(t.controller.endpoints.ready()).toEqual({ ready: false, phase: "AWS has not answered" });
+    // /status says why.
+    expect(t.controller.endpoints.status()).toMatchObject({
+      phase: "ready",
+      ready: false,
+      notReadyReason: "AWS has not answered",
+    });
     aws = undefined;
     expect(t.controller.endpoints.ready()).toEqual({ ready: true, phase: "ready" });
+    expect(t.controller.endpoints.status()).toMatchObject({ ready: true });
+    expect(t.controller.endpoints.status()).not.toHaveProperty("notReadyReason");
   });
 });
 
@@ -634,5 +843,18 @@ describe("Controller start failure", () => {
     expect(t.specs.closed).toBe(true);
     expect(t.controller.queue.shuttingDown).toBe(true);
     expect(t.clock.pendingSleepers).toBe(0);
+  });
+
+  it("does not start on a source with nothing to read: never ready, nothing reconciled or swept", async () => {
+    const t = await setup({});
+    t.specs.missing = true;
+    const started = t.controller.start();
+    await expect(started).rejects.toThrow(UnusableSpecsError);
+    await expect(started).rejects.toThrow("cannot read the specs: memory: no such file or directory");
+    expect(t.controller.phase).toBe("failed");
+    expect(t.controller.endpoints.ready().ready).toBe(false);
+    expect(t.reconciler.plans).toEqual([]);
+    expect(t.reconciler.sweeps).toBe(0);
+    expect(t.specs.closed).toBe(true);
   });
 });

@@ -12,9 +12,11 @@ import type { ControllerMetrics } from "./metrics.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { KeyReconciler } from "./reconcile-key.ts";
 import type { Reconciler } from "./reconciler.ts";
-import type { SpecRead, SpecSource } from "./spec-source.ts";
+import { UnusableSpecsError, type SpecRead, type SpecSource } from "./spec-source.ts";
 import { SpecReport } from "./spec-report.ts";
-import { StatusStore, type ResourceStatus } from "./status.ts";
+import { ResourceActivity } from "./status-activity.ts";
+import { buildStatusDocument, type StatusDocument, type WatchedServiceStatus } from "./status-model.ts";
+import { StatusStore } from "./status.ts";
 import type { TickReads } from "./tick-reads.ts";
 import { WorkQueue, type WorkQueueOptions } from "./work-queue.ts";
 
@@ -24,8 +26,18 @@ export interface ControllerEndpoints {
   alive(): boolean;
   /** Specs read, every key reconciled once, every readiness check met: `/readyz`. */
   ready(): { ready: boolean; phase: string };
-  /** Each resource's state: `/status`. */
-  status(): { phase: LifecyclePhase; resources: ResourceStatus[] };
+  /** Each resource's state, what it did and what explains it: `/status`, and the page and `get` read it. */
+  status(): StatusDocument;
+}
+
+/**
+ * What explains the ECS services the specs watch (`WatchedServices`, fed by the informer's poll and the events
+ * queue, both built in `cmd/`): the controller tells it which watch keys the specs hold and shows what it reports.
+ */
+export interface WatchedServicesReport {
+  /** The watch keys the specs hold, each with the resources holding it; called with every new read of the specs. */
+  setWatches(resourcesByWatchKey: ReadonlyMap<string, readonly string[]>): void;
+  list(): readonly WatchedServiceStatus[];
 }
 
 /** The process's HTTP side: listening before the specs are read, closed last, after the writes in flight. */
@@ -50,6 +62,8 @@ export interface ControllerOptions {
   readonly informer?: WatchPoller | undefined;
   /** Events that name watched state (`EventsQueue`: EventBridge through SQS). */
   readonly events?: WatchEvents | undefined;
+  /** The watched ECS services' health, shown in `/status`; without one, `/status` has no services. */
+  readonly watched?: WatchedServicesReport | undefined;
   /** Builds the HTTP server over the controller's endpoints (`HttpServer`); without one, nothing is served. */
   readonly server?: ((endpoints: ControllerEndpoints) => ControllerServer) | undefined;
   /** Whether this replica may write now; default: always (no leader election). */
@@ -80,6 +94,7 @@ export interface ControllerOptions {
  */
 export class Controller {
   readonly status: StatusStore;
+  readonly activity: ResourceActivity;
   readonly queue: WorkQueue;
   readonly endpoints: ControllerEndpoints;
   private readonly options: ControllerOptions;
@@ -103,6 +118,8 @@ export class Controller {
   private readonly actor: Actor<typeof controllerLifecycle>;
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
+  /** Why starting failed, as thrown: `start` rethrows it, so that `run` can tell a usage error from the rest. */
+  private startFailure: unknown;
   private initialDone: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
@@ -114,6 +131,7 @@ export class Controller {
     this.specs = options.specs;
     this.leadership = options.leadership ?? alwaysLeading;
     this.status = new StatusStore(() => new Date(this.clock.now()));
+    this.activity = new ResourceActivity({ clock: this.clock });
     this.queue = new WorkQueue({ ...options.queue, clock: this.clock, observer: options.metrics });
     options.metrics.observeQueue(this.queue);
     this.state = new DesiredState(options.reconcilers);
@@ -121,12 +139,14 @@ export class Controller {
       metrics: options.metrics,
       logger: this.logger,
       status: this.status,
+      activity: this.activity,
       kinds: options.reconcilers.map((r) => r.kind),
     });
     this.convergence = new ConvergenceTracker(options.metrics, this.clock);
     this.keys = new KeyReconciler({
       state: this.state,
       status: this.status,
+      activity: this.activity,
       queue: this.queue,
       metrics: options.metrics,
       convergence: this.convergence,
@@ -140,13 +160,31 @@ export class Controller {
     this.endpoints = {
       alive: () => this.phase !== "failed",
       ready: () => this.readiness(),
-      status: () => ({ phase: this.phase, resources: this.status.list() }),
+      status: () => {
+        const { ready, phase } = this.readiness();
+        return buildStatusDocument({
+          phase: this.phase,
+          ready,
+          notReadyReason: ready ? undefined : phase,
+          now: new Date(this.clock.now()),
+          resources: this.status.list(),
+          services: options.watched?.list(),
+          watches: (key) => this.state.watchesOfKey(key),
+          targets: (key) => this.activity.targetsOf(key),
+          changes: (key) => this.activity.changesOf(key),
+          decisions: this.activity.decisions(),
+        });
+      },
     };
     this.server = options.server?.(this.endpoints);
     this.actor = createActor(
       controllerLifecycle.provide({
         actors: lifecycleEffects({
-          loadSpecs: (signal) => this.startUp(signal),
+          loadSpecs: (signal) =>
+            this.startUp(signal).catch((error: unknown) => {
+              this.startFailure = error;
+              throw error;
+            }),
           initialSync: (signal) => this.initialSync(signal),
           shutDown: () => this.shutDown(),
         }),
@@ -177,6 +215,7 @@ export class Controller {
     if (s === "failed") {
       // What did start (the server, the loops) is stopped, so that the process can exit.
       await this.shutDown();
+      if (this.startFailure instanceof Error) throw this.startFailure;
       throw new Error(this.actor.getSnapshot().context.error ?? "controller failed to start");
     }
   }
@@ -204,10 +243,18 @@ export class Controller {
     }
     const read = await this.specs.load();
     signal.throwIfAborted();
+    // Ready means the specs were read: a source with nothing to read, or read without the overlay asked for, is
+    // no desired state to start from (nor one to sweep against).
+    if (read.snapshot.unusable !== undefined) throw new UnusableSpecsError(read.snapshot.unusable);
     this.initialKeys = new Set([...read.changes.changed, ...this.state.sweepKeys(read.snapshot)]);
     this.takeRead(read);
     this.enqueueSweeps();
     this.specs.watch((r) => this.takeRead(r));
+    this.leadership.onTermStarted?.(() => {
+      // A standby receives no events, so its last tick's reads may miss what changed while it stood by.
+      this.options.reads?.beginTick();
+      void this.resync();
+    });
     for (let i = 0; i < (this.options.workers ?? 4); i++) this.background.push(this.worker());
     this.background.push(this.loop(this.intervalMs, () => this.poll()));
     if (this.resyncIntervalMs !== this.intervalMs) {
@@ -310,6 +357,7 @@ export class Controller {
         return doc === undefined ? [] : (this.state.reconcilerOf(doc.kind)?.watches?.(doc) ?? []);
       }),
     );
+    this.options.watched?.setWatches(this.state.watchers());
     for (const key of update.wake) this.enqueue(key, "spec", now);
     for (const kind of update.heldSweeps) {
       this.logger.warn(

@@ -1,4 +1,4 @@
-import { parseWatchKey, WatchIndex } from "./informers.ts";
+import { normaliseWatchKey, parseWatchKey, WatchIndex } from "./informers.ts";
 import { sweepKey, type Reconciler } from "./reconciler.ts";
 import { resourceKey, type SpecDocument } from "./spec/document.ts";
 import { EMPTY_SNAPSHOT, type SpecChanges, type SpecSnapshot } from "./spec-source.ts";
@@ -48,6 +48,17 @@ export class DesiredState {
   /** Every watch key a loaded spec watches: what the informers list. */
   watchKeys(): string[] {
     return this.index.watchKeys();
+  }
+
+  /** Each watch key a loaded spec watches, with the resource keys that watch it. */
+  watchers(): Map<string, string[]> {
+    return this.index.entries();
+  }
+
+  /** The watch keys of a loaded spec, normalised (cluster ARNs become names), sorted. */
+  watchesOfKey(key: string): string[] {
+    const doc = this.byKey.get(key);
+    return doc === undefined ? [] : [...new Set(this.watchesOf(doc).map(normaliseWatchKey))].sort();
   }
 
   /** The resource keys the given watch keys wake, each once. */

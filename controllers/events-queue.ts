@@ -8,18 +8,28 @@ import { awsCall } from "./aws/errors.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { clusterName, formatWatchKey } from "./informers.ts";
 import type { Logger } from "./logger.ts";
+import { parseServiceArn } from "./service-health/observation.ts";
 
 /**
  * The watch keys an EventBridge event names. ECS Task State Change carries `clusterArn`, `group`
  * (`service:NAME` for a service's task) and `taskDefinitionArn` (`.../task-definition/FAMILY:REV`); Auto Scaling
- * events (lifecycle actions, launch and terminate) carry `AutoScalingGroupName`. Anything else names none.
+ * events (lifecycle actions, launch and terminate) carry `AutoScalingGroupName`. ECS Service Action and Deployment
+ * State Change events name their service by ARN in `resources`. Anything else names none.
  */
 export function watchKeysOfEvent(event: unknown): string[] {
   if (!isRecord(event) || !isRecord(event.detail)) return [];
   const detail = event.detail;
-  if (event.source === "aws.ecs" && typeof detail.clusterArn === "string") {
-    const cluster = clusterName(detail.clusterArn);
+  if (event.source === "aws.ecs") {
     const keys: string[] = [];
+    const cluster = typeof detail.clusterArn === "string" ? clusterName(detail.clusterArn) : undefined;
+    for (const r of Array.isArray(event.resources) ? event.resources : []) {
+      const service = typeof r === "string" ? parseServiceArn(r) : undefined;
+      const serviceCluster = service?.cluster ?? cluster;
+      if (service !== undefined && serviceCluster !== undefined) {
+        keys.push(formatWatchKey({ type: "ecs-service", cluster: serviceCluster, service: service.name }));
+      }
+    }
+    if (cluster === undefined) return keys;
     if (typeof detail.group === "string" && detail.group.startsWith("service:")) {
       keys.push(formatWatchKey({ type: "ecs-service", cluster, service: detail.group.slice(8) }));
     }
@@ -50,6 +60,8 @@ export interface EventsQueueOptions {
   readonly logger: Logger;
   /** Where `receiveOnce` reports keys; `run` takes its own. */
   readonly onKeys?: OnWatchKeys;
+  /** Called with every event read, parsed, before its keys are woken (service health reads failures from them). */
+  readonly onEvent?: ((event: unknown, receivedAt: number) => void) | undefined;
   /** SQS long polling: how long one ReceiveMessage waits for a message (at most 20 s). */
   readonly waitSeconds?: number;
   readonly clock?: Clock;
@@ -64,6 +76,7 @@ export class EventsQueue implements WatchEvents {
   private readonly queueUrl: string;
   private readonly logger: Logger;
   private readonly onKeys: OnWatchKeys;
+  private readonly onEvent: ((event: unknown, receivedAt: number) => void) | undefined;
   private readonly waitSeconds: number;
   private readonly clock: Clock;
 
@@ -72,6 +85,7 @@ export class EventsQueue implements WatchEvents {
     this.queueUrl = options.queueUrl;
     this.logger = options.logger;
     this.onKeys = options.onKeys ?? (() => undefined);
+    this.onEvent = options.onEvent;
     this.waitSeconds = options.waitSeconds ?? 20;
     this.clock = options.clock ?? systemClock;
   }
@@ -110,7 +124,7 @@ export class EventsQueue implements WatchEvents {
     if (messages.length === 0) return 0;
     const receivedAt = this.clock.now();
     const keys = new Set<string>();
-    for (const m of messages) for (const k of this.keysOf(m)) keys.add(k);
+    for (const m of messages) for (const k of this.keysOf(m, receivedAt)) keys.add(k);
     if (keys.size > 0) onKeys([...keys].sort(), receivedAt);
     // Deleted even when unreadable: a message that cannot be read now never will be, and the resync covers it.
     const entries = messages
@@ -127,13 +141,18 @@ export class EventsQueue implements WatchEvents {
     return messages.length;
   }
 
-  private keysOf(message: Message): string[] {
+  private keysOf(message: Message, receivedAt: number): string[] {
     let event: unknown;
     try {
       event = JSON.parse(message.Body ?? "");
     } catch {
       this.logger.warn("events queue message is not JSON; deleted", { messageId: message.MessageId });
       return [];
+    }
+    try {
+      this.onEvent?.(event, receivedAt);
+    } catch (error) {
+      this.logger.warn("event handler failed", { messageId: message.MessageId, error });
     }
     const keys = watchKeysOfEvent(event);
     this.logger.debug("event received", {

@@ -1,6 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import type { Registry } from "prom-client";
+import { systemClock, type Clock } from "./clock.ts";
 import type { ControllerServer } from "./controller.ts";
+import { AUTH_CHALLENGES } from "./http-auth.ts";
+import { readStatusDocument } from "./status-model.ts";
+import { renderStatusPage, STATUS_PAGE_CSP } from "./status-page.ts";
+
+/** A PEM certificate chain and its private key. */
+export interface TlsKeyPair {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
 
 export interface HttpServerOptions {
   /** `HOST:PORT`, `:PORT` (every interface) or `[::1]:PORT`; port 0 picks a free one. */
@@ -12,7 +23,21 @@ export interface HttpServerOptions {
   readonly ready: () => { ready: boolean; phase: string };
   /** Each resource's state: `/status`. */
   readonly status: () => unknown;
-  /** More endpoints, each on its own path and methods (the Git source's webhook); the paths above are not taken. */
+  /** `/`, the page for people. Default: the status page, rendered from `status()`. */
+  readonly page?: ((status: unknown) => string) | undefined;
+  /** Serves HTTPS with this key pair instead of HTTP. */
+  readonly tls?: TlsKeyPair | undefined;
+  /**
+   * When set, `/`, `/status` and `/metrics` answer only the requests it accepts (given their Authorization header);
+   * `/healthz` and `/readyz` stay open, for ECS's and the load balancer's health checks.
+   */
+  readonly authorize?: ((authorization: string | undefined) => boolean) | undefined;
+  /** For the page's ages when the status carries no time of its own. */
+  readonly clock?: Clock;
+  /**
+   * More endpoints, each on its own path and methods (the Git source's webhook); the paths above are not taken. A route
+   * authenticates its own requests (the webhook checks its signature or secret): `authorize` does not guard it.
+   */
   readonly routes?: readonly HttpRoute[] | undefined;
 }
 
@@ -22,6 +47,8 @@ export interface HttpRoute {
   readonly methods: readonly string[];
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
+
+const PROTECTED = new Set(["/", "/status", "/metrics"]);
 
 export function parseBindAddress(address: string): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address.trim());
@@ -33,20 +60,30 @@ export function parseBindAddress(address: string): { host: string | undefined; p
   return { host: host === "" ? undefined : host, port };
 }
 
-/** `/metrics`, `/healthz`, `/readyz` and `/status` on node:http. */
+/** `/metrics`, `/healthz`, `/readyz`, `/status` and the status page `/` on node:http, or node:https with `tls`. */
 export class HttpServer implements ControllerServer {
   private readonly options: HttpServerOptions;
-  private readonly server: Server;
+  private readonly server: Server | TlsServer;
   private boundPort = 0;
 
   constructor(options: HttpServerOptions) {
     this.options = options;
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
         res.end(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
       });
-    });
+    };
+    this.server =
+      options.tls !== undefined
+        ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+        : createServer(handler);
+  }
+
+  /** A renewed certificate: taken for new connections, without a restart. Only for a server started with `tls`. */
+  updateTls(tls: TlsKeyPair): void {
+    if (!("setSecureContext" in this.server)) throw new Error("this server was not started with TLS");
+    this.server.setSecureContext({ cert: tls.cert, key: tls.key });
   }
 
   get port(): number {
@@ -91,7 +128,33 @@ export class HttpServer implements ControllerServer {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
     }
+    const authorize = this.options.authorize;
+    if (authorize !== undefined && PROTECTED.has(path) && !authorize(req.headers.authorization)) {
+      res
+        .writeHead(401, { "content-type": "text/plain; charset=utf-8", "www-authenticate": AUTH_CHALLENGES })
+        .end("unauthorized: send the token as `Authorization: Bearer TOKEN`\n");
+      return;
+    }
     switch (path) {
+      case "/": {
+        const status = this.options.status();
+        const body =
+          this.options.page?.(status) ??
+          renderStatusPage(readStatusDocument(status), {
+            now: (this.options.clock ?? systemClock).now(),
+          });
+        res
+          .writeHead(200, {
+            "content-type": "text/html; charset=utf-8",
+            "content-security-policy": STATUS_PAGE_CSP,
+            "x-content-type-options": "nosniff",
+            "x-frame-options": "DENY",
+            "referrer-policy": "no-referrer",
+            "cache-control": "no-store",
+          })
+          .end(body);
+        return;
+      }
       case "/metrics": {
         const body = await this.options.registry.metrics();
         res.writeHead(200, { "content-type": this.options.registry.contentType }).end(body);
@@ -113,7 +176,7 @@ export class HttpServer implements ControllerServer {
       }
       case "/status": {
         res
-          .writeHead(200, { "content-type": "application/json" })
+          .writeHead(200, { "content-type": "application/json", "cache-control": "no-store" })
           .end(JSON.stringify(this.options.status(), null, 2) + "\n");
         return;
       }

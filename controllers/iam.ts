@@ -25,6 +25,12 @@ export interface IamContext {
    * spec of the kind.
    */
   readonly sweeping: boolean;
+  /**
+   * `run --leader-elect`: every Route 53 change batch also carries the lease's fence records
+   * (reconcilers/weighted-record-set/route53-fence.ts), so the change statement must admit their names. The lease's
+   * name when known; undefined admits the fence of any lease.
+   */
+  readonly fencedLease?: { readonly resourceName: string | undefined } | undefined;
 }
 
 /** `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE` in the context's account and region (or another region). */

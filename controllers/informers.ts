@@ -72,12 +72,30 @@ export class WatchIndex {
     return [...this.byWatch.keys()].sort();
   }
 
+  /** Each watch key with the resource keys it wakes, sorted. */
+  entries(): Map<string, string[]> {
+    return new Map(this.watchKeys().map((w) => [w, [...(this.byWatch.get(w) ?? [])].sort()]));
+  }
+
   /** The resource keys the given watch keys wake, each once. */
   resourcesOf(watchKeys: Iterable<string>): string[] {
     const out = new Set<string>();
     for (const w of watchKeys) for (const r of this.byWatch.get(normaliseWatchKey(w)) ?? []) out.add(r);
     return [...out].sort();
   }
+}
+
+/**
+ * One task in an ECS watch key's listing: a task's move from PENDING to RUNNING, or its being told to stop, keeps its
+ * ARN but changes what is served, so the listing carries both statuses. Whoever lists ECS tasks for the informer
+ * writes the same line, so that a listing read one way and then the other is not a change.
+ */
+export function taskListingLine(task: {
+  readonly taskArn: string;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+}): string {
+  return `${task.taskArn}:${task.lastStatus}:${task.desiredStatus}`;
 }
 
 /** Lists what a watch key covers: tasks or instances, each with its state. */
@@ -91,6 +109,9 @@ export interface WatchPoller {
   /** Lists every key and returns those whose listing changed since the previous poll (the first one is a baseline). */
   poll(watchKeys: readonly string[], signal: AbortSignal): Promise<string[]>;
 }
+
+/** A watch key's listing as `WatchLister.list` gives it, read by someone else this poll. */
+export type Listings = ReadonlyMap<string, readonly string[]>;
 
 export interface InformerOptions {
   readonly lister: WatchLister;
@@ -119,15 +140,19 @@ export class Informer implements WatchPoller {
     this.concurrency = options.concurrency ?? 4;
   }
 
-  async poll(watchKeys: readonly string[], signal: AbortSignal): Promise<string[]> {
+  /**
+   * `listed`: listings this poll already read (service health's reads of the watched ECS services), taken as they
+   * are instead of listing those keys again.
+   */
+  async poll(watchKeys: readonly string[], signal: AbortSignal, listed?: Listings): Promise<string[]> {
     const changed: string[] = [];
     const wanted = new Set(watchKeys);
     for (const k of [...this.last.keys()]) if (!wanted.has(k)) this.last.delete(k);
     await pool(watchKeys, this.concurrency, async (key) => {
       signal.throwIfAborted();
-      let listing: string[] | undefined;
+      let listing: readonly string[] | undefined;
       try {
-        listing = await this.lister.list(key, signal);
+        listing = listed?.get(key) ?? (await this.lister.list(key, signal));
       } catch (error) {
         if (signal.aborted) throw error;
         // The previous listing stays: a failed list is not a change.

@@ -2,6 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import type { AwsClients } from "./aws/clients.ts";
 import type { IamContext, PolicyStatement } from "./iam.ts";
 import type { WatchLister } from "./informers.ts";
+import type { LeaderTerm } from "./leader-election/term.ts";
 import type { Reconciler } from "./reconciler.ts";
 import type { KindDefinition } from "./spec/document.ts";
 
@@ -17,18 +18,39 @@ export interface KindParts {
    * lister. Keyed by the function itself, so `build` is a module-level function, never an inline arrow.
    */
   shared<T>(build: (clients: AwsClients) => T): T;
+  /**
+   * With leader election (`run --leader-elect`): the lease and this replica's live term, for a kind whose AWS API can
+   * itself refuse a stale leader's write (WeightedRecordSet's Route 53 fence). Every kind's writes are also checked
+   * against the term by the clients (`AwsClientOptions.requestGuard`). Undefined without leader election.
+   */
+  readonly leaderElection?: LeaseTerms | undefined;
+}
+
+/** The lease this process elects its leader with, and the term it holds now. */
+export interface LeaseTerms {
+  /** The lease's name (`--leader-elect-resource-name`): replicas with one name elect one leader. */
+  readonly resourceName: string;
+  /** The live term, or undefined on a standby. */
+  term(): LeaderTerm | undefined;
 }
 
 /**
  * Everything the operator needs to know about one kind, exported by its folder (`reconcilers/<kind>/`) and listed
  * once, in `cmd/kinds.ts`. The registry builds the loader's kind list, the reconcilers, the informers' listers and
  * the IAM policy from these entries, so a kind is added by writing its folder and one line of the registry.
+ *
+ * An entry is offline: what it imports statically reaches no reconciler, adapter or AWS SDK client (`import type`
+ * aside), so that the commands that only read specs (validate, schema, render --from, iam-policy) start without
+ * loading the SDK. What talks to AWS comes from `load`, an `import()` of the kind's own modules.
  */
 export interface KindEntry<S extends TSchema = TSchema> {
   /** The schema (the single source of the spec's type, its validator and the published JSON Schema), docs, checks. */
   readonly definition: KindDefinition<S>;
-  /** Builds the kind's reconciler; called once per process. */
-  reconciler(parts: KindParts): Reconciler;
+  /**
+   * Imports the kind's reconciler and watch listers (`import("./...")`, never a static import): called when a
+   * command is about to reconcile, and only then.
+   */
+  load(): Promise<KindRuntime>;
   /**
    * True when the reconciler has `planOrphans`: it sweeps AWS every pass for what this owner made for specs that are
    * gone, whatever the specs hold. A static fact, so that `iam-policy` knows it offline (a test checks it against the
@@ -46,6 +68,12 @@ export interface KindEntry<S extends TSchema = TSchema> {
    * of task roles.
    */
   readonly taskRole?: TaskRoleIam<Static<S>>;
+}
+
+/** The part of a kind that talks to AWS, loaded by `KindEntry.load`. */
+export interface KindRuntime {
+  /** Builds the kind's reconciler; called once per process. */
+  reconciler(parts: KindParts): Reconciler;
   /**
    * What lists the AWS state this kind's watch keys name (`Reconciler.watches`), for the informers. A lister two kinds
    * use comes from `parts.shared`, so it is one lister. Omitted when the kind watches nothing.
@@ -71,10 +99,12 @@ export function defineKindEntry<S extends TSchema>(entry: KindEntry<S>): KindEnt
 /** `KindParts` over one set of clients. */
 export class SharedKindParts implements KindParts {
   readonly clients: AwsClients;
+  readonly leaderElection: LeaseTerms | undefined;
   private readonly built = new Map<(clients: AwsClients) => unknown, unknown>();
 
-  constructor(clients: AwsClients) {
+  constructor(clients: AwsClients, options: { leaderElection?: LeaseTerms | undefined } = {}) {
     this.clients = clients;
+    this.leaderElection = options.leaderElection;
   }
 
   shared<T>(build: (clients: AwsClients) => T): T {

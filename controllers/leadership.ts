@@ -7,6 +7,11 @@
 export interface LeadershipGate {
   /** The current term's signal, or undefined while this replica stands by. */
   term(): AbortSignal | undefined;
+  /**
+   * Calls `listener` whenever a term starts. The controller then enqueues every key: what changed while another
+   * replica led (or while this one stood by) is planned at once, not at the next resync.
+   */
+  onTermStarted?(listener: () => void): void;
 }
 
 const NEVER_ABORTED = new AbortController().signal;

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { GitSourceMetrics } from "./git-source/git-source-metrics.ts";
+import { LeaderElectionMetrics } from "./leader-election/metrics.ts";
 import { collectProcessMetrics, ControllerMetrics } from "./metrics.ts";
+import { ServiceHealthMetrics } from "./service-health/metrics.ts";
 
 describe("ControllerMetrics", () => {
   it("exposes reconciles, queue, AWS calls, drift and convergence under the operator's prefix", async () => {
@@ -69,16 +72,53 @@ describe("ControllerMetrics", () => {
 });
 
 describe("the README's metrics table", () => {
-  it("names every metric the controller registers", async () => {
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    const table = readme.slice(readme.indexOf("## Metrics"), readme.indexOf("## How it compares"));
+  // Each row's first cell names metrics in full (`ecs_log_operator_workqueue_depth`) or, after one, by the suffix
+  // that follows a shared prefix (`_adds_total`: `ecs_log_operator_workqueue_adds_total`).
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## Metrics"), readme.indexOf("## How it compares"));
+  const rows = section
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .map((line) => {
+      const cell = line.split(" | ")[0] ?? "";
+      const names = [...cell.matchAll(/`([a-z_]+)/g)].map((m) => m[1] ?? "");
+      const full = names.filter((n) => n.startsWith("ecs_log_operator_"));
+      const suffixes = names.filter((n) => n.startsWith("_"));
+      // A suffix extends any prefix of a full name in its row that ends before an underscore.
+      const expanded = suffixes.map((suffix) =>
+        full.flatMap((f) => [...f.matchAll(/_/g)].map((m) => f.slice(0, m.index) + suffix)),
+      );
+      return { line, full, expanded };
+    });
+
+  /** Every metric `run` registers: the controller's, the watched services', the Git source's and leader election's. */
+  async function registered(): Promise<string[]> {
     const registry = new Registry();
     new ControllerMetrics(registry);
-    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
-    expect(names.length).toBeGreaterThan(10);
-    for (const name of names) {
-      const short = name.replace(/^ecs_log_operator_workqueue(?=_)/, "");
-      expect(table.includes(`\`${name}`) || table.includes(`\`${short}\``), name).toBe(true);
+    new ServiceHealthMetrics(registry);
+    new GitSourceMetrics(registry);
+    new LeaderElectionMetrics(registry);
+    return (await registry.getMetricsAsJSON()).map((m) => m.name);
+  }
+
+  it("names every metric run registers", async () => {
+    const names = await registered();
+    expect(names.length).toBeGreaterThan(20);
+    const documented = new Set(rows.flatMap((r) => [...r.full, ...r.expanded.flat()]));
+    expect(names.filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  it("names no metric run does not register", async () => {
+    const names = new Set(await registered());
+    for (const row of rows) {
+      for (const name of row.full) expect(names.has(name), `${name} in: ${row.line}`).toBe(true);
+      for (const candidates of row.expanded) {
+        expect(
+          candidates.some((c) => names.has(c)),
+          `${candidates.join(" or ")} in: ${row.line}`,
+        ).toBe(true);
+      }
     }
+    expect(rows.length).toBeGreaterThan(10);
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from "./logger.ts";
+import { guardOrphanPlans } from "./orphan-guard.ts";
 import { pool } from "./pool.ts";
 import {
   sweepKey,
@@ -69,7 +70,10 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       for (const r of atLevel) {
         if (r.planOrphans !== undefined) {
           const orphans = r.planOrphans.bind(r);
-          jobs.push({ key: sweepKey(r.kind), run: () => orphans(ctx) });
+          jobs.push({
+            key: sweepKey(r.kind),
+            run: async () => guardOrphanPlans(await orphans(ctx), ctx.ownerId),
+          });
         }
       }
     }

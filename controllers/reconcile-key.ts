@@ -1,4 +1,6 @@
+import { guardOrphanPlans } from "./orphan-guard.ts";
 import { AwsError } from "./aws/errors.ts";
+import { isNotLeaderError } from "./leader-election/term.ts";
 import type { Clock } from "./clock.ts";
 import type { ConvergenceTracker } from "./convergence.ts";
 import type { DesiredState } from "./desired-state.ts";
@@ -8,9 +10,11 @@ import {
   DependencyNotReadyError,
   sweepKey,
   TerminalError,
+  type Change,
   type Detach,
   type ReconcileContext,
 } from "./reconciler.ts";
+import type { ResourceActivity } from "./status-activity.ts";
 import type { StatusStore } from "./status.ts";
 import { applyLive, planForWrite, planOrphansForWrite, type TickReads } from "./tick-reads.ts";
 import type { WorkQueue } from "./work-queue.ts";
@@ -18,6 +22,8 @@ import type { WorkQueue } from "./work-queue.ts";
 export interface KeyReconcilerOptions {
   readonly state: DesiredState;
   readonly status: StatusStore;
+  /** The changes, targets and decisions `/status` shows beside the conditions. */
+  readonly activity: ResourceActivity;
   readonly queue: WorkQueue;
   readonly metrics: ControllerMetrics;
   readonly convergence: ConvergenceTracker;
@@ -54,7 +60,7 @@ export class KeyReconciler {
    * aborted, also keeps a plan from being applied.
    */
   async reconcile(key: string, signal: AbortSignal, term: AbortSignal): Promise<void> {
-    const { state, status, queue, metrics, clock } = this.o;
+    const { state, status, activity, queue, metrics, clock } = this.o;
     const kind = key.slice(0, key.indexOf("/"));
     const reconciler = state.reconcilerOf(kind);
     const logger = this.o.logger.child({ resource: key });
@@ -81,13 +87,19 @@ export class KeyReconciler {
       if (key === sweepKey(kind)) {
         if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
         const planOrphans = reconciler.planOrphans.bind(reconciler);
-        for (const plan of await planOrphansForWrite(this.o.reads, ctx, planOrphans)) {
+        // Guarded inside the planning: a sweep the owner id keeps from removing anything plans no write, so it
+        // is not planned again from live reads.
+        const plans = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
+          guardOrphanPlans(await planOrphans(c), ctx.ownerId),
+        );
+        for (const plan of plans) {
           if (plan.changes.length === 0) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
           await applyLive(this.o.reads, () => plan.apply(signal));
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
+          activity.decided(key, "orphan-removed", `${plan.key}: ${changeList(plan.changes)}`);
         }
       } else {
         const doc = state.document(key);
@@ -95,6 +107,12 @@ export class KeyReconciler {
         if (doc === undefined) return;
         generation = doc.generation;
         const plan = await planForWrite(this.o.reads, ctx, (c) => reconciler.plan(doc, c));
+        if (plan.targets !== undefined) {
+          activity.setTargets(
+            key,
+            plan.targets.map((t) => ({ id: t.id, address: t.address ?? null })),
+          );
+        }
         if (plan.changes.length > 0) {
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`);
@@ -111,6 +129,8 @@ export class KeyReconciler {
             generation,
             changes: plan.changes.map((c) => `${c.action} ${c.target}`),
           });
+          activity.changed(key, plan.changes);
+          activity.decided(key, drift ? "drift-corrected" : "applied", changeList(plan.changes));
         } else {
           logger.debug("in sync", { generation });
         }
@@ -129,6 +149,12 @@ export class KeyReconciler {
   private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {
     const { queue, status, metrics } = this.o;
     const err = error instanceof Error ? error : new Error(String(error));
+    if (hasInChain(err, isNotLeaderError)) {
+      // This replica does not lead (any more): the work is dropped, not retried. The next leader resyncs every key.
+      queue.forget(key);
+      logger.info("not leading; the work is dropped", { error: err.message });
+      return;
+    }
     let result: ReconcileResult;
     let reason: string;
     if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
@@ -151,8 +177,17 @@ export class KeyReconciler {
       logger.warn("reconcile failed; retrying", { error: err, retryInMs, retries: queue.retries(key) });
     }
     status.record(key, { result, reason, message: err.message });
+    this.o.activity.decided(key, result === "requeue" ? "waiting" : "failed", `${reason}: ${err.message}`);
     metrics.reconciled(kind, result, seconds);
   }
+}
+
+/** `create instance a, delete instance b`, or the first ten and how many more. */
+function changeList(changes: readonly Change[]): string {
+  const shown = changes.slice(0, 10).map((c) => `${c.action} ${c.target}`);
+  return (
+    shown.join(", ") + (changes.length > shown.length ? ` and ${changes.length - shown.length} more` : "")
+  );
 }
 
 function isTerminal(err: Error): boolean {

@@ -11,6 +11,20 @@ export interface Change {
   readonly target: string;
   /** Why, or what differs: `ttl 60 -> 10`. */
   readonly detail?: string | undefined;
+  /**
+   * The one AWS write this change is, as `service:Operation` (the IAM prefix and the API action, as in a policy):
+   * `servicediscovery:RegisterInstance`. One change is one write call, or one change of a batch (a record of a Route 53
+   * ChangeResourceRecordSets), so that `plan` lists every write `apply` then makes, and no other. Undefined only in
+   * tests' fakes.
+   */
+  readonly write?: string | undefined;
+}
+
+/** What a resource points at: a task or an instance, and the address it is reached at. */
+export interface PlanTarget {
+  /** A task id or an EC2 instance id. */
+  readonly id: string;
+  readonly address: string | undefined;
 }
 
 /** The changes for one resource (a spec, or an orphan the operator owns), ready to apply. */
@@ -31,6 +45,11 @@ export interface ResourcePlan {
    * all). Otherwise a plan that writes is made again from live reads first (`planForWrite`).
    */
   readonly guarded?: boolean;
+  /**
+   * What the resource points at once the plan is applied (the tasks a Cloud Map service registers, the targets of
+   * weighted records), for `/status`; absent for a kind that has none.
+   */
+  readonly targets?: readonly PlanTarget[];
   /**
    * Makes the changes. Every step is idempotent and ownership is read back from AWS, so a pass killed half-way
    * and run again converges with nothing duplicated. Resolves when AWS has accepted every change.

@@ -3,12 +3,15 @@ import type { ControllerMetrics } from "./metrics.ts";
 import { resourceKey } from "./spec/document.ts";
 import { formatDiagnostic } from "./spec/load.ts";
 import type { SpecChanges, SpecSnapshot } from "./spec-source.ts";
+import type { ResourceActivity } from "./status-activity.ts";
 import type { StatusStore } from "./status.ts";
 
 export interface SpecReportOptions {
   readonly metrics: ControllerMetrics;
   readonly logger: Logger;
   readonly status: StatusStore;
+  /** Where an invalid file is recorded as a decision, once per change of the problems found. */
+  readonly activity: ResourceActivity;
   /** Every kind, so that a kind with no spec shows 0 managed objects. */
   readonly kinds: readonly string[];
 }
@@ -21,6 +24,7 @@ export class SpecReport {
   private readonly metrics: ControllerMetrics;
   private readonly logger: Logger;
   private readonly status: StatusStore;
+  private readonly activity: ResourceActivity;
   private readonly kinds: readonly string[];
   private lastDiagnostics = "";
 
@@ -28,17 +32,21 @@ export class SpecReport {
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.status = options.status;
+    this.activity = options.activity;
     this.kinds = options.kinds;
   }
 
   report(snapshot: SpecSnapshot, changes: SpecChanges): void {
     for (const doc of snapshot.documents) this.status.track(resourceKey(doc), doc.generation);
     for (const key of changes.removed) this.status.track(key, undefined);
+    for (const key of changes.removed) this.activity.forget(key);
     this.diagnostics(snapshot);
     const kept = new Set(snapshot.kept);
     for (const doc of snapshot.documents) {
       const key = resourceKey(doc);
-      if (kept.has(key)) {
+      if (kept.has(key) && snapshot.unusable !== undefined) {
+        this.status.invalid(key, `${snapshot.unusable.message}; keeping the last spec read`);
+      } else if (kept.has(key)) {
         const problems = snapshot.diagnostics.filter((d) => d.file === doc.source.file).map(formatDiagnostic);
         this.status.invalid(key, `file is invalid; keeping the last valid spec: ${problems.join("; ")}`);
       } else {
@@ -51,13 +59,36 @@ export class SpecReport {
   }
 
   private diagnostics(snapshot: SpecSnapshot): void {
-    const text = snapshot.diagnostics.map(formatDiagnostic).join("\n");
+    const text = [snapshot.unusable?.message ?? "", ...snapshot.diagnostics.map(formatDiagnostic)].join("\n");
     const changed = text !== this.lastDiagnostics;
-    this.metrics.specsRead(snapshot.diagnostics.length, changed);
+    // An environment no spec declares is a problem of the specs too, though of no file.
+    const environment = snapshot.unusable?.reason === "environment" ? 1 : 0;
+    this.metrics.specsRead(snapshot.diagnostics.length + environment, changed);
     if (!changed) return;
     this.lastDiagnostics = text;
+    if (snapshot.unusable !== undefined) {
+      this.logger.warn("specs unusable; every spec is kept as last read", {
+        reason: snapshot.unusable.message,
+      });
+      return;
+    }
     for (const d of snapshot.diagnostics) {
       this.logger.warn("invalid spec; what it managed is left as it is", { diagnostic: formatDiagnostic(d) });
+    }
+    // One decision per invalid file, under the specs it keeps at their last valid version (or the file itself).
+    const keptByFile = new Map<string, string[]>();
+    for (const doc of snapshot.documents) {
+      if (!snapshot.kept.includes(resourceKey(doc))) continue;
+      keptByFile.set(doc.source.file, [...(keptByFile.get(doc.source.file) ?? []), resourceKey(doc)]);
+    }
+    for (const file of [...new Set(snapshot.diagnostics.map((d) => d.file))]) {
+      const problems = snapshot.diagnostics.filter((d) => d.file === file).map(formatDiagnostic);
+      const kept = keptByFile.get(file) ?? [];
+      this.activity.decided(
+        kept.length > 0 ? kept.join(", ") : file,
+        "invalid-spec",
+        `${problems.join("; ")}${kept.length > 0 ? "; keeping the last valid spec" : ""}`,
+      );
     }
     if (snapshot.diagnostics.length === 0) this.logger.info("every spec file is valid");
   }

@@ -1,4 +1,5 @@
 import { resourceKey, type SpecDocument } from "./spec/document.ts";
+import { undeclaredEnvironment } from "./spec/environments.ts";
 import { isComplete, type LoadResult, type SpecDiagnostic } from "./spec/load.ts";
 
 /** Which version of the specs a snapshot is, for a source that has versions (a Git commit). */
@@ -19,6 +20,13 @@ export interface SpecSnapshot {
   readonly kept: readonly string[];
   /** Set by a source with versions; a directory has none. */
   readonly revision?: SpecRevision | undefined;
+  /**
+   * Set when this read cannot stand for the desired state at all, with the sentence that says why: nothing could be
+   * read (a missing or unreadable directory, a failed fetch), or `--environment` names an environment no spec
+   * declares (the base specs would be applied where an environment's were meant). Every previous spec is then kept.
+   * The controller refuses to start on such a read.
+   */
+  readonly unusable?: { readonly reason: "unreadable" | "environment"; readonly message: string } | undefined;
 }
 
 /** What changed between two reads. */
@@ -51,17 +59,48 @@ export interface SpecSource {
   readonly location: string;
 }
 
+/** The specs could not be used at start (`SpecSnapshot.unusable`): the controller does not start on them. */
+export class UnusableSpecsError extends Error {
+  override readonly name = "UnusableSpecsError";
+  readonly reason: "unreadable" | "environment";
+
+  constructor(unusable: NonNullable<SpecSnapshot["unusable"]>) {
+    super(unusable.message);
+    this.reason = unusable.reason;
+  }
+}
+
+/** What a source read with: the `--environment` overlays it applied, and where it read, for messages. */
+export interface ReadOptions {
+  readonly environment?: string | undefined;
+  readonly location?: string | undefined;
+}
+
 /**
  * The snapshot a source gives after `previous` when a read found `loaded`: a spec whose file became invalid keeps its
- * previous valid version (listed in `kept`), and when nothing could be read at all (a diagnostic on no file read) every
- * previous spec is kept. Pure; every source reads through it, so that none reads a broken read as a deletion.
+ * previous valid version (listed in `kept`), and when the read is unusable (nothing could be read at all: a
+ * diagnostic on no file read; or an environment no spec declares) every previous spec is kept. Pure; every source
+ * reads through it, so that none reads a broken read as a deletion.
  */
-export function nextRead(previous: SpecSnapshot, loaded: LoadResult): SpecRead {
+export function nextRead(previous: SpecSnapshot, loaded: LoadResult, options: ReadOptions = {}): SpecRead {
   const files = new Set(loaded.files);
   const badFiles = new Set(loaded.diagnostics.map((d) => d.file));
+  const location = options.location ?? "the spec source";
   // A diagnostic on no file read means the directory itself could not be read: keep everything.
-  const wholeFailed = loaded.diagnostics.some((d) => !files.has(d.file));
-  const documents = [...loaded.documents];
+  const unreadable = loaded.diagnostics.filter((d) => !files.has(d.file));
+  const environment = undeclaredEnvironment(options.environment, loaded.environments, location);
+  const unusable: SpecSnapshot["unusable"] =
+    unreadable.length > 0
+      ? {
+          reason: "unreadable",
+          message: `cannot read the specs: ${unreadable.map((d) => `${d.file}: ${d.message}`).join("; ")}`,
+        }
+      : environment !== undefined
+        ? { reason: "environment", message: environment }
+        : undefined;
+  const wholeFailed = unusable !== undefined;
+  // An unusable read stands for nothing: not even its documents (read without the overlay asked for) replace any.
+  const documents = wholeFailed ? [] : [...loaded.documents];
   const present = new Set(documents.map(resourceKey));
   const kept: string[] = [];
   for (const doc of previous.documents) {
@@ -75,9 +114,10 @@ export function nextRead(previous: SpecSnapshot, loaded: LoadResult): SpecRead {
   }
   const snapshot: SpecSnapshot = {
     documents,
-    complete: isComplete(loaded),
+    complete: !wholeFailed && isComplete(loaded),
     diagnostics: loaded.diagnostics,
     kept: kept.sort(),
+    ...(unusable !== undefined ? { unusable } : {}),
   };
   const before = new Map(previous.documents.map((d) => [resourceKey(d), d.generation]));
   const changed = documents

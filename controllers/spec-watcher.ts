@@ -138,6 +138,7 @@ export class SpecWatcher implements SpecSource {
     const read = nextRead(
       this.current,
       await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment }),
+      { environment: this.environment, location: this.dir },
     );
     this.current = read.snapshot;
     return read;

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite talks to, where they are missing: Debian's prometheus (promtool and a real
-# Prometheus server that scrapes the operator), git (the Git source and `git http-backend`, the tests' Git server)
-# and OpenSSH (the client the Git source uses for ssh:// URLs, and sshd as the tests' SSH Git server on loopback).
-# The AWS emulator (moto_server) comes from Python's packages and is only checked. Idempotent: does nothing on a
-# machine that has everything.
+# Prometheus server that scrapes the operator), awscli (the AWS CLI some `--help` examples call), git (the Git
+# source and `git http-backend`, the tests' Git server), OpenSSH (the client the Git source uses for ssh:// URLs,
+# and sshd as the tests' SSH Git server on loopback), chromium (the status page's browser test, driven by npm's
+# playwright-core) and openssl (the certificates of the TLS tests). The AWS emulator (moto_server) comes from
+# Python's packages and is only checked. Idempotent: does nothing on a machine that has everything.
 set -euo pipefail
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
 command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /usr/lib/git-core/git-http-backend ] || missing+=(git)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
   packages="$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
@@ -39,5 +43,13 @@ fi
 
 if ! command -v moto_server >/dev/null 2>&1; then
   echo "ensure-tools: the integration tests need moto_server: pip install 'moto[server]'" >&2
+  exit 1
+fi
+
+# Terraform with the hashicorp/aws provider in an offline plugin mirror: test/integration/terraform-module.test.ts
+# applies manifests/deploy/terraform/ with it (and the benchmark compares against it).
+if ! command -v terraform >/dev/null 2>&1 || [ ! -d "${TF_PLUGIN_MIRROR:-/opt/tf-plugins}/registry.terraform.io/hashicorp/aws" ]; then
+  echo "ensure-tools: the integration tests need terraform and the hashicorp/aws provider in a filesystem mirror at" \
+    "${TF_PLUGIN_MIRROR:-/opt/tf-plugins} (set TF_PLUGIN_MIRROR to another path)" >&2
   exit 1
 fi

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GOLDEN_DIR } from "./golden.ts";
 import { FLUENT_BIT_GOLDENS, render, RENDER_GOLDENS, renderedFluentBitConfig } from "./render-goldens.ts";
+import { renderStatusGoldens } from "./status-goldens.ts";
 
 let failed = 0;
 for (const [name, args] of RENDER_GOLDENS) {
@@ -20,6 +21,10 @@ for (const [name, args] of RENDER_GOLDENS) {
 }
 for (const [name, args] of FLUENT_BIT_GOLDENS) {
   writeFileSync(join(GOLDEN_DIR, name), await renderedFluentBitConfig(args));
+  process.stdout.write(`wrote ${join(GOLDEN_DIR, name)}\n`);
+}
+for (const [name, text] of await renderStatusGoldens()) {
+  writeFileSync(join(GOLDEN_DIR, name), text);
   process.stdout.write(`wrote ${join(GOLDEN_DIR, name)}\n`);
 }
 process.exitCode = failed > 0 ? 1 : 0;

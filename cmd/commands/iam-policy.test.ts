@@ -4,8 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { Output } from "../cli-support.ts";
+import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { parseWatchKey } from "../../controllers/informers.ts";
+import { leaseTableStatements } from "../../controllers/leader-election/iam.ts";
 import { gitSourceIamStatements, gitSourceSettings } from "../git-source.ts";
-import { allKinds } from "../kinds.ts";
+import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import {
   iamPolicy,
   iamPolicyCommand,
@@ -35,6 +38,41 @@ function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
 }
 
 const actions = (p: PolicyDocument) => new Set(p.Statement.flatMap((s) => s.Action));
+
+/** IAM's wildcard match: `*` any run of characters, `?` one. */
+function globMatches(pattern: string, value: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${re}$`).test(value);
+}
+
+/**
+ * Whether a statement of the policy allows `action` on `resource`, given the request's condition keys: its action
+ * and resource patterns match, and every condition it sets holds (ArnLike and StringLike by pattern, the others
+ * exactly; a key the request lacks fails). The subset of IAM's evaluation these policies use (no Deny, no NotAction).
+ */
+function allows(
+  p: PolicyDocument,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+): boolean {
+  return p.Statement.some(
+    (s) =>
+      s.Action.some((a) => globMatches(a, action)) &&
+      [s.Resource].flat().some((r) => globMatches(r, resource)) &&
+      Object.entries(s.Condition ?? {}).every(([op, kv]) =>
+        Object.entries(kv).every(([key, values]) => {
+          const value = context[key];
+          if (value === undefined) return false;
+          const like = op === "ArnLike" || op === "StringLike";
+          return [values].flat().some((v) => (like ? globMatches(v, value) : v === value));
+        }),
+      ),
+  );
+}
 const statement = (p: PolicyDocument, sid: string) => p.Statement.find((s) => s.Sid === sid);
 
 /**
@@ -131,6 +169,7 @@ describe("iamPolicy", () => {
       sweptKinds: sweepingKinds(),
       eventsQueueUrl: QUEUE,
       allowPrune: true,
+      leaderElection: { table: "ecs-log-operator-leases", createTable: true },
       statements: git === undefined ? [] : gitSourceIamStatements(git),
     });
     const granted = actions(policy);
@@ -141,6 +180,50 @@ describe("iamPolicy", () => {
     expect(missing, `examples cover kinds ${[...kinds].join(", ")}`).toEqual([]);
     const unexplained = [...granted].filter((a) => !used.has(a) && IMPLIED[a] === undefined);
     expect(unexplained).toEqual([]);
+  });
+
+  it("grants the reads of every watched ECS service and family on that service and its cluster", async () => {
+    // What `run` reads each interval for a watch key (the informer, and controllers/service-health/ for the
+    // services' health): ListTasks of its running and stopped tasks, DescribeTasks, and DescribeServices of a service.
+    const loaded = await loadSpecDirectory(EXAMPLES, allKinds());
+    const policy = iamPolicy(loaded.documents, { ...ctx, sweptKinds: sweepingKinds() });
+    const clients = createAwsClients({ region: ctx.region });
+    try {
+      const reconcilers = await buildReconcilers(kindParts(clients));
+      const watched = loaded.documents
+        .flatMap((d) => reconcilers.find((r) => r.kind === d.kind)?.watches?.(d) ?? [])
+        .flatMap((k) => {
+          const t = parseWatchKey(k);
+          return t === undefined || t.type === "asg" ? [] : [t];
+        });
+      expect(watched.filter((t) => t.type === "ecs-service").length).toBeGreaterThan(1);
+      const arn = (what: string) => `arn:aws:ecs:${ctx.region}:${ctx.account}:${what}`;
+      const denied: string[] = [];
+      for (const t of watched) {
+        const cluster = { "ecs:cluster": arn(`cluster/${t.cluster}`) };
+        type Check = [action: string, resource: string, context: Record<string, string>];
+        const checks: Check[] = [
+          ["ecs:ListTasks", arn(`container-instance/${t.cluster}/*`), cluster],
+          ["ecs:DescribeTasks", arn(`task/${t.cluster}/0123456789abcdef`), {}],
+          ...(t.type === "ecs-service"
+            ? [["ecs:DescribeServices", arn(`service/${t.cluster}/${t.service}`), {}] satisfies Check]
+            : []),
+        ];
+        for (const [action, resource, context] of checks) {
+          if (!allows(policy, action, resource, context)) denied.push(`${action} on ${resource}`);
+        }
+      }
+      expect(denied).toEqual([]);
+      // The check can fail: a service no spec watches is not granted.
+      expect(allows(policy, "ecs:DescribeServices", arn("service/logs/not-watched"))).toBe(false);
+      expect(
+        allows(policy, "ecs:ListTasks", arn("container-instance/other/*"), {
+          "ecs:cluster": arn("cluster/other"),
+        }),
+      ).toBe(false);
+    } finally {
+      clients.destroy();
+    }
   });
 
   it("grants nothing for no specs, and only what a kind needs for one kind", () => {
@@ -196,9 +279,19 @@ describe("iamPolicy", () => {
       ],
       ctx,
     );
+    // The rolled-out service is watched too: its tasks are listed and its health read.
     expect(statement(policy, "ListTasksOfWatchedClusters")?.Condition).toEqual({
-      ArnLike: { "ecs:cluster": ["arn:aws:ecs:eu-west-1:123456789012:cluster/logs"] },
+      ArnLike: {
+        "ecs:cluster": [
+          "arn:aws:ecs:eu-west-1:123456789012:cluster/app",
+          "arn:aws:ecs:eu-west-1:123456789012:cluster/logs",
+        ],
+      },
     });
+    expect(statement(policy, "DescribeWatchedServices")?.Resource).toEqual([
+      "arn:aws:ecs:eu-west-1:123456789012:service/app/gaze-heatmap",
+      "arn:aws:ecs:eu-west-1:123456789012:service/logs/fluentd",
+    ]);
     expect(statement(policy, "DescribeTasksOfWatchedClusters")?.Resource).toContain(
       "arn:aws:ecs:eu-west-1:123456789012:task/logs/*",
     );
@@ -244,6 +337,52 @@ describe("iamPolicy", () => {
     expect(statement(byName, "Route53ChangeOwnRecords")?.Resource).toEqual([
       "arn:aws:route53:::hostedzone/*",
     ]);
+  });
+
+  it("with leader election: the lease table's statements, and the fence's record names in the Route 53 change condition", () => {
+    const wrs = doc("WeightedRecordSet", {
+      hostedZone: "Z0123456789ABC",
+      name: "fluentd.logs.internal",
+      type: "A",
+      ttl: 10,
+      weight: 10,
+      targets: { autoScalingGroup: "log-asg" },
+    });
+    const lease = {
+      table: "ecs-log-operator-leases",
+      resourceName: "ecs-log-operator-prod",
+      createTable: false,
+    };
+    const policy = iamPolicy([wrs], { ...ctx, leaderElection: lease });
+    // Every fenced batch deletes and creates two TXT records under the lease's fence beside its own records; IAM
+    // evaluates ForAllValues over every name of the request, so without them every batch would be AccessDenied.
+    expect(statement(policy, "Route53ChangeOwnRecords")?.Condition).toEqual({
+      "ForAllValues:StringLike": {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+          "_elo-a.fluentd.logs.internal",
+          "fluentd.logs.internal",
+          "*.ecs-log-operator-prod._ecs-log-operator-fence.*",
+        ],
+      },
+      "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsRecordTypes": ["A", "TXT"] },
+    });
+    const lastTwo = policy.Statement.slice(-2);
+    expect(lastTwo).toEqual(
+      leaseTableStatements({ ...lease, account: ctx.account, region: ctx.region }).map((st) => ({
+        ...st,
+        Action: [...st.Action].sort(),
+      })),
+    );
+    // Without the lease's name: any lease's item and fence.
+    const anyLease = iamPolicy([wrs], { ...ctx, leaderElection: { table: lease.table, createTable: true } });
+    expect(
+      statement(anyLease, "Route53ChangeOwnRecords")?.Condition?.["ForAllValues:StringLike"]?.[
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+      ],
+    ).toContain("*._ecs-log-operator-fence.*");
+    expect(statement(anyLease, "LeaderElectionCreateLeaseTable")?.Action).toEqual(["dynamodb:CreateTable"]);
+    // Without leader election nothing of it.
+    expect([...actions(iamPolicy([wrs], ctx))].some((a) => a.startsWith("dynamodb:"))).toBe(false);
   });
 
   it("is deterministic: same specs, same text, whatever their order", () => {
@@ -301,6 +440,25 @@ describe("iam-policy command", () => {
   it("refuses a bad account id or region as a usage error", async () => {
     await expect(iamPolicyCommand([EXAMPLES, "--account", "12"], capture())).rejects.toThrow(/12-digit/);
     await expect(iamPolicyCommand([EXAMPLES, "--region", "Europe"], capture())).rejects.toThrow(/region/);
+  });
+
+  it("--leader-elect-table grants the lease table; its other flags need it", async () => {
+    const io = capture();
+    const args = [EXAMPLES, "--account", "123456789012", "--region", "eu-west-1"];
+    expect(
+      await iamPolicyCommand(
+        [...args, "--leader-elect-table", "leases", "--leader-elect-resource-name", "ecs-log-operator-prod"],
+        io,
+      ),
+    ).toBe(0);
+    const policy = JSON.parse(io.out_) as PolicyDocument;
+    expect(statement(policy, "LeaderElectionLease")?.Condition).toEqual({
+      "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["ecs-log-operator-prod"] },
+    });
+    expect(statement(policy, "LeaderElectionCreateLeaseTable")).toBeUndefined();
+    await expect(iamPolicyCommand([...args, "--leader-elect-create-table"], capture())).rejects.toThrow(
+      "--leader-elect-create-table needs --leader-elect-table NAME",
+    );
   });
 
   it("has --help with examples", async () => {

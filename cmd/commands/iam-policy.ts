@@ -8,15 +8,36 @@ import type { KindEntry } from "../../controllers/kind-entry.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  emulatorNote,
+  formatHelp,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
 import {
   GIT_RUN_OPTIONS,
   GIT_RUN_OPTIONS_HELP,
+  gitExamples,
   gitPolicySettings,
   specsLabel,
   withSpecs,
 } from "../git-source.ts";
 import { allKinds, KINDS, sweepingKinds } from "../kinds.ts";
+import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
+import { environmentProblem, reportUnreadable } from "../spec-report.ts";
+
+// A policy is a document: JSON for IAM, YAML for a CloudFormation template.
+const FORMATS = ["json", "yaml"] as const;
+
+// With a secret's ARN, the policy also grants reading it.
+const iamGit = gitExamples(
+  "iam-policy",
+  "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
+    "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
+);
+import { leaseTableStatements, type LeaseTableAccess } from "../../controllers/leader-election/iam.ts";
 
 export const iamPolicyHelp: CommandHelp = {
   usage: "ecs-log-operator iam-policy DIR|--git-url URL [options]",
@@ -44,17 +65,32 @@ export const iamPolicyHelp: CommandHelp = {
         "LogRouter (the init image's S3 reads)",
     ],
     ["--family NAME", "with --role task: only this family's LogRouter (each family has its own task role)"],
+    outputHelp(FORMATS, "json"),
+    [
+      "--leader-elect-table NAME",
+      "grant `run --leader-elect` its lease table and its Route 53 fence records (as `run --leader-elect-table`)",
+    ],
+    [
+      "--leader-elect-resource-name NAME",
+      "narrow the lease table to this lease, and the fence records to its own (as `run`; default any lease)",
+    ],
+    ["--leader-elect-create-table", "also grant dynamodb:CreateTable, so that `run` may create the table"],
     ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1",
     "npx ecs-log-operator iam-policy manifests/examples/kinds/ --role task --family gaze-heatmap",
-    "npx ecs-log-operator iam-policy --git-url https://github.com/acme/ecs-specs.git --git-path prod \\\n" +
-      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf",
+    `${iamGit.example} --account 123456789012 --region eu-west-1`,
     "aws iam put-role-policy --role-name ecs-log-operator-task --policy-name ecs-log-operator \\\n" +
-      '    --policy-document "$(npx ecs-log-operator iam-policy specs/ --account 123456789012 --region eu-west-1)"',
+      '    --policy-document "$(npx ecs-log-operator iam-policy manifests/examples/kinds/ --account 123456789012 --region eu-west-1)"',
   ],
+  examplesNote:
+    emulatorNote(
+      "The first three examples are offline. The fourth gives the policy to an existing role with the AWS CLI.",
+    ) +
+    "\n" +
+    iamGit.note,
 };
 
 export interface IamPolicyOptions {
@@ -74,6 +110,8 @@ export interface IamPolicyOptions {
   readonly sweptKinds?: readonly string[];
   /** The kinds to grant for; default the registry. */
   readonly kinds?: readonly KindEntry[];
+  /** `run --leader-elect`: the lease table's statements (controllers/leader-election/iam.ts). */
+  readonly leaderElection?: Omit<LeaseTableAccess, "account" | "region"> | undefined;
   /** What `run`'s flags need beyond the kinds and the events queue: the Git source's secrets. */
   readonly statements?: readonly PolicyStatement[];
 }
@@ -99,6 +137,10 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       region: options.region,
       allowPrune: options.allowPrune === true,
       sweeping: swept.has(kind),
+      fencedLease:
+        options.leaderElection === undefined
+          ? undefined
+          : { resourceName: options.leaderElection.resourceName },
     };
     statements.push(...entry.iam(specsOf(documents, entry), ctx));
   }
@@ -110,6 +152,15 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
       Action: ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
       Resource: queueArn(options.eventsQueueUrl, options.account, options.region),
     });
+  }
+  if (options.leaderElection) {
+    statements.push(
+      ...leaseTableStatements({
+        ...options.leaderElection,
+        account: options.account,
+        region: options.region,
+      }),
+    );
   }
   statements.push(...(options.statements ?? []));
   return { Version: "2012-10-17", Statement: mergeStatements(statements) };
@@ -173,6 +224,10 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     environment: { type: "string" },
     role: { type: "string", default: "operator" },
     family: { type: "string" },
+    ...OUTPUT_OPTION,
+    "leader-elect-table": { type: "string" },
+    "leader-elect-resource-name": { type: "string" },
+    "leader-elect-create-table": { type: "boolean" },
     ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
@@ -196,11 +251,17 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   if (values.region !== "*" && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) {
     throw new UsageError(`--region "${values.region}" is not a region name such as eu-west-1`);
   }
+  const format = parseOutputFormat(values.output, FORMATS, "json");
   const result = await withSpecs(dir, git.source, { logger: silentLogger }, async (specs) => {
     const loaded = await loadSpecDirectory(specs.dir, allKinds(), { environment: values.environment });
+    const where = specsLabel(specs, dir);
+    if (reportUnreadable(loaded, specs.dir, io)) return undefined;
+    const environment = environmentProblem(values.environment, loaded, where);
+    if (environment !== undefined) throw new UsageError(environment);
     const diagnostics = loaded.diagnostics.map((d) => ({ ...d, file: specs.display(d.file) }));
-    return { ...loaded, diagnostics, where: specsLabel(specs, dir) };
+    return { ...loaded, diagnostics, where };
   });
+  if (result === undefined) return 1;
   for (const d of result.diagnostics) io.err(formatDiagnostic(d) + "\n");
   if (result.diagnostics.length > 0) {
     io.err(
@@ -213,7 +274,7 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     if (policy.Statement.length === 0) {
       io.err(emptyTaskRoleReason(result.documents, values.family) + "\n");
     }
-    io.out(JSON.stringify(policy, null, 2) + "\n");
+    printData(io, format === "yaml" ? "yaml" : "json", policy);
     return 0;
   }
   const policy = iamPolicy(result.documents, {
@@ -221,10 +282,34 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     region: values.region,
     eventsQueueUrl: values["events-queue-url"],
     allowPrune: values["allow-prune"] === true,
+    leaderElection: leaseAccess(values),
     statements: git.statements,
   });
-  io.out(JSON.stringify(policy, null, 2) + "\n");
+  printData(io, format === "yaml" ? "yaml" : "json", policy);
   return 0;
+}
+
+/** `--leader-elect-*`: what `run --leader-elect` needs of its lease table, or undefined without leader election. */
+function leaseAccess(values: {
+  "leader-elect-table"?: string | undefined;
+  "leader-elect-resource-name"?: string | undefined;
+  "leader-elect-create-table"?: boolean | undefined;
+}): IamPolicyOptions["leaderElection"] {
+  const table = values["leader-elect-table"];
+  if (table === undefined) {
+    const given = (["leader-elect-resource-name", "leader-elect-create-table"] as const).filter(
+      (k) => values[k] !== undefined,
+    );
+    if (given.length > 0) {
+      throw new UsageError(`${given.map((k) => `--${k}`).join(", ")} needs --leader-elect-table NAME`);
+    }
+    return undefined;
+  }
+  return {
+    table,
+    resourceName: values["leader-elect-resource-name"],
+    createTable: values["leader-elect-create-table"] === true,
+  };
 }
 
 export { sweepingKinds };

@@ -1,48 +1,75 @@
 import { AwsCallCounter, createAwsClients } from "../../controllers/aws/clients.ts";
-import { JsonLogger, silentLogger } from "../../controllers/logger.ts";
+import { silentLogger, type Logger } from "../../controllers/logger.ts";
 import { runPass } from "../../controllers/pass.ts";
 import { formatDiagnostic, isComplete, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
+  emulatorNote,
   formatHelp,
+  LOG_LEVEL_OPTIONS,
+  logLevelHelp,
   parseCommandArgs,
+  stderrLogger,
   UsageError,
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
-import { checkAwsSetup } from "../aws-preflight.ts";
+import { checkAwsSetup, checkEndpoints, configuredEndpoints } from "../aws-preflight.ts";
 import {
   GIT_OPTIONS,
   GIT_OPTIONS_HELP,
+  gitExamples,
   gitSourceSettings,
   specsLabel,
   withSpecs,
   type FetchedSpecs,
 } from "../git-source.ts";
 import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
+import {
+  OUTPUT_OPTION,
+  outputHelp,
+  parseOutputFormat,
+  printData,
+  type OutputFormat,
+} from "../output-format.ts";
 import { formatPlanText, planJson } from "../plan-output.ts";
+import { environmentProblem, reportUnreadable } from "../spec-report.ts";
+
+const FORMATS = ["table", "json", "yaml"] as const;
 
 const commonOptions: CommandHelp["options"] = [
+  outputHelp(FORMATS, "table"),
   ...AWS_OPTIONS_HELP,
   ...GIT_OPTIONS_HELP,
-  ["--verbose", "log each decision as JSON on stderr"],
+  logLevelHelp("none"),
   ["-h, --help", "show this help"],
 ];
 
+const planGit = gitExamples(
+  "plan",
+  "npx ecs-log-operator plan --git-url git@github.com:acme/ecs-specs.git --git-path prod \\\n" +
+    "      --git-ssh-key-file ~/.ssh/ecs-specs --git-known-hosts-file ~/.ssh/known_hosts",
+);
+const applyGit = gitExamples(
+  "apply",
+  "npx ecs-log-operator apply --git-url https://github.com/acme/ecs-specs.git --git-ref v1.4.0 --git-path prod \\\n" +
+    "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token",
+);
+
 export const planHelp: CommandHelp = {
-  usage: "ecs-log-operator plan DIR|--git-url URL [--output text|json] [options]",
+  usage: "ecs-log-operator plan DIR|--git-url URL [--output table|json|yaml] [options]",
   summary:
     "Shows the changes `apply` would make to AWS for the specs under DIR (or in one fetch of a Git repository).\n" +
     "Reads AWS; writes nothing.\nExit code: 0 no changes, 2 changes, 1 error.",
-  options: [["--output text|json", "output format (default text)"], ...commonOptions],
+  options: commonOptions,
   examples: [
     "npx ecs-log-operator plan manifests/examples/kinds/",
-    "AWS_ENDPOINT_URL=http://127.0.0.1:5000 npx ecs-log-operator plan specs/ --output json",
-    "npx ecs-log-operator plan --git-url git@github.com:acme/ecs-specs.git --git-path prod \\\n" +
-      "    --git-ssh-key-file ~/.ssh/ecs-specs --git-known-hosts-file ~/.ssh/known_hosts",
+    "npx ecs-log-operator plan manifests/examples/seeds/003-firelens-datadog/ --environment development --output json",
+    planGit.example,
   ],
+  examplesNote: `${emulatorNote()}\n${planGit.note}`,
 };
 
 export const applyHelp: CommandHelp = {
@@ -54,10 +81,10 @@ export const applyHelp: CommandHelp = {
   options: commonOptions,
   examples: [
     "npx ecs-log-operator apply manifests/examples/kinds/",
-    "npx ecs-log-operator apply specs/ --owner-id prod-logs",
-    "npx ecs-log-operator apply --git-url https://github.com/acme/ecs-specs.git --git-ref v1.4.0 --git-path prod \\\n" +
-      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token",
+    "npx ecs-log-operator apply manifests/examples/kinds/ --owner-id prod-logs --log-level info",
+    applyGit.example,
   ],
+  examplesNote: `${emulatorNote()}\n${applyGit.note}`,
 };
 
 export async function planOrApplyCommand(
@@ -66,10 +93,10 @@ export async function planOrApplyCommand(
   io: Output,
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
-    output: { type: "string", default: "text" },
+    ...OUTPUT_OPTION,
     ...AWS_OPTIONS,
+    ...LOG_LEVEL_OPTIONS,
     ...GIT_OPTIONS,
-    verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -81,12 +108,12 @@ export async function planOrApplyCommand(
   if (git === undefined && (dir === undefined || positionals.length > 1)) {
     throw new UsageError(`${mode} takes one spec directory (or --git-url)`);
   }
-  if (values.output !== "text" && values.output !== "json") throw new UsageError("--output is text or json");
+  const format = parseOutputFormat(values.output, FORMATS, "table");
   const aws = awsSettings(values);
-  const output = values.output;
+  const logger = stderrLogger(values, io) ?? silentLogger;
   return withSpecs(dir, git, { logger: silentLogger, endpoint: aws.endpoint }, (specs) => {
     if (specs.revision !== undefined) io.err(`Fetched ${specsLabel(specs, dir)}.\n`);
-    return planOrApply(mode, specs, dir, aws, output, values.verbose === true, values.environment, io);
+    return planOrApply(mode, specs, dir, aws, format, logger, values.environment, io);
   });
 }
 
@@ -95,23 +122,23 @@ async function planOrApply(
   specs: FetchedSpecs,
   dirArg: string | undefined,
   aws: ReturnType<typeof awsSettings>,
-  output: "text" | "json",
-  verbose: boolean,
+  format: OutputFormat,
+  logger: Logger,
   environment: string | undefined,
   io: Output,
 ): Promise<number> {
   const dir = specs.dir;
   const where = specsLabel(specs, dirArg);
   const loaded = await loadSpecDirectory(dir, allKinds(), { environment });
+  if (reportUnreadable(loaded, dir, io)) return 1;
+  const unknownEnvironment = environmentProblem(environment, loaded, where);
+  if (unknownEnvironment !== undefined) throw new UsageError(unknownEnvironment);
   for (const d of loaded.diagnostics) io.err(formatDiagnostic({ ...d, file: specs.display(d.file) }) + "\n");
   if (loaded.diagnostics.length > 0) {
     io.err(
-      loaded.files.length === 0
-        ? `Nothing to read at ${where}: give a directory of spec files (*.yaml, *.yml).\n`
-        : `${loaded.diagnostics.length} problem(s) in ${where}: the invalid specs are skipped and nothing is deleted ` +
-            `this run. Fix them and run again (\`validate ${dirArg ?? "--git-url ..."}\` checks offline).\n`,
+      `${loaded.diagnostics.length} problem(s) in ${where}: the invalid specs are skipped and nothing is deleted ` +
+        `this run. Fix them and run again (\`validate ${dirArg ?? "--git-url ..."}\` checks offline).\n`,
     );
-    if (loaded.files.length === 0) return 1;
   }
   const counter = new AwsCallCounter();
   const clients = createAwsClients({
@@ -121,15 +148,13 @@ async function planOrApply(
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
     requestsPerSecond: aws.requestsPerSecond,
   });
-  await checkAwsSetup(clients).catch((error: unknown) => {
-    clients.destroy();
-    throw error;
-  });
-  const logger = verbose ? new JsonLogger({ write: (l) => io.err(l + "\n"), level: "debug" }) : silentLogger;
+  const endpoints = configuredEndpoints(aws.endpoint);
   try {
+    await checkAwsSetup(clients);
+    await checkEndpoints(endpoints);
     const result = await runPass(
       {
-        reconcilers: buildReconcilers(kindParts(clients)),
+        reconcilers: await buildReconcilers(kindParts(clients)),
         documents: loaded.documents,
         complete: isComplete(loaded),
         ownerId: aws.ownerId,
@@ -141,20 +166,14 @@ async function planOrApply(
     const failures = result.failures.map((f) =>
       f.source === undefined ? f : { ...f, source: { ...f.source, file: specs.display(f.source.file) } },
     );
-    if (output === "json") {
-      io.out(
-        JSON.stringify(
-          {
-            ...(planJson(result.plans, failures) as object),
-            calls: Object.fromEntries(counter.byOperation()),
-            ...(specs.revision !== undefined ? { source: specs.revision } : {}),
-          },
-          null,
-          2,
-        ) + "\n",
-      );
+    if (format !== "table") {
+      printData(io, format, {
+        ...(planJson(result.plans, failures) as object),
+        calls: Object.fromEntries(counter.byOperation()),
+        ...(specs.revision !== undefined ? { source: specs.revision } : {}),
+      });
     } else {
-      io.out(formatPlanText(result.plans, failures, io.color));
+      io.out(formatPlanText(result.plans, failures, io.color, endpoints, mode));
       if (mode === "apply") {
         io.out(`${counter.calls.length} AWS call(s), ${counter.writes().length} write(s).\n`);
       }

@@ -1,42 +1,68 @@
 import { Registry } from "prom-client";
-import { createAwsClients } from "../../controllers/aws/clients.ts";
+import { createAwsClients, observeAll } from "../../controllers/aws/clients.ts";
+import { AwsReachability } from "../../controllers/aws/reachability.ts";
 import { TickReadCache } from "../../controllers/aws/read-cache.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
-import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
+import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
+import { UnusableSpecsError } from "../../controllers/spec-source.ts";
 import {
   AWS_OPTIONS,
   AWS_OPTIONS_HELP,
   awsSettings,
+  emulatorNote,
   formatHelp,
+  LOG_LEVEL_OPTIONS,
+  logLevelHelp,
+  logLevelOption,
   parseCommandArgs,
   parseDuration,
   UsageError,
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
-import { checkAwsSetup } from "../aws-preflight.ts";
+import { checkAwsSetup, checkEndpoints, configuredEndpoints } from "../aws-preflight.ts";
 import { composeController } from "../compose-controller.ts";
 import {
   buildGitSource,
   GIT_RUN_OPTIONS,
   GIT_RUN_OPTIONS_HELP,
+  gitExamples,
   gitSourceSettings,
   specRevisionCheck,
   type BuiltGitSource,
 } from "../git-source.ts";
 import { allKinds } from "../kinds.ts";
+import { METRICS_SERVING_HELP, METRICS_SERVING_OPTIONS, metricsServing } from "../metrics-serving.ts";
+
+const runGit = gitExamples(
+  "run",
+  "npx ecs-log-operator run --git-url https://github.com/acme/ecs-specs.git --git-path prod --git-interval 1m \\\n" +
+    "      --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
+    "      --git-webhook-secret-file /run/secrets/git-webhook",
+);
+import {
+  LEADER_ELECTION_OPTIONS,
+  LEADER_ELECTION_OPTIONS_HELP,
+  leaderElectionSettings,
+  leadershipFor,
+} from "../leader-election-options.ts";
 
 export const runHelp: CommandHelp = {
   usage: "ecs-log-operator run DIR|--git-url URL [options]",
   summary: [
     "The controller: keeps AWS converged to the specs under DIR until SIGTERM. Reconciles on spec edits, on ECS",
     "task and Auto Scaling changes (listed each interval, or at once from an EventBridge-fed SQS queue) and on a",
-    "periodic resync. Serves /metrics, /healthz, /readyz and /status. Logs one JSON line per decision on stdout.",
+    "periodic resync. Reads the watched ECS services' health each interval (counts, events, stopped tasks) and",
+    "serves /metrics, /healthz, /readyz, /status and the status page / (for a browser; `get` and `describe` read",
+    "/status). Logs one JSON line per decision on stdout.",
     "With --git-url the specs are the repository's: its ref is asked for each --git-interval (and at once on",
     "POST /hooks/git with --git-webhook-secret-*), each new commit checked out whole and applied only when every",
     "spec validates; otherwise, and while the remote cannot be reached, the last good commit stays applied.",
-    "Exit code: 0 after SIGTERM (the writes in flight are finished first), 1 if it cannot start.",
+    "With --leader-elect, replicas elect one leader through a lease in DynamoDB: only the leader writes; the",
+    "others serve and stand by, and take over when it stops, dies or freezes.",
+    "Exit code: 0 after SIGTERM (the writes in flight are finished first, then the lease is released), 1 if it",
+    "cannot start.",
   ].join("\n"),
   options: [
     [
@@ -45,25 +71,26 @@ export const runHelp: CommandHelp = {
     ],
     [
       "--metrics-bind-address ADDR",
-      "where /metrics, /healthz, /readyz and /status are served (default :9464)",
+      "where /metrics, /healthz, /readyz, /status and the page / are served (default :9464)",
     ],
+    ...METRICS_SERVING_HELP,
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
-    ["--log-level LEVEL", "debug, info, warn or error (default info)"],
+    logLevelHelp("info"),
+    ...LEADER_ELECTION_OPTIONS_HELP,
     ...AWS_OPTIONS_HELP,
     ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
-    "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
-    "npx ecs-log-operator run --git-url https://github.com/acme/ecs-specs.git --git-path prod --git-interval 1m \\\n" +
-      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
-      "    --git-webhook-secret-file /run/secrets/git-webhook",
+    "npx ecs-log-operator run manifests/examples/kinds/ --interval 1m --log-level debug \\\n" +
+      "    --events-queue-url http://127.0.0.1:5000/123456789012/ecs-events   # on AWS: the queue of manifests/deploy/events.cfn.yaml",
+    "npx ecs-log-operator run manifests/examples/kinds/ --leader-elect --leader-elect-table ecs-log-operator-leases --owner-id prod-logs",
+    runGit.example,
   ],
+  examplesNote: `${emulatorNote()}\n${runGit.note}`,
 };
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 export async function runCommand(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -71,7 +98,9 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     "metrics-bind-address": { type: "string", default: ":9464" },
     "events-queue-url": { type: "string" },
     workers: { type: "string", default: "4" },
-    "log-level": { type: "string", default: "info" },
+    ...METRICS_SERVING_OPTIONS,
+    ...LOG_LEVEL_OPTIONS,
+    ...LEADER_ELECTION_OPTIONS,
     ...AWS_OPTIONS,
     ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
@@ -95,8 +124,9 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers takes a positive integer");
   const aws = awsSettings(values);
-  const level = values["log-level"] as LogLevel;
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level is one of ${LEVELS.join(", ")}`);
+  const level = logLevelOption(values, io) ?? "info";
+  const serving = metricsServing(values);
+  const election = leaderElectionSettings(values, aws.ownerId);
 
   const registry = new Registry();
   collectProcessMetrics(registry);
@@ -104,18 +134,27 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const logger = new JsonLogger({ write: (line) => io.out(line + "\n"), level });
   // Watched state is read once per interval and shared by every reconcile of it (see TickReadCache).
   const reads = new TickReadCache({ maxAgeMs: intervalMs });
+  // Ready means AWS answers: every attempt the clients make tells it (see AWS_LOSS_MS for how long a loss lasts).
+  const reachability = new AwsReachability();
+  const leadership = leadershipFor(election, { registry, logger });
   const clients = createAwsClients({
     readCache: reads,
     region: aws.region,
     endpoint: aws.endpoint,
-    observer: metrics,
+    observer: observeAll(metrics, reachability),
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
     requestsPerSecond: aws.requestsPerSecond,
+    requestGuard: leadership.requestGuard,
   });
-  await checkAwsSetup(clients).catch((error: unknown) => {
+  try {
+    await checkAwsSetup(clients);
+    // A stopped or mistyped emulator is one line at start, not a reconcile error per resource every pass.
+    await checkEndpoints(configuredEndpoints(aws.endpoint));
+    await leadership.prepare(clients);
+  } catch (error) {
     clients.destroy();
     throw error;
-  });
+  }
   let built: BuiltGitSource | undefined;
   if (git !== undefined) {
     built = await buildGitSource(git, {
@@ -128,7 +167,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
       throw error;
     });
   }
-  const controller = composeController({
+  const controller = await composeController({
     ...(built !== undefined ? { git: built } : { specDir: dir ?? "" }),
     clients,
     metrics,
@@ -137,16 +176,21 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     environment: aws.environment,
     intervalMs,
     bindAddress: values["metrics-bind-address"],
+    serving,
     eventsQueueUrl: values["events-queue-url"],
     workers,
     reads,
+    readiness: [reachability],
+    leadership,
   });
+  // Writes finished (or aborted) first, then the lease released: the other order is two leaders at once.
+  const stop = () => leadership.stop(() => controller.stop());
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     onSignal = (signal) => {
       logger.info("signal received; stopping", { signal });
-      controller.stop().then(resolve, resolve);
+      stop().then(resolve, resolve);
     };
   });
   process.once("SIGTERM", onSignal);
@@ -155,16 +199,28 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     await controller.start();
     if (controller.phase === "ready") {
       const specs = built !== undefined ? { gitUrl: built.source.status().url } : { specDir: dir };
-      logger.info("ready", { ...specs, port: controller.port });
+      logger.info("ready", { ...specs, port: controller.port, scheme: serving.scheme });
     }
+    // A replica campaigns once ready, and takes the lease only while it stays ready.
+    leadership.start(() => controller.endpoints.ready().ready);
     await stopped;
     logger.info("stopped");
     return 0;
   } catch (error) {
-    await controller.stop();
+    await stop();
     if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
       throw new Error(
         `${error.message}: another process serves that port; choose another with --metrics-bind-address`,
+        { cause: error },
+      );
+    }
+    if (error instanceof UnusableSpecsError) {
+      // As the other commands say it: an environment no spec declares is a usage error, a path with nothing to
+      // read says what to give instead.
+      if (error.reason === "environment") throw new UsageError(error.message);
+      throw new Error(
+        `${error.message}; nothing was reconciled. Give the directory of spec files (*.yaml, *.yml) to watch, ` +
+          "e.g. manifests/examples/kinds",
         { cause: error },
       );
     }

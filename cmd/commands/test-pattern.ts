@@ -10,6 +10,11 @@ import {
 } from "../../reconcilers/log-alarm/test-metric-filter.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
+import { OUTPUT_OPTION, outputHelp, parseOutputFormat, printData } from "../output-format.ts";
+import { environmentProblem } from "../spec-report.ts";
+
+// Results are data: a table for people (`text`, its first name, still works), JSON or YAML for programs.
+const FORMATS = ["table", "json", "yaml"] as const;
 
 export const testPatternHelp: CommandHelp = {
   usage: "ecs-log-operator test-pattern PATH [--logs FILE] [--name NAME] [options]",
@@ -25,15 +30,17 @@ export const testPatternHelp: CommandHelp = {
     ["--name NAME", "test only the LogAlarm of this metadata.name"],
     ["--pattern PATTERN", "test this pattern instead of specs'"],
     ["--expect-matches N", "fail (exit 1) unless exactly N events match each pattern tested"],
-    ["--output text|json", "output format (default text)"],
+    outputHelp(FORMATS, "table"),
     ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator test-pattern manifests/examples/seeds/002-cloudwatch-logs/ \\\n" +
       "    --logs manifests/examples/seeds/002-cloudwatch-logs/access-denied.log",
-    "kubectl logs ... | npx ecs-log-operator test-pattern specs/alarms.yaml --name access-denied",
-    `npx ecs-log-operator test-pattern --pattern '{ $.errorCode = "AccessDenied" }' --logs events.log --expect-matches 2`,
+    "tail -n 100 manifests/examples/seeds/002-cloudwatch-logs/access-denied.log | \\\n" +
+      "    npx ecs-log-operator test-pattern manifests/examples/seeds/002-cloudwatch-logs/ --name access-denied",
+    `npx ecs-log-operator test-pattern --pattern '{ $.errorCode = "AccessDenied" }' \\\n` +
+      "    --logs manifests/examples/seeds/002-cloudwatch-logs/access-denied.log --expect-matches 2",
   ],
 };
 
@@ -59,7 +66,7 @@ export async function testPatternCommand(
     name: { type: "string" },
     pattern: { type: "string" },
     "expect-matches": { type: "string" },
-    output: { type: "string", default: "text" },
+    ...OUTPUT_OPTION,
     environment: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -67,7 +74,7 @@ export async function testPatternCommand(
     io.out(formatHelp(testPatternHelp));
     return 0;
   }
-  if (values.output !== "text" && values.output !== "json") throw new UsageError("--output is text or json");
+  const format = parseOutputFormat(values.output, FORMATS, "table");
   const expect = values["expect-matches"] !== undefined ? Number(values["expect-matches"]) : undefined;
   if (expect !== undefined && !(Number.isInteger(expect) && expect >= 0)) {
     throw new UsageError("--expect-matches takes a whole number");
@@ -89,6 +96,8 @@ export async function testPatternCommand(
       throw new UsageError("test-pattern takes one spec file or directory (or --pattern)");
     }
     const loaded = await loadSpecDirectory(path, allKinds(), { environment: values.environment });
+    const environment = environmentProblem(values.environment, loaded, path);
+    if (environment !== undefined) throw new UsageError(environment);
     for (const d of loaded.diagnostics) io.err(formatDiagnostic(d) + "\n");
     if (loaded.diagnostics.length > 0) {
       io.err(`${loaded.diagnostics.length} problem(s) in ${path}; nothing was tested.\n`);
@@ -133,29 +142,23 @@ export async function testPatternCommand(
       return 1;
     }
   }
-  if (values.output === "json") {
-    io.out(
-      JSON.stringify(
-        {
-          results: results.map(({ subject, test }) => ({
-            key: subject.key,
-            pattern: subject.pattern,
-            // The shape of TestMetricFilter's response, plus what each match publishes.
-            matches: test.events
-              .filter((e) => e.matched)
-              .map((e) => ({
-                eventNumber: e.eventNumber,
-                eventMessage: e.eventMessage,
-                extractedValues: e.extractedValues,
-                metricValue: e.metricValue ?? null,
-              })),
-            metricSum: test.sum,
+  if (format !== "table") {
+    printData(io, format, {
+      results: results.map(({ subject, test }) => ({
+        key: subject.key,
+        pattern: subject.pattern,
+        // The shape of TestMetricFilter's response, plus what each match publishes.
+        matches: test.events
+          .filter((e) => e.matched)
+          .map((e) => ({
+            eventNumber: e.eventNumber,
+            eventMessage: e.eventMessage,
+            extractedValues: e.extractedValues,
+            metricValue: e.metricValue ?? null,
           })),
-        },
-        null,
-        2,
-      ) + "\n",
-    );
+        metricSum: test.sum,
+      })),
+    });
   } else {
     for (const { subject, test } of results) io.out(formatResult(subject, test));
   }

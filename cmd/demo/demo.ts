@@ -1,27 +1,21 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  CreateHostedZoneCommand,
-  ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
-} from "@aws-sdk/client-route-53";
+import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import {
   ListInstancesCommand,
   ListNamespacesCommand,
   ListServicesCommand,
 } from "@aws-sdk/client-servicediscovery";
-import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { logAlarmClients } from "../../reconcilers/log-alarm/log-alarm-clients.ts";
+import type { StatusDocument } from "../../controllers/status-model.ts";
 import { MotoEmulator } from "../../test/moto-emulator.ts";
 import { processOutput } from "../cli-support.ts";
 import { renderTable, type StepRow } from "./live-table.ts";
+import { buildLogClusterScene, copySpecs, EXAMPLES } from "./log-cluster-scene.ts";
 import { startDemoOperator } from "./operator.ts";
-import { AwsScene } from "./scene.ts";
 
 /**
  * `npm start`: the operator's main job on an embedded default. Starts a local AWS emulator, builds the scene the seeds
@@ -30,8 +24,9 @@ import { AwsScene } from "./scene.ts";
  * out and in while a live table shows AWS converging. Ctrl-C stops everything it started and removes what it wrote.
  */
 
-const EXAMPLES = "manifests/examples/kinds";
 const STEP_TIMEOUT_MS = 30_000;
+/** What ECS writes in `stoppedReason` when a task's essential container exits (step 6). */
+const FAILURE_REASON = "Essential container in task exited";
 
 const DEMO_OPTIONS = {
   "exit-after-scale-in": { type: "boolean" },
@@ -107,49 +102,8 @@ const clients = createAwsClients({ endpoint: emulator.endpoint, region: "us-east
 cleanup.push(async () => clients.destroy());
 
 say(`Emulator on ${emulator.endpoint}. Building the scene from the seeds...`);
-const scene = await new AwsScene(clients).network();
-await scene.cluster("logs", 2);
-await scene.taskDefinition("fluentd", "awsvpc", [
-  { name: "fluentd", image: "fluent/fluentd:v1.16", memory: 256 },
-]);
-let fluentdTasks = await scene.runTasks("logs", "fluentd", 3, "fluentd");
-await scene.autoScalingGroup("log-asg", 3, { lifecycleHook: "drain-dns" });
-await clients.route53.send(
-  new CreateHostedZoneCommand({
-    Name: "logs.internal",
-    CallerReference: `demo-${Date.now()}`,
-    HostedZoneConfig: { PrivateZone: true, Comment: "demo" },
-    VPC: { VPCId: scene.vpcId, VPCRegion: "us-east-1" },
-  }),
-);
-await scene.cluster("app", 1);
-// Seed 003: the application as its deploy pipeline registers it, without any log routing.
-const appTaskDefinition = await scene.registerTaskDefinitionFrom({
-  family: "gaze-heatmap",
-  taskRoleArn: "arn:aws:iam::123456789012:role/ECSTaskGazeHeatmap",
-  executionRoleArn: "arn:aws:iam::123456789012:role/ECSTaskExecutionRole",
-  networkMode: "awsvpc",
-  containerDefinitions: [{ name: "gaze-heatmap", image: "gaze-heatmap:1.0.0", essential: true }],
-  requiresCompatibilities: ["FARGATE"],
-  cpu: "256",
-  memory: "512",
-});
-await scene.createEcsService("app", "gaze-heatmap", appTaskDefinition);
-// The LogRouter example keeps its extra Fluent Bit config in this bucket (router.configFile, type init-s3).
-await clients.s3.send(new CreateBucketCommand({ Bucket: "gaze-heatmap-log-config" }));
-// Seed 001: a legacy batch that reads the log files its fluentd sidecar writes.
-await scene.registerTaskDefinitionFrom({
-  family: "log-batch",
-  networkMode: "awsvpc",
-  containerDefinitions: [
-    { name: "fluentd", image: "fluentd:v1.16", cpu: 400, memoryReservation: 400, essential: true },
-    { name: "batch", image: "batch:2024.1", cpu: 400, memoryReservation: 400, essential: true },
-  ],
-});
-
-// The log group fluentd's awslogs driver writes to, which the LogAlarm example watches.
-const logs = await logAlarmClients(clients).logs();
-await logs.send(new CreateLogGroupCommand({ logGroupName: "/aws/ecs/fluentd" }));
+const { scene, fluentdTasks: initialTasks } = await buildLogClusterScene(clients, "us-east-1");
+let fluentdTasks = initialTasks;
 
 const specDir = await mkdtemp(join(tmpdir(), "ecs-log-operator-demo-"));
 cleanup.push(() => rm(specDir, { recursive: true, force: true }));
@@ -164,6 +118,7 @@ const operator = await startDemoOperator({
 });
 cleanup.push(() => operator.stop());
 say(`Operator running on the specs of ${EXAMPLES}/ (copied to ${specDir}).`);
+say(`  status page: ${operator.metricsUrl}/   (open it in a browser: it reloads itself)`);
 say(`  metrics: ${operator.metricsUrl}/metrics   status: ${operator.metricsUrl}/status`);
 say(`  decisions (JSON lines): ${operator.logFile}`);
 say("");
@@ -180,6 +135,7 @@ const steps: { step: string; change: string; act: () => Promise<void>; expect: E
     step: "2",
     change: "fluentd service 3 -> 5 tasks",
     act: async () => {
+      await scene.scaleService("logs", "fluentd", 5);
       fluentdTasks = [...fluentdTasks, ...(await scene.runTasks("logs", "fluentd", 2, "fluentd"))];
     },
     expect: cloudMapInstances(5),
@@ -194,6 +150,7 @@ const steps: { step: string; change: string; act: () => Promise<void>; expect: E
     step: "4",
     change: "fluentd service 5 -> 2 tasks",
     act: async () => {
+      await scene.scaleService("logs", "fluentd", 2);
       await scene.stopTasks("logs", fluentdTasks.slice(2));
       fluentdTasks = fluentdTasks.slice(0, 2);
     },
@@ -204,6 +161,20 @@ const steps: { step: string; change: string; act: () => Promise<void>; expect: E
     change: "log-asg 6 -> 2 instances",
     act: () => scene.scaleGroup("log-asg", 2),
     expect: weightedRecords(2),
+  },
+  {
+    step: "6",
+    change: "a fluentd task's container exits",
+    // As on ECS: the essential container exits, ECS stops the task with that reason and starts a replacement.
+    act: async () => {
+      const [failed, ...rest] = fluentdTasks;
+      await scene.stopTask("logs", failed ?? "", FAILURE_REASON);
+      fluentdTasks = [...rest, ...(await scene.runTasks("logs", "fluentd", 1, "fluentd"))];
+    },
+    expect: expectAll([
+      cloudMapInstances(2),
+      explained("CloudMapService/fluentd", "EssentialContainerExited"),
+    ]),
   },
 ];
 
@@ -260,7 +231,9 @@ say(
   `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \\\n` +
     `    npx ecs-log-operator plan ${specDir} --owner-id demo`,
 );
-say(`Metrics at ${operator.metricsUrl}/metrics. Ctrl-C to stop.`);
+say("Why step 6's task stopped, as the page shows it:");
+say(`  npx ecs-log-operator describe CloudMapService/fluentd --server ${operator.metricsUrl}`);
+say(`Status page at ${operator.metricsUrl}/, metrics at ${operator.metricsUrl}/metrics. Ctrl-C to stop.`);
 await new Promise(() => undefined);
 
 // --- helpers -------------------------------------------------------------------------------------------------------
@@ -343,6 +316,27 @@ function weightedRecords(n: number): Expectation {
   };
 }
 
+/** The resource is Degraded with this reason in the controller's /status: what `describe` and the page show. */
+function explained(resource: string, reason: string): Expectation {
+  return {
+    label: `${resource} Degraded: ${reason}`,
+    async observe() {
+      const doc = (await (await fetch(`${operator.metricsUrl}/status`)).json()) as StatusDocument;
+      const degraded = doc.resources
+        .find((r) => r.key === resource)
+        ?.conditions.find((c) => c.type === "Degraded");
+      const stop = doc.services
+        .flatMap((s) => s.stoppedTasks)
+        .find((t) => t.stoppedReason === FAILURE_REASON);
+      const ok = degraded?.status === "True" && degraded.reason === reason && stop !== undefined;
+      return {
+        ok,
+        text: degraded === undefined ? "not read yet" : `Degraded ${degraded.status}: ${degraded.reason}`,
+      };
+    },
+  };
+}
+
 function routerPatched(): Expectation {
   return {
     label: "gaze-heatmap has a log router",
@@ -354,15 +348,4 @@ function routerPatched(): Expectation {
       return { ok: has, text: has ? `revision ${td.taskDefinition?.revision} routed` : "no router yet" };
     },
   };
-}
-
-async function copySpecs(from: string, to: string, replace: Record<string, string>): Promise<void> {
-  await cp(from, to, { recursive: true });
-  for (const entry of await readdir(to, { recursive: true })) {
-    const file = join(to, entry);
-    if (!/\.ya?ml$/.test(file)) continue;
-    let text = await readFile(file, "utf8");
-    for (const [a, b] of Object.entries(replace)) text = text.replaceAll(a, b);
-    await writeFile(file, text);
-  }
 }

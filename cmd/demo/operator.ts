@@ -34,7 +34,7 @@ export async function startDemoOperator(options: {
   const logFile = join(logDir, "operator.log");
   const { createWriteStream } = await import("node:fs");
   const log = createWriteStream(logFile);
-  const controller = composeController({
+  const controller = await composeController({
     specDir: options.specDir,
     clients,
     metrics,

@@ -21,6 +21,7 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
+  UpdateServiceCommand,
   type ContainerDefinition,
   type NetworkMode,
   type RegisterTaskDefinitionCommandInput,
@@ -208,11 +209,41 @@ export class AwsScene {
     return out.taskDefinition?.taskDefinitionArn ?? "";
   }
 
-  /** An ECS service running `taskDefinition` with no tasks (moto's services start none anyway). */
-  async createEcsService(cluster: string, service: string, taskDefinition: string): Promise<void> {
+  /**
+   * An ECS service running `taskDefinition` (moto's services start no tasks: `runTasks` with `service` stands in for
+   * its scheduler). `awsvpc` gives it the scene's subnet, as an awsvpc task definition needs.
+   */
+  async createEcsService(
+    cluster: string,
+    service: string,
+    taskDefinition: string,
+    options: { desiredCount?: number; awsvpc?: boolean } = {},
+  ): Promise<void> {
     await this.clients.ecs.send(
-      new CreateServiceCommand({ cluster, serviceName: service, taskDefinition, desiredCount: 0 }),
+      new CreateServiceCommand({
+        cluster,
+        serviceName: service,
+        taskDefinition,
+        desiredCount: options.desiredCount ?? 0,
+        ...(options.awsvpc === true
+          ? {
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets: [this.subnetId], securityGroups: [this.securityGroupId] },
+              },
+            }
+          : {}),
+      }),
     );
+  }
+
+  /** The service's desired count, as a deploy or an autoscaling policy sets it. */
+  async scaleService(cluster: string, service: string, desiredCount: number): Promise<void> {
+    await this.clients.ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount }));
+  }
+
+  /** StopTask with a reason, as ECS records it in the task's `stoppedReason` (a person, or a failure reported). */
+  async stopTask(cluster: string, task: string, reason: string): Promise<void> {
+    await this.clients.ecs.send(new StopTaskCommand({ cluster, task, reason }));
   }
 
   private async region(): Promise<string> {

@@ -19,13 +19,39 @@ export interface AwsCallRecord {
   readonly operation: string;
   readonly outcome: "success" | "throttled" | "transient" | "conflict" | "not-found" | "invalid" | "terminal";
   readonly seconds: number;
+  /**
+   * False when the attempt got no HTTP answer at all (connection refused, DNS, timeout): AWS was not reached. An
+   * error AWS answered with (a 5xx, AccessDenied) is an answer.
+   */
+  readonly answered?: boolean;
+  /**
+   * How many changes a batch write carries (the records of a Route 53 ChangeResourceRecordSets); absent for a call
+   * that is one change.
+   */
+  readonly items?: number;
 }
+
+/**
+ * Asked right before each HTTP attempt of a call is sent (inside the SDK's retry loop, after the rate limit's wait):
+ * throwing refuses that attempt, which is then neither sent, recorded nor retried. Leader election checks the lease
+ * here before every write (controllers/leader-election/write-guard.ts).
+ */
+export type AwsRequestGuard = (service: AwsService, operation: string) => void;
 
 /** Receives every HTTP attempt the SDK makes (retries included). The controller's metrics implement it. */
 export interface AwsCallObserver {
   record(call: AwsCallRecord): void;
   /** Time a request waited for its service's client-side rate limiter (`AwsClientOptions.requestsPerSecond`). */
   rateLimitWaited?(service: AwsService, seconds: number): void;
+}
+
+/** One observer that tells each of `observers` (the metrics, and what tracks whether AWS answers). */
+export function observeAll(...observers: (AwsCallObserver | undefined)[]): AwsCallObserver {
+  const all = observers.filter((o): o is AwsCallObserver => o !== undefined);
+  return {
+    record: (call) => all.forEach((o) => o.record(call)),
+    rateLimitWaited: (service, seconds) => all.forEach((o) => o.rateLimitWaited?.(service, seconds)),
+  };
 }
 
 /** Counts calls in memory: what `apply` reports and the benchmark reads. */
@@ -50,6 +76,15 @@ export class AwsCallCounter implements AwsCallObserver {
   writes(): AwsCallRecord[] {
     return this.calls.filter((c) => !isReadOperation(c.operation));
   }
+  /**
+   * The changes AWS accepted, as `service:Operation`, one per change of a batch write: what `plan` lists as changes
+   * (`Change.write`), whatever the batching.
+   */
+  changesMade(): string[] {
+    return this.writes()
+      .filter((c) => c.outcome === "success")
+      .flatMap((c) => Array<string>(c.items ?? 1).fill(`${c.service}:${c.operation}`));
+  }
   reset(): void {
     this.calls.length = 0;
   }
@@ -71,13 +106,30 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number | undefined;
   /** One endpoint for every service (an emulator); otherwise the SDK's standard endpoint configuration. */
   readonly endpoint?: string | undefined;
-  /** Answers reads of watched state from the tick's shared cache (`run`; see `TickReadCache`). */
+  /**
+   * Answers reads of watched state from the tick's shared cache (`run`; see `TickReadCache`). It sits above the
+   * rate limit and the request guard: a read it answers sends nothing, so waits for no token and is not checked.
+   */
   readonly readCache?: ClientCacheHook | undefined;
+  /** Checks every attempt of every client's calls, except those of clients built with `{ guarded: false }`. */
+  readonly requestGuard?: AwsRequestGuard | undefined;
 }
 
 /** A cache that puts itself in front of an SDK client's middleware stack, above retries and rate limits. */
 export interface ClientCacheHook {
   attach(stack: unknown, service: AwsService): void;
+}
+
+/** The SDK's context of each call, shared by every step and attempt of it, whose attempts were sent. */
+const sentCalls = new WeakSet<object>();
+
+/**
+ * Whether at least one HTTP attempt of the call with this SDK context passed the request guard and went out: false
+ * for a write the lease guard refused. Such a call changed nothing in AWS, and its error says nothing about AWS's
+ * state.
+ */
+export function anyAttemptSent(context: object): boolean {
+  return sentCalls.has(context);
 }
 
 export interface AwsClients {
@@ -96,9 +148,14 @@ export interface AwsClients {
    * A client of a service the fields above do not cover, configured and instrumented as they are (region, endpoint,
    * retries, a record of every attempt under `service`, its IAM prefix such as "logs"), and destroyed with them. A
    * kind whose adapter needs another service builds its client here, from its own folder (through
-   * `KindParts.shared`, so that the process has one).
+   * `KindParts.shared`, so that the process has one). `guarded: false` leaves its calls out of `requestGuard`
+   * (the lease's own client: a standby must write to take the lease).
    */
-  client<C extends SdkClient>(service: AwsService, make: (config: AwsSdkConfig) => C): C;
+  client<C extends SdkClient>(
+    service: AwsService,
+    make: (config: AwsSdkConfig) => C,
+    options?: { readonly guarded?: boolean },
+  ): C;
   destroy(): void;
 }
 
@@ -149,12 +206,10 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const loadEc2 = (): Promise<EC2Client> =>
     (ec2 ??= import("@aws-sdk/client-ec2").then(({ EC2Client }) => {
       const client = new EC2Client(base);
-      instrument(
-        client.middlewareStack as unknown as MiddlewareStackLike,
-        "ec2",
-        options.observer,
-        ec2Limiter,
-      );
+      instrument(client.middlewareStack as unknown as MiddlewareStackLike, "ec2", {
+        ...observe,
+        limiter: ec2Limiter,
+      });
       options.readCache?.attach(client.middlewareStack, "ec2");
       return client;
     }));
@@ -175,35 +230,21 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     return limit === undefined ? undefined : new TokenBucket(limit.perSecond, limit.burst);
   };
   const ec2Limiter = limiter("ec2");
-  instrument(ecs.middlewareStack as unknown as MiddlewareStackLike, "ecs", options.observer, limiter("ecs"));
-  instrument(
-    route53.middlewareStack as unknown as MiddlewareStackLike,
-    "route53",
-    options.observer,
-    limiter("route53"),
-  );
-  instrument(
-    serviceDiscovery.middlewareStack as unknown as MiddlewareStackLike,
-    "servicediscovery",
-    options.observer,
-    limiter("servicediscovery"),
-  );
-  instrument(
-    autoScaling.middlewareStack as unknown as MiddlewareStackLike,
-    "autoscaling",
-    options.observer,
-    limiter("autoscaling"),
-  );
-  instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
-  instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
+  const observe = { observer: options.observer, guard: options.requestGuard };
   for (const [client, service] of [
     [ecs, "ecs"],
     [route53, "route53"],
     [serviceDiscovery, "servicediscovery"],
     [autoScaling, "autoscaling"],
   ] as const) {
+    instrument(client.middlewareStack as unknown as MiddlewareStackLike, service, {
+      ...observe,
+      limiter: limiter(service),
+    });
     options.readCache?.attach(client.middlewareStack, service);
   }
+  instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", observe);
+  instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", observe);
   const others: SdkClient[] = [];
   return {
     ecs,
@@ -213,9 +254,12 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ec2: loadEc2,
     sqs,
     s3,
-    client(service, make) {
+    client(service, make, clientOptions) {
       const client = make(base);
-      instrument(client.middlewareStack as MiddlewareStackLike, service, options.observer);
+      instrument(client.middlewareStack as MiddlewareStackLike, service, {
+        observer: options.observer,
+        guard: clientOptions?.guarded === false ? undefined : options.requestGuard,
+      });
       others.push(client);
       return client;
     },
@@ -227,22 +271,31 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
 }
 
 /**
- * Adds, inside the SDK's retry loop (so once per HTTP attempt), a rate limit and a record of the attempt.
+ * Adds, inside the SDK's retry loop (so once per HTTP attempt), a rate limit, the request guard and a record of the
+ * attempt.
  */
 function instrument(
   stack: MiddlewareStackLike,
   service: AwsService,
-  observer: AwsCallObserver | undefined,
-  limiter?: TokenBucket,
+  hooks: {
+    readonly observer: AwsCallObserver | undefined;
+    readonly guard?: AwsRequestGuard | undefined;
+    readonly limiter?: TokenBucket | undefined;
+  },
 ): void {
+  const { observer, guard, limiter } = hooks;
   stack.add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+      const items = batchItems(args);
       if (limiter !== undefined) {
         const waitFrom = performance.now();
         await limiter.take();
         observer?.rateLimitWaited?.(service, (performance.now() - waitFrom) / 1000);
       }
+      // Last, after any wait: a paused process resumes here, and the guard reads the clock as it is now.
+      guard?.(service, operation);
+      sentCalls.add(context);
       const started = performance.now();
       try {
         const out = await next(args);
@@ -251,14 +304,30 @@ function instrument(
           operation,
           outcome: "success",
           seconds: (performance.now() - started) / 1000,
+          ...(items !== undefined ? { items } : {}),
         });
         return out;
       } catch (error) {
         const cls = classifyAwsError(service, operation, error).errorClass;
-        observer?.record({ service, operation, outcome: cls, seconds: (performance.now() - started) / 1000 });
+        observer?.record({
+          service,
+          operation,
+          outcome: cls,
+          seconds: (performance.now() - started) / 1000,
+          ...(items !== undefined ? { items } : {}),
+          answered:
+            typeof (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode ===
+            "number",
+        });
         throw error;
       }
     },
     { step: "finalizeRequest", priority: "low", name: `ecsLogOperator-${service}-instrument` },
   );
+}
+
+/** The changes of a batch write: a Route 53 change batch's. */
+function batchItems(args: unknown): number | undefined {
+  const input = (args as { input?: { ChangeBatch?: { Changes?: unknown[] } } }).input;
+  return input?.ChangeBatch?.Changes?.length;
 }

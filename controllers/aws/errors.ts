@@ -46,6 +46,7 @@ const THROTTLING = new Set([
   "RequestLimitExceeded",
   "PriorRequestNotComplete",
   "SlowDown",
+  "ProvisionedThroughputExceededException",
 ]);
 
 const CONFLICT = new Set([
@@ -56,6 +57,9 @@ const CONFLICT = new Set([
   "DuplicateRequest",
   "InvalidChangeBatch-Conflict",
   "ServiceUpdateNotInProgress",
+  // DynamoDB: a conditional write found the item changed (the lease adapter turns it into LeaseConflictError).
+  "ConditionalCheckFailedException",
+  "TransactionConflictException",
 ]);
 
 const NOT_FOUND = new Set([

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { systemClock, type Clock } from "../clock.ts";
 import { clusterName, parseWatchKey } from "../informers.ts";
-import { isReadOperation, type AwsService, type ClientCacheHook } from "./clients.ts";
+import { anyAttemptSent, isReadOperation, type AwsService, type ClientCacheHook } from "./clients.ts";
 
 /** One AWS request as the cache sees it: the service's IAM prefix, the operation and the command's input. */
 export interface AwsRequest {
@@ -174,8 +174,8 @@ export interface ReadCacheStats {
  * retries and the rate limiter, so an answer served from it costs no request and no token.
  *
  * What invalidates an entry: the next tick (`beginTick`), its age (`maxAgeMs`), a write through the same clients
- * that touches it (`staleAfterWrite`; failed writes too, since a refused write says a precondition was stale), and
- * an event or spec edit naming its watch key (`invalidateWatchKeys`). Reads inside `live()` of the state that is
+ * that touches it (`staleAfterWrite`; failed writes too, since a write AWS refused says a precondition was stale,
+ * but not one the lease guard refused before sending it), and an event or spec edit naming its watch key (`invalidateWatchKeys`). Reads inside `live()` of the state that is
  * written (Cloud Map, Route 53) go to AWS and refresh the entry; the targets (ECS tasks, Auto Scaling groups, EC2
  * addresses) stay the tick's. The controller plans a reconcile that has changes again under `live()` before it
  * writes.
@@ -241,15 +241,19 @@ export class TickReadCache implements ClientCacheHook {
 
   /**
    * Answers a request: a cached read from the tick's entry (started by `send` on the first ask), anything else by
-   * `send` itself; after a write, the entries it makes stale are dropped, whether it succeeded or failed.
+   * `send` itself; after a write, the entries it makes stale are dropped, whether it succeeded or failed, unless
+   * `sent` says that no attempt of it went out (the lease guard refused it: AWS is as it was).
    */
-  async request<T>(request: AwsRequest, send: () => Promise<T>): Promise<T> {
+  async request<T>(request: AwsRequest, send: () => Promise<T>, sent?: () => boolean): Promise<T> {
     if (!isCachedRead(request.service, request.operation)) {
       if (isReadOperation(request.operation)) return send();
       try {
-        return await send();
-      } finally {
+        const out = await send();
         this.invalidate(staleAfterWrite(request));
+        return out;
+      } catch (error) {
+        if (sent?.() !== false) this.invalidate(staleAfterWrite(request));
+        throw error;
       }
     }
     const key = requestKey(request);
@@ -292,7 +296,7 @@ interface InitializeStack {
   add(
     mw: (
       next: (args: { input: object }) => Promise<unknown>,
-      context: { commandName?: string },
+      context: { commandName?: string } & object,
     ) => (args: { input: object }) => Promise<unknown>,
     options: { step: "initialize"; priority: "high"; name: string },
   ): void;
@@ -312,6 +316,7 @@ function attachReadCache(stack: unknown, service: AwsService, cache: TickReadCac
           input: args.input as Record<string, unknown>,
         },
         () => next(args),
+        () => anyAttemptSent(context),
       ),
     { step: "initialize", priority: "high", name: `ecsLogOperator-${service}-readCache` },
   );

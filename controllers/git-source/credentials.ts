@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { classifyAwsError } from "../aws/errors.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { GitSourceError } from "./git-errors.ts";
@@ -103,6 +103,8 @@ export class SecretsManagerSecretSource implements SecretSource {
     if (this.cached !== undefined && now - this.cached.at < this.ttlMs) return this.cached.value;
     let out;
     try {
+      // Loaded here, not with the module: `validate` of a directory imports the Git source's flags, not the SDK.
+      const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
       out = await this.client.send(
         new GetSecretValueCommand({ SecretId: this.arn }),
         signal !== undefined ? { abortSignal: signal } : {},

@@ -14,7 +14,7 @@ import { Type } from "@sinclair/typebox";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.ts";
-import { silentLogger } from "../logger.ts";
+import { silentLogger, type Logger } from "../logger.ts";
 import { defineKind } from "../spec/document.ts";
 import type { SpecRead } from "../spec-source.ts";
 import type { GitRemote } from "./git-cli.ts";
@@ -100,7 +100,7 @@ const check: RevisionCheck = async (s) => {
   return undefined;
 };
 
-function setup(options: { keep?: number; check?: RevisionCheck; registry?: Registry } = {}) {
+function setup(options: { keep?: number; check?: RevisionCheck; registry?: Registry; logger?: Logger } = {}) {
   work = mkdtempSync(join(tmpdir(), "git-source-"));
   const clock = new ManualClock(Date.parse("2026-01-01T00:00:00Z"));
   const remote = new FakeRemote();
@@ -117,6 +117,7 @@ function setup(options: { keep?: number; check?: RevisionCheck; registry?: Regis
     keep: options.keep,
     clock,
     metrics,
+    logger: options.logger,
   });
   return { clock, remote, source };
 }
@@ -355,6 +356,26 @@ describe("GitSpecSource", () => {
     expect(await first).toMatchObject({ result: "applied", snapshot: { revision: C2 } });
     expect(await second).toMatchObject({ result: "applied", snapshot: { revision: C3 } });
     expect(remote.resolves).toBe(3);
+  });
+
+  it("a fetch that close interrupts is no failure: no warning, no failure counted", async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (msg) => void warnings.push(msg) };
+    const registry = new Registry();
+    const { remote, source } = setup({ registry, logger });
+    remote.push(C1, spec(1));
+    await source.start();
+    remote.push(C2, spec(2));
+    const release = remote.holdNextCheckout();
+    const inFlight = source.refresh("interval");
+    // SIGTERM: the process closes the source while the fetch is in the middle of its transfer, which then fails.
+    const closed = source.close();
+    remote.failure = new GitSourceError("FetchFailed", "git: the transfer was interrupted");
+    release();
+    await closed;
+    expect((await inFlight).result).toBe("failed");
+    expect(warnings).toEqual([]);
+    expect(await registry.metrics()).not.toMatch(/^ecs_log_operator_git_fetch_failures_total\{.*\} [1-9]/m);
   });
 
   it("close removes every checkout", async () => {

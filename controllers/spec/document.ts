@@ -61,8 +61,17 @@ export interface KindDefinition<TSpecSchema extends TSchema = TSchema> {
   readonly kind: string;
   readonly description: string;
   readonly specSchema: TSpecSchema;
-  /** Checks the schema cannot express. Pure: no I/O. */
+  /**
+   * Checks the schema cannot express. Pure: no I/O. Also called on a spec that failed its schema, so that every
+   * problem is reported in one run: it may throw there (that adds nothing), and what it finds inside a field the
+   * schema rejected is dropped.
+   */
   check?(spec: Static<TSpecSchema>): SpecIssue[];
+  /**
+   * Advice on a valid spec that `validate` prints without failing (the same advice `plan` gives), e.g. a start
+   * order that does not wait for what it probably needs. Pure: no I/O.
+   */
+  warn?(spec: Static<TSpecSchema>): SpecIssue[];
   /**
    * Identities of the AWS objects the spec manages, such as `route53:zone/name/type`. Two specs that claim the
    * same identity would fight over it, so the loader rejects the second.

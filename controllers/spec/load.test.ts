@@ -153,6 +153,95 @@ describe("parseSpecText", () => {
   });
 });
 
+describe("every problem of a file in one run", () => {
+  it("reports a type error, the kind's check and a duplicate together", async () => {
+    const text =
+      valid.replace("logs.internal", "forbidden").replace("ttl: 10", "ttl: ten") +
+      "---\n" +
+      valid.replace("logs.internal", "other.internal");
+    const r = parse(text);
+    expect(r.messages).toEqual([
+      'specs/w.yaml:6:9: Widget "one": zone is forbidden',
+      'specs/w.yaml:7:8: Widget "one": spec.ttl: expected integer, got string "ten"',
+    ]);
+    const cross = crossCheck(r.identified, kinds);
+    expect(cross.diagnostics.map(formatDiagnostic)).toEqual([
+      'specs/w.yaml:12:9: duplicate Widget "one": already declared at specs/w.yaml:4:9',
+    ]);
+    expect(r.documents.map((d) => d.spec)).toEqual([{ zone: "other.internal", ttl: 10 }]);
+    expect(cross.rejected).toEqual(r.documents);
+  });
+
+  it("leaves out what the check finds inside a field the schema rejected", () => {
+    const checked = defineKind({
+      ...Widget,
+      check: () => [
+        { path: ["zone"], message: "zone: told twice" },
+        { path: [], message: "spec-wide" },
+      ],
+    });
+    const r = parseSpecText("w.yaml", valid.replace("zone: logs.internal", "zone: 5"), [checked]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      'Widget "one": spec-wide',
+      'Widget "one": spec.zone: expected string, got number 5',
+    ]);
+  });
+
+  it("adds nothing from a check that throws on a spec the schema rejected, and nothing is lost", () => {
+    const fragile = defineKind({
+      ...Widget,
+      check: (spec) => (spec.output!.kind === "x" ? [] : []),
+    });
+    const r = parseSpecText("w.yaml", valid.replace("ttl: 10", "ttl: x"), [fragile]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      'Widget "one": spec.ttl: expected integer, got string "x"',
+    ]);
+    // On a spec that passed its schema, a throwing check is a bug, not a finding to drop.
+    expect(() => parseSpecText("w.yaml", valid, [fragile])).toThrow(TypeError);
+  });
+
+  it("reports a misspelt field once, as the field it was meant to be", () => {
+    const r = parse(valid.replace("zone:", "zon:"));
+    expect(r.messages).toEqual([
+      'specs/w.yaml:6:3: Widget "one": spec.zon: unknown field (did you mean zone?)',
+    ]);
+  });
+
+  it("suggests a known field for an unknown one even when nothing is missing", () => {
+    expect(parse(valid + "  tll: 5\n").messages).toEqual([
+      'specs/w.yaml:8:3: Widget "one": spec.tll: unknown field (did you mean ttl?)',
+    ]);
+  });
+
+  it.each([
+    ["a kind", valid.replace("kind: Widget", "kind: Widgit"), 'unknown kind "Widgit" (did you mean Widget?)'],
+    [
+      "a top-level field, once",
+      valid.replace("spec:", "specs:"),
+      'Widget: unknown top-level field "specs" (did you mean spec?)',
+    ],
+    [
+      "a choice",
+      valid + "  mode: A\n",
+      'Widget "one": spec.mode: must be one of: "a", "b" (did you mean "a"?)',
+    ],
+  ])("suggests %s", (_name, text, expected) => {
+    expect(parse(text).diagnostics.map((d) => d.message)).toEqual([expected]);
+  });
+
+  it("names the environments the documents declare, valid or not", () => {
+    const text = `${valid}  environments:\n    development: {}\n---\n${valid.replace("ttl: 10", "ttl: x")}  environments:\n    staging: {}\n`;
+    expect(parse(text).environments).toEqual(["development", "staging"]);
+  });
+
+  it("returns a kind's warnings for a valid document, at their field", () => {
+    const advised = defineKind({ ...Widget, warn: () => [{ path: ["ttl"], message: "a short ttl" }] });
+    const r = parseSpecText("w.yaml", valid, [advised]);
+    expect(r.documents).toHaveLength(1);
+    expect(r.warnings.map(formatDiagnostic)).toEqual(['w.yaml:7:8: Widget "one": a short ttl']);
+  });
+});
+
 describe("crossCheck", () => {
   it("rejects a second document with the same kind and name, citing the first", () => {
     const a = parse(valid).documents;

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { closest } from "../did-you-mean.ts";
 import { sourceOffsetInScalar } from "./scalar-offset.ts";
 import {
   API_VERSION,
@@ -12,6 +13,7 @@ import {
   type KindDefinition,
   type SourcePosition,
   type SpecDocument,
+  type SpecIssue,
 } from "./document.ts";
 
 /** A located problem: printed as `FILE:LINE:COL: message`. */
@@ -31,6 +33,10 @@ export interface LoadOptions {
 export interface LoadResult {
   readonly documents: SpecDocument[];
   readonly diagnostics: SpecDiagnostic[];
+  /** Findings that do not make a document invalid (a kind's `warn`): `validate` prints them. */
+  readonly warnings?: SpecDiagnostic[];
+  /** Every `spec.environments` name the documents declare, sorted: what `--environment` may select. */
+  readonly environments?: string[];
   /** The files read, relative to nothing: as they would be printed. */
   readonly files: string[];
 }
@@ -51,29 +57,47 @@ export async function loadSpecDirectory(
   try {
     const info = await stat(dir);
     files = info.isDirectory() ? await listSpecFiles(dir) : [dir];
-  } catch {
+  } catch (error) {
     return {
       documents: [],
       files: [],
-      diagnostics: [{ file: dir, line: 1, col: 1, message: "no such file or directory" }],
+      diagnostics: [{ file: dir, line: 1, col: 1, message: unreadablePath(error) }],
     };
   }
   const documents: SpecDocument[] = [];
+  const identified: SpecDocument[] = [];
   const diagnostics: SpecDiagnostic[] = [];
+  const warnings: SpecDiagnostic[] = [];
+  const environments = new Set<string>();
   for (const file of files) {
     const text = await readFile(file, "utf8");
     const parsed = parseSpecText(file, text, kinds, options);
     documents.push(...parsed.documents);
+    identified.push(...parsed.identified);
     // In reading order, whatever order the checks found them in.
     diagnostics.push(...parsed.diagnostics.sort((a, b) => a.line - b.line || a.col - b.col));
+    warnings.push(...parsed.warnings);
+    for (const e of parsed.environments) environments.add(e);
   }
-  const cross = crossCheck(documents, kinds);
+  // Invalid documents take part too: a duplicate is reported in the same run as the document's own problems.
+  const cross = crossCheck(identified, kinds);
   const rejected = new Set(cross.rejected);
   return {
     documents: documents.filter((d) => !rejected.has(d)),
     diagnostics: [...diagnostics, ...cross.diagnostics],
+    warnings,
+    environments: [...environments].sort(),
     files,
   };
+}
+
+/** Why a spec path could not be read at all, in the words `ls` would use. */
+function unreadablePath(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ENOTDIR") return "not a directory";
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** True when every file parsed and validated: only then may absence from the specs mean "delete". */
@@ -97,24 +121,46 @@ async function listSpecFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/** One file's documents and findings. */
+export interface ParsedSpecText {
+  /** The valid documents. */
+  readonly documents: SpecDocument[];
+  readonly diagnostics: SpecDiagnostic[];
+  readonly warnings: SpecDiagnostic[];
+  /**
+   * Every document that names a known kind and a name, valid or not, in file order: what `crossCheck` compares,
+   * so that a duplicate shows up in the same run as the document's other problems. Never reconciled unless it is
+   * also in `documents`.
+   */
+  readonly identified: SpecDocument[];
+  /** The `spec.environments` names declared, valid documents or not. */
+  readonly environments: string[];
+}
+
+/** The identified documents that failed validation: their specs may not have the kind's type. */
+const unvalidated = new WeakSet<SpecDocument>();
+
 /** Parses one file's text. Pure: no I/O. */
 export function parseSpecText(
   file: string,
   text: string,
   kinds: readonly KindDefinition[],
   options: LoadOptions = {},
-): { documents: SpecDocument[]; diagnostics: SpecDiagnostic[] } {
+): ParsedSpecText {
   const lineCounter = new LineCounter();
   const yamlDocs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const documents: SpecDocument[] = [];
+  const identified: SpecDocument[] = [];
   const diagnostics: SpecDiagnostic[] = [];
+  const warnings: SpecDiagnostic[] = [];
+  const environments = new Set<string>();
   const at = (offset: number, message: string): SpecDiagnostic => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col, message };
   };
   if (!Array.isArray(yamlDocs)) {
     // An empty stream parses to an EmptyStream: nothing to read.
-    return { documents, diagnostics };
+    return { documents, diagnostics, warnings, identified, environments: [] };
   }
   for (const ydoc of yamlDocs) {
     if (ydoc.errors.length > 0) {
@@ -135,14 +181,36 @@ export function parseSpecText(
       ...positionOf(issue.path, issue.atKey, issue.index),
       message: issue.message,
     });
+    if (isRecord(value) && isRecord(value.spec) && isRecord(value.spec.environments)) {
+      for (const name of Object.keys(value.spec.environments)) environments.add(name);
+    }
     const result = validateDocument(value, kinds, options);
     if (!result.ok) {
-      diagnostics.push(...result.issues.map(located));
+      // In reading order, whatever order the checks found them in.
+      diagnostics.push(...result.issues.map(located).sort((a, b) => a.line - b.line || a.col - b.col));
+      if (result.identity !== undefined) {
+        const invalid: SpecDocument = {
+          apiVersion: API_VERSION,
+          ...result.identity,
+          generation: "",
+          source: positionOf([]),
+          positionOf: (path) => positionOf(path),
+        };
+        unvalidated.add(invalid);
+        identified.push(invalid);
+      }
       continue;
     }
-    documents.push({ ...result.document, source: positionOf([]), positionOf: (path) => positionOf(path) });
+    warnings.push(...result.warnings.map(located));
+    const doc: SpecDocument = {
+      ...result.document,
+      source: positionOf([]),
+      positionOf: (path) => positionOf(path),
+    };
+    documents.push(doc);
+    identified.push(doc);
   }
-  return { documents, diagnostics };
+  return { documents, diagnostics, warnings, identified, environments: [...environments] };
 }
 
 type ValidatedDocument = Omit<SpecDocument, "source" | "positionOf">;
@@ -156,12 +224,33 @@ interface Issue {
   readonly index?: number;
 }
 
-/** Validates one parsed document against the envelope and its kind. Pure. */
+/** A schema problem, with the field it is about (`path` may be its parent, where a missing field is shown). */
+interface SchemaIssue extends Issue {
+  readonly field: Path;
+}
+
+const ENVELOPE_FIELDS = ["apiVersion", "kind", "metadata", "spec"];
+
+export type DocumentValidation =
+  | { ok: true; document: ValidatedDocument; warnings: Issue[] }
+  | {
+      ok: false;
+      issues: Issue[];
+      /** Set when the document names a known kind and a name: enough to find duplicates among invalid documents. */
+      identity?: Pick<SpecDocument, "kind" | "metadata" | "spec">;
+    };
+
+/**
+ * Validates one parsed document against the envelope and its kind. Pure. Every problem is reported at once: the
+ * envelope, the spec's schema, and the kind's cross-field `check`, which runs even when the schema failed (on the
+ * document as written; a `check` that throws on such a spec adds nothing, and its findings at or inside a field
+ * the schema already rejected are left out, being that field's problem told twice).
+ */
 export function validateDocument(
   value: unknown,
   kinds: readonly KindDefinition[],
   options: LoadOptions = {},
-): { ok: true; document: ValidatedDocument } | { ok: false; issues: Issue[] } {
+): DocumentValidation {
   const issues: Issue[] = [];
   if (!isRecord(value)) {
     return { ok: false, issues: [{ path: [], message: "a spec document must be a mapping" }] };
@@ -178,34 +267,51 @@ export function validateDocument(
   }
   const def = kinds.find((k) => k.kind === value.kind);
   if (def === undefined) {
+    const known = kinds.map((k) => k.kind);
+    const suggestion = typeof value.kind === "string" ? closest(value.kind, known) : undefined;
     issues.push({
       path: ["kind"],
       message:
         value.kind === undefined
-          ? `missing kind (one of ${kinds.map((k) => k.kind).join(", ")})`
-          : `unknown kind ${JSON.stringify(value.kind)} (one of ${kinds.map((k) => k.kind).join(", ")})`,
+          ? `missing kind (one of ${known.join(", ")})`
+          : `unknown kind ${JSON.stringify(value.kind)} ` +
+            (suggestion !== undefined ? `(did you mean ${suggestion}?)` : `(one of ${known.join(", ")})`),
     });
   }
+  // A misspelt envelope field is one problem, not also "missing spec".
+  const meant = new Set<string>();
   for (const key of Object.keys(value)) {
-    if (!["apiVersion", "kind", "metadata", "spec"].includes(key)) {
-      issues.push({ path: [key], message: `${label}: unknown top-level field "${key}"`, atKey: true });
+    if (!ENVELOPE_FIELDS.includes(key)) {
+      const suggestion = closest(
+        key,
+        ENVELOPE_FIELDS.filter((f) => value[f] === undefined),
+      );
+      if (suggestion !== undefined) meant.add(suggestion);
+      issues.push({
+        path: [key],
+        message: `${label}: unknown top-level field "${key}"${suggestion !== undefined ? ` (did you mean ${suggestion}?)` : ""}`,
+        atKey: true,
+      });
     }
   }
   const name = isRecord(value.metadata) && typeof value.metadata.name === "string" ? value.metadata.name : "";
   const who = name ? `${label} "${name}"` : label;
   if (value.metadata === undefined) {
-    issues.push({ path: [], message: `${who}: missing metadata` });
+    if (!meant.has("metadata")) issues.push({ path: [], message: `${who}: missing metadata` });
   } else {
     issues.push(...schemaIssues(MetadataSchema, value.metadata, ["metadata"], who));
   }
+  const specIssues: SchemaIssue[] = [];
   if (value.spec === undefined) {
-    issues.push({ path: [], message: `${who}: missing spec` });
+    if (!meant.has("spec")) issues.push({ path: [], message: `${who}: missing spec` });
   } else if (def !== undefined) {
-    issues.push(...schemaIssues(def.specSchema, value.spec, ["spec"], who));
+    specIssues.push(...schemaIssues(def.specSchema, value.spec, ["spec"], who));
   }
-  if (issues.length > 0 || def === undefined) return { ok: false, issues };
+  if (def === undefined || !isRecord(value.spec)) {
+    return { ok: false, issues: [...issues, ...specIssues] };
+  }
 
-  let spec = value.spec as Record<string, unknown>;
+  let spec = value.spec;
   let overlayOf = (path: Path): Path => path;
   const envs = spec.environments;
   if (isRecord(envs)) {
@@ -221,24 +327,44 @@ export function validateDocument(
         path[0] === "spec" && typeof path[1] === "string" && overridden.has(path[1])
           ? ["spec", "environments", env, ...path.slice(1)]
           : path;
-      const merged = schemaIssues(def.specSchema, spec, ["spec"], `${who} (environment ${env})`);
-      if (merged.length > 0) {
-        return { ok: false, issues: merged.map((i) => ({ ...i, path: overlayOf(i.path) })) };
+      // The overlay itself was checked as part of the spec; the merge can only add problems when the base was valid.
+      if (specIssues.length === 0) {
+        const merged = schemaIssues(def.specSchema, spec, ["spec"], `${who} (environment ${env})`);
+        specIssues.push(...merged.map((i) => ({ ...i, path: overlayOf(i.path), field: overlayOf(i.field) })));
       }
     }
   }
-  const semantic = def.check?.(spec) ?? [];
-  if (semantic.length > 0) {
-    return {
-      ok: false,
-      issues: semantic.map((i) => ({
-        path: overlayOf(["spec", ...i.path]),
-        message: `${who}: ${i.message}`,
-        ...(i.index !== undefined ? { index: i.index } : {}),
-      })),
-    };
+  let semantic: SpecIssue[];
+  try {
+    semantic = def.check?.(spec as never) ?? [];
+  } catch (error) {
+    // A check may assume the schema holds; when it does not, the schema's findings are the ones to fix first.
+    if (specIssues.length === 0) throw error;
+    semantic = [];
+  }
+  const rejectedFields = specIssues.map((i) => i.field);
+  for (const i of semantic) {
+    const path = overlayOf(["spec", ...i.path]);
+    if (rejectedFields.some((f) => startsWith(path, f))) continue;
+    specIssues.push({
+      path,
+      field: path,
+      message: `${who}: ${i.message}`,
+      ...(i.index !== undefined ? { index: i.index } : {}),
+    });
   }
   const metadata = value.metadata as SpecDocument["metadata"];
+  if (issues.length > 0 || specIssues.length > 0) {
+    return {
+      ok: false,
+      issues: [...issues, ...specIssues.map(({ field: _field, ...i }) => i)],
+      ...(name !== "" ? { identity: { kind: def.kind, metadata: { name }, spec } } : {}),
+    };
+  }
+  const warnings = (def.warn?.(spec as never) ?? []).map((i) => ({
+    path: overlayOf(["spec", ...i.path]),
+    message: `${who}: ${i.message}`,
+  }));
   return {
     ok: true,
     document: {
@@ -248,26 +374,51 @@ export function validateDocument(
       spec,
       generation: generationOf(def.kind, metadata.name, spec),
     },
+    warnings,
   };
 }
 
-function schemaIssues(
-  schema: TSchema,
-  value: unknown,
-  prefix: Path,
-  who: string,
-): { path: Path; message: string }[] {
+function startsWith(path: Path, prefix: Path): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
+}
+
+function schemaIssues(schema: TSchema, value: unknown, prefix: Path, who: string): SchemaIssue[] {
+  const errors: { error: ValueError; rel: Path }[] = [];
   const seen = new Set<string>();
-  const out: { path: Path; message: string }[] = [];
   for (const error of Value.Errors(schema, value)) {
     const rel = pointerToPath(error.path);
     const key = rel.join("/");
     // A failed union reports once per branch; the first message for a path is the useful one.
     if (seen.has(key)) continue;
     seen.add(key);
-    const { path, message, atKey } = describe(error, rel);
+    errors.push({ error, rel });
+  }
+  // A misspelt field is one problem: "unknown field hostedZon (did you mean hostedZone?)" stands for the
+  // "missing required field hostedZone" it causes.
+  const missing = new Set(
+    errors.filter((e) => e.error.type === ValueErrorType.ObjectRequiredProperty).map((e) => e.rel.join("/")),
+  );
+  const suggestions = new Map<ValueError, string>();
+  const explained = new Set<string>();
+  for (const { error, rel } of errors) {
+    if (error.type !== ValueErrorType.ObjectAdditionalProperties) continue;
+    const parent = rel.slice(0, -1);
+    const known = Object.keys((error.schema as { properties?: Record<string, unknown> }).properties ?? {});
+    const absent = known.filter((k) => missing.has([...parent, k].join("/")));
+    const suggestion =
+      closest(String(rel[rel.length - 1]), absent) ?? closest(String(rel[rel.length - 1]), known);
+    if (suggestion === undefined) continue;
+    suggestions.set(error, suggestion);
+    explained.add([...parent, suggestion].join("/"));
+  }
+  const out: SchemaIssue[] = [];
+  for (const { error, rel } of errors) {
+    const field = [...prefix, ...rel];
+    if (error.type === ValueErrorType.ObjectRequiredProperty && explained.has(rel.join("/"))) continue;
+    const { path, message, atKey } = describe(error, rel, suggestions.get(error));
     out.push({
       path: [...prefix, ...path],
+      field,
       message: `${who}: ${fieldName([...prefix, ...path])}${message}`,
       ...(atKey ? { atKey } : {}),
     });
@@ -275,15 +426,28 @@ function schemaIssues(
   return out;
 }
 
-function describe(error: ValueError, rel: Path): Issue {
+function describe(error: ValueError, rel: Path, suggestion: string | undefined): Issue {
   const last = rel[rel.length - 1];
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return { path: rel.slice(0, -1), message: `missing required field "${String(last)}"` };
     case ValueErrorType.ObjectAdditionalProperties:
-      return { path: rel, message: "unknown field", atKey: true };
-    case ValueErrorType.Union:
-      return { path: rel, message: `must be one of: ${unionChoices(error.schema)}` };
+      return {
+        path: rel,
+        message: `unknown field${suggestion !== undefined ? ` (did you mean ${suggestion}?)` : ""}`,
+        atKey: true,
+      };
+    case ValueErrorType.Union: {
+      const choices = unionConsts(error.schema);
+      const near =
+        typeof error.value === "string" && choices !== undefined ? closest(error.value, choices) : undefined;
+      return {
+        path: rel,
+        message:
+          `must be one of: ${choices?.map((c) => JSON.stringify(c)).join(", ") ?? "the documented forms"}` +
+          (near !== undefined ? ` (did you mean ${JSON.stringify(near)}?)` : ""),
+      };
+    }
     case ValueErrorType.String:
     case ValueErrorType.Integer:
     case ValueErrorType.Number:
@@ -309,12 +473,11 @@ function hint(schema: TSchema): string {
   return typeof h === "string" ? ` (${h})` : "";
 }
 
-function unionChoices(schema: TSchema): string {
+/** The choices of a union of constants (`"A" | "SRV"`), or undefined for a union of shapes. */
+function unionConsts(schema: TSchema): string[] | undefined {
   const anyOf = (schema as { anyOf?: TSchema[] }).anyOf ?? [];
   const consts = anyOf.map((s) => (s as { const?: unknown }).const).filter((c) => c !== undefined);
-  return consts.length === anyOf.length
-    ? consts.map((c) => JSON.stringify(c)).join(", ")
-    : "the documented forms";
+  return consts.length === anyOf.length ? consts.map(String) : undefined;
 }
 
 function fieldName(path: Path): string {
@@ -422,7 +585,7 @@ export function crossCheck(
     }
     byKey.set(key, doc);
     const def = kinds.find((k) => k.kind === doc.kind);
-    for (const claim of def?.claims?.(doc.spec as never) ?? []) {
+    for (const claim of claimsOf(def, doc)) {
       const pos = doc.positionOf(["spec", ...claim.path]);
       const holder = claims.get(claim.key);
       if (holder !== undefined && holder.doc !== doc) {
@@ -437,6 +600,19 @@ export function crossCheck(
     }
   }
   return { diagnostics, rejected };
+}
+
+function claimsOf(
+  def: KindDefinition | undefined,
+  doc: SpecDocument,
+): { readonly key: string; readonly path: readonly (string | number)[] }[] {
+  if (!unvalidated.has(doc)) return def?.claims?.(doc.spec as never) ?? [];
+  // An invalid spec's claims, where they can be read: a conflict is worth telling in the same run.
+  try {
+    return def?.claims?.(doc.spec as never).filter((c) => typeof c.key === "string") ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** Relative path for display, when it is shorter. */

@@ -125,7 +125,7 @@ export function cloudMapServiceStatements(
   return [
     // The tasks each service's instances follow, listed by the informers and the adapter.
     ...ecsTaskStatements(
-      specs.map((s) => s.instances.ecsTasks.cluster),
+      specs.map((s) => s.instances.ecsTasks),
       ctx,
     ),
     ...(ctx.sweeping || specs.length > 0 ? cloudMapReads(ctx, specs.length > 0) : []),

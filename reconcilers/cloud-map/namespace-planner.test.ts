@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { TerminalError } from "../../controllers/reconciler.ts";
 import type { CloudMapNamespaceSpec } from "./namespace-kind.ts";
 import { decideOrphanNamespace, planNamespace, type NamespaceCandidate } from "./namespace-planner.ts";
-import { CREATED_TAG, ownershipTags } from "./ownership.ts";
+import type { ObservedInstance } from "./cloud-map-api.ts";
+import { CREATED_TAG, OWNER_ATTRIBUTE, ownershipTags } from "./ownership.ts";
 
 const ctx = { ownerId: "prod", resource: "CloudMapNamespace/logs" };
 const spec: CloudMapNamespaceSpec = {
@@ -30,6 +31,7 @@ describe("planNamespace", () => {
         action: "create",
         target: "namespace fluentd.local in vpc-0abc1234",
         detail: 'description "log aggregation"',
+        write: "servicediscovery:CreatePrivateDnsNamespace",
       },
     ]);
     expect(p.steps).toEqual([
@@ -94,20 +96,45 @@ describe("planNamespace", () => {
 
 describe("decideOrphanNamespace", () => {
   const tags = { ...ownershipTags("prod", "CloudMapNamespace/logs", true), [CREATED_TAG]: "true" };
-  const svc = (name: string, t: Record<string, string>) => ({ id: `srv-${name}`, name, tags: t });
+  const svc = (name: string, t: Record<string, string>, instances: ObservedInstance[] = []) => ({
+    id: `srv-${name}`,
+    name,
+    tags: t,
+    instances,
+  });
+  const instance = (id: string, owner: string): ObservedInstance => ({
+    id,
+    attributes: { AWS_INSTANCE_IPV4: "10.0.1.5", [OWNER_ATTRIBUTE]: owner },
+  });
   const ourService = { ...ownershipTags("prod", "CloudMapService/fluentd", false), [CREATED_TAG]: "true" };
 
-  it("deletes its services first, then the namespace", () => {
+  it("deletes its services first, each write listed once under the service's own spec, then the namespace", () => {
     const d = decideOrphanNamespace(
-      { id: "ns-1", name: "fluentd.local", tags, services: [svc("fluentd", ourService)] },
+      {
+        id: "ns-1",
+        name: "fluentd.local",
+        tags,
+        services: [svc("fluentd", ourService, [instance("t1", "prod"), instance("t2", "prod")])],
+      },
       "prod",
       new Set(),
     );
     expect(d.type).toBe("delete");
     if (d.type !== "delete") return;
-    expect(d.changes.map((c) => `${c.action} ${c.target}`)).toEqual([
-      "delete service fluentd.fluentd.local (srv-fluentd)",
-      "delete namespace fluentd.local (ns-1)",
+    expect(
+      d.services.map((s) => [s.resource, s.changes.map((c) => `${c.action} ${c.target} ${c.write}`)]),
+    ).toEqual([
+      [
+        "CloudMapService/fluentd",
+        [
+          "delete instance t1 10.0.1.5 servicediscovery:DeregisterInstance",
+          "delete instance t2 10.0.1.5 servicediscovery:DeregisterInstance",
+          "delete service fluentd.fluentd.local (srv-fluentd) servicediscovery:DeleteService",
+        ],
+      ],
+    ]);
+    expect(d.changes.map((c) => `${c.action} ${c.target} ${c.write}`)).toEqual([
+      "delete namespace fluentd.local (ns-1) servicediscovery:DeleteNamespace",
     ]);
   });
 
@@ -116,6 +143,13 @@ describe("decideOrphanNamespace", () => {
     ["prune is false", { ...tags, "ecs-log-operator/prune": "false" }, [], new Set<string>(), undefined],
     ["it was adopted", { ...tags, [CREATED_TAG]: "false" }, [], new Set<string>(), /existed before/],
     ["a foreign service is in it", tags, [svc("other", {})], new Set<string>(), /still holds other/],
+    [
+      "someone else registered an instance in its service",
+      tags,
+      [svc("fluentd", ourService, [instance("t1", "prod"), instance("ecs-1", "ecs")])],
+      new Set<string>(),
+      /fluentd holds instances ecs-1 registered by someone else/,
+    ],
     [
       "a live spec manages a service in it",
       tags,

@@ -1,6 +1,8 @@
 import { TerminalError, type Change } from "../../controllers/reconciler.ts";
+import type { ObservedInstance } from "./cloud-map-api.ts";
 import type { CloudMapNamespaceSpec } from "./namespace-kind.ts";
 import { CREATED_TAG, ownershipTags, readOwnership, tagsToWrite } from "./ownership.ts";
+import { planServiceDeletion } from "./service-planner.ts";
 
 /** A private DNS namespace of the spec's name, as observed, with what was learnt about its VPC and tags. */
 export interface NamespaceCandidate {
@@ -95,6 +97,7 @@ export function planNamespace(
           action: "create",
           target: `namespace ${spec.name} in ${spec.vpc}`,
           detail: spec.description !== undefined ? `description "${spec.description}"` : undefined,
+          write: "servicediscovery:CreatePrivateDnsNamespace",
         },
       ],
       notes: [],
@@ -117,6 +120,7 @@ export function planNamespace(
       action: "update",
       target: `namespace ${spec.name} (${match.id})`,
       detail: `description "${match.description}" -> "${spec.description}"`,
+      write: "servicediscovery:UpdatePrivateDnsNamespace",
     });
   }
   const tags = tagsToWrite(match.tags, wantedTags);
@@ -131,12 +135,13 @@ export function planNamespace(
           : Object.entries(tags)
               .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${match.tags[k] ?? "-"} -> ${v}`)
               .join(", "),
+      write: "servicediscovery:TagResource",
     });
   }
   return { namespace: match, steps, changes, notes };
 }
 
-/** An owned namespace whose spec is gone, with the services found in it. */
+/** An owned namespace whose spec is gone, with the services found in it and their instances. */
 export interface OrphanNamespace {
   readonly id: string;
   readonly name: string;
@@ -145,21 +150,33 @@ export interface OrphanNamespace {
     readonly id: string;
     readonly name: string;
     readonly tags: Readonly<Record<string, string>>;
+    readonly instances: readonly ObservedInstance[];
   }[];
+}
+
+/** A service an orphan namespace's deletion deletes first: under its own spec's key, with every write it takes. */
+export interface ServiceRemoval {
+  readonly id: string;
+  readonly name: string;
+  /** `Kind/name` of the spec that made it (read from its tags). */
+  readonly resource: string;
+  readonly changes: readonly Change[];
 }
 
 export type OrphanNamespaceDecision =
   | { readonly type: "keep"; readonly reason?: string }
   | {
       readonly type: "delete";
-      /** Services to delete first: those this operator created whose spec is gone too. */
-      readonly services: readonly { readonly id: string; readonly name: string }[];
+      /** Services to delete first (instances deregistered, then the service): those this operator created. */
+      readonly services: readonly ServiceRemoval[];
+      /** The namespace's own deletion. */
       readonly changes: readonly Change[];
     };
 
 /**
  * What to do with a namespace whose spec is gone: delete it when its spec asked for pruning and this operator
- * created it, after the services it created there; keep it while it holds any other service, which AWS would refuse
+ * created it, after the services it created there (each instance deregistered, each service deleted: one change a
+ * write); keep it while it holds any other service or any instance someone else registered, which AWS would refuse
  * to delete it over anyway. Pure.
  */
 export function decideOrphanNamespace(
@@ -189,19 +206,38 @@ export function decideOrphanNamespace(
         `${blockers.map((s) => s.name).join(", ")}, which this operator did not create or still manages`,
     };
   }
+  const services = orphan.services.map((s) => ({
+    service: s,
+    deletion: planServiceDeletion(`${s.name}.${orphan.name} (${s.id})`, s.instances, ownerId),
+  }));
+  const held = services.filter((s) => s.deletion.blockers.length > 0);
+  if (held.length > 0) {
+    return {
+      type: "keep",
+      reason:
+        `namespace ${orphan.name} (${orphan.id}) is not pruned: ` +
+        held
+          .map(
+            (s) =>
+              `${s.service.name} holds instances ${s.deletion.blockers.join(", ")} registered by someone else`,
+          )
+          .join("; "),
+    };
+  }
   return {
     type: "delete",
-    services: orphan.services.map((s) => ({ id: s.id, name: s.name })),
+    services: services.map(({ service, deletion }) => ({
+      id: service.id,
+      name: service.name,
+      resource: readOwnership(service.tags).resource ?? `CloudMapService/${service.name}`,
+      changes: deletion.changes,
+    })),
     changes: [
-      ...orphan.services.map((s): Change => ({
-        action: "delete",
-        target: `service ${s.name}.${orphan.name} (${s.id})`,
-        detail: `its instances are deregistered first`,
-      })),
       {
         action: "delete",
         target: `namespace ${orphan.name} (${orphan.id})`,
         detail: `${own.resource} was removed and asked for prune`,
+        write: "servicediscovery:DeleteNamespace",
       },
     ],
   };

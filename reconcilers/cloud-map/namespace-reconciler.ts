@@ -6,19 +6,15 @@ import {
   type ResourcePlan,
 } from "../../controllers/reconciler.ts";
 import { isKind, resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
-import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedNamespace } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
-import {
-  decideOrphanNamespace,
-  planNamespace,
-  type NamespaceCandidate,
-  type NamespaceStep,
-} from "./namespace-planner.ts";
+import { planNamespace, type NamespaceCandidate, type NamespaceStep } from "./namespace-planner.ts";
 import type { OperationWaiter } from "./operation-waiter.ts";
-import { readOwnership, requestId } from "./ownership.ts";
+import { OrphanNamespaces } from "./orphan-namespaces.ts";
+import { requestId } from "./ownership.ts";
 import { deleteServiceWithInstances } from "./service-deletion.ts";
+import { CloudMapServiceKind } from "./service-kind.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -26,6 +22,8 @@ export interface CloudMapNamespaceReconcilerDeps {
   readonly api: CloudMapApi;
   readonly lookup: NamespaceLookup;
   readonly operations: OperationWaiter;
+  /** Shared with the service reconciler, whose sweep leaves the services of a deleted namespace to this one. */
+  readonly orphans?: OrphanNamespaces | undefined;
   readonly clock?: Clock | undefined;
 }
 
@@ -37,13 +35,13 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   private readonly lookup: NamespaceLookup;
   private readonly operations: OperationWaiter;
   private readonly clock: Clock;
-  /** Namespaces seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
-  private readonly foreign = new Set<string>();
+  private readonly orphans: OrphanNamespaces;
 
   constructor(deps: CloudMapNamespaceReconcilerDeps) {
     this.api = deps.api;
     this.lookup = deps.lookup;
     this.operations = deps.operations;
+    this.orphans = deps.orphans ?? new OrphanNamespaces(deps.api, deps.lookup);
     this.clock = deps.clock ?? systemClock;
   }
 
@@ -55,7 +53,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
     const found = await this.lookup.byName(spec.name, ctx.signal, ctx);
     const candidates = await Promise.all(found.map((ns) => this.candidate(ns, ctx.signal)));
     const planned = planNamespace(spec, candidates, { ownerId: ctx.ownerId, resource: key });
-    for (const c of candidates) this.foreign.delete(c.id);
+    this.orphans.seen(candidates.map((c) => c.id));
     ctx.logger.debug("planned", {
       resource: key,
       namespace: planned.namespace?.id,
@@ -75,34 +73,12 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   }
 
   async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
-    const live = new Set(ctx.documents.map(resourceKey));
     const plans: ResourcePlan[] = [];
-    const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapNamespaceKind) ? [d.spec.name] : []));
-    const all = await this.lookup.all(ctx.signal, ctx);
-    for (const ns of all) {
-      if (this.foreign.has(ns.id)) continue;
-      // A live spec's own plan looks after the namespace of its name; only the others can be orphans.
-      if (liveNames.some((n) => sameDnsName(n, ns.name))) continue;
-      const tags = await this.api.tags(ns.arn, ctx.signal);
-      const own = readOwnership(tags);
-      if (own.owner !== ctx.ownerId) {
-        this.foreign.add(ns.id);
-        continue;
-      }
-      if (own.resource === undefined || live.has(own.resource) || !own.prune) continue;
-      const services = await this.api.listServices(ns.id, ctx.signal);
-      const withTags = await Promise.all(
-        services.map(async (s) => ({ id: s.id, name: s.name, tags: await this.api.tags(s.arn, ctx.signal) })),
-      );
-      const decision = decideOrphanNamespace(
-        { id: ns.id, name: ns.name, tags, services: withTags },
-        ctx.ownerId,
-        live,
-      );
+    for (const { namespace: ns, resource, decision } of await this.orphans.find(ctx)) {
       if (decision.type === "keep") {
         if (decision.reason !== undefined) {
           plans.push({
-            key: own.resource,
+            key: resource,
             kind: this.kind,
             changes: [],
             notes: [decision.reason],
@@ -111,21 +87,32 @@ export class CloudMapNamespaceReconciler implements Reconciler {
         }
         continue;
       }
-      plans.push({
-        key: own.resource,
-        kind: this.kind,
-        changes: decision.changes,
-        apply: async (signal) => {
-          for (const s of decision.services) {
-            await deleteServiceWithInstances(
+      // Each service under its own spec's key, before the namespace: the pass applies one sweep's plans in order,
+      // and stops at the first that fails, so the namespace is deleted only once its services are.
+      for (const s of decision.services) {
+        plans.push({
+          key: s.resource,
+          kind: CloudMapServiceKind.kind,
+          changes: s.changes,
+          notes: [
+            `deleted with namespace ${ns.name}, whose spec ${resource} was removed and asked for prune`,
+          ],
+          apply: (signal) =>
+            deleteServiceWithInstances(
               this.api,
               this.operations,
               s.id,
               `${s.name}.${ns.name}`,
               ctx.ownerId,
               signal,
-            );
-          }
+            ),
+        });
+      }
+      plans.push({
+        key: resource,
+        kind: this.kind,
+        changes: decision.changes,
+        apply: async (signal) => {
           const op = await this.api.deleteNamespace(ns.id, signal);
           if (op !== undefined) await this.operations.wait(op, `delete namespace ${ns.name}`, signal);
         },

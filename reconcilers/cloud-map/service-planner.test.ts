@@ -64,9 +64,14 @@ describe("planService", () => {
   it("creates the service and registers every serving task with its address and port", () => {
     const p = planService(spec(), found, undefined, [task("t1", "10.0.1.5"), task("t2", "10.0.1.6")], ctx);
     expect(p.changes).toEqual([
-      { action: "create", target: "service fluentd.fluentd.local", detail: "A 10, MULTIVALUE" },
-      { action: "create", target: "instance t1 10.0.1.5:24224" },
-      { action: "create", target: "instance t2 10.0.1.6:24224" },
+      {
+        action: "create",
+        target: "service fluentd.fluentd.local",
+        detail: "A 10, MULTIVALUE",
+        write: "servicediscovery:CreateService",
+      },
+      { action: "create", target: "instance t1 10.0.1.5:24224", write: "servicediscovery:RegisterInstance" },
+      { action: "create", target: "instance t2 10.0.1.6:24224", write: "servicediscovery:RegisterInstance" },
     ]);
     expect(p.steps[0]).toMatchObject({
       type: "create-service",
@@ -103,8 +108,13 @@ describe("planService", () => {
     const before = observed({ instances: [ours(s, "t1", "10.0.1.5"), ours(s, "gone", "10.0.1.9")] });
     const p = planService(s, found, before, [task("t1", "10.0.1.5"), task("t3", "10.0.1.7")], ctx);
     expect(p.changes).toEqual([
-      { action: "create", target: "instance t3 10.0.1.7:24224" },
-      { action: "delete", target: "instance gone 10.0.1.9:24224", detail: "task no longer running" },
+      { action: "create", target: "instance t3 10.0.1.7:24224", write: "servicediscovery:RegisterInstance" },
+      {
+        action: "delete",
+        target: "instance gone 10.0.1.9:24224",
+        detail: "task no longer running",
+        write: "servicediscovery:DeregisterInstance",
+      },
     ]);
     const moved = planService(
       spec({ instances: { ecsTasks: { cluster: "logs", service: "fluentd" }, port: 24225 } }),
@@ -117,6 +127,7 @@ describe("planService", () => {
       action: "update",
       target: "instance t1",
       detail: "10.0.1.5:24224 -> 10.0.1.5:24225",
+      write: "servicediscovery:RegisterInstance",
     });
   });
 
@@ -155,7 +166,12 @@ describe("planService", () => {
       ctx,
     );
     expect(p.changes).toEqual([
-      { action: "update", target: "service fluentd.fluentd.local (srv-1)", detail: "A ttl 60 -> 10" },
+      {
+        action: "update",
+        target: "service fluentd.fluentd.local (srv-1)",
+        detail: "A ttl 60 -> 10",
+        write: "servicediscovery:UpdateService",
+      },
     ]);
     expect(p.steps).toEqual([{ type: "update-records", records: [{ type: "A", ttl: 10 }] }]);
 

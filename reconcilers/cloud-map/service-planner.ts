@@ -137,6 +137,7 @@ export function planService(
       action: "create",
       target: `service ${fqdn}`,
       detail: `${recordsText(records)}, ${routingPolicy}${customHealth ? ", custom health check" : ""}`,
+      write: "servicediscovery:CreateService",
     });
   } else {
     const { service } = observed;
@@ -161,7 +162,11 @@ export function planService(
     if (fixed.length > 0) {
       throw new TerminalError(
         `service ${fqdn} (${service.id}) cannot change in place (${fixed.join("; ")}): Cloud Map fixes these when ` +
-          `a service is created. Put the spec back, or delete the service so that it is created again`,
+          `a service is created. Put the spec back, or have it created again (${fqdn} answers nothing meanwhile): ` +
+          `deregister its instances (aws servicediscovery list-instances --service-id ${service.id}, then ` +
+          `aws servicediscovery deregister-instance --service-id ${service.id} --instance-id ID for each), ` +
+          `delete it (aws servicediscovery delete-service --id ${service.id}), and apply: the operator creates it ` +
+          `with the new settings and registers the tasks again`,
       );
     }
     const ttlChanges = records.flatMap((r) => {
@@ -174,6 +179,7 @@ export function planService(
         action: "update",
         target: `service ${fqdn} (${service.id})`,
         detail: ttlChanges.join(", "),
+        write: "servicediscovery:UpdateService",
       });
     }
     const tags = tagsToWrite(observed.tags, wantedTags);
@@ -188,6 +194,7 @@ export function planService(
             : Object.entries(tags)
                 .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${observed.tags[k] ?? "-"} -> ${v}`)
                 .join(", "),
+        write: "servicediscovery:TagResource",
       });
     }
   }
@@ -205,7 +212,11 @@ export function planService(
     const health = desiredHealth(task);
     if (current === undefined) {
       steps.push({ type: "register", instanceId: task.taskId, attributes });
-      changes.push({ action: "create", target: `instance ${task.taskId} ${endpoint(attributes)}` });
+      changes.push({
+        action: "create",
+        target: `instance ${task.taskId} ${endpoint(attributes)}`,
+        write: "servicediscovery:RegisterInstance",
+      });
       if (customHealth && health !== "HEALTHY") {
         // A new instance of a custom-health service starts HEALTHY.
         steps.push({ type: "set-health", instanceId: task.taskId, status: health });
@@ -213,6 +224,7 @@ export function planService(
           action: "update",
           target: `instance ${task.taskId} health`,
           detail: `HEALTHY -> ${health}`,
+          write: "servicediscovery:UpdateInstanceCustomHealthStatus",
         });
       }
       continue;
@@ -227,6 +239,7 @@ export function planService(
         action: "update",
         target: `instance ${task.taskId}`,
         detail: `${endpoint(current.attributes)} -> ${endpoint(attributes)}`,
+        write: "servicediscovery:RegisterInstance",
       });
     }
     const observedHealth = observed?.health.get(task.taskId);
@@ -236,6 +249,7 @@ export function planService(
         action: "update",
         target: `instance ${task.taskId} health`,
         detail: `${observedHealth} -> ${health}`,
+        write: "servicediscovery:UpdateInstanceCustomHealthStatus",
       });
     }
   }
@@ -246,6 +260,7 @@ export function planService(
       action: "delete",
       target: `instance ${instance.id} ${endpoint(instance.attributes)}`,
       detail: "task no longer running",
+      write: "servicediscovery:DeregisterInstance",
     });
   }
   return { steps, changes, notes };
@@ -293,8 +308,14 @@ export function planServiceDeletion(
         action: "delete",
         target: `instance ${i.id} ${endpoint(i.attributes)}`,
         detail: "service pruned",
+        write: "servicediscovery:DeregisterInstance",
       })),
-      { action: "delete", target: `service ${label}`, detail: "its spec was removed and asked for prune" },
+      {
+        action: "delete",
+        target: `service ${label}`,
+        detail: "its spec was removed and asked for prune",
+        write: "servicediscovery:DeleteService",
+      },
     ],
   };
 }

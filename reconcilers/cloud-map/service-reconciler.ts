@@ -9,12 +9,14 @@ import {
 } from "../../controllers/reconciler.ts";
 import { isKind, resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
 import { taskWatchKey, type EcsTaskApi, type TaskSelector } from "../ecs-tasks/ecs-task-api.ts";
-import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { EcsClusterNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { atField } from "../../controllers/field-error.ts";
 import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
 import { runAll, type OperationWaiter } from "./operation-waiter.ts";
+import { OrphanNamespaces } from "./orphan-namespaces.ts";
 import { readOwnership, requestId } from "./ownership.ts";
 import { INSTANCE_CONCURRENCY, deleteServiceWithInstances } from "./service-deletion.ts";
 import { CloudMapServiceKind, type CloudMapServiceSpec } from "./service-kind.ts";
@@ -34,6 +36,8 @@ export interface CloudMapServiceReconcilerDeps {
   readonly tasks: EcsTaskApi;
   readonly lookup: NamespaceLookup;
   readonly operations: OperationWaiter;
+  /** Shared with the namespace reconciler: the services of a namespace its sweep deletes are left to it. */
+  readonly orphans?: OrphanNamespaces | undefined;
   readonly clock?: Clock | undefined;
 }
 
@@ -55,6 +59,7 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly lookup: NamespaceLookup;
   private readonly operations: OperationWaiter;
   private readonly clock: Clock;
+  private readonly orphans: OrphanNamespaces;
   /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
   private readonly servicesPerPass = new PassMemo<ObservedService[]>();
@@ -64,6 +69,7 @@ export class CloudMapServiceReconciler implements Reconciler {
     this.tasks = deps.tasks;
     this.lookup = deps.lookup;
     this.operations = deps.operations;
+    this.orphans = deps.orphans ?? new OrphanNamespaces(deps.api, deps.lookup);
     this.clock = deps.clock ?? systemClock;
   }
 
@@ -77,8 +83,17 @@ export class CloudMapServiceReconciler implements Reconciler {
     const key = resourceKey(doc);
     const spec = doc.spec;
     const [namespace, tasks] = await Promise.all([
-      this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal, ctx),
-      observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
+      atField(
+        doc,
+        ["spec", "namespace"],
+        this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal, ctx),
+      ),
+      atField(
+        doc,
+        ["spec", "instances", "ecsTasks", "cluster"],
+        observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
+        EcsClusterNotFoundError,
+      ),
     ]);
     const observed =
       namespace.type === "found" ? await this.observe(namespace.id, spec.name, ctx.signal, ctx) : undefined;
@@ -96,6 +111,8 @@ export class CloudMapServiceReconciler implements Reconciler {
       kind: this.kind,
       changes: planned.changes,
       notes: planned.notes,
+      // Every task with an address is registered; one without is left for the next reconcile.
+      targets: tasks.flatMap((t) => (t.address === undefined ? [] : [{ id: t.taskId, address: t.address }])),
       apply: (signal) => this.apply(spec, key, namespace, observed?.service, planned.steps, ctx, signal),
     };
   }
@@ -104,8 +121,10 @@ export class CloudMapServiceReconciler implements Reconciler {
     const live = new Set(ctx.documents.map(resourceKey));
     const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapServiceKind) ? [d.spec.name] : []));
     const plans: ResourcePlan[] = [];
+    // The namespace sweep deletes these with their namespace, and lists them: one removal, one list of writes.
+    const withNamespace = await this.orphans.servicesDeleted(ctx);
     for (const service of await this.api.listServices(undefined, ctx.signal)) {
-      if (this.foreign.has(service.id)) continue;
+      if (this.foreign.has(service.id) || withNamespace.has(service.id)) continue;
       // A live spec's own plan looks after the service of its name; only the others can be orphans.
       if (liveNames.some((n) => sameDnsName(n, service.name))) continue;
       const tags = await this.api.tags(service.arn, ctx.signal);

@@ -1,13 +1,24 @@
 import { arnOf, sortedUnique, type IamContext, type PolicyStatement } from "../../controllers/iam.ts";
+import type { TaskSelector } from "./ecs-task-api.ts";
 
 /**
- * Listing and describing the tasks of these clusters, as `AwsEcsTaskApi` and the informers do, and the private
- * addresses of the container instances bridge and host networking tasks run on. Several kinds follow ECS tasks; each
- * contributes its clusters under these Sids.
+ * What following the tasks of these services and families takes: listing and describing the tasks of their clusters,
+ * as `AwsEcsTaskApi` and the informers do (running and, for the services' health, recently stopped ones), the private
+ * addresses of the container instances bridge and host networking tasks run on (unless `privateAddresses` is false:
+ * a watcher that registers no address), and DescribeServices on each service,
+ * which `run` reads every interval to tell why the service is short of tasks (controllers/service-health/). Several
+ * kinds follow ECS tasks; each contributes what its specs watch under these Sids.
  */
-export function ecsTaskStatements(clusters: readonly string[], ctx: IamContext): PolicyStatement[] {
-  const names = sortedUnique(clusters);
+export function ecsTaskStatements(
+  watched: readonly TaskSelector[],
+  ctx: IamContext,
+  options: { readonly privateAddresses?: boolean } = {},
+): PolicyStatement[] {
+  const names = sortedUnique(watched.map((w) => w.cluster));
   if (names.length === 0) return [];
+  const services = sortedUnique(
+    watched.flatMap((w) => (w.service !== undefined ? [`${w.cluster}/${w.service}`] : [])),
+  );
   return [
     {
       Sid: "ListTasksOfWatchedClusters",
@@ -27,7 +38,17 @@ export function ecsTaskStatements(clusters: readonly string[], ctx: IamContext):
         ]),
       ),
     },
-    privateAddressStatement(),
+    ...(options.privateAddresses !== false ? [privateAddressStatement()] : []),
+    ...(services.length > 0
+      ? [
+          {
+            Sid: "DescribeWatchedServices",
+            Effect: "Allow" as const,
+            Action: ["ecs:DescribeServices"],
+            Resource: services.map((s) => arnOf(ctx, "ecs", `service/${s}`)),
+          },
+        ]
+      : []),
   ];
 }
 

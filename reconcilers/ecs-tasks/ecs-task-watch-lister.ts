@@ -1,5 +1,5 @@
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import { parseWatchKey, type WatchLister } from "../../controllers/informers.ts";
+import { parseWatchKey, taskListingLine, type WatchLister } from "../../controllers/informers.ts";
 import { AwsEcsTaskApi } from "./aws-ecs-task-api.ts";
 import type { EcsTaskApi } from "./ecs-task-api.ts";
 import { chunk, DESCRIBE_BATCH } from "./running-tasks.ts";
@@ -23,14 +23,13 @@ export class EcsTaskWatchLister implements WatchLister {
         ? { cluster: t.cluster, service: t.service }
         : { cluster: t.cluster, family: t.family };
     const arns = await this.tasks.listRunningTaskArns(selector, signal);
-    // A task's move from PENDING to RUNNING, or its being told to stop, keeps its ARN but changes what is served.
-    // DescribeTasks also gives `group` (`service:NAME`), which the serviceName filter may not have applied (the
+    // DescribeTasks gives `group` (`service:NAME`), which the serviceName filter may not have applied (the
     // emulator ignores it).
     const listing: string[] = [];
     for (const batch of chunk(arns, DESCRIBE_BATCH)) {
       for (const task of await this.tasks.describeTasks(t.cluster, batch, signal)) {
         if (t.type === "ecs-service" && task.group !== `service:${t.service}`) continue;
-        listing.push(`${task.taskArn}:${task.lastStatus}:${task.desiredStatus}`);
+        listing.push(taskListingLine(task));
       }
     }
     return listing.sort();

@@ -64,6 +64,9 @@ function normaliseHealth(h: string | undefined): RunningTask["health"] {
   return h === "HEALTHY" || h === "UNHEALTHY" ? h : "UNKNOWN";
 }
 
+/** The selector's cluster does not exist: a problem of the spec's `cluster` field, which callers locate. */
+export class EcsClusterNotFoundError extends TerminalError {}
+
 /**
  * The serving tasks of a service or family: ListTasks pages, DescribeTasks in batches of 100, and for tasks without
  * an ENI one DescribeContainerInstances per 100 container instances plus DescribeInstances for their addresses.
@@ -75,9 +78,10 @@ export async function observeRunningTasks(
 ): Promise<RunningTask[]> {
   const arns = await api.listRunningTaskArns(selector, signal).catch((error: unknown) => {
     if (error instanceof AwsError && error.errorClass === "not-found") {
-      throw new TerminalError(`ECS cluster "${selector.cluster}" does not exist (${error.code})`, {
-        cause: error,
-      });
+      throw new EcsClusterNotFoundError(
+        `ECS cluster "${selector.cluster}" does not exist (${error.code}): create the cluster or fix the name`,
+        { cause: error },
+      );
     }
     throw error;
   });

@@ -1,13 +1,17 @@
 import { defineKindEntry } from "../../controllers/kind-entry.ts";
 import { logAlarmIamStatements } from "./iam.ts";
-import { logAlarmClients } from "./log-alarm-clients.ts";
 import { LogAlarmKind } from "./log-alarm-kind.ts";
-import { createLogAlarmReconciler } from "./reconciler.ts";
 
 /** LogAlarm watches nothing: a log group is no watched object, the resync is enough. */
 export const logAlarmEntry = defineKindEntry({
   definition: LogAlarmKind,
-  reconciler: (parts) => createLogAlarmReconciler(parts.shared(logAlarmClients)),
+  load: async () => {
+    const [{ logAlarmClients }, { createLogAlarmReconciler }] = await Promise.all([
+      import("./log-alarm-clients.ts"),
+      import("./reconciler.ts"),
+    ]);
+    return { reconciler: (parts) => createLogAlarmReconciler(parts.shared(logAlarmClients)) };
+  },
   sweeps: true,
   iam: logAlarmIamStatements,
 });

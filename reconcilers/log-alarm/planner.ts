@@ -156,12 +156,22 @@ export function planLogAlarm(
   const alarmTarget = `alarm ${desired.name}`;
   if (alarm === undefined) {
     steps.push({ type: "put-alarm", alarm: desired.alarm, tags: { ...desired.tags, [CREATED_TAG]: "true" } });
-    changes.push({ action: "create", target: alarmTarget, detail: describeAlarm(desired.alarm) });
+    changes.push({
+      action: "create",
+      target: alarmTarget,
+      detail: describeAlarm(desired.alarm),
+      write: "cloudwatch:PutMetricAlarm",
+    });
   } else {
     const diff = alarmDiff(desired.alarm, alarm);
     if (diff.length > 0) {
       steps.push({ type: "put-alarm", alarm: desired.alarm, tags: undefined });
-      changes.push({ action: "update", target: alarmTarget, detail: diff.join(", ") });
+      changes.push({
+        action: "update",
+        target: alarmTarget,
+        detail: diff.join(", "),
+        write: "cloudwatch:PutMetricAlarm",
+      });
     }
     const tags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => alarm.tags[k] !== v));
     if (Object.keys(tags).length > 0) {
@@ -175,6 +185,7 @@ export function planLogAlarm(
             : Object.entries(tags)
                 .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${alarm.tags[k] ?? "-"} -> ${v}`)
                 .join(", "),
+        write: "cloudwatch:TagResource",
       });
     }
   }
@@ -182,12 +193,22 @@ export function planLogAlarm(
   const filterTarget = `metric filter ${desired.name} on ${desired.logGroup}`;
   if (current === undefined) {
     steps.push({ type: "put-filter", logGroup: desired.logGroup, filter: desired.filter });
-    changes.push({ action: "create", target: filterTarget, detail: describeFilter(desired.filter) });
+    changes.push({
+      action: "create",
+      target: filterTarget,
+      detail: describeFilter(desired.filter),
+      write: "logs:PutMetricFilter",
+    });
   } else {
     const diff = filterDiff(desired.filter, current);
     if (diff.length > 0) {
       steps.push({ type: "put-filter", logGroup: desired.logGroup, filter: desired.filter });
-      changes.push({ action: "update", target: filterTarget, detail: diff.join(", ") });
+      changes.push({
+        action: "update",
+        target: filterTarget,
+        detail: diff.join(", "),
+        write: "logs:PutMetricFilter",
+      });
     }
   }
 
@@ -203,6 +224,7 @@ export function planLogAlarm(
         action: "delete",
         target: `metric filter ${f.name} on ${f.logGroup}`,
         detail: `the spec's log group is ${desired.logGroup} now`,
+        write: "logs:DeleteMetricFilter",
       });
     } else {
       notes.push(
@@ -348,11 +370,13 @@ export function decideOrphanAlarm(
         action: "delete",
         target: `metric filter ${f.name} on ${f.logGroup}`,
         detail: `${own.resource} was removed`,
+        write: "logs:DeleteMetricFilter",
       })),
       {
         action: "delete",
         target: `alarm ${orphan.alarm.name}`,
         detail: `${own.resource} was removed and asked for prune`,
+        write: "cloudwatch:DeleteAlarms",
       },
     ],
   };

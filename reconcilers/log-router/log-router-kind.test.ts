@@ -118,7 +118,7 @@ describe("LogRouter schema and checks", () => {
       minimal + "  environments:\n    dev:\n      output: { awslogs: { group: /g, streamPrefix: dev } }\n";
     expect(load(withEnv, "dev")).toEqual([]);
     expect(load(withEnv.replace("streamPrefix: dev", "streamPrefx: dev"), "dev")).toContain(
-      'lr.yaml:11:39: LogRouter "app": spec.environments.dev.output.awslogs.streamPrefx: unknown field',
+      'lr.yaml:11:39: LogRouter "app": spec.environments.dev.output.awslogs.streamPrefx: unknown field (did you mean streamPrefix?)',
     );
   });
 });
@@ -210,8 +210,10 @@ describe("bad input names its file and line (table)", () => {
   const cases: [what: string, spec: string, line: string, message: RegExp][] = [
     [
       "a plaintext key in a second output",
+      // Its own containers: a second datadog output of the same containers is a problem of its own.
       withConfig +
-        `  additionalOutputs:\n    - datadog: { apiKey: "0123456789abcdef0123456789abcdef", apiKeySecretArn: "${DD2}" }\n`,
+        `  additionalOutputs:\n    - datadog: { apiKey: "0123456789abcdef0123456789abcdef", apiKeySecretArn: "${DD2}" }\n` +
+        "      containers: [audit]\n",
       "apiKey:",
       /spec\.additionalOutputs\[0\]\.datadog\.apiKey: .*a plaintext API key is not allowed/,
     ],

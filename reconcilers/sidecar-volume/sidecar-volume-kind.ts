@@ -108,6 +108,27 @@ function checkSidecarVolume(spec: SidecarVolumeSpec): SpecIssue[] {
   return issues;
 }
 
+/** The advice on a START order: given offline by `validate`, and by `plan` where it patches the family. */
+export function startOrderAdvice(source: string, consumer: string): string {
+  return (
+    `dependsOn START only waits for "${source}" to start, not for its volume to be ready; if ` +
+    `"${consumer}" needs the files at startup, give "${source}" a healthCheck and use HEALTHY`
+  );
+}
+
+function adviseSidecarVolume(spec: SidecarVolumeSpec): SpecIssue[] {
+  return spec.consumers.flatMap((c, i) =>
+    (c.dependsOn ?? "START") === "START"
+      ? [
+          {
+            path: ["consumers", i, "dependsOn"],
+            message: startOrderAdvice(spec.source.container, c.container),
+          },
+        ]
+      : [],
+  );
+}
+
 export const SidecarVolumeKind = defineKind({
   kind: "SidecarVolume",
   description:
@@ -115,6 +136,7 @@ export const SidecarVolumeKind = defineKind({
     "family's latest revision.",
   specSchema: SidecarVolumeSpecSchema,
   check: (spec) => checkSidecarVolume(spec as SidecarVolumeSpec),
+  warn: (spec) => adviseSidecarVolume(spec as SidecarVolumeSpec),
   claims: (spec) =>
     spec.consumers.map((c, i) => ({
       key: `ecs:task-definition/${spec.family}/${c.container}/volumes-from/${spec.source.container}`,

@@ -1,6 +1,6 @@
 import type { PatchIssue } from "../task-definition/patch-issue.ts";
 import { containerNames, type TaskDefinitionJson } from "../task-definition/task-definition.ts";
-import type { SidecarVolumeSpec } from "./sidecar-volume-kind.ts";
+import { startOrderAdvice, type SidecarVolumeSpec } from "./sidecar-volume-kind.ts";
 
 /**
  * Shares the source container's volumes with each consumer (`volumesFrom`) and orders their start (`dependsOn`),
@@ -65,9 +65,7 @@ export function applySidecarVolume(td: TaskDefinitionJson, spec: SidecarVolumeSp
     if (condition === "START") {
       issues.push({
         path: ["consumers", i, "dependsOn"],
-        message:
-          `dependsOn START only waits for "${sourceName}" to start, not for its volume to be ready; if ` +
-          `"${consumer.container}" needs the files at startup, give "${sourceName}" a healthCheck and use HEALTHY`,
+        message: startOrderAdvice(sourceName, consumer.container),
         severity: "warning",
       });
     }

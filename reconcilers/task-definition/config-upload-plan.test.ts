@@ -14,6 +14,7 @@ describe("planConfigUpload", () => {
       action: "create",
       target: "s3://example-log-config/api/extra.conf (Fluent Bit config for family api)",
       detail: "28 bytes, as `render` prints it",
+      write: "s3:PutObject",
     });
   });
 

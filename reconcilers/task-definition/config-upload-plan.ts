@@ -26,11 +26,13 @@ export function planConfigUpload(
       action: "create",
       target,
       detail: `${Buffer.byteLength(desired.text)} bytes, as \`render\` prints it`,
+      write: "s3:PutObject",
     };
   }
   return {
     action: "update",
     target,
     detail: "its content differs from what `render` prints; replaced before a revision reads it",
+    write: "s3:PutObject",
   };
 }

@@ -2,10 +2,9 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import type { IamContext, PolicyStatement } from "../../controllers/iam.ts";
 import { defineKindEntry, type KindEntry, type TaskRoleIam } from "../../controllers/kind-entry.ts";
 import type { KindDefinition } from "../../controllers/spec/document.ts";
-import { ecsTaskWatchLister } from "../ecs-tasks/ecs-task-watch-lister.ts";
+import { ecsTaskStatements } from "../ecs-tasks/ecs-task-iam.ts";
 import { taskDefinitionStatements } from "./task-definition-iam.ts";
 import type { TaskDefinitionPatch } from "./task-definition-patch.ts";
-import { taskDefinitionEngine } from "./task-definition-reconciler.ts";
 
 /** A kind's registry entry, and the patch it plugs into the task-definition engine (which `render` uses too). */
 export type PatchingKindEntry<S extends TSchema = TSchema> = KindEntry<S> & {
@@ -28,7 +27,16 @@ export function patchingKindEntry<S extends TSchema>(options: {
   return {
     ...defineKindEntry<S>({
       definition: options.definition,
-      reconciler: (parts) => parts.shared(taskDefinitionEngine).forKind(patch),
+      load: async () => {
+        const [{ taskDefinitionEngine }, { ecsTaskWatchLister }] = await Promise.all([
+          import("./aws-task-definition-engine.ts"),
+          import("../ecs-tasks/ecs-task-watch-lister.ts"),
+        ]);
+        return {
+          reconciler: (parts) => parts.shared(taskDefinitionEngine).forKind(patch),
+          watchListers: (parts) => [parts.shared(ecsTaskWatchLister)],
+        };
+      },
       sweeps: true,
       iam: (specs, ctx) => [
         ...taskDefinitionStatements(
@@ -36,9 +44,14 @@ export function patchingKindEntry<S extends TSchema>(options: {
           specs.flatMap((s) => patch.rolloutServices(s)),
           ctx,
         ),
+        // The rolled-out services are watched: their tasks are listed and their health read every interval.
+        ...ecsTaskStatements(
+          specs.flatMap((s) => patch.rolloutServices(s)),
+          ctx,
+          { privateAddresses: false },
+        ),
         ...(options.iam?.(specs, ctx) ?? []),
       ],
-      watchListers: (parts) => [parts.shared(ecsTaskWatchLister)],
       taskRole: options.taskRole,
     }),
     taskDefinitionPatch: patch,

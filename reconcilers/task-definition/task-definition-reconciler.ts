@@ -1,5 +1,4 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
-import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { AwsError } from "../../controllers/aws/errors.ts";
 import { PassMemo } from "../../controllers/pass-memo.ts";
 import {
@@ -12,9 +11,6 @@ import {
 } from "../../controllers/reconciler.ts";
 import { resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
-import { AwsS3ConfigStore } from "./aws-s3-config-store.ts";
-import { AwsTaggedRevisionsApi } from "./aws-tagged-revisions-api.ts";
-import { AwsTaskDefinitionApi } from "./aws-task-definition-api.ts";
 import { ConfigBucketNotFoundError, type ConfigObjectStore } from "./config-object-store.ts";
 import { planConfigUpload, type DesiredConfigObject } from "./config-upload-plan.ts";
 import { formatIssue, patchFamily, type FamilyPatchResult } from "./family-patch.ts";
@@ -416,6 +412,7 @@ export class TaskDefinitionReconciler {
         action: "create",
         target: `task definition ${family}, new revision`,
         detail: `patched from ${family}:${latest.revision}: ${removes}${desired.difference}`,
+        write: "ecs:RegisterTaskDefinition",
       });
       const lineage = await this.lineage(family, latest, input.revisions, desired, removal, ctx);
       notes.push(...lineage.notes);
@@ -690,6 +687,7 @@ export class TaskDefinitionReconciler {
           action: "update",
           target: `service ${s.cluster}/${s.service}`,
           detail: `${from} -> ${to}${beyond}`,
+          write: "ecs:UpdateService",
         },
       });
     }
@@ -708,19 +706,6 @@ export function familyTags(desired: FamilyDesired, ownerId: string): Tag[] {
     base: from,
     records: desired.records,
   }).tags;
-}
-
-/**
- * The process's engine over ECS and S3, which every patching kind's entry asks for through `KindParts.shared`, so
- * that all of them plug into one engine.
- */
-export function taskDefinitionEngine(clients: AwsClients): TaskDefinitionReconciler {
-  return new TaskDefinitionReconciler({
-    api: new AwsTaskDefinitionApi(clients),
-    region: () => sdkRegion(clients.ecs),
-    configStore: new AwsS3ConfigStore(clients),
-    tagged: new AwsTaggedRevisionsApi(clients),
-  });
 }
 
 /** The SDK's region (AWS_REGION, the shared config), or undefined when none is configured. */

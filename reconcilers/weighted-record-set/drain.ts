@@ -50,6 +50,7 @@ export class DrainCoordinator {
       detail: recordSetIds.has(id)
         ? `CONTINUE ${hook.waitSeconds}s after its record is removed`
         : `CONTINUE in ${hook.waitSeconds}s (record already gone)`,
+      write: "autoscaling:CompleteLifecycleAction",
     }));
     return {
       changes,

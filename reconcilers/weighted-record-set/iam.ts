@@ -1,6 +1,7 @@
 import { arnOf, sortedUnique, type IamContext, type PolicyStatement } from "../../controllers/iam.ts";
 import { ecsTaskStatements, privateAddressStatement } from "../ecs-tasks/ecs-task-iam.ts";
 import type { WeightedRecordSetSpec } from "./kind.ts";
+import { fenceIamRecordNames } from "./route53-fence.ts";
 
 /** A hosted zone id as Route 53 prints it (`Z0123456789ABC`), as opposed to a zone name. */
 const ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
@@ -16,7 +17,7 @@ export function weightedRecordSetStatements(
 ): PolicyStatement[] {
   const out: PolicyStatement[] = [
     ...ecsTaskStatements(
-      specs.flatMap((r) => (r.targets.ecsTasks === undefined ? [] : [r.targets.ecsTasks.cluster])),
+      specs.flatMap((r) => (r.targets.ecsTasks === undefined ? [] : [r.targets.ecsTasks])),
       ctx,
     ),
   ];
@@ -49,24 +50,28 @@ export function weightedRecordSetStatements(
         return [name, `_elo-${r.type.toLowerCase()}.${name}`];
       }),
     );
+    const types = sortedUnique([...specs.map((r) => r.type), "TXT"]);
+    const namesKey = "route53:ChangeResourceRecordSetsNormalizedRecordNames";
+    const typesKey = "route53:ChangeResourceRecordSetsRecordTypes";
+    // With leader election every batch also deletes and creates two TXT records of the lease's fence: a ForAllValues
+    // condition must admit every name of a request, so the fence's names join the specs' as StringLike patterns (a
+    // spec's wildcard name `*.x` then also admits the names below x).
+    const fence = ctx.fencedLease;
+    const condition: PolicyStatement["Condition"] =
+      fence === undefined
+        ? { "ForAllValues:StringEquals": { [namesKey]: names, [typesKey]: types } }
+        : {
+            "ForAllValues:StringLike": {
+              [namesKey]: [...names, ...fenceIamRecordNames(fence.resourceName)],
+            },
+            "ForAllValues:StringEquals": { [typesKey]: types },
+          };
     out.push({
       Sid: "Route53ChangeOwnRecords",
       Effect: "Allow",
       Action: ["route53:ChangeResourceRecordSets"],
       Resource: zoneArns,
-      ...(ctx.allowPrune
-        ? {}
-        : {
-            Condition: {
-              "ForAllValues:StringEquals": {
-                "route53:ChangeResourceRecordSetsNormalizedRecordNames": names,
-                "route53:ChangeResourceRecordSetsRecordTypes": sortedUnique([
-                  ...specs.map((r) => r.type),
-                  "TXT",
-                ]),
-              },
-            },
-          }),
+      ...(ctx.allowPrune ? {} : { Condition: condition }),
     });
   }
   const groups = sortedUnique(

@@ -35,6 +35,16 @@ function input(
 
 /** What Route 53 would hold after the plan's changes, strict about DELETE values as Route 53 is. */
 function applied(observed: readonly RecordSet[], plan: RecordPlan): RecordSet[] {
+  // What `plan` prints is every change of the batches, registry twins included, each once: one line, one write.
+  const verb = { CREATE: "create", UPSERT: "update", DELETE: "delete" } as const;
+  const batched = plan.units.flatMap((u) => u.changes);
+  expect(plan.summary.map((c) => c.action).sort()).toEqual(batched.map((c) => verb[c.action]).sort());
+  expect(plan.summary.filter((c) => c.target.startsWith("registry _elo-")).length).toBe(
+    batched.filter((c) => c.record.type === "TXT").length,
+  );
+  expect(new Set(plan.summary.map((c) => c.write))).toEqual(
+    new Set(batched.length > 0 ? ["route53:ChangeResourceRecordSets"] : []),
+  );
   const zone = new Map(observed.map((r) => [recordKey(r), r]));
   for (const unit of plan.units) {
     for (const c of unit.changes) {
@@ -97,7 +107,14 @@ describe("planRecords", () => {
     expect(after.find((r) => r.type === "TXT")?.values).toEqual([
       '"heritage=ecs-log-operator,owner=prod,resource=WeightedRecordSet/fluentd"',
     ]);
-    expect(plan.summary.map((c) => c.action)).toEqual(["create", "create", "create"]);
+    expect(plan.summary.map((c) => `${c.action} ${c.target}`)).toEqual([
+      `create ${NAME} A i-0000 10.0.0.1`,
+      `create registry _elo-a.${NAME} TXT i-0000`,
+      `create ${NAME} A i-0001 10.0.0.2`,
+      `create registry _elo-a.${NAME} TXT i-0001`,
+      `create ${NAME} A i-0002 10.0.0.3`,
+      `create registry _elo-a.${NAME} TXT i-0002`,
+    ]);
   });
 
   it("leaves a record of the same name with another set identifier, and unrelated records, alone", () => {
@@ -132,7 +149,12 @@ describe("planRecords", () => {
         .map((c) => `${c.action} ${c.record.type} ${c.record.setIdentifier}`),
     ).toEqual(["UPSERT A i-0001"]);
     expect(plan.summary).toEqual([
-      { action: "update", target: `${NAME} A i-0001 10.9.9.9`, detail: "10.0.0.2 -> 10.9.9.9" },
+      {
+        action: "update",
+        target: `${NAME} A i-0001 10.9.9.9`,
+        detail: "10.0.0.2 -> 10.9.9.9",
+        write: "route53:ChangeResourceRecordSets",
+      },
     ]);
   });
 

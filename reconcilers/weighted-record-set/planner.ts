@@ -60,7 +60,10 @@ export interface Layout {
 
 export interface RecordPlan {
   readonly units: readonly ChangeUnit[];
-  /** What a person reads in `plan`: one line per target or alias record, registry twins implied. */
+  /**
+   * What a person reads in `plan`: one line per record written, each target's or alias record's registry twin
+   * (`_elo-...` TXT) on its own line, since each is one change of a Route 53 batch.
+   */
   readonly summary: readonly Change[];
   readonly layout: Layout;
   /** Records this operator wants to write but may not: each one a sentence. Nothing is written while any remain. */
@@ -231,8 +234,14 @@ export function planRecords(input: PlannerInput): RecordPlan {
   }
 
   // Diff, pair by pair.
-  const writes: { pair: Pair; changes: RecordChange[]; line: Change; alias: boolean; removal: boolean }[] =
-    [];
+  const writes: {
+    pair: Pair;
+    changes: RecordChange[];
+    lines: Change[];
+    alias: boolean;
+    removal: boolean;
+    created: boolean;
+  }[] = [];
   for (const [key, want] of desired) {
     const have = observedPairs.get(key);
     const own = ownershipOf(have?.registry, input, have?.value);
@@ -241,51 +250,62 @@ export function planRecords(input: PlannerInput): RecordPlan {
       continue;
     }
     const changes: RecordChange[] = [];
-    const diffs: string[] = [];
-    if (have?.value === undefined) changes.push({ action: "CREATE", record: want.value! });
-    else {
-      diffs.push(...differences(have.value, want.value!));
-      if (diffs.length > 0) changes.push({ action: "UPSERT", record: want.value! });
+    const lines: Change[] = [];
+    if (have?.value === undefined) {
+      changes.push({ action: "CREATE", record: want.value! });
+      lines.push(recordLine("create", want.value!));
+    } else {
+      const diffs = differences(have.value, want.value!);
+      if (diffs.length > 0) {
+        changes.push({ action: "UPSERT", record: want.value! });
+        lines.push(recordLine("update", want.value!, diffs.join(", ")));
+      }
     }
-    if (have?.registry === undefined) changes.push({ action: "CREATE", record: want.registry! });
-    else if (!sameRecord(have.registry, want.registry!)) {
+    if (have?.registry === undefined) {
+      changes.push({ action: "CREATE", record: want.registry! });
+      lines.push(registryLine("create", want.registry!, `owner ${input.ownerId}, ${input.resource}`));
+    } else if (!sameRecord(have.registry, want.registry!)) {
       changes.push({ action: "UPSERT", record: want.registry! });
-      if (own.kind === "mine" && own.adoptedFrom !== undefined) diffs.push(`adopted from ${own.adoptedFrom}`);
-      else diffs.push("registry record");
+      lines.push(
+        registryLine(
+          "update",
+          want.registry!,
+          own.kind === "mine" && own.adoptedFrom !== undefined
+            ? `adopted from ${own.adoptedFrom}`
+            : `owner ${input.ownerId}, ${input.resource}`,
+        ),
+      );
     }
     if (changes.length === 0) continue;
     const alias = want.value!.alias !== undefined;
-    writes.push({
-      pair: want,
-      changes,
-      alias,
-      removal: false,
-      line: {
-        action: have?.value === undefined ? "create" : "update",
-        target: describe(want.value!),
-        detail: diffs.length > 0 ? diffs.join(", ") : undefined,
-      },
-    });
+    writes.push({ pair: want, changes, lines, alias, removal: false, created: have?.value === undefined });
   }
   for (const [key, have] of observedPairs) {
     if (desired.has(key) || ownershipOf(have.registry, input, have.value).kind !== "mine") continue;
     // Route 53 rejects a DELETE whose values differ from the current record: send the record exactly as listed.
     const changes: RecordChange[] = [];
-    if (have.value !== undefined) changes.push({ action: "DELETE", record: have.value });
-    if (have.registry !== undefined) changes.push({ action: "DELETE", record: have.registry });
+    const lines: Change[] = [];
+    if (have.value !== undefined) {
+      changes.push({ action: "DELETE", record: have.value });
+      lines.push(recordLine("delete", have.value));
+    }
+    if (have.registry !== undefined) {
+      changes.push({ action: "DELETE", record: have.registry });
+      lines.push(
+        registryLine(
+          "delete",
+          have.registry,
+          have.value === undefined ? "registry record without its record" : undefined,
+        ),
+      );
+    }
     writes.push({
       pair: have,
       changes,
+      lines,
       alias: have.value?.alias !== undefined,
       removal: true,
-      line: {
-        action: "delete",
-        target:
-          have.value !== undefined
-            ? describe(have.value)
-            : `${have.registry!.name} TXT ${have.setIdentifier}`,
-        detail: have.value === undefined ? "registry record without its record" : undefined,
-      },
+      created: false,
     });
   }
 
@@ -299,7 +319,7 @@ export function planRecords(input: PlannerInput): RecordPlan {
   for (const ws of bySetId.values()) {
     const removals = ws.filter((w) => w.removal);
     const others = ws.filter((w) => !w.removal);
-    if (removals.length > 0 && others.some((w) => w.line.action === "create")) {
+    if (removals.length > 0 && others.some((w) => w.created)) {
       moves++;
       units.push({ phase: 1, changes: [...removals, ...others].flatMap((w) => w.changes) });
     } else {
@@ -326,15 +346,32 @@ export function planRecords(input: PlannerInput): RecordPlan {
   if (foreign.length > 0)
     notes.push(`left untouched: weighted records not owned by this operator (${foreign.join(", ")})`);
 
+  // Each record, then its registry twin; deletes first, then updates, then creates.
+  const first = (w: (typeof writes)[number]): Change => w.lines[0]!;
   const sortedWrites = [...writes].sort(
-    (a, b) => order(a.line) - order(b.line) || (a.line.target < b.line.target ? -1 : 1),
+    (a, b) => order(first(a)) - order(first(b)) || (first(a).target < first(b).target ? -1 : 1),
   );
   return {
     units: conflicts.length > 0 ? [] : units,
-    summary: conflicts.length > 0 ? [] : sortedWrites.map((w) => w.line),
+    summary: conflicts.length > 0 ? [] : sortedWrites.flatMap((w) => w.lines),
     layout,
     conflicts,
     notes,
+  };
+}
+
+/** One record of a Route 53 change batch, as `plan` lists it. */
+function recordLine(action: Change["action"], r: RecordSet, detail?: string): Change {
+  return { action, target: describe(r), detail, write: "route53:ChangeResourceRecordSets" };
+}
+
+/** A registry twin (`_elo-...` TXT, which says who owns the record), as `plan` lists it. */
+function registryLine(action: Change["action"], r: RecordSet, detail?: string): Change {
+  return {
+    action,
+    target: `registry ${r.name} TXT ${r.setIdentifier ?? ""}`.trimEnd(),
+    detail,
+    write: "route53:ChangeResourceRecordSets",
   };
 }
 

@@ -11,7 +11,7 @@ import { resourceKey, type SpecDocument } from "../../controllers/spec/document.
 import type { EcsTaskApi } from "../ecs-tasks/ecs-task-api.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
 import { formatWatchKey } from "../../controllers/informers.ts";
-import { observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { EcsClusterNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
 import { AwsEcsTaskApi } from "../ecs-tasks/aws-ecs-task-api.ts";
 import { TERMINATING_WAIT, type AutoScalingApi } from "./auto-scaling-api.ts";
 import { AwsAutoScalingApi } from "./aws-auto-scaling-api.ts";
@@ -22,6 +22,7 @@ import { findOrphans } from "./orphans.ts";
 import { planRecords, type Target } from "./planner.ts";
 import { invalidOwnerId } from "./registry.ts";
 import { atOrBelow, type HostedZone, type RecordSet, type Route53Api } from "./route53-api.ts";
+import type { BatchFence } from "./route53-fence.ts";
 import { shardIndexOf } from "./shards.ts";
 import { ZoneWriter } from "./zone-writer.ts";
 
@@ -34,6 +35,8 @@ export interface WeightedRecordSetDeps {
   /** Route 53's per-name limit of weighted records; smaller only in tests. */
   readonly maxPerName?: number | undefined;
   readonly clock?: Clock | undefined;
+  /** With leader election, the Route 53 fence every change batch carries (route53-fence.ts). */
+  readonly fence?: BatchFence | undefined;
 }
 
 /** How long a clean orphan scan stands while the specs do not change. */
@@ -75,7 +78,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
     this.drains = deps.drains;
     this.maxPerName = deps.maxPerName;
     this.clock = deps.clock ?? systemClock;
-    this.writer = new ZoneWriter(deps.route53, { clock: this.clock });
+    this.writer = new ZoneWriter(deps.route53, { clock: this.clock, fence: deps.fence });
   }
 
   watches(doc: SpecDocument): readonly string[] {
@@ -203,6 +206,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       guarded:
         (drainPlan === undefined || drainPlan.changes.length === 0) &&
         units.every((u) => u.changes.every((c) => c.action !== "UPSERT")),
+      targets: observed.targets,
       async apply(signal: AbortSignal): Promise<void> {
         await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });
@@ -368,7 +372,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       if (group === undefined) {
         throw fail(
           ["targets", "autoScalingGroup"],
-          `Auto Scaling group ${JSON.stringify(groupName)} not found`,
+          `Auto Scaling group ${JSON.stringify(groupName)} not found: create the group or fix the name`,
         );
       }
       const serving = group.instances
@@ -388,7 +392,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
       };
     }
     const selector = spec.targets.ecsTasks!;
-    const tasks = await observeRunningTasks(this.ecsTasks, selector, signal);
+    const tasks = await observeRunningTasks(this.ecsTasks, selector, signal).catch((error: unknown) => {
+      if (error instanceof EcsClusterNotFoundError)
+        throw fail(["targets", "ecsTasks", "cluster"], error.message);
+      throw error;
+    });
     return {
       targets: tasks.flatMap((t) => (t.address === undefined ? [] : [{ id: t.taskId, address: t.address }])),
       withoutAddress: tasks.filter((t) => t.address === undefined).map((t) => t.taskId),
@@ -400,6 +408,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
 /** The reconciler with its AWS adapters, built from the process's clients. */
 export function createWeightedRecordSetReconciler(
   clients: Pick<AwsClients, "route53" | "autoScaling" | "ec2" | "ecs">,
+  options: { readonly fence?: BatchFence | undefined } = {},
 ): WeightedRecordSetReconciler {
   const autoScaling = new AwsAutoScalingApi(clients);
   return new WeightedRecordSetReconciler({
@@ -407,5 +416,6 @@ export function createWeightedRecordSetReconciler(
     autoScaling,
     ecsTasks: new AwsEcsTaskApi(clients),
     drains: new DrainCoordinator({ autoScaling }),
+    fence: options.fence,
   });
 }

@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import { packBatches, ROUTE53_BATCH_LIMITS, type BatchLimits } from "./batches.ts";
 import type { ChangeUnit } from "./planner.ts";
-import type { Route53Api } from "./route53-api.ts";
+import type { RecordChange, Route53Api } from "./route53-api.ts";
+import type { BatchFence } from "./route53-fence.ts";
 
 interface Submission {
   readonly units: readonly ChangeUnit[];
@@ -33,10 +34,17 @@ export class ZoneWriter {
   private readonly maxHoldMs: number;
   private readonly planningCount = new Map<string, number>();
   private readonly idleWaiters = new Map<string, (() => void)[]>();
+  /** With leader election: every batch carries the fence's compare-and-swap (route53-fence.ts). */
+  private readonly fence: BatchFence | undefined;
 
-  constructor(api: Route53Api, options: { limits?: BatchLimits; clock?: Clock; maxHoldMs?: number } = {}) {
+  constructor(
+    api: Route53Api,
+    options: { limits?: BatchLimits; clock?: Clock; maxHoldMs?: number; fence?: BatchFence | undefined } = {},
+  ) {
     this.api = api;
-    this.limits = options.limits ?? ROUTE53_BATCH_LIMITS;
+    this.fence = options.fence;
+    const limits = options.limits ?? ROUTE53_BATCH_LIMITS;
+    this.limits = this.fence?.limitsLeft(limits) ?? limits;
     this.clock = options.clock ?? systemClock;
     this.maxHoldMs = options.maxHoldMs ?? 2000;
   }
@@ -108,7 +116,7 @@ export class ZoneWriter {
             group.flatMap((s) => s.units),
             this.limits,
           );
-          await this.api.changeRecordSets(zoneId, batch ?? [], group[0]!.signal);
+          await this.change(zoneId, batch ?? [], group[0]!.signal);
           for (const s of group) s.resolve();
         } catch {
           for (const s of group) await this.sendAlone(zoneId, s);
@@ -118,6 +126,11 @@ export class ZoneWriter {
       q.running = false;
       this.zones.delete(zoneId);
     }
+  }
+
+  private change(zoneId: string, batch: RecordChange[], signal: AbortSignal): Promise<void> {
+    if (this.fence === undefined) return this.api.changeRecordSets(zoneId, batch, signal);
+    return this.fence.changeRecordSets(this.api, zoneId, batch, signal);
   }
 
   /** The pending submissions that fit in one batch together (at least the first). */
@@ -135,7 +148,7 @@ export class ZoneWriter {
     try {
       for (const batch of packBatches(s.units, this.limits)) {
         s.signal.throwIfAborted();
-        await this.api.changeRecordSets(zoneId, batch, s.signal);
+        await this.change(zoneId, batch, s.signal);
       }
       s.resolve();
     } catch (error) {

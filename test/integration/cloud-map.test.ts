@@ -24,6 +24,7 @@ import { CloudMapNamespaceKind } from "../../reconcilers/cloud-map/namespace-kin
 import { CloudMapServiceKind } from "../../reconcilers/cloud-map/service-kind.ts";
 import { taskIdOf } from "../../reconcilers/ecs-tasks/running-tasks.ts";
 import { startEmulator } from "./harness.ts";
+import { planThenApply } from "./plan-equals-apply.ts";
 
 const kinds = [CloudMapNamespaceKind, CloudMapServiceKind] as KindDefinition[];
 
@@ -257,7 +258,12 @@ describe("Cloud Map kinds against the emulator", () => {
     const ttl = await pass(parse(specs(scene.vpcId, { records: "[{ type: A, ttl: 30 }]" })));
     expect(failures(ttl)).toEqual([]);
     expect(ttl.plans.flatMap((p) => p.changes)).toEqual([
-      { action: "update", target: `service fluentd.fluentd.local (${svc?.Id})`, detail: "A ttl 10 -> 30" },
+      {
+        action: "update",
+        target: `service fluentd.fluentd.local (${svc?.Id})`,
+        detail: "A ttl 10 -> 30",
+        write: "servicediscovery:UpdateService",
+      },
     ]);
     const [after] = await services();
     expect(after?.DnsConfig?.DnsRecords).toEqual([{ Type: "A", TTL: 30 }]);
@@ -295,7 +301,12 @@ describe("Cloud Map kinds against the emulator", () => {
     const healed = await pass(docs);
     expect(failures(healed)).toEqual([]);
     expect(healed.plans.flatMap((p) => p.changes)).toEqual([
-      { action: "update", target: `instance ${id} health`, detail: "UNHEALTHY -> HEALTHY" },
+      {
+        action: "update",
+        target: `instance ${id} health`,
+        detail: "UNHEALTHY -> HEALTHY",
+        write: "servicediscovery:UpdateInstanceCustomHealthStatus",
+      },
     ]);
     const health = await clients.serviceDiscovery.send(
       new GetInstancesHealthStatusCommand({ ServiceId: svc?.Id }),
@@ -355,6 +366,33 @@ describe("Cloud Map kinds against the emulator", () => {
     );
     const pruned = await pass([]);
     expect(failures(pruned)).toEqual([]);
+    expect(await services()).toEqual([]);
+    expect(await namespaces()).toEqual([]);
+  });
+
+  it("lists one removal once: each instance and service under its own spec, and apply makes exactly those writes", async () => {
+    await scene.cluster("logs", 1);
+    await scene.taskDefinition("fluentd");
+    await scene.runTasks("logs", "fluentd", 2, "fluentd");
+    const docs = parse(specs(scene.vpcId, { prune: "true" }, { prune: "true" }));
+    await planThenApply(counter, (apply) => pass(docs, apply));
+
+    // Before, plan listed the service twice (under the namespace and under its own spec) and apply said "2 to
+    // delete", then deregistered both instances too.
+    const { planned } = await planThenApply(counter, (apply) => pass([], apply));
+    expect(
+      planned.plans.filter((p) => p.changes.length > 0).map((p) => [p.key, p.changes.map((c) => c.write)]),
+    ).toEqual([
+      ["CloudMapNamespace/logs-namespace", ["servicediscovery:DeleteNamespace"]],
+      [
+        "CloudMapService/fluentd",
+        [
+          "servicediscovery:DeregisterInstance",
+          "servicediscovery:DeregisterInstance",
+          "servicediscovery:DeleteService",
+        ],
+      ],
+    ]);
     expect(await services()).toEqual([]);
     expect(await namespaces()).toEqual([]);
   });

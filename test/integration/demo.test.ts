@@ -48,7 +48,7 @@ describe("the demo (npm start)", () => {
       specDir: string;
     };
     expect(summary.allConverged).toBe(true);
-    expect(summary.steps.map((s) => s.state)).toEqual(Array(summary.steps.length).fill("converged"));
+    expect(summary.steps.map((s) => s.state)).toEqual(Array(6).fill("converged"));
     expect(summary.finalAwsState).toMatch(/^2 instances, 2 records, revision \d+ routed$/);
     expect(existsSync(summary.specDir)).toBe(true);
 
@@ -70,6 +70,25 @@ describe("the demo (npm start)", () => {
       },
     );
     expect(plan.stdout).toContain("No changes: AWS matches the specs.");
+
+    // Step 6's failure, as the page it points to and the describe line it prints explain it.
+    const pageUrl = /status page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    expect(pageUrl).toBeDefined();
+    const page = await (await fetch(pageUrl ?? "")).text();
+    expect(page).toMatch(
+      /<tr data-resource="CloudMapService\/fluentd">[\s\S]*?data-condition="Degraded" data-status="True"[\s\S]*?<td class="reason">EssentialContainerExited<\/td>/,
+    );
+    const describeLine = /npx ecs-log-operator (describe CloudMapService\/fluentd --server \S+)/.exec(
+      out,
+    )?.[1];
+    expect(describeLine).toBeDefined();
+    const described = await promisify(execFile)(
+      process.execPath,
+      ["cmd/ecs-log-operator.ts", ...(describeLine ?? "").split(" ")],
+      { env: { ...process.env, NO_COLOR: "1" } },
+    );
+    expect(described.stdout).toMatch(/^ {2}Degraded\s+True\s+EssentialContainerExited\s/m);
+    expect(described.stdout).toContain("Essential container in task exited");
 
     demo.kill("SIGINT");
     expect(await exited).toBe(0);

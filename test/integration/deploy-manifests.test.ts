@@ -22,8 +22,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { MotoEmulator } from "../moto-emulator.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
+import { LeaderElectionMetrics } from "../../controllers/leader-election/metrics.ts";
+import { LEASE_TABLE_KEY } from "../../controllers/leader-election/dynamodb-lease-lock.ts";
 import { GitSourceMetrics } from "../../controllers/git-source/git-source-metrics.ts";
+import { ServiceHealthMetrics } from "../../controllers/service-health/metrics.ts";
 import { gitSourceSettings } from "../../cmd/git-source.ts";
+import { leaderElectionSettings } from "../../cmd/leader-election-options.ts";
 
 // manifests/deploy/: what a user deploys the operator with. Prometheus's own checker validates the scrape config and
 // the alert rules and runs their unit tests; the ECS task definition and service go through the emulator's ECS API;
@@ -61,13 +65,18 @@ describe("Prometheus config and alert rules", () => {
   it("pass promtool check config and check rules", async () => {
     expect(await promtool("check", "config", "prometheus.yml")).toMatch(/SUCCESS: prometheus\.yml is valid/);
     expect(await promtool("check", "rules", "alerts.yml")).toMatch(/SUCCESS: \d+ rules found/);
+    // Its token and CA files are the user's: only the syntax is checked here; a real Prometheus scrapes with it in
+    // test/integration/metrics-tls.test.ts.
+    expect(await promtool("check", "config", "--syntax-only", "prometheus-tls.yml")).toMatch(
+      /SUCCESS: prometheus-tls\.yml is valid prometheus config file syntax/,
+    );
   });
 
   it("fire as their unit tests expect (promtool test rules)", async () => {
     expect(await promtool("test", "rules", "alerts.test.yml")).toContain("SUCCESS");
   });
 
-  it("alert on the operator down, reconcile errors, slow convergence and AWS throttling", async () => {
+  it("alert on the operator down, no leader, reconcile errors, slow convergence and AWS throttling", async () => {
     const rules = parseYaml(await readFile(join(PROMETHEUS, "alerts.yml"), "utf8")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
@@ -82,6 +91,8 @@ describe("Prometheus config and alert rules", () => {
     expect(byName.get("EcsLogOperatorAwsThrottled")).toContain(
       'ecs_log_operator_aws_requests_total{outcome="throttled"}',
     );
+    expect(byName.get("EcsLogOperatorNoLeader")).toBe("max(ecs_log_operator_leader) == 0");
+    expect(byName.get("EcsLogOperatorSeveralLeaders")).toBe("sum(ecs_log_operator_leader) > 1");
     expect(byName.get("EcsLogOperatorGitSourceStale")).toMatch(
       /ecs_log_operator_git_seconds_since_last_fetch\s+> 3 \* ecs_log_operator_git_interval_seconds/,
     );
@@ -89,9 +100,11 @@ describe("Prometheus config and alert rules", () => {
 });
 
 describe("metric names in the alerts and the dashboard", () => {
-  it("are all registered by the controller and its Git source (with a histogram's _bucket, _sum and _count)", async () => {
+  it("are all registered by the controller, its service health and its Git source (with a histogram's _bucket, _sum and _count)", async () => {
     const registry = new Registry();
     new ControllerMetrics(registry);
+    new ServiceHealthMetrics(registry);
+    new LeaderElectionMetrics(registry);
     new GitSourceMetrics(registry);
     const registered = new Set<string>();
     for (const m of await registry.getMetricsAsJSON()) {
@@ -152,12 +165,25 @@ describe("ECS task definition and service", () => {
     expect(command[0]).toBe("run");
     expect(container?.image).toMatch(/\/ecs-log-operator:/);
     const flags: Record<string, string> = {};
-    for (let i = 1; i + 1 < command.length; i += 2)
-      flags[(command[i] ?? "").replace(/^--/, "")] = command[i + 1] ?? "";
+    for (let i = 1; i < command.length; i++) {
+      const name = (command[i] ?? "").replace(/^--/, "");
+      const next = command[i + 1];
+      // A flag followed by another flag (or nothing) is a boolean one, such as --leader-elect.
+      if (next === undefined || next.startsWith("--")) flags[name] = "true";
+      else flags[name] = (i++, next);
+    }
     expect(gitSourceSettings(flags, [])).toMatchObject({
       url: { transport: "https" },
       credentials: { kind: "token", token: { arn: expect.stringMatching(/^arn:aws:secretsmanager:/) } },
       webhookSecret: { arn: expect.stringMatching(/^arn:aws:secretsmanager:/) },
+    });
+    const { "leader-elect": elect, ...rest } = flags;
+    const election = Object.fromEntries(Object.entries(rest).filter(([k]) => k.startsWith("leader-elect-")));
+    expect(
+      leaderElectionSettings({ ...election, "leader-elect": elect === "true" }, "default"),
+    ).toMatchObject({
+      enabled: true,
+      table: "ecs-log-operator-leases",
     });
     // Checkouts need a writable directory on a read-only root filesystem.
     expect(td.volumes?.map((v) => v.name)).toContain(container?.mountPoints?.[0]?.sourceVolume);
@@ -173,12 +199,17 @@ describe("ECS task definition and service", () => {
     expect(registered.taskDefinition?.containerDefinitions?.[0]?.healthCheck?.command?.[0]).toBe("CMD");
   });
 
-  it("the service runs one operator at a time and registers it in Cloud Map for Prometheus", async () => {
+  it("the service runs two operators with leader election, rolled out start-before-stop, registered in Cloud Map", async () => {
     const service = await readJson<CreateServiceCommandInput>("service.json");
-    // Two operators with the same owner id would both act on the same resources: a deployment stops the old task
-    // before it starts the new one.
-    expect(service.desiredCount).toBe(1);
-    expect(service.deploymentConfiguration?.maximumPercent).toBe(100);
+    // Only the replica holding the lease writes, so ECS's ordinary rolling deployment is safe: the new task starts
+    // as a standby, and the old one hands the lease over when it is stopped.
+    expect(service.desiredCount).toBe(2);
+    expect(service.deploymentConfiguration?.maximumPercent).toBe(200);
+    expect(service.deploymentConfiguration?.minimumHealthyPercent).toBe(100);
+    const td = await readJson<RegisterTaskDefinitionCommandInput>("task-definition.json");
+    const command = td.containerDefinitions?.[0]?.command ?? [];
+    expect(command).toContain("--leader-elect");
+    expect(command[command.indexOf("--leader-elect-table") + 1]).toBe("ecs-log-operator-leases");
     expect(service.serviceRegistries?.length).toBe(1);
 
     // The example's subnet and security group ids stand for the user's own: the emulator checks they exist.
@@ -206,7 +237,7 @@ describe("ECS task definition and service", () => {
     const described = await ecs.send(
       new DescribeServicesCommand({ cluster: service.cluster, services: [service.serviceName ?? ""] }),
     );
-    expect(described.services?.[0]?.desiredCount).toBe(1);
+    expect(described.services?.[0]?.desiredCount).toBe(2);
     expect(described.failures ?? []).toEqual([]);
   });
 });
@@ -242,5 +273,25 @@ describe("the events stack (CloudFormation)", () => {
       ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": ["Rule", "Arn"] } },
     });
     expect(Object.keys(template.Outputs)).toContain("QueueUrl");
+  });
+});
+
+describe("the lease table stack (CloudFormation)", () => {
+  it("creates the on-demand table keyed as the operator's lease lock expects, and keeps it when the stack goes", async () => {
+    const template = parseYaml(await readFile(join(DEPLOY, "lease-table.cfn.yaml"), "utf8")) as {
+      Resources: {
+        LeaseTable: { Type: string; DeletionPolicy: string; Properties: Record<string, unknown> };
+      };
+      Outputs: Record<string, unknown>;
+    };
+    const table = template.Resources.LeaseTable;
+    expect(table.Type).toBe("AWS::DynamoDB::Table");
+    expect(table.DeletionPolicy).toBe("Retain");
+    expect(table.Properties).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: LEASE_TABLE_KEY, AttributeType: "S" }],
+      KeySchema: [{ AttributeName: LEASE_TABLE_KEY, KeyType: "HASH" }],
+    });
+    expect(Object.keys(template.Outputs)).toContain("TableName");
   });
 });

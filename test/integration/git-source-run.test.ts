@@ -238,6 +238,14 @@ describe("run --git-url, pulling each interval", () => {
     expect(status.source?.conditions[0]?.message).toContain(
       `commit ${broken} is refused: 1 problem(s): specs/broken.yaml:6:`,
     );
+    // The status page says it too: the applied commit, why the source is behind, and the refused commit.
+    const page = await (await fetch(http.url("/"))).text();
+    expect(page).toContain(
+      `@ <code>${commits.v2?.slice(0, 12)}</code> · <b title="commit ${broken} is refused: 1 problem(s): specs/broken.yaml:6:`,
+    );
+    expect(page).toContain(
+      `RevisionInvalidSpecs</b> · refused <code>${broken.slice(0, 12)}</code>: 1 problem(s):`,
+    );
     expect(status.source?.conditions[0]?.message).toContain(`keeping ${commits.v2}`);
     expect(await http.metrics()).toContain("ecs_log_operator_git_revision_rejected 1");
     const logged = operator.lines.filter((l) => l.msg === "Git revision refused; the applied revision stays");

@@ -283,11 +283,13 @@ describe("LogAlarm against the emulator", () => {
         detail: expect.stringMatching(
           /^description .*threshold 99 -> 5, period 60 -> 300, .*actions \[\] -> \[arn:aws:sns:.*:log-alerts\]/,
         ),
+        write: "cloudwatch:PutMetricAlarm",
       },
       {
         action: "update",
         target: `metric filter ${NAME} on /ecs/api`,
         detail: `pattern "AccessDenied" -> "{ $.errorCode = \\"AccessDenied\\" }", value "2" -> "1"`,
+        write: "logs:PutMetricFilter",
       },
     ]);
     expect(failures(await pass(docs(specText())))).toEqual([]);

@@ -88,12 +88,12 @@ async function started(shared: boolean) {
   const parts = kindParts(operator);
   const controller = new Controller({
     specs: new SpecWatcher({ dir, kinds: allKinds(), logger: silentLogger }),
-    reconcilers: buildReconcilers(parts),
+    reconcilers: await buildReconcilers(parts),
     metrics: new ControllerMetrics(new Registry()),
     logger,
     ownerId: "it",
     intervalMs: INTERVAL_MS,
-    informer: new Informer({ lister: buildWatchLister(parts), logger }),
+    informer: new Informer({ lister: await buildWatchLister(parts), logger }),
     reads,
     clock,
   });

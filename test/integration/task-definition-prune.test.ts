@@ -76,10 +76,13 @@ function pruned(docs: SpecDocument[]): SpecDocument[] {
 }
 
 let reconcilers: Reconciler[];
-beforeEach(() => {
+beforeEach(async () => {
   // One process across a test's passes, as under `run`: the engine's memory of settled families carries over.
   const parts = new SharedKindParts(clients);
-  reconcilers = [logRouterEntry.reconciler(parts), sidecarVolumeEntry.reconciler(parts)];
+  reconcilers = [
+    (await logRouterEntry.load()).reconciler(parts),
+    (await sidecarVolumeEntry.load()).reconciler(parts),
+  ];
 });
 
 async function pass(documents: SpecDocument[], apply = true, complete = true): Promise<PassResult> {

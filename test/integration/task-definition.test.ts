@@ -71,15 +71,18 @@ async function load(dir: string, environment?: string): Promise<SpecDocument[]> 
 }
 
 /** The two patching kinds as the registry builds them: one engine, both patches plugged in. */
-function taskDefinitionReconcilers(): Reconciler[] {
+async function taskDefinitionReconcilers(): Promise<Reconciler[]> {
   const parts = new SharedKindParts(clients);
-  return [logRouterEntry.reconciler(parts), sidecarVolumeEntry.reconciler(parts)];
+  return [
+    (await logRouterEntry.load()).reconciler(parts),
+    (await sidecarVolumeEntry.load()).reconciler(parts),
+  ];
 }
 
 async function apply(documents: SpecDocument[]): Promise<PassResult> {
   return runPass(
     {
-      reconcilers: taskDefinitionReconcilers(),
+      reconcilers: await taskDefinitionReconcilers(),
       documents,
       complete: true,
       ownerId: "it",

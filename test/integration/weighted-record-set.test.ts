@@ -226,7 +226,9 @@ describe("WeightedRecordSet against the emulator", () => {
     counter.reset();
     const planned = await pass(text, { apply: false });
     expect(planned.failures).toEqual([]);
-    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(["create", "create", "create"]);
+    // Each record and its registry twin (the `_elo-` TXT that says who owns it): six writes, six lines.
+    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(Array(6).fill("create"));
+    expect(planned.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(3);
     expect(planned.plans[0]!.notes?.join("\n")).toContain("layout: 3 weighted record(s)");
     expect(counter.writes()).toEqual([]);
 
@@ -343,6 +345,28 @@ describe("WeightedRecordSet against the emulator", () => {
     expect(weighted(await zoneRecords(), `_elo-a.${NAME}`, "TXT")).toEqual([]);
   });
 
+  it("two spec sets on the default owner id: the scratch one removes nothing of the real one's, and says why", async () => {
+    await scene.autoScalingGroup("log-asg", 2);
+    // The real directory, applied with no --owner-id.
+    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "default" });
+    const before = await zoneRecords();
+    expect(weighted(before)).toHaveLength(2);
+
+    // A scratch directory with none of its specs, same account, same default id: before, this planned to delete
+    // every record the real directory made ("no spec manages fluentd.logs.internal A any more").
+    counter.reset();
+    const scratch = await pass("", { ownerId: "default" });
+    expect(scratch.failures).toEqual([]);
+    expect(scratch.plans.flatMap((p) => p.changes)).toEqual([]);
+    expect(scratch.plans.flatMap((p) => p.notes ?? []).join("\n")).toMatch(
+      /left as it is: delete fluentd\.logs\.internal A .*owner id is "default".*--owner-id/,
+    );
+    expect(counter.writes()).toEqual([]);
+    expect(await zoneRecords()).toEqual(before);
+
+    // A spec set with its own owner id removes its own orphans as before (the next test).
+  });
+
   it("deletes its records when the spec is gone, only when every spec loaded, and never someone else's", async () => {
     await scene.autoScalingGroup("log-asg", 3);
     // Another group for the other owner: moto's DELETE removes every record of the zone with the set identifier given,
@@ -363,7 +387,8 @@ describe("WeightedRecordSet against the emulator", () => {
 
     const planned = await pass("", { ownerId: "blue", apply: false });
     expect(planned.plans.map((p) => [p.key, p.changes.length])).toEqual([
-      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 3],
+      // Three records and their three registry twins.
+      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 6],
     ]);
     counter.reset();
     expect((await pass("", { ownerId: "blue" })).failures).toEqual([]);
@@ -406,12 +431,18 @@ describe("WeightedRecordSet against the emulator", () => {
       const planned = await run("plan");
       expect(planned.code).toBe(2);
       expect(planned.out).toContain("layout: 3 weighted record(s) at fluentd.logs.internal");
-      expect(planned.out).toContain("Plan: 3 to create, 0 to update, 0 to delete.");
-      expect((await run("apply")).code).toBe(0);
+      expect(planned.out).toContain("Plan: 6 to create, 0 to update, 0 to delete.");
+      const applied = await run("apply");
+      expect(applied.code).toBe(0);
+      // What it did, in the past tense, the same six changes plan listed: before, apply's summary began "Plan:".
+      expect(applied.out).toContain("Applied: 6 created, 0 updated, 0 deleted.");
+      expect(applied.out).not.toContain("Plan:");
+      expect(applied.out).toContain("+ created registry _elo-a.fluentd.logs.internal TXT");
       expect(weighted(await zoneRecords())).toHaveLength(3);
       const again = await run("apply");
       expect(again).toMatchObject({ code: 0 });
       expect(again.out).toContain("0 write(s)");
+      expect(again.out).toContain("No changes: AWS already matched the specs.");
       expect((await run("plan")).code).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -606,6 +637,7 @@ describe("WeightedRecordSet drain on scale-in", () => {
       action: "update",
       target: `lifecycle action log-asg/${leaving} (drain-dns)`,
       detail: "CONTINUE 1s after its record is removed",
+      write: "autoscaling:CompleteLifecycleAction",
     });
     const started = Date.now();
     const applied = await pass(drainSpec(), { reconciler });
@@ -642,7 +674,8 @@ describe("WeightedRecordSet drain on scale-in", () => {
     expect(during.failures).toEqual([]);
     expect(fake.completed).toEqual([]);
     // One new record, and the drain already running is not started twice.
-    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["create"]);
+    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["create", "create"]);
+    expect(during.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(1);
     expect(detached).toHaveLength(1);
     expect(weighted(await zoneRecords())).toHaveLength(2);
 
@@ -679,6 +712,7 @@ describe("WeightedRecordSet drain on scale-in", () => {
         action: "update",
         target: `lifecycle action log-asg/${leaving} (drain-dns)`,
         detail: "CONTINUE in 1s (record already gone)",
+        write: "autoscaling:CompleteLifecycleAction",
       },
     ]);
     counter.reset();
