@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { GitSourceMetrics } from "./git-source/git-source-metrics.ts";
+import { LeaderElectionMetrics } from "./leader-election/metrics.ts";
 import { collectProcessMetrics, ControllerMetrics } from "./metrics.ts";
 import { ServiceHealthMetrics } from "./service-health/metrics.ts";
 
@@ -96,6 +97,7 @@ describe("the README's metrics table", () => {
     new ControllerMetrics(registry);
     new ServiceHealthMetrics(registry);
     new GitSourceMetrics(registry);
+    new LeaderElectionMetrics(registry);
     return (await registry.getMetricsAsJSON()).map((m) => m.name);
   }
 
