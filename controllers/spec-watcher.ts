@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { Logger } from "./logger.ts";
 import { resourceKey, type KindDefinition, type SpecDocument } from "./spec/document.ts";
 import { isComplete, loadSpecDirectory, type SpecDiagnostic } from "./spec/load.ts";
@@ -45,6 +46,11 @@ export class SpecWatcher {
   private readonly onReload: ((snapshot: SpecSnapshot, changes: SpecChanges) => void) | undefined;
   private current: SpecSnapshot = { documents: [], complete: false, diagnostics: [], kept: [] };
   private watcher: FSWatcher | undefined;
+  /** Watches the directory holding `dir` for a swap of `dir` itself (a git-sync style symlink replaced). */
+  private linkWatcher: FSWatcher | undefined;
+  /** The real path `dir` was last read from; the watch follows it when a symlink swap moves it. */
+  private root: string | undefined;
+  private watchedRoot: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -71,9 +77,30 @@ export class SpecWatcher {
 
   /** Starts watching for file events. Harmless to call again after the watch failed. */
   watch(): void {
-    if (this.closed || this.watcher !== undefined) return;
+    if (this.closed) return;
+    if (this.linkWatcher === undefined) {
+      try {
+        const name = basename(this.dir);
+        this.linkWatcher = watch(dirname(this.dir), { persistent: false }, (_event, file) => {
+          if (file === null || file === name) this.schedule();
+        });
+        this.linkWatcher.on("error", () => {
+          this.linkWatcher?.close();
+          this.linkWatcher = undefined;
+        });
+      } catch {
+        // Without it, a swapped link is still seen at the next resync's read.
+      }
+    }
+    if (this.watcher !== undefined && this.watchedRoot === this.root) return;
+    this.watcher?.close();
+    this.watcher = undefined;
     try {
-      this.watcher = watch(this.dir, { recursive: true, persistent: false }, () => this.schedule());
+      // Watched by its real path: an inotify watch stays on the tree it was set on, so a swap means a new watch.
+      this.watchedRoot = this.root;
+      this.watcher = watch(this.root ?? this.dir, { recursive: true, persistent: false }, () =>
+        this.schedule(),
+      );
       this.watcher.on("error", (error) => {
         this.logger.warn("spec directory watch failed; re-read each resync", { dir: this.dir, error });
         this.watcher?.close();
@@ -89,6 +116,8 @@ export class SpecWatcher {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
+    this.linkWatcher?.close();
+    this.linkWatcher = undefined;
   }
 
   private schedule(): void {
@@ -107,6 +136,10 @@ export class SpecWatcher {
 
   private async read(): Promise<{ snapshot: SpecSnapshot; changes: SpecChanges }> {
     const loaded = await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment });
+    if (loaded.root !== undefined && loaded.root !== this.root) {
+      this.root = loaded.root;
+      if (this.watcher !== undefined) this.watch();
+    }
     const previous = this.current;
     const files = new Set(loaded.files);
     const badFiles = new Set(loaded.diagnostics.map((d) => d.file));
