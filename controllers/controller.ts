@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createActor, type Actor } from "xstate";
 import { AwsError } from "./aws/errors.ts";
@@ -193,8 +194,12 @@ export class Controller {
   private initialSync(signal: AbortSignal): Promise<void> {
     if (this.initialKeys.size === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.initialDone = resolve;
-      signal.addEventListener("abort", () => reject(signal.reason as Error));
+      const onAbort = (): void => reject(signal.reason as Error);
+      this.initialDone = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -262,8 +267,7 @@ export class Controller {
     this.snapshot = snapshot;
     this.documents = new Map(snapshot.documents.map((d) => [resourceKey(d), d]));
     const now = this.clock.now();
-    for (const [key, doc] of this.documents) this.status.track(key, doc.generation);
-    for (const key of changes.removed) this.status.track(key, undefined);
+    this.retainLiveKeys();
     const text = snapshot.diagnostics.map(formatDiagnostic).join("\n");
     this.metrics.specsRead(snapshot.diagnostics.length, text !== this.lastDiagnostics);
     if (text !== this.lastDiagnostics) {
@@ -326,6 +330,43 @@ export class Controller {
       }
       if (this.reconcilerOf(kind)?.planOrphans !== undefined) this.enqueue(sweepKey(kind), "spec", now);
     }
+  }
+
+  /**
+   * Per-key state follows the spec set: every structure keyed by resource holds exactly the live keys (the specs and
+   * the kinds' sweeps), so the controller's memory grows with the specs, never with time.
+   */
+  private retainLiveKeys(): void {
+    const live = new Set(this.documents.keys());
+    for (const [key, doc] of this.documents) this.status.track(key, doc.generation);
+    for (const r of this.options.reconcilers) {
+      if (r.planOrphans === undefined) continue;
+      live.add(sweepKey(r.kind));
+      this.status.track(sweepKey(r.kind), undefined);
+    }
+    this.status.retain(live);
+    this.queue.retain(live);
+    for (const key of [...this.pending.keys()]) if (!live.has(key)) this.pending.delete(key);
+  }
+
+  /** What each per-key structure holds, and the listeners on the process-lifetime signals: for tests and the soak. */
+  keysHeld(): {
+    status: string[];
+    pending: string[];
+    queue: ReturnType<WorkQueue["keysHeld"]>;
+    detached: number;
+    signalListeners: { stopping: number; work: number };
+  } {
+    return {
+      status: this.status.keys(),
+      pending: [...this.pending.keys()].sort(),
+      queue: this.queue.keysHeld(),
+      detached: this.detached.size,
+      signalListeners: {
+        stopping: getEventListeners(this.stopping.signal, "abort").length,
+        work: getEventListeners(this.work.signal, "abort").length,
+      },
+    };
   }
 
   /** Wakes the resources that watch any of these keys. */
@@ -399,7 +440,10 @@ export class Controller {
       } else {
         const doc = this.documents.get(key);
         // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
-        if (doc === undefined) return;
+        if (doc === undefined) {
+          this.queue.forget(key);
+          return;
+        }
         generation = doc.generation;
         const plan = await reconciler.plan(doc, ctx);
         if (plan.changes.length > 0) {

@@ -123,6 +123,20 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
+  /** Forgets the failures of every key not in `live` (keys whose spec is gone). */
+  retain(live: ReadonlySet<string>): void {
+    for (const key of [...this.failures.keys()]) if (!live.has(key)) this.failures.delete(key);
+  }
+
+  /** The keys each structure holds, for tests and the soak benchmark. */
+  keysHeld(): { waiting: string[]; processing: string[]; failures: string[] } {
+    return {
+      waiting: [...this.dirty].sort(),
+      processing: [...this.processing.keys()].sort(),
+      failures: [...this.failures.keys()].sort(),
+    };
+  }
+
   /** The next key to process, or undefined once the queue is shut down. Call `done` when finished with it. */
   get(): Promise<string | undefined> {
     const key = this.queue.shift();

@@ -40,6 +40,11 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   /** Namespaces seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
 
+  /** Ids of the namespaces held as foreign, for tests and the soak benchmark. */
+  foreignIds(): string[] {
+    return [...this.foreign].sort();
+  }
+
   constructor(deps: CloudMapNamespaceReconcilerDeps) {
     this.api = deps.api;
     this.lookup = deps.lookup;
@@ -79,6 +84,9 @@ export class CloudMapNamespaceReconciler implements Reconciler {
     const plans: ResourcePlan[] = [];
     const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapNamespaceKind) ? [d.spec.name] : []));
     const all = await this.lookup.all(ctx.signal, ctx);
+    // Ids of namespaces that are gone are forgotten: the set follows the account's namespaces, not time.
+    const present = new Set(all.map((ns) => ns.id));
+    for (const id of [...this.foreign]) if (!present.has(id)) this.foreign.delete(id);
     for (const ns of all) {
       if (this.foreign.has(ns.id)) continue;
       // A live spec's own plan looks after the namespace of its name; only the others can be orphans.

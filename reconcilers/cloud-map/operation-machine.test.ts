@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { fromPromise, SimulatedClock } from "xstate";
 import { AwsError } from "../../controllers/aws/errors.ts";
@@ -160,5 +161,21 @@ describe("operationMachine", () => {
     await clock.advance(500);
     await expect(result).resolves.toMatchObject({ status: "SUCCESS" });
     expect(clock.pendingSleepers).toBe(0);
+  });
+
+  it("leaves no listener on a long-lived signal after its operations end", async () => {
+    const clock = new SimulatedClock();
+    const lifetime = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const { machine } = scripted([status("SUCCESS")]);
+      const result = waitForOperation(
+        machine,
+        { operationId: `op-${i}`, what: "x" },
+        { clock, signal: lifetime.signal },
+      );
+      await drive(clock, 250);
+      await result;
+    }
+    expect(getEventListeners(lifetime.signal, "abort")).toHaveLength(0);
   });
 });

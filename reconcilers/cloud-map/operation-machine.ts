@@ -153,17 +153,17 @@ export async function waitForOperation(
     input,
     ...(options.clock !== undefined ? { clock: options.clock as never } : {}),
   });
+  // One listener on the caller's signal, removed in `finally`: the signal may live as long as the process.
+  let rejectAborted: (reason: unknown) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
   const onAbort = (): void => {
+    rejectAborted(options.signal?.reason);
     actor.stop();
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const done = toPromise(actor);
     actor.start();
-    const aborted = new Promise<never>((_, reject) => {
-      if (options.signal === undefined) return;
-      options.signal.addEventListener("abort", () => reject(options.signal?.reason as Error), { once: true });
-    });
     const outcome: OperationOutcome | undefined = await Promise.race([done, aborted]);
     // A stopped actor settles its promise without an output.
     options.signal?.throwIfAborted();

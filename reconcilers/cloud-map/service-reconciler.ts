@@ -57,6 +57,11 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly clock: Clock;
   /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
+
+  /** Ids of the services held as foreign, for tests and the soak benchmark. */
+  foreignIds(): string[] {
+    return [...this.foreign].sort();
+  }
   private readonly servicesPerPass = new PassMemo<ObservedService[]>();
 
   constructor(deps: CloudMapServiceReconcilerDeps) {
@@ -104,7 +109,11 @@ export class CloudMapServiceReconciler implements Reconciler {
     const live = new Set(ctx.documents.map(resourceKey));
     const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapServiceKind) ? [d.spec.name] : []));
     const plans: ResourcePlan[] = [];
-    for (const service of await this.api.listServices(undefined, ctx.signal)) {
+    const services = await this.api.listServices(undefined, ctx.signal);
+    // Ids of services that are gone are forgotten: the set follows the account's services, not time.
+    const present = new Set(services.map((s) => s.id));
+    for (const id of [...this.foreign]) if (!present.has(id)) this.foreign.delete(id);
+    for (const service of services) {
       if (this.foreign.has(service.id)) continue;
       // A live spec's own plan looks after the service of its name; only the others can be orphans.
       if (liveNames.some((n) => sameDnsName(n, service.name))) continue;

@@ -76,6 +76,7 @@ export class DrainCoordinator {
     recordPresent: boolean,
     signal: AbortSignal,
   ): Promise<DrainOutput> {
+    signal.throwIfAborted();
     const key = `${hook.groupName}/${instanceId}`;
     const machine = drainMachine.provide({
       actors: drainEffects({
@@ -94,7 +95,11 @@ export class DrainCoordinator {
       ...(this.clock !== undefined ? { clock: this.clock as never } : {}),
     });
     this.active.set(key, actor);
+    // One listener on the caller's signal, removed in `finally`: under `run` it is the process's shutdown signal.
+    let rejectAborted: (reason: unknown) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
     const stop = (): void => {
+      rejectAborted(signal.reason);
       actor.stop();
     };
     signal.addEventListener("abort", stop, { once: true });
@@ -102,10 +107,6 @@ export class DrainCoordinator {
       actor.start();
       hook.logger?.info("draining", { instance: key, waitSeconds: hook.waitSeconds });
       const done = toPromise(actor);
-      const aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
       const output = await Promise.race([done, aborted]);
       hook.logger?.info("drained", { instance: key, outcome: output.outcome });
       return output;

@@ -57,7 +57,9 @@ export class ZoneWriter {
       // The plan's apply is called right after it is returned: give it that turn to submit.
       setImmediate(() => {
         if (this.planningCount.has(zoneId)) return;
-        for (const wake of this.idleWaiters.get(zoneId)?.splice(0) ?? []) wake();
+        const waiters = this.idleWaiters.get(zoneId) ?? [];
+        this.idleWaiters.delete(zoneId);
+        for (const wake of waiters) wake();
       });
     };
   }
@@ -74,6 +76,17 @@ export class ZoneWriter {
     const timeout = this.clock.sleep(this.maxHoldMs, stop.signal).catch(() => undefined);
     await Promise.race([idle, timeout]);
     stop.abort();
+    // A hold that timed out leaves its waiter behind: dropped, so the map holds only zones being planned.
+    if (!this.planningCount.has(zoneId)) this.idleWaiters.delete(zoneId);
+  }
+
+  /** Zones with state held (queues, plans being made, waiters), for tests and the soak benchmark. */
+  zonesHeld(): { queues: string[]; planning: string[]; waiting: string[] } {
+    return {
+      queues: [...this.zones.keys()].sort(),
+      planning: [...this.planningCount.keys()].sort(),
+      waiting: [...this.idleWaiters.keys()].sort(),
+    };
   }
 
   /** Resolves when every change of `units` is accepted by Route 53. */
