@@ -1,5 +1,6 @@
 import { assign, createActor, fromPromise, setup, toPromise } from "xstate";
 import { AwsError } from "../../controllers/aws/errors.ts";
+import { Backoff } from "../../controllers/backoff.ts";
 import type { TimerClock } from "../../controllers/clock.ts";
 import type { OperationStatus } from "./cloud-map-api.ts";
 
@@ -28,9 +29,14 @@ export type OperationOutcome =
   | { readonly kind: "failed"; readonly message: string; readonly cause?: unknown }
   | { readonly kind: "timed-out"; readonly polls: number };
 
-/** First poll after 250 ms, doubling to at most 5 s: namespace operations take tens of seconds, instances a few. */
-export function pollDelayMs(polls: number): number {
-  return Math.min(250 * 2 ** Math.max(0, polls - 1), 5_000);
+/**
+ * First poll after at most 250 ms, doubling to at most 5 s: namespace operations take tens of seconds, instances a
+ * few. The operator's one backoff policy, jitter included, so the polls of many registrations spread out.
+ */
+export const OPERATION_POLL_BACKOFF = new Backoff({ baseMs: 250, maxMs: 5_000 });
+
+export function pollDelayMs(polls: number, backoff: Backoff = OPERATION_POLL_BACKOFF): number {
+  return backoff.delayMs(polls - 1);
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 5 * 60_000;
