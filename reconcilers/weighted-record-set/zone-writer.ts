@@ -1,3 +1,4 @@
+import { AwsError } from "../../controllers/aws/errors.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import { packBatches, ROUTE53_BATCH_LIMITS, type BatchLimits } from "./batches.ts";
 import type { ChangeUnit } from "./planner.ts";
@@ -18,8 +19,10 @@ interface ZoneQueue {
 /**
  * Writes to each hosted zone one change batch at a time (Route 53 answers PriorRequestNotComplete to a second one while
  * the first is pending) and commits as a group: what several specs submit while a batch is in flight goes out together
- * in the next one, when it fits. A combined batch that Route 53 rejects changed nothing (a batch is atomic), so each
- * submission in it is then sent alone and only the faulty one fails.
+ * in the next one, when it fits. A combined batch that fails changed nothing (a batch is atomic). Rejected for what it
+ * holds (an invalid or stale change), each submission in it is then sent alone, so only the faulty one fails.
+ * Throttled, timed out or failing on AWS's side, every submission fails at once and goes back to its key's backoff:
+ * sending them one by one would spend more of the quota that just ran out.
  *
  * Specs of one zone planned at the same time are written together: while a plan for the zone is being made
  * (`planning`), the first batch waits for it, at most `maxHoldMs`, so a pass sends one batch per zone where the
@@ -122,8 +125,9 @@ export class ZoneWriter {
           );
           await this.api.changeRecordSets(zoneId, batch ?? [], group[0]!.signal);
           for (const s of group) s.resolve();
-        } catch {
-          for (const s of group) await this.sendAlone(zoneId, s);
+        } catch (error) {
+          if (notAboutItsChanges(error)) for (const s of group) s.reject(error);
+          else for (const s of group) await this.sendAlone(zoneId, s);
         }
       }
     } finally {
@@ -154,4 +158,12 @@ export class ZoneWriter {
       s.reject(error);
     }
   }
+}
+
+/** A failure that says nothing about the batch's changes: the same batch, or any part of it, would fail alike now. */
+function notAboutItsChanges(error: unknown): boolean {
+  return (
+    error instanceof AwsError &&
+    (error.errorClass === "throttled" || error.errorClass === "timeout" || error.errorClass === "transient")
+  );
 }
