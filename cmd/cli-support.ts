@@ -66,6 +66,13 @@ export function paint(on: boolean, code: number, text: string): string {
   return on ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 
+/** The deadlines of AWS calls, as `parseArgs` definitions (also taken by `render`, which reads task definitions). */
+export const AWS_TIMEOUT_OPTIONS = {
+  "aws-connect-timeout": { type: "string", default: "5s" },
+  "aws-request-timeout": { type: "string", default: "30s" },
+  "reconcile-timeout": { type: "string", default: "5m" },
+} as const;
+
 /** The options every command that talks to AWS takes, as `parseArgs` definitions. */
 export const AWS_OPTIONS = {
   environment: { type: "string" },
@@ -73,7 +80,44 @@ export const AWS_OPTIONS = {
   "route53-rps": { type: "string" },
   region: { type: "string" },
   "endpoint-url": { type: "string" },
+  ...AWS_TIMEOUT_OPTIONS,
 } as const;
+
+export const AWS_TIMEOUT_OPTIONS_HELP: CommandHelp["options"] = [
+  ["--aws-connect-timeout DURATION", "how long opening a connection to AWS may take (default 5s)"],
+  [
+    "--aws-request-timeout DURATION",
+    "how long one AWS request may take before it is abandoned and retried later (default 30s)",
+  ],
+  [
+    "--reconcile-timeout DURATION",
+    "how long one resource's reconcile may take; its AWS calls are aborted then (default 5m)",
+  ],
+];
+
+export interface AwsTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly reconcileTimeoutMs: number;
+}
+
+/** Reads and checks the timeout options. */
+export function awsTimeouts(values: {
+  "aws-connect-timeout"?: string | undefined;
+  "aws-request-timeout"?: string | undefined;
+  "reconcile-timeout"?: string | undefined;
+}): AwsTimeouts {
+  const read = (flag: string, text: string | undefined, fallback: string, min: number): number => {
+    const ms = parseDuration(text ?? fallback);
+    if (ms < min) throw new UsageError(`--${flag} must be at least ${min}ms`);
+    return ms;
+  };
+  return {
+    connectTimeoutMs: read("aws-connect-timeout", values["aws-connect-timeout"], "5s", 100),
+    requestTimeoutMs: read("aws-request-timeout", values["aws-request-timeout"], "30s", 100),
+    reconcileTimeoutMs: read("reconcile-timeout", values["reconcile-timeout"], "5m", 100),
+  };
+}
 
 /** Their help lines. */
 export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
@@ -88,9 +132,10 @@ export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
   ],
   ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
   ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+  ...AWS_TIMEOUT_OPTIONS_HELP,
 ];
 
-export interface AwsSettings {
+export interface AwsSettings extends AwsTimeouts {
   readonly environment: string | undefined;
   readonly ownerId: string;
   readonly route53RequestsPerSecond: number | undefined;
@@ -105,10 +150,14 @@ export function awsSettings(values: {
   "route53-rps"?: string | undefined;
   region?: string | undefined;
   "endpoint-url"?: string | undefined;
+  "aws-connect-timeout"?: string | undefined;
+  "aws-request-timeout"?: string | undefined;
+  "reconcile-timeout"?: string | undefined;
 }): AwsSettings {
   const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
   if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
   return {
+    ...awsTimeouts(values),
     environment: values.environment,
     ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
     route53RequestsPerSecond: rps,

@@ -8,6 +8,7 @@ import { HttpServer } from "./http-server.ts";
 import { Informer, parseWatchKey, WatchIndex, type WatchLister } from "./informers.ts";
 import { lifecycleEffects } from "./lifecycle-effects.ts";
 import { controllerLifecycle, type LifecyclePhase } from "./lifecycle.ts";
+import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS, type Deadline } from "./deadline.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
 import {
@@ -44,6 +45,8 @@ export interface ControllerOptions {
     { readonly sqs: SQSClient; readonly queueUrl: string; readonly waitSeconds?: number } | undefined;
   /** Reconciles at once (never two of one key). Default 4. */
   readonly workers?: number;
+  /** How long one reconcile (observe, plan, apply) may take before its AWS calls are aborted. Default 5 min. */
+  readonly reconcileTimeoutMs?: number;
   /** After SIGTERM, how long the writes in flight may take before they are aborted. Default 25 s. */
   readonly drainTimeoutMs?: number;
   readonly debounceMs?: number;
@@ -407,6 +410,22 @@ export class Controller {
 
   /** One reconcile of one key: re-read AWS through the reconciler, apply its plan, record the outcome. */
   private async reconcile(key: string): Promise<void> {
+    // Every reconcile has a deadline, and its signal reaches every SDK call: a hung endpoint holds a worker for at
+    // most this long, then the key goes back to its backoff and /status says it timed out.
+    const limit = deadline(
+      this.work.signal,
+      this.options.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS,
+      `reconcile of ${key}`,
+      this.clock,
+    );
+    try {
+      await this.reconcileWithin(key, limit);
+    } finally {
+      limit.dispose();
+    }
+  }
+
+  private async reconcileWithin(key: string, limit: Deadline): Promise<void> {
     const slash = key.indexOf("/");
     const kind = key.slice(0, slash);
     const reconciler = this.reconcilerOf(kind);
@@ -417,7 +436,7 @@ export class Controller {
     }
     const started = this.clock.now();
     const ctx: ReconcileContext = {
-      signal: this.work.signal,
+      signal: limit.signal,
       logger,
       ownerId: this.options.ownerId,
       documents: this.snapshot.documents,
@@ -433,7 +452,7 @@ export class Controller {
           if (plan.changes.length === 0) continue;
           if (this.stopping.signal.aborted)
             return logger.info("shutting down; plan not applied", { orphan: plan.key });
-          await plan.apply(this.work.signal);
+          await plan.apply(limit.signal);
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
         }
@@ -448,7 +467,7 @@ export class Controller {
         const plan = await reconciler.plan(doc, ctx);
         if (plan.changes.length > 0) {
           if (this.stopping.signal.aborted) return logger.info("shutting down; plan not applied");
-          await plan.apply(this.work.signal);
+          await plan.apply(limit.signal);
           applied = plan.changes.length;
           // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
           // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.
@@ -468,7 +487,12 @@ export class Controller {
       }
     } catch (error) {
       if (this.work.signal.aborted) return;
-      this.failed(key, kind, error, seconds(), logger);
+      const reason: unknown = limit.signal.reason;
+      const err =
+        limit.expired && reason instanceof DeadlineExceededError
+          ? new DeadlineExceededError(`reconcile of ${key}`, reason.ms, { cause: error })
+          : error;
+      this.failed(key, kind, err, seconds(), logger);
       return;
     }
     this.queue.forget(key);
@@ -517,7 +541,13 @@ export class Controller {
     const err = error instanceof Error ? error : new Error(String(error));
     let result: ReconcileResult;
     let reason: string;
-    if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
+    if (err instanceof DeadlineExceededError) {
+      result = "error";
+      reason = "DeadlineExceeded";
+      const retryInMs = this.queue.backoffOf(key);
+      this.queue.addRateLimited(key);
+      logger.warn("reconcile timed out; retrying", { error: err, cause: err.cause, retryInMs });
+    } else if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
       result = "requeue";
       reason = "DependencyNotReady";
       this.queue.addRateLimited(key);

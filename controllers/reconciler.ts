@@ -50,6 +50,12 @@ export interface ReconcileContext {
    * backoff. Absent (`apply`, `plan`), the reconciler awaits such work inside `apply`.
    */
   readonly detach?: Detach;
+  /**
+   * The pass this context belongs to, when it was derived for one resource of it (with that resource's deadline as
+   * its signal): reads a reconciler shares per pass (`PassMemo`) are keyed by it, so they stay shared. Absent, the
+   * context is its own pass.
+   */
+  readonly pass?: object;
 }
 
 /** Runs `work` beside the work queue; `what` names it in logs. */

@@ -81,6 +81,8 @@ export async function planOrApplyCommand(
     endpoint: aws.endpoint,
     observer: counter,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
   });
   await checkAwsSetup(clients).catch((error: unknown) => {
     clients.destroy();
@@ -98,6 +100,7 @@ export async function planOrApplyCommand(
         ownerId: aws.ownerId,
         logger,
         signal: AbortSignal.timeout(15 * 60_000),
+        reconcileTimeoutMs: aws.reconcileTimeoutMs,
       },
       mode === "apply",
     );

@@ -10,7 +10,16 @@ import {
   TaskDefinitionReconciler,
   type FamilyDesired,
 } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  AWS_TIMEOUT_OPTIONS,
+  AWS_TIMEOUT_OPTIONS_HELP,
+  awsTimeouts,
+  formatHelp,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
 
 export const renderHelp: CommandHelp = {
@@ -34,6 +43,7 @@ export const renderHelp: CommandHelp = {
     ],
     ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
     ["--owner-id ID", "the owner tag value (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)"],
+    ...AWS_TIMEOUT_OPTIONS_HELP.slice(0, 2),
     ["-h, --help", "show this help"],
   ],
   examples: [
@@ -50,6 +60,8 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     environment: { type: "string" },
     region: { type: "string" },
     "endpoint-url": { type: "string" },
+    "aws-connect-timeout": AWS_TIMEOUT_OPTIONS["aws-connect-timeout"],
+    "aws-request-timeout": AWS_TIMEOUT_OPTIONS["aws-request-timeout"],
     "owner-id": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -72,6 +84,7 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
   if (values.family !== undefined && !families.includes(values.family)) {
     throw new UsageError(`no LogRouter or SidecarVolume spec under ${dir} patches family ${values.family}`);
   }
+  const timeouts = awsTimeouts(values);
   const files = await FileTaskDefinitionApi.readFiles(values.from ?? []);
   let clients: AwsClients | undefined;
   const aws = (): AwsClients =>
@@ -79,6 +92,8 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
       region: values.region,
       endpoint: values["endpoint-url"],
       maxAttempts: 2,
+      connectTimeoutMs: timeouts.connectTimeoutMs,
+      requestTimeoutMs: timeouts.requestTimeoutMs,
     }));
   const api = new FileTaskDefinitionApi(files, () => new AwsTaskDefinitionApi(aws()));
   const region = async (): Promise<string | undefined> =>

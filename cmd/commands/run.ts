@@ -88,6 +88,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     endpoint: aws.endpoint,
     observer: metrics,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
   });
   await checkAwsSetup(clients).catch((error: unknown) => {
     clients.destroy();
@@ -107,6 +109,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     lister: new AwsWatchLister(clients),
     events: queueUrl !== undefined ? { sqs: clients.sqs, queueUrl } : undefined,
     workers,
+    reconcileTimeoutMs: aws.reconcileTimeoutMs,
   });
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
