@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { DEFAULT_PRUNE_GUARD, type PruneGuardPolicy } from "../controllers/prune-guard.ts";
 
 /** A command's usage, shown by `--help` and after a usage error. */
 export interface CommandHelp {
@@ -73,6 +74,44 @@ export const AWS_TIMEOUT_OPTIONS = {
   "reconcile-timeout": { type: "string", default: "5m" },
 } as const;
 
+/** The prune guard's settings (see controllers/prune-guard.ts), as `parseArgs` definitions. */
+export const PRUNE_GUARD_OPTIONS = {
+  "allow-empty": { type: "boolean", default: false },
+  "prune-guard-count": { type: "string", default: String(DEFAULT_PRUNE_GUARD.maxCount) },
+  "prune-guard-fraction": { type: "string", default: String(DEFAULT_PRUNE_GUARD.maxFraction) },
+} as const;
+
+export const PRUNE_GUARD_OPTIONS_HELP: CommandHelp["options"] = [
+  [
+    "--allow-empty",
+    "let an empty spec set delete what its removed specs asked to prune (default: held, as Argo CD's allowEmpty)",
+  ],
+  [
+    "--prune-guard-count N",
+    `hold the deletions of a kind when more than N of its specs go at once ... (default ${DEFAULT_PRUNE_GUARD.maxCount})`,
+  ],
+  [
+    "--prune-guard-fraction F",
+    `... and they are more than F (0 to 1) of its specs (default ${DEFAULT_PRUNE_GUARD.maxFraction}; 1 turns this off)`,
+  ],
+];
+
+/** Reads and checks the prune guard's options. */
+export function pruneGuardPolicy(values: {
+  "allow-empty"?: boolean | undefined;
+  "prune-guard-count"?: string | undefined;
+  "prune-guard-fraction"?: string | undefined;
+}): PruneGuardPolicy {
+  const count = Number(values["prune-guard-count"] ?? DEFAULT_PRUNE_GUARD.maxCount);
+  if (!Number.isInteger(count) || count < 0) {
+    throw new UsageError("--prune-guard-count takes a whole number, 0 or more");
+  }
+  const fraction = Number(values["prune-guard-fraction"] ?? DEFAULT_PRUNE_GUARD.maxFraction);
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new UsageError("--prune-guard-fraction takes a number from 0 to 1");
+  return { allowEmpty: values["allow-empty"] === true, maxCount: count, maxFraction: fraction };
+}
+
 /** The options every command that talks to AWS takes, as `parseArgs` definitions. */
 export const AWS_OPTIONS = {
   environment: { type: "string" },
@@ -81,6 +120,7 @@ export const AWS_OPTIONS = {
   region: { type: "string" },
   "endpoint-url": { type: "string" },
   ...AWS_TIMEOUT_OPTIONS,
+  ...PRUNE_GUARD_OPTIONS,
 } as const;
 
 export const AWS_TIMEOUT_OPTIONS_HELP: CommandHelp["options"] = [
@@ -133,9 +173,11 @@ export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
   ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
   ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
   ...AWS_TIMEOUT_OPTIONS_HELP,
+  ...PRUNE_GUARD_OPTIONS_HELP,
 ];
 
 export interface AwsSettings extends AwsTimeouts {
+  readonly pruneGuard: PruneGuardPolicy;
   readonly environment: string | undefined;
   readonly ownerId: string;
   readonly route53RequestsPerSecond: number | undefined;
@@ -153,11 +195,15 @@ export function awsSettings(values: {
   "aws-connect-timeout"?: string | undefined;
   "aws-request-timeout"?: string | undefined;
   "reconcile-timeout"?: string | undefined;
+  "allow-empty"?: boolean | undefined;
+  "prune-guard-count"?: string | undefined;
+  "prune-guard-fraction"?: string | undefined;
 }): AwsSettings {
   const rps = values["route53-rps"] !== undefined ? Number(values["route53-rps"]) : undefined;
   if (rps !== undefined && !(rps > 0)) throw new UsageError("--route53-rps takes a positive number");
   return {
     ...awsTimeouts(values),
+    pruneGuard: pruneGuardPolicy(values),
     environment: values.environment,
     ownerId: values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default",
     route53RequestsPerSecond: rps,

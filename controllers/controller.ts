@@ -9,6 +9,7 @@ import { Informer, parseWatchKey, WatchIndex, type WatchLister } from "./informe
 import { lifecycleEffects } from "./lifecycle-effects.ts";
 import { controllerLifecycle, type LifecyclePhase } from "./lifecycle.ts";
 import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS, type Deadline } from "./deadline.ts";
+import { DEFAULT_PRUNE_GUARD, guardDeletions, markHeld, type PruneGuardPolicy } from "./prune-guard.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
 import {
@@ -17,6 +18,7 @@ import {
   TerminalError,
   type ReconcileContext,
   type Reconciler,
+  type ResourcePlan,
 } from "./reconciler.ts";
 import { resourceKey, type KindDefinition, type SpecDocument } from "./spec/document.ts";
 import { formatDiagnostic } from "./spec/load.ts";
@@ -45,6 +47,8 @@ export interface ControllerOptions {
     { readonly sqs: SQSClient; readonly queueUrl: string; readonly waitSeconds?: number } | undefined;
   /** Reconciles at once (never two of one key). Default 4. */
   readonly workers?: number;
+  /** When a sweep's deletions are held (see prune-guard.ts). Default `DEFAULT_PRUNE_GUARD`. */
+  readonly pruneGuard?: PruneGuardPolicy | undefined;
   /** How long one reconcile (observe, plan, apply) may take before its AWS calls are aborted. Default 5 min. */
   readonly reconcileTimeoutMs?: number;
   /** After SIGTERM, how long the writes in flight may take before they are aborted. Default 25 s. */
@@ -84,6 +88,8 @@ export class Controller {
   private snapshot: SpecSnapshot = { documents: [], complete: false, diagnostics: [], kept: [] };
   private index = new WatchIndex();
   private readonly pending = new Map<string, { at: number; source: WakeSource }>();
+  /** Kind -> the prune guard's message, while it holds that kind's deletions (bounded by the kinds). */
+  private readonly holds = new Map<string, string>();
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
   private initialDone: (() => void) | undefined;
@@ -112,7 +118,12 @@ export class Controller {
       registry: this.metrics.registry,
       alive: () => this.phase !== "failed",
       ready: () => ({ ready: this.phase === "ready", phase: this.phase }),
-      status: () => ({ phase: this.phase, resources: this.status.list() }),
+      status: () => ({
+        phase: this.phase,
+        // Kind -> why the prune guard holds its deletions; each also a DeletionHeld condition on `Kind/*`.
+        deletionsHeld: Object.fromEntries(this.holds),
+        resources: this.status.list(),
+      }),
     });
     if (options.lister !== undefined) {
       this.informer = new Informer({
@@ -316,6 +327,8 @@ export class Controller {
     for (const key of this.index.resourcesOf(groups)) {
       if (!changedKeys.has(key)) this.enqueue(key, "spec", now);
     }
+    // While the prune guard holds a kind's deletions, every read sweeps it again: restored specs release it at once.
+    for (const kind of this.holds.keys()) this.queue.add(sweepKey(kind));
     if (snapshot.complete && !wasComplete) {
       // Specs removed while a file was invalid were not swept then.
       for (const key of this.sweepKeys(snapshot)) this.enqueue(key, "spec", now);
@@ -350,6 +363,45 @@ export class Controller {
     this.status.retain(live);
     this.queue.retain(live);
     for (const key of [...this.pending.keys()]) if (!live.has(key)) this.pending.delete(key);
+  }
+
+  /**
+   * Passes a sweep's plans through the prune guard. A hold (or its end) is logged once, shown on the sweep's status
+   * as a DeletionHeld condition, and counted in `ecs_log_operator_deletions_held`; while held, every new read of the
+   * specs sweeps again, so a restored spec set releases it at once.
+   */
+  private guardSweep(kind: string, plans: ResourcePlan[]): ResourcePlan[] {
+    const hold = guardDeletions(
+      {
+        kind,
+        plans,
+        liveOfKind: this.snapshot.documents.filter((d) => d.kind === kind).length,
+        liveSpecs: this.snapshot.documents.length,
+      },
+      this.options.pruneGuard ?? DEFAULT_PRUNE_GUARD,
+    );
+    const key = sweepKey(kind);
+    const before = this.holds.get(kind);
+    this.metrics.deletionsHeld(kind, hold?.resources.length ?? 0);
+    if (hold === undefined) {
+      if (before !== undefined) {
+        this.holds.delete(kind);
+        this.status.released(key);
+        this.logger.info("deletions no longer held", { kind });
+      }
+      return plans;
+    }
+    if (before !== hold.message) {
+      this.holds.set(kind, hold.message);
+      this.status.held(key, hold.reason, hold.message);
+      this.logger.warn("deletions held", {
+        kind,
+        reason: hold.reason,
+        resources: hold.resources,
+        message: hold.message,
+      });
+    }
+    return markHeld(plans, hold);
   }
 
   /** What each per-key structure holds, and the listeners on the process-lifetime signals: for tests and the soak. */
@@ -448,8 +500,8 @@ export class Controller {
     try {
       if (key === sweepKey(kind)) {
         if (!this.snapshot.complete || reconciler.planOrphans === undefined) return;
-        for (const plan of await reconciler.planOrphans(ctx)) {
-          if (plan.changes.length === 0) continue;
+        for (const plan of this.guardSweep(kind, await reconciler.planOrphans(ctx))) {
+          if (plan.changes.length === 0 || plan.held !== undefined) continue;
           if (this.stopping.signal.aborted)
             return logger.info("shutting down; plan not applied", { orphan: plan.key });
           await plan.apply(limit.signal);

@@ -9,6 +9,13 @@ import {
   type Reconciler,
   type ResourcePlan,
 } from "./reconciler.ts";
+import {
+  DEFAULT_PRUNE_GUARD,
+  guardDeletions,
+  markHeld,
+  type HeldDeletions,
+  type PruneGuardPolicy,
+} from "./prune-guard.ts";
 import { withRetries } from "./retries.ts";
 import { resourceKey, type SourcePosition, type SpecDocument } from "./spec/document.ts";
 
@@ -32,6 +39,8 @@ export interface PassOptions {
    */
   readonly attempts?: number | undefined;
   readonly clock?: Clock | undefined;
+  /** When a sweep's deletions are held (see prune-guard.ts). Default `DEFAULT_PRUNE_GUARD`. */
+  readonly pruneGuard?: PruneGuardPolicy | undefined;
 }
 
 export interface ResourceFailure {
@@ -44,6 +53,8 @@ export interface ResourceFailure {
 export interface PassResult {
   readonly plans: ResourcePlan[];
   readonly failures: ResourceFailure[];
+  /** Deletions the prune guard held: planned and shown, not made. */
+  readonly held: HeldDeletions[];
 }
 
 function reconcilerFor(reconcilers: readonly Reconciler[], kind: string): Reconciler | undefined {
@@ -66,6 +77,27 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
   };
   const plans: ResourcePlan[] = [];
   const failures: ResourceFailure[] = [];
+  const held: HeldDeletions[] = [];
+  const guard = (kind: string, planned: ResourcePlan[]): ResourcePlan[] => {
+    const hold = guardDeletions(
+      {
+        kind,
+        plans: planned,
+        liveOfKind: options.documents.filter((d) => d.kind === kind).length,
+        liveSpecs: options.documents.length,
+      },
+      options.pruneGuard ?? DEFAULT_PRUNE_GUARD,
+    );
+    if (hold === undefined) return planned;
+    if (!held.some((h) => h.kind === kind)) held.push(hold);
+    options.logger.warn("deletions held", {
+      kind,
+      reason: hold.reason,
+      resources: hold.resources,
+      message: hold.message,
+    });
+    return markHeld(planned, hold);
+  };
   const levels = [...new Set(options.reconcilers.map((r) => r.order))].sort((a, b) => a - b);
   for (const level of levels) {
     const atLevel = options.reconcilers.filter((r) => r.order === level);
@@ -74,6 +106,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       source?: SourcePosition;
       run: (ctx: ReconcileContext) => Promise<ResourcePlan[]>;
     }[] = [];
+    // A sweep's plans pass the prune guard before any of them is applied.
     for (const doc of options.documents) {
       const r = reconcilerFor(atLevel, doc.kind);
       if (r !== undefined) {
@@ -84,7 +117,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       for (const r of atLevel) {
         if (r.planOrphans !== undefined) {
           const orphans = r.planOrphans.bind(r);
-          jobs.push({ key: sweepKey(r.kind), run: (c) => orphans(c) });
+          jobs.push({ key: sweepKey(r.kind), run: async (c) => guard(r.kind, await orphans(c)) });
         }
       }
     }
@@ -97,7 +130,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
             withDeadline(options, job.key, async (signal) => {
               const done: ResourcePlan[] = [];
               for (const plan of await job.run({ ...ctx, signal, pass: attempt === 0 ? ctx : {} })) {
-                if (apply && plan.changes.length > 0) {
+                if (apply && plan.changes.length > 0 && plan.held === undefined) {
                   await plan.apply(signal);
                   options.logger.info("applied", { resource: plan.key, changes: plan.changes.length });
                 }
@@ -124,7 +157,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
   }
   const order = new Map(options.reconcilers.map((r) => [r.kind, r.order]));
   plans.sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || (a.key < b.key ? -1 : 1));
-  return { plans, failures };
+  return { plans, failures, held };
 }
 
 /** Runs one resource's work under its own deadline (the pass's signal still aborts it). */

@@ -24,6 +24,11 @@ export interface ResourcePlan {
    */
   readonly notes?: readonly string[];
   /**
+   * Set by the pass or the controller, never by a reconciler: the prune guard holds this plan's deletions, and why.
+   * Its changes are shown, marked held, and its `apply` does nothing.
+   */
+  readonly held?: string | undefined;
+  /**
    * Makes the changes. Every step is idempotent and ownership is read back from AWS, so a pass killed half-way
    * and run again converges with nothing duplicated. Resolves when AWS has accepted every change.
    */

@@ -101,6 +101,7 @@ export async function planOrApplyCommand(
         logger,
         signal: AbortSignal.timeout(15 * 60_000),
         reconcileTimeoutMs: aws.reconcileTimeoutMs,
+        pruneGuard: aws.pruneGuard,
       },
       mode === "apply",
     );
@@ -108,7 +109,7 @@ export async function planOrApplyCommand(
       io.out(
         JSON.stringify(
           {
-            ...(planJson(result.plans, result.failures) as object),
+            ...(planJson(result.plans, result.failures, result.held) as object),
             calls: Object.fromEntries(counter.byOperation()),
           },
           null,
@@ -116,13 +117,19 @@ export async function planOrApplyCommand(
         ) + "\n",
       );
     } else {
-      io.out(formatPlanText(result.plans, result.failures, io.color));
+      io.out(formatPlanText(result.plans, result.failures, io.color, result.held));
       if (mode === "apply") {
         io.out(`${counter.calls.length} AWS call(s), ${counter.writes().length} write(s).\n`);
       }
     }
     if (result.failures.length > 0 || loaded.diagnostics.length > 0) return 1;
+    // Held deletions are a difference between AWS and the specs that waits for a person: plan says so (2), and an
+    // apply that held them has not converged (1).
     if (mode === "plan") return result.plans.some((p) => p.changes.length > 0) ? 2 : 0;
+    if (result.held.length > 0) {
+      io.err(`${result.held.length} kind(s) had deletions held by the prune guard; see "Held:" above.\n`);
+      return 1;
+    }
     return 0;
   } finally {
     clients.destroy();

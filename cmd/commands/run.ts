@@ -110,6 +110,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     events: queueUrl !== undefined ? { sqs: clients.sqs, queueUrl } : undefined,
     workers,
     reconcileTimeoutMs: aws.reconcileTimeoutMs,
+    pruneGuard: aws.pruneGuard,
   });
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;

@@ -17,6 +17,7 @@ import {
   type NamespaceStep,
 } from "./namespace-planner.ts";
 import type { OperationWaiter } from "./operation-waiter.ts";
+import { keptOrphan } from "../../controllers/removal.ts";
 import { readOwnership, requestId } from "./ownership.ts";
 import { deleteServiceWithInstances } from "./service-deletion.ts";
 
@@ -97,7 +98,11 @@ export class CloudMapNamespaceReconciler implements Reconciler {
         this.foreign.add(ns.id);
         continue;
       }
-      if (own.resource === undefined || live.has(own.resource) || !own.prune) continue;
+      if (own.resource === undefined || live.has(own.resource)) continue;
+      if (!own.prune) {
+        plans.push(keptOrphan(this.kind, own.resource, `namespace ${ns.name} (${ns.id})`));
+        continue;
+      }
       const services = await this.api.listServices(ns.id, ctx.signal);
       const withTags = await Promise.all(
         services.map(async (s) => ({ id: s.id, name: s.name, tags: await this.api.tags(s.arn, ctx.signal) })),

@@ -14,6 +14,7 @@ import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
+import { keptOrphan } from "../../controllers/removal.ts";
 import { runAll, type OperationWaiter } from "./operation-waiter.ts";
 import { readOwnership, requestId } from "./ownership.ts";
 import { INSTANCE_CONCURRENCY, deleteServiceWithInstances } from "./service-deletion.ts";
@@ -123,7 +124,12 @@ export class CloudMapServiceReconciler implements Reconciler {
         this.foreign.add(service.id);
         continue;
       }
-      if (!shouldPruneService({ service, tags }, ctx.ownerId, live)) continue;
+      if (!shouldPruneService({ service, tags }, ctx.ownerId, live)) {
+        if (own.resource?.startsWith(`${this.kind}/`) === true && !live.has(own.resource) && !own.prune) {
+          plans.push(keptOrphan(this.kind, own.resource, `service ${service.name} (${service.id})`));
+        }
+        continue;
+      }
       const instances = await this.api.listInstances(service.id, ctx.signal);
       const deletion = planServiceDeletion(`${service.name} (${service.id})`, instances, ctx.ownerId);
       const key = own.resource ?? `${this.kind}/${service.name}`;

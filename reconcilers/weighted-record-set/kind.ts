@@ -97,6 +97,13 @@ export const WeightedRecordSetSpecSchema = Type.Object(
         },
       ),
     ),
+    prune: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "When true, removing this spec (or changing its name) deletes the records this operator wrote for it. The marker is written into each record's registry twin when it is applied, since after the removal there is no spec to read it from. Without it, the records are left in the zone, no longer managed.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -27,6 +27,8 @@ export interface PlannerInput {
   readonly ownerId: string;
   /** `WeightedRecordSet/<name>`, written into the registry. */
   readonly resource: string;
+  /** The spec's `prune`, written into the registry beside every record. Default false. */
+  readonly prune?: boolean | undefined;
   readonly targets: readonly Target[];
   /** Every record set at `name` and below it, as listed. */
   readonly observed: readonly RecordSet[];
@@ -142,7 +144,7 @@ export function planRecords(input: PlannerInput): RecordPlan {
   const room = (name: string): number => max - (foreignWeighted.get(name) ?? 0);
   const desired = new Map<string, Pair>();
   const twin = (name: string, setIdentifier: string): RecordSet =>
-    registryRecord(name, type, setIdentifier, input.ownerId, input.resource);
+    registryRecord(name, type, setIdentifier, input.ownerId, input.resource, input.prune === true);
   const addValue = (name: string, t: Target): void => {
     desired.set(`${name}|${t.id}`, {
       name,
@@ -250,8 +252,11 @@ export function planRecords(input: PlannerInput): RecordPlan {
     if (have?.registry === undefined) changes.push({ action: "CREATE", record: want.registry! });
     else if (!sameRecord(have.registry, want.registry!)) {
       changes.push({ action: "UPSERT", record: want.registry! });
+      const before = parseOwnership(have.registry);
       if (own.kind === "mine" && own.adoptedFrom !== undefined) diffs.push(`adopted from ${own.adoptedFrom}`);
-      else diffs.push("registry record");
+      else if (before !== undefined && before.prune !== (input.prune === true)) {
+        diffs.push(`prune ${before.prune} -> ${input.prune === true}`);
+      } else diffs.push("registry record");
     }
     if (changes.length === 0) continue;
     const alias = want.value!.alias !== undefined;

@@ -1,4 +1,5 @@
 import { PassMemo } from "../../controllers/pass-memo.ts";
+import { keptOrphan } from "../../controllers/removal.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import {
@@ -131,6 +132,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       weight: spec.weight,
       ownerId: ctx.ownerId,
       resource: key,
+      prune: spec.prune === true,
       targets: observed.targets,
       observed: records,
       liveResources: new Set(ctx.documents.filter((d) => d.kind === this.kind).map(resourceKey)),
@@ -210,9 +212,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
   }
 
   /**
-   * Deletes what this owner wrote for specs that are gone, or at record names a spec no longer uses: every zone of the
-   * account is read for registry records of this owner at names no current spec covers. A spec whose zone cannot be
-   * resolved covers its name in every zone, so a lookup problem never reads as a deletion.
+   * Deletes what this owner wrote for specs that are gone, or at record names a spec no longer uses, when their
+   * registry records say `prune=true` (the spec that wrote them asked for it); records without the marker are left as
+   * they are, no longer managed, and the plan says so. Every zone of the account is read for registry records of this
+   * owner at names no current spec covers. A spec whose zone cannot be resolved covers its name in every zone, so a
+   * lookup problem never reads as a deletion.
    */
   async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
     if (invalidOwnerId(ctx.ownerId) !== undefined) return [];
@@ -251,6 +255,17 @@ export class WeightedRecordSetReconciler implements Reconciler {
         names.some((n) => top === n || shardIndexOf(top, n) !== undefined);
       const records = await this.zoneListing(zone.id, ctx);
       for (const group of findOrphans(records, ctx.ownerId, covered)) {
+        if (!group.prune) {
+          plans.push(
+            keptOrphan(
+              this.kind,
+              group.resource,
+              `the records at ${group.name} ${group.type} in zone ${zone.name} (${zone.id})`,
+              `${group.resource} (${group.name}: no spec manages it)`,
+            ),
+          );
+          continue;
+        }
         const planned = planRecords({
           zoneId: zone.id,
           name: group.name,
@@ -275,7 +290,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
         });
       }
     }
-    if (plans.length === 0) this.lastCleanScan = { fingerprint, at: startedAt };
+    if (plans.every((p) => p.changes.length === 0)) this.lastCleanScan = { fingerprint, at: startedAt };
     return plans;
   }
 

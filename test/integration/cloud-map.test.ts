@@ -109,6 +109,8 @@ async function pass(
       ownerId,
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     apply,
   );
@@ -366,6 +368,19 @@ describe("Cloud Map kinds against the emulator", () => {
     expect(failures(await pass(parse(specs(scene.vpcId))))).toEqual([]);
     const removed = await pass([]);
     expect(removed.plans.flatMap((p) => p.changes)).toEqual([]);
+    // Left as they are, no longer managed, and the plan says so.
+    expect(removed.plans.map((p) => [p.key, p.notes?.[0]?.replace(/\(\S+\)/, "(ID)")])).toEqual([
+      [
+        "CloudMapNamespace/logs-namespace",
+        "namespace fluentd.local (ID) is left as it is, no longer managed: CloudMapNamespace/logs-namespace was " +
+          "removed and did not say prune: true",
+      ],
+      [
+        "CloudMapService/fluentd",
+        "service fluentd (ID) is left as it is, no longer managed: CloudMapService/fluentd was removed and did not " +
+          "say prune: true",
+      ],
+    ]);
     expect(await namespaces()).toHaveLength(1);
     expect(await services()).toHaveLength(1);
   });

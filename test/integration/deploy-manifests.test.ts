@@ -65,7 +65,7 @@ describe("Prometheus config and alert rules", () => {
     expect(await promtool("test", "rules", "alerts.test.yml")).toContain("SUCCESS");
   });
 
-  it("alert on the operator down, reconcile errors, slow convergence and AWS throttling", async () => {
+  it("alert on the operator down, reconcile errors, slow convergence, AWS throttling and held deletions", async () => {
     const rules = parseYaml(await readFile(join(PROMETHEUS, "alerts.yml"), "utf8")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
@@ -80,6 +80,7 @@ describe("Prometheus config and alert rules", () => {
     expect(byName.get("EcsLogOperatorAwsThrottled")).toContain(
       'ecs_log_operator_aws_requests_total{outcome="throttled"}',
     );
+    expect(byName.get("EcsLogOperatorDeletionsHeld")).toContain("ecs_log_operator_deletions_held");
   });
 });
 

@@ -194,6 +194,8 @@ async function pass(
       ownerId: options.ownerId ?? "test-owner",
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     options.apply ?? true,
   );
@@ -343,16 +345,48 @@ describe("WeightedRecordSet against the emulator", () => {
     expect(weighted(await zoneRecords(), `_elo-a.${NAME}`, "TXT")).toEqual([]);
   });
 
-  it("deletes its records when the spec is gone, only when every spec loaded, and never someone else's", async () => {
+  it("leaves the records of a removed spec that did not say prune: true, and plan says so", async () => {
+    await scene.autoScalingGroup("log-asg", 2);
+    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue" });
+    const before = await zoneRecords();
+    counter.reset();
+    const result = await pass("", { ownerId: "blue" });
+    expect(counter.writes()).toEqual([]);
+    expect(result.plans.map((p) => [p.key, p.changes.length, p.notes])).toEqual([
+      [
+        `WeightedRecordSet/fluentd (${NAME}: no spec manages it)`,
+        0,
+        [
+          `the records at ${NAME} A in zone logs.internal (${zoneId}) is left as it is, no longer managed: ` +
+            "WeightedRecordSet/fluentd was removed and did not say prune: true",
+        ],
+      ],
+    ]);
+    expect(await zoneRecords()).toEqual(before);
+  });
+
+  it("deletes its records when a spec that said prune: true is gone, only when every spec loaded, and never someone else's", async () => {
     await scene.autoScalingGroup("log-asg", 3);
     // Another group for the other owner: moto's DELETE removes every record of the zone with the set identifier given,
     // whatever its name (Route 53 removes only the one named), so two owners must not share instance ids here.
     await scene.autoScalingGroup("green-asg", 3);
     const foreign = await seedForeignRecords();
+    // Applied first without prune, then with: the marker is written into every registry twin.
     await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue" });
-    await pass(spec("autoScalingGroup: green-asg").replace(NAME, `green.logs.internal`), {
-      ownerId: "green",
+    const marked = await pass(spec("autoScalingGroup: log-asg", { more: "  prune: true\n" }), {
+      ownerId: "blue",
     });
+    expect(marked.plans[0]?.changes.map((c) => c.detail)).toEqual([
+      "prune false -> true",
+      "prune false -> true",
+      "prune false -> true",
+    ]);
+    await pass(
+      spec("autoScalingGroup: green-asg", { more: "  prune: true\n" }).replace(NAME, `green.logs.internal`),
+      {
+        ownerId: "green",
+      },
+    );
     const before = await zoneRecords();
 
     // A spec set with an invalid file is incomplete: nothing is planned for deletion.
