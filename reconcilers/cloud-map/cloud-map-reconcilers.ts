@@ -7,6 +7,7 @@ import { AwsCloudMapApi } from "./aws-cloud-map-api.ts";
 import { NamespaceLookup } from "./namespace-lookup.ts";
 import { CloudMapNamespaceReconciler } from "./namespace-reconciler.ts";
 import { OperationWaiter } from "./operation-waiter.ts";
+import { RequestTokens } from "./request-tokens.ts";
 import { CloudMapServiceReconciler } from "./service-reconciler.ts";
 
 /** Both Cloud Map reconcilers over one adapter, sharing what they learn about namespaces. */
@@ -19,13 +20,15 @@ export function cloudMapReconcilers(clients: {
   const api = new AwsCloudMapApi(clients);
   const lookup = new NamespaceLookup(api);
   const operations = new OperationWaiter(api);
+  const tokens = new RequestTokens();
   return [
-    new CloudMapNamespaceReconciler({ api, lookup, operations }),
+    new CloudMapNamespaceReconciler({ api, lookup, operations, tokens }),
     new CloudMapServiceReconciler({
       api,
       tasks: new AwsEcsTaskApi(clients),
       lookup,
       operations,
+      tokens,
     }),
   ];
 }

@@ -18,16 +18,17 @@ import {
 } from "./namespace-planner.ts";
 import type { OperationWaiter } from "./operation-waiter.ts";
 import { keptOrphan } from "../../controllers/removal.ts";
-import { readOwnership, requestId } from "./ownership.ts";
+import { readOwnership } from "./ownership.ts";
+import { RequestTokens } from "./request-tokens.ts";
 import { deleteServiceWithInstances } from "./service-deletion.ts";
-
-const DAY_MS = 86_400_000;
 
 export interface CloudMapNamespaceReconcilerDeps {
   readonly api: CloudMapApi;
   readonly lookup: NamespaceLookup;
   readonly operations: OperationWaiter;
   readonly clock?: Clock | undefined;
+  /** Shared with the service reconciler; default one of its own. */
+  readonly tokens?: RequestTokens | undefined;
 }
 
 export class CloudMapNamespaceReconciler implements Reconciler {
@@ -37,7 +38,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   private readonly api: CloudMapApi;
   private readonly lookup: NamespaceLookup;
   private readonly operations: OperationWaiter;
-  private readonly clock: Clock;
+  private readonly tokens: RequestTokens;
   /** Namespaces seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
 
@@ -50,7 +51,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
     this.api = deps.api;
     this.lookup = deps.lookup;
     this.operations = deps.operations;
-    this.clock = deps.clock ?? systemClock;
+    this.tokens = deps.tokens ?? new RequestTokens({ clock: deps.clock ?? systemClock });
   }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
@@ -160,36 +161,43 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   ): Promise<void> {
     switch (step.type) {
       case "create": {
-        const op = await this.api.createPrivateDnsNamespace(
-          {
-            name: step.name,
-            vpc: step.vpc,
-            description: step.description,
-            // Equal for a retry of the same creation on the same day: Cloud Map then returns the first operation.
-            creatorRequestId: requestId(
-              ownerId,
-              key,
-              step.name,
-              step.vpc,
-              String(Math.floor(this.clock.now() / DAY_MS)),
-            ),
-            tags: step.tags,
+        // A fresh token per intended creation, kept for its retries (request-tokens.ts).
+        const done = await this.tokens.run(
+          `namespace:${ownerId}/${key}`,
+          `${step.name}|${step.vpc}`,
+          async (creatorRequestId) => {
+            const op = await this.api.createPrivateDnsNamespace(
+              {
+                name: step.name,
+                vpc: step.vpc,
+                description: step.description,
+                creatorRequestId,
+                tags: step.tags,
+              },
+              signal,
+            );
+            return this.operations.wait(op, `create namespace ${step.name}`, signal);
           },
-          signal,
         );
-        const done = await this.operations.wait(op, `create namespace ${step.name}`, signal);
         const id = done.targets.NAMESPACE;
         if (id !== undefined) this.lookup.remember(id, step.vpc);
         return;
       }
       case "update-description": {
-        const op = await this.api.updateNamespaceDescription(
-          step.id,
+        // A description changed A -> B -> A is three intents, three tokens: the third must not get the first's answer.
+        await this.tokens.run(
+          `namespace-description:${step.id}`,
           step.description,
-          requestId(step.id, step.description, String(Math.floor(this.clock.now() / DAY_MS))),
-          signal,
+          async (updaterRequestId) => {
+            const op = await this.api.updateNamespaceDescription(
+              step.id,
+              step.description,
+              updaterRequestId,
+              signal,
+            );
+            await this.operations.wait(op, `update namespace ${step.id}`, signal);
+          },
         );
-        await this.operations.wait(op, `update namespace ${step.id}`, signal);
         return;
       }
       case "tag":

@@ -139,9 +139,16 @@ export type OperationMachine = typeof operationMachine;
 export class CloudMapOperationError extends Error {
   override readonly name = "CloudMapOperationError";
   readonly operationId: string;
-  constructor(message: string, operationId: string, options?: { cause?: unknown }) {
+  /** `failed`: Cloud Map answered FAIL (settled); otherwise the outcome is not known yet. */
+  readonly outcome: "failed" | "timed-out" | "stopped";
+  constructor(
+    message: string,
+    operationId: string,
+    options?: { cause?: unknown; outcome?: "failed" | "timed-out" | "stopped" },
+  ) {
     super(message, options);
     this.operationId = operationId;
+    this.outcome = options?.outcome ?? "failed";
   }
 }
 
@@ -173,11 +180,15 @@ export async function waitForOperation(
     const outcome: OperationOutcome | undefined = await Promise.race([done, aborted]);
     // A stopped actor settles its promise without an output.
     options.signal?.throwIfAborted();
-    if (outcome === undefined) throw new CloudMapOperationError(`${input.what}: stopped`, input.operationId);
+    if (outcome === undefined) {
+      throw new CloudMapOperationError(`${input.what}: stopped`, input.operationId, { outcome: "stopped" });
+    }
     if (outcome.kind === "succeeded") return outcome.status;
     if (outcome.kind === "failed") {
       throw new CloudMapOperationError(`${input.what}: ${outcome.message}`, input.operationId, {
         cause: outcome.cause,
+        // A GetOperation that failed (rather than an operation that did) says nothing of the operation's outcome.
+        outcome: outcome.cause === undefined ? "failed" : "stopped",
       });
     }
     throw new CloudMapOperationError(
@@ -185,6 +196,7 @@ export async function waitForOperation(
         `${Math.round((input.timeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS) / 1000)} s ` +
         `(${outcome.polls} polls); the next reconcile looks again`,
       input.operationId,
+      { outcome: "timed-out" },
     );
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

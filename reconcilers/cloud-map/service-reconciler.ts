@@ -16,7 +16,8 @@ import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
 import { keptOrphan } from "../../controllers/removal.ts";
 import { runAll, type OperationWaiter } from "./operation-waiter.ts";
-import { readOwnership, requestId } from "./ownership.ts";
+import { readOwnership } from "./ownership.ts";
+import { RequestTokens } from "./request-tokens.ts";
 import { INSTANCE_CONCURRENCY, deleteServiceWithInstances } from "./service-deletion.ts";
 import { CloudMapServiceKind, type CloudMapServiceSpec } from "./service-kind.ts";
 import {
@@ -28,14 +29,14 @@ import {
   type ServiceStep,
 } from "./service-planner.ts";
 
-const DAY_MS = 86_400_000;
-
 export interface CloudMapServiceReconcilerDeps {
   readonly api: CloudMapApi;
   readonly tasks: EcsTaskApi;
   readonly lookup: NamespaceLookup;
   readonly operations: OperationWaiter;
   readonly clock?: Clock | undefined;
+  /** Shared with the namespace reconciler; default one of its own. */
+  readonly tokens?: RequestTokens | undefined;
 }
 
 export function taskSelector(spec: CloudMapServiceSpec): TaskSelector {
@@ -55,7 +56,7 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly tasks: EcsTaskApi;
   private readonly lookup: NamespaceLookup;
   private readonly operations: OperationWaiter;
-  private readonly clock: Clock;
+  private readonly tokens: RequestTokens;
   /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
 
@@ -70,7 +71,12 @@ export class CloudMapServiceReconciler implements Reconciler {
     this.tasks = deps.tasks;
     this.lookup = deps.lookup;
     this.operations = deps.operations;
-    this.clock = deps.clock ?? systemClock;
+    this.tokens = deps.tokens ?? new RequestTokens({ clock: deps.clock ?? systemClock });
+  }
+
+  /** The idempotency tokens held, for tests and the soak benchmark. */
+  tokensHeld(): string[] {
+    return this.tokens.held();
   }
 
   watches(doc: SpecDocument): readonly string[] {
@@ -241,22 +247,20 @@ export class CloudMapServiceReconciler implements Reconciler {
     const fqdn = `${spec.name}.${spec.namespace}`;
     for (const step of steps) {
       if (step.type === "create-service") {
-        service = await this.api.createService(
-          {
-            name: step.name,
-            namespaceId,
-            records: step.records,
-            routingPolicy: step.routingPolicy,
-            failureThreshold: step.failureThreshold,
-            creatorRequestId: requestId(
-              ctx.ownerId,
-              key,
-              namespaceId,
-              String(Math.floor(this.clock.now() / DAY_MS)),
+        const create = {
+          name: step.name,
+          namespaceId,
+          records: step.records,
+          routingPolicy: step.routingPolicy,
+        };
+        service = await this.tokens.run(
+          `service:${namespaceId}/${step.name}`,
+          JSON.stringify({ ...create, failureThreshold: step.failureThreshold }),
+          (creatorRequestId) =>
+            this.api.createService(
+              { ...create, failureThreshold: step.failureThreshold, creatorRequestId, tags: step.tags },
+              signal,
             ),
-            tags: step.tags,
-          },
-          signal,
         );
       } else if (step.type === "update-records" && service !== undefined) {
         const op = await this.api.updateServiceDnsRecords(
@@ -273,19 +277,28 @@ export class CloudMapServiceReconciler implements Reconciler {
     if (service === undefined) throw new TerminalError(`service ${fqdn} was not found or created`);
     const serviceId = service.id;
     const instanceSteps = steps.filter((s) => s.type === "register" || s.type === "deregister");
+    // A token is held only while a registration it names is planned: the map follows the service's instances.
+    const slot = (instanceId: string): string => `instance:${serviceId}/${instanceId}`;
+    this.tokens.retain(
+      slot(""),
+      new Set(instanceSteps.flatMap((s) => (s.type === "register" ? [slot(s.instanceId)] : []))),
+    );
     await runAll(
       instanceSteps.map((step) => async () => {
         if (step.type === "register") {
-          const op = await this.api.registerInstance(
-            {
-              serviceId,
-              instanceId: step.instanceId,
-              attributes: step.attributes,
-              creatorRequestId: requestId(serviceId, step.instanceId, JSON.stringify(step.attributes)),
+          // A fresh token per intended registration (a task deregistered by hand is registered again with a new
+          // one), reused only by a retry of this same registration (request-tokens.ts).
+          await this.tokens.run(
+            slot(step.instanceId),
+            JSON.stringify(step.attributes),
+            async (creatorRequestId) => {
+              const op = await this.api.registerInstance(
+                { serviceId, instanceId: step.instanceId, attributes: step.attributes, creatorRequestId },
+                signal,
+              );
+              await this.operations.wait(op, `register instance ${step.instanceId} in ${fqdn}`, signal);
             },
-            signal,
           );
-          await this.operations.wait(op, `register instance ${step.instanceId} in ${fqdn}`, signal);
         } else if (step.type === "deregister") {
           const op = await this.api.deregisterInstance(serviceId, step.instanceId, signal);
           if (op !== undefined) {
