@@ -324,6 +324,13 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
         Action: ["autoscaling:CompleteLifecycleAction"],
         Resource: draining.map((g) => arn("autoscaling", `autoScalingGroup:*:autoScalingGroupName/${g}`)),
       });
+      // A drain's hold starts once the change that removed the record is INSYNC.
+      add({
+        Sid: "Route53DrainInSync",
+        Effect: "Allow",
+        Action: ["route53:GetChange"],
+        Resource: "arn:aws:route53:::change/*",
+      });
     }
   }
 

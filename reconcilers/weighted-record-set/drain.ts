@@ -15,6 +15,11 @@ export interface DrainHook {
    * writes the deletion with the rest of the pass before the drains run.
    */
   readonly recordRemoved: (instanceId: string, signal: AbortSignal) => Promise<void>;
+  /** True once every Route 53 change is INSYNC (GetChange). Without it, the hold starts when Route 53 accepted it. */
+  readonly changesInSync?:
+    ((changeIds: readonly string[], signal: AbortSignal) => Promise<boolean>) | undefined;
+  /** How long the removal may stay PENDING; default 5 min. */
+  readonly syncTimeoutMs?: number | undefined;
   /** Where "draining" and "drained" are told, with the resource that drains. */
   readonly logger?: Logger | undefined;
 }
@@ -23,8 +28,11 @@ export interface DrainPlan {
   readonly changes: readonly Change[];
   /** `group/instance` of every drain `run` starts. */
   readonly instances: readonly string[];
-  /** Starts a drain machine for each newly leaving instance, after the pass's record deletions are written. */
-  run(signal: AbortSignal): Promise<void>;
+  /**
+   * Starts a drain machine for each newly leaving instance, after the pass's record deletions are written; `changeIds`
+   * are the Route 53 changes that wrote them, followed until INSYNC before the hold starts.
+   */
+  run(signal: AbortSignal, changeIds?: readonly string[]): Promise<void>;
 }
 
 /**
@@ -54,9 +62,11 @@ export class DrainCoordinator {
     return {
       changes,
       instances: fresh.map((id) => `${hook.groupName}/${id}`),
-      run: async (signal) => {
+      run: async (signal, changeIds = []) => {
         const outputs = await Promise.all(
-          fresh.map((instanceId) => this.start(hook, instanceId, recordSetIds.has(instanceId), signal)),
+          fresh.map((instanceId) =>
+            this.start(hook, instanceId, recordSetIds.has(instanceId), signal, changeIds),
+          ),
         );
         const failed = outputs.filter((o) => o.outcome === "failed");
         if (failed.length > 0) {
@@ -75,6 +85,7 @@ export class DrainCoordinator {
     instanceId: string,
     recordPresent: boolean,
     signal: AbortSignal,
+    changeIds: readonly string[],
   ): Promise<DrainOutput> {
     signal.throwIfAborted();
     const key = `${hook.groupName}/${instanceId}`;
@@ -82,6 +93,7 @@ export class DrainCoordinator {
       actors: drainEffects({
         autoScaling: this.autoScaling,
         recordRemoved: (input, s) => hook.recordRemoved(input.instanceId, s),
+        changesInSync: (ids, s) => hook.changesInSync?.(ids, s) ?? Promise.resolve(true),
       }),
     });
     const actor = createActor(machine, {
@@ -91,6 +103,8 @@ export class DrainCoordinator {
         waitSeconds: hook.waitSeconds,
         instanceId,
         recordPresent,
+        changeIds: hook.changesInSync !== undefined ? changeIds : [],
+        syncTimeoutMs: hook.syncTimeoutMs,
       },
       ...(this.clock !== undefined ? { clock: this.clock as never } : {}),
     });

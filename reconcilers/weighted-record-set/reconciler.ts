@@ -183,6 +183,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
                   throw new Error(`the record of ${instanceId} is still in zone ${zone.name}`);
                 }
               },
+              changesInSync: async (changeIds, signal) => {
+                const statuses = await Promise.all(changeIds.map((id) => this.route53.getChange(id, signal)));
+                // A change Route 53 no longer knows (undefined) is long past INSYNC.
+                return statuses.every((s) => s !== "PENDING");
+              },
             },
             observed.leaving,
             new Set(records.filter((r) => r.type === spec.type).map((r) => r.setIdentifier ?? "")),
@@ -199,14 +204,15 @@ export class WeightedRecordSetReconciler implements Reconciler {
       changes,
       notes,
       async apply(signal: AbortSignal): Promise<void> {
-        await writer.submit(zone.id, units, signal);
+        const changeIds = await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });
         if (drainPlan === undefined || drainPlan.changes.length === 0) return;
         // The records are gone (written above); what is left is waiting TTL + seconds and completing the actions.
         // A drain is recoverable from AWS (the instance stays in Terminating:Wait until it is completed), so under
         // `run` it is detached: the key's worker is free for the next change, a scale-out during the wait included.
-        if (detach !== undefined) detach(`drain ${drainPlan.instances.join(", ")}`, (s) => drainPlan.run(s));
-        else await drainPlan.run(signal);
+        if (detach !== undefined) {
+          detach(`drain ${drainPlan.instances.join(", ")}`, (s) => drainPlan.run(s, changeIds));
+        } else await drainPlan.run(signal, changeIds);
       },
     };
   }
@@ -286,7 +292,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
           kind: this.kind,
           changes: planned.summary,
           notes: [`zone ${zone.name} (${zone.id}): no spec manages ${group.name} ${group.type} any more`],
-          apply: (signal) => writer.submit(zone.id, units, signal),
+          apply: async (signal) => void (await writer.submit(zone.id, units, signal)),
         });
       }
     }

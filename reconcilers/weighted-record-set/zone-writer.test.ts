@@ -16,7 +16,7 @@ class RecordingRoute53 implements Route53Api {
   /** The sent batch (1 = the first) that Route 53 answers with Throttling. */
   throttled = 0;
 
-  async changeRecordSets(zone: string, changes: readonly RecordChange[]): Promise<void> {
+  async changeRecordSets(zone: string, changes: readonly RecordChange[]): Promise<string> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise<void>((r) => this.release.push(r));
@@ -29,6 +29,10 @@ class RecordingRoute53 implements Route53Api {
       throw new AwsError("invalid", "route53", "ChangeResourceRecordSets", "InvalidChangeBatch", "bad");
     }
     this.batches.push({ zone, ids: changes.map((c) => c.record.setIdentifier ?? "") });
+    return `C${this.sent}`;
+  }
+  getChange(): Promise<undefined> {
+    throw new Error("unused");
   }
   zonesByName(): Promise<HostedZone[]> {
     throw new Error("unused");

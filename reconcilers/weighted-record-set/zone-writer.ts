@@ -7,7 +7,8 @@ import type { Route53Api } from "./route53-api.ts";
 interface Submission {
   readonly units: readonly ChangeUnit[];
   readonly signal: AbortSignal;
-  resolve(): void;
+  /** With the ids of the changes (batches) that carried the submission's units. */
+  resolve(changeIds: string[]): void;
   reject(error: unknown): void;
 }
 
@@ -92,10 +93,13 @@ export class ZoneWriter {
     };
   }
 
-  /** Resolves when every change of `units` is accepted by Route 53. */
-  submit(zoneId: string, units: readonly ChangeUnit[], signal: AbortSignal): Promise<void> {
-    if (units.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Resolves when every change of `units` is accepted by Route 53 (PENDING), with the ids of the changes that carried
+   * them (to follow with GetChange until INSYNC).
+   */
+  submit(zoneId: string, units: readonly ChangeUnit[], signal: AbortSignal): Promise<string[]> {
+    if (units.length === 0) return Promise.resolve([]);
+    return new Promise<string[]>((resolve, reject) => {
       let q = this.zones.get(zoneId);
       if (q === undefined) {
         q = { pending: [], running: false };
@@ -123,8 +127,8 @@ export class ZoneWriter {
             group.flatMap((s) => s.units),
             this.limits,
           );
-          await this.api.changeRecordSets(zoneId, batch ?? [], group[0]!.signal);
-          for (const s of group) s.resolve();
+          const id = await this.api.changeRecordSets(zoneId, batch ?? [], group[0]!.signal);
+          for (const s of group) s.resolve(id === undefined ? [] : [id]);
         } catch (error) {
           if (notAboutItsChanges(error)) for (const s of group) s.reject(error);
           else for (const s of group) await this.sendAlone(zoneId, s);
@@ -149,11 +153,13 @@ export class ZoneWriter {
 
   private async sendAlone(zoneId: string, s: Submission): Promise<void> {
     try {
+      const ids: string[] = [];
       for (const batch of packBatches(s.units, this.limits)) {
         s.signal.throwIfAborted();
-        await this.api.changeRecordSets(zoneId, batch, s.signal);
+        const id = await this.api.changeRecordSets(zoneId, batch, s.signal);
+        if (id !== undefined) ids.push(id);
       }
-      s.resolve();
+      s.resolve(ids);
     } catch (error) {
       s.reject(error);
     }

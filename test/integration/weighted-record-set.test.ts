@@ -547,7 +547,7 @@ class StrictRoute53 implements Route53Api {
     zone: string,
     changes: readonly RecordChange[],
     signal?: AbortSignal,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const current = new Map(
       (await this.inner.listRecordSets(zone, undefined, signal)).map((r) => [recordKey(r), r]),
     );
@@ -557,7 +557,10 @@ class StrictRoute53 implements Route53Api {
         expect(c.record, `DELETE ${key} must match the record`).toEqual(current.get(key));
       if (c.action === "CREATE") expect(current.has(key), `CREATE ${key} of an existing record`).toBe(false);
     }
-    await this.inner.changeRecordSets(zone, changes, signal);
+    return this.inner.changeRecordSets(zone, changes, signal);
+  }
+  getChange(id: string, signal?: AbortSignal) {
+    return this.inner.getChange(id, signal);
   }
 }
 
@@ -627,7 +630,7 @@ describe("WeightedRecordSet drain on scale-in", () => {
 
   const reconcilerWith = (fake: AutoScalingApi, drains: boolean) => strictReconciler(fake, drains);
 
-  it("removes the record first, waits TTL + seconds, then completes the lifecycle action", async () => {
+  it("removes the record first, waits for INSYNC, then TTL + seconds, then completes the lifecycle action", async () => {
     await scene.autoScalingGroup("log-asg", 3, { lifecycleHook: "drain-dns" });
     const fake = new LifecycleHookFake(new AwsAutoScalingApi(clients));
     const reconciler = reconcilerWith(fake, true);
@@ -642,8 +645,11 @@ describe("WeightedRecordSet drain on scale-in", () => {
       detail: "CONTINUE 1s after its record is removed",
     });
     const started = Date.now();
+    counter.reset();
     const applied = await pass(drainSpec(), { reconciler });
     expect(applied.failures).toEqual([]);
+    // The change that removed the record was followed to INSYNC (the emulator answers INSYNC at once).
+    expect(counter.count("route53", "GetChange")).toBe(1);
     expect(fake.completed).toHaveLength(1);
     expect(fake.completed[0]).toMatchObject({
       input: { groupName: "log-asg", hookName: "drain-dns", instanceId: leaving },
