@@ -49,6 +49,11 @@ export class DrainCoordinator {
     this.clock = deps.clock;
   }
 
+  /** Drains running now. */
+  activeDrains(): number {
+    return this.active.size;
+  }
+
   /** Instances in `Terminating:Wait`; `recordSetIds`: the set identifiers whose records exist now. */
   plan(hook: DrainHook, leaving: readonly string[], recordSetIds: ReadonlySet<string>): DrainPlan {
     const fresh = leaving.filter((id) => !this.active.has(`${hook.groupName}/${id}`)).sort();

@@ -79,6 +79,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
     this.writer = new ZoneWriter(deps.route53, { clock: this.clock });
   }
 
+  /** What this reconciler holds between passes (zone queues, drains), for tests and the soak benchmark. */
+  keysHeld(): { zones: ReturnType<ZoneWriter["zonesHeld"]>; drains: number } {
+    return { zones: this.writer.zonesHeld(), drains: this.drains?.activeDrains() ?? 0 };
+  }
+
   watches(doc: SpecDocument): readonly string[] {
     const spec = doc.spec as WeightedRecordSetSpec;
     if (spec.targets.autoScalingGroup !== undefined)
