@@ -106,7 +106,6 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       source?: SourcePosition;
       run: (ctx: ReconcileContext) => Promise<ResourcePlan[]>;
     }[] = [];
-    // A sweep's plans pass the prune guard before any of them is applied.
     for (const doc of options.documents) {
       const r = reconcilerFor(atLevel, doc.kind);
       if (r !== undefined) {
@@ -117,6 +116,7 @@ export async function runPass(options: PassOptions, apply: boolean): Promise<Pas
       for (const r of atLevel) {
         if (r.planOrphans !== undefined) {
           const orphans = r.planOrphans.bind(r);
+          // A sweep's plans pass the prune guard before any of them is applied.
           jobs.push({ key: sweepKey(r.kind), run: async (c) => guard(r.kind, await orphans(c)) });
         }
       }
