@@ -97,6 +97,22 @@ for (let i = 0; i < 3; i++) {
   await write(`rec-${i}`, 10);
 }
 
+/** Why reconciles failed, by message shape (ids and numbers blanked), for the figures. */
+const failures = new Map<string, number>();
+const logger = {
+  ...silentLogger,
+  warn(msg: string, fields?: Record<string, unknown>) {
+    const error = fields?.error;
+    if (error === undefined) return;
+    const text = (error instanceof Error ? error.message : String(error))
+      .replace(/[0-9a-f]{32}|[A-Z0-9]{20,}|\b[0-9a-z-]{36}\b/g, "ID")
+      .replace(/\d+/g, "N")
+      .slice(0, 160);
+    failures.set(`${msg}: ${text}`, (failures.get(`${msg}: ${text}`) ?? 0) + 1);
+  },
+  child: () => logger,
+};
+
 const registry = new Registry();
 const metrics = new ControllerMetrics(registry);
 const clients = createAwsClients({ endpoint, region: REGION, observer: metrics });
@@ -106,7 +122,7 @@ const controller = new Controller({
   kinds: allKinds(),
   reconcilers,
   metrics,
-  logger: silentLogger,
+  logger,
   ownerId: "soak",
   // Informers list (and the directory is re-read) every second; every key is resynced four times a second.
   intervalMs: 1000,
@@ -130,6 +146,8 @@ function sample(label: string) {
   gc();
   gc();
   const memory = process.memoryUsage();
+  const external = memory.external / 1e6;
+  const arrayBuffers = memory.arrayBuffers / 1e6;
   const handles: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) handles[r] = (handles[r] ?? 0) + 1;
   const held = controller.keysHeld();
@@ -144,6 +162,8 @@ function sample(label: string) {
     label,
     heapUsedMb: memory.heapUsed / 1e6,
     rssMb: memory.rss / 1e6,
+    externalMb: external,
+    arrayBuffersMb: arrayBuffers,
     listeners: {
       ...held.signalListeners,
       process: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0),
@@ -246,6 +266,7 @@ const figures = {
   awsRequests: await counter("ecs_log_operator_aws_requests_total"),
   reconcileErrors: errors,
   actions,
+  failures: Object.fromEntries([...failures].sort((a, b) => b[1] - a[1]).slice(0, 12)),
   liveSpecs: live.size + 1,
   liveKeys: controller.keysHeld().status.length,
   start,

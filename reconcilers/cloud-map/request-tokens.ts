@@ -49,8 +49,8 @@ export class RequestTokens {
 
   /**
    * Sends a request with its slot's token (`send` includes waiting for its operation) and settles the slot once Cloud
-   * Map has answered for good: the operation succeeded, or it failed, or the request was refused as invalid. A lost
-   * answer, a timeout or throttling keeps the token for the retry.
+   * Map has answered for good: the operation succeeded, or it failed, or the request was refused (invalid, or its
+   * service gone). A lost answer, a timeout or throttling keeps the token for the retry.
    */
   async run<T>(slot: string, request: string, send: (token: string) => Promise<T>): Promise<T> {
     const token = this.token(slot, request);
@@ -85,5 +85,9 @@ export class RequestTokens {
 
 function answeredForGood(error: unknown): boolean {
   if (error instanceof CloudMapOperationError) return error.outcome === "failed";
-  return error instanceof AwsError && (error.errorClass === "invalid" || error.errorClass === "terminal");
+  // Refused outright (invalid, or what it names is gone): Cloud Map did not take the request, a new one is a new intent.
+  return (
+    error instanceof AwsError &&
+    (error.errorClass === "invalid" || error.errorClass === "terminal" || error.errorClass === "not-found")
+  );
 }

@@ -156,15 +156,18 @@ export class CloudMapServiceReconciler implements Reconciler {
         key,
         kind: this.kind,
         changes: deletion.changes,
-        apply: (signal) =>
-          deleteServiceWithInstances(
+        apply: async (signal) => {
+          await deleteServiceWithInstances(
             this.api,
             this.operations,
             service.id,
             service.name,
             ctx.ownerId,
             signal,
-          ),
+          );
+          // A service that is gone needs no token for its instances any more.
+          this.tokens.retain(`instance:${service.id}/`, new Set());
+        },
       });
     }
     return plans;
