@@ -16,7 +16,8 @@ import { benchVersusTerraform, type VersusTerraformFigures } from "./versus-terr
 /**
  * `npm run bench`: figures taken the same way every time, printed as a table and written as JSON under
  * bench/results/. A script, not a test: it measures and asserts nothing; the summary says how far each target stands.
- * Sections: efficiency, cost, latency, terraform, soak (`--only NAME`, repeatable); `--quick` runs smaller sizes.
+ * Sections: efficiency, cost, latency, terraform, and soak when named (`--only NAME`, repeatable); `--quick` runs
+ * smaller sizes.
  */
 const SECTIONS = ["efficiency", "cost", "latency", "terraform", "soak"] as const;
 const { values } = parseArgs({
@@ -108,7 +109,8 @@ try {
       return rows;
     });
   }
-  if (want("soak")) {
+  // Half an hour on a shared 2-core machine: only when asked for (`--only soak`).
+  if (values.only?.includes("soak") === true) {
     results.soak = await section("soak", () => benchSoak(emulator, quick ? 1_000 : 10_000));
   }
 } finally {

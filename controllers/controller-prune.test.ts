@@ -138,7 +138,7 @@ describe("Controller and the prune guard", () => {
     expect(await t.gauge()).toBe('ecs_log_operator_deletions_held{kind="Box"} 0');
     expect(t.logs.filter((l) => l.msg === "deletions no longer held")).toHaveLength(1);
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
-  });
+  }, 60_000);
 
   it("deletes with --allow-empty, and holds a sharp shrink but not one removal", async () => {
     const empty = await setup(["a", "b"], { allowEmpty: true, maxCount: 1, maxFraction: 0.5 });
@@ -153,5 +153,5 @@ describe("Controller and the prune guard", () => {
     await shrink.until(() => shrink.held()?.status === "True");
     expect(shrink.held()).toMatchObject({ reason: "SpecSetShrank" });
     expect([...shrink.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
-  });
+  }, 60_000);
 });
