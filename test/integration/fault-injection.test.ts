@@ -257,7 +257,7 @@ describe("under injected faults and SIGKILL", () => {
     // The last controller has started and made its first pass over every key, whatever the others left.
     await Promise.race([isReady, exit]);
     const want = await runningTaskIds();
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 90_000;
     let last: unknown;
     while (Date.now() < deadline) {
       last = await state();

@@ -60,7 +60,7 @@ spec:
 `;
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -121,7 +121,7 @@ async function cli(...args: string[]): Promise<{ code: number | null; out: strin
   return { code, out, err };
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const value = await read().catch(() => undefined);
