@@ -22,6 +22,17 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 
 # ---- runtime -------------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
+# The Git source (`--git-url`) runs the git binary, and OpenSSH's client for ssh:// URLs; git's HTTPS needs the CA
+# bundle. node:24-bookworm-slim has none of them and gets them from Debian here. A base that already has them is used
+# as it is: the tests' local base (test/e2e/ensure-docker.sh) has them built in, because its build has no Debian
+# mirror to reach.
+RUN if command -v git >/dev/null && command -v ssh >/dev/null && [ -f /etc/ssl/certs/ca-certificates.crt ]; then \
+      echo "git, ssh and CA certificates are in the base image"; \
+    else \
+      apt-get update \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 # A numeric, unprivileged user: ECS and Kubernetes can check "not root" without reading /etc/passwd. The app's files
 # stay owned by root, so the process cannot rewrite its own code.
 RUN groupadd --system --gid 10001 ecs-log-operator \

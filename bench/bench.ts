@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../test/moto-emulator.ts";
 import { benchCost, type CostFigures } from "./cost.ts";
 import {
   cloudMapOnFake,

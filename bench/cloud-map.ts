@@ -1,5 +1,5 @@
 import { createAwsClients } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import { measuredApply, type PassFigures } from "./measure.ts";
 import { cloudMapSpecs } from "./specs.ts";

@@ -1,6 +1,6 @@
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { createAwsClients, type AwsClients } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import { AwsRoute53Api } from "../reconcilers/weighted-record-set/aws-route53-api.ts";
 import { benchCloudMap } from "./cloud-map.ts";

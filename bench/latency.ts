@@ -6,12 +6,11 @@ import { ListInstancesCommand, ListServicesCommand } from "@aws-sdk/client-servi
 import { CreateQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
-import { Controller } from "../controllers/controller.ts";
-import { AwsWatchLister } from "../reconcilers/watch-lister.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
+import type { Controller } from "../controllers/controller.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { ControllerMetrics } from "../controllers/metrics.ts";
-import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
+import { composeController } from "../cmd/compose-controller.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import { median, percentile } from "./measure.ts";
 import { cloudMapSpecs } from "./specs.ts";
@@ -66,17 +65,16 @@ export async function benchLatency(
     }
     const metrics = new ControllerMetrics(new Registry());
     operatorClients = createAwsClients({ endpoint: emulator.endpoint, region: REGION, observer: metrics });
-    controller = new Controller({
+    controller = composeController({
       specDir: dir,
-      kinds: allKinds(),
-      reconcilers: buildReconcilers({ clients: operatorClients }),
+      clients: operatorClients,
       metrics,
       logger: silentLogger,
       ownerId: "bench",
       intervalMs: options.intervalMs,
       bindAddress: "127.0.0.1:0",
-      lister: new AwsWatchLister(operatorClients),
-      events: queueUrl !== undefined ? { sqs: operatorClients.sqs, queueUrl, waitSeconds: 1 } : undefined,
+      eventsQueueUrl: queueUrl,
+      eventsWaitSeconds: 1,
     });
     await controller.start();
 

@@ -4,12 +4,12 @@ import {
   isReadOperation,
   type AwsClients,
 } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { runPass, type PassResult } from "../controllers/pass.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import { parseSpecText } from "../controllers/spec/load.ts";
-import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
+import { allKinds, buildReconcilers, kindParts } from "../cmd/kinds.ts";
 import type { FakeAws } from "./fake-aws.ts";
 
 /** Calls by operation, reads and writes, and wall time of one `apply` pass. */
@@ -38,7 +38,7 @@ export async function measuredApply(
   });
   try {
     const { seconds, result } = await timedApplyPass(
-      buildReconcilers({ clients }),
+      buildReconcilers(kindParts(clients)),
       specsYaml,
       ownerId,
       "bench",

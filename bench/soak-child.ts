@@ -4,14 +4,16 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { Registry } from "prom-client";
-import { allKinds, buildReconcilers } from "../cmd/kinds.ts";
+import { allKinds, buildReconcilers, buildWatchLister, kindParts } from "../cmd/kinds.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
 import { createAwsClients } from "../controllers/aws/clients.ts";
 import { Controller } from "../controllers/controller.ts";
+import { HttpServer } from "../controllers/http-server.ts";
+import { Informer } from "../controllers/informers.ts";
 import { silentLogger } from "../controllers/logger.ts";
 import { ControllerMetrics } from "../controllers/metrics.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
-import { AwsWatchLister } from "../reconcilers/watch-lister.ts";
+import { SpecWatcher } from "../controllers/spec-watcher.ts";
 
 /**
  * The soak, alone in its process (started with --expose-gc, so heap figures are taken after a full collection):
@@ -116,10 +118,11 @@ const logger = {
 const registry = new Registry();
 const metrics = new ControllerMetrics(registry);
 const clients = createAwsClients({ endpoint, region: REGION, observer: metrics });
-const reconcilers = buildReconcilers({ clients });
+const parts = kindParts(clients);
+const reconcilers = buildReconcilers(parts);
+// Built as cmd/compose-controller.ts builds it for `run`, with the reconcilers kept to read their per-key state.
 const controller = new Controller({
-  specDir: dir,
-  kinds: allKinds(),
+  specs: new SpecWatcher({ dir, kinds: allKinds(), logger, debounceMs: 50 }),
   reconcilers,
   metrics,
   logger,
@@ -127,9 +130,8 @@ const controller = new Controller({
   // Informers list (and the directory is re-read) every second; every key is resynced four times a second.
   intervalMs: 1000,
   resyncIntervalMs: 250,
-  bindAddress: "127.0.0.1:0",
-  lister: new AwsWatchLister(clients),
-  debounceMs: 50,
+  informer: new Informer({ lister: buildWatchLister(parts), logger }),
+  server: (endpoints) => new HttpServer({ bindAddress: "127.0.0.1:0", registry, ...endpoints }),
 });
 await controller.start();
 

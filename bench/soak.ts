@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 
 const run = promisify(execFile);
 

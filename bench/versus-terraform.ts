@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { createAwsClients } from "../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../test/moto-emulator.ts";
 import { weightedScene } from "./efficiency.ts";
 import { measuredApply, median } from "./measure.ts";
 import { weightedSpec } from "./specs.ts";

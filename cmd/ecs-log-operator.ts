@@ -6,6 +6,7 @@ import { planOrApplyCommand } from "./commands/plan-apply.ts";
 import { renderCommand } from "./commands/render.ts";
 import { runCommand } from "./commands/run.ts";
 import { schemaCommand } from "./commands/schema.ts";
+import { testPatternCommand } from "./commands/test-pattern.ts";
 import { validateCommand } from "./commands/validate.ts";
 
 type Command = (args: string[], io: Output) => Promise<number>;
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   render: { run: renderCommand, summary: "print the task definitions apply would register, as JSON" },
   "iam-policy": { run: iamPolicyCommand, summary: "print the least-privilege IAM policy the specs need" },
   schema: { run: schemaCommand, summary: "print the JSON Schema of spec documents (for editors)" },
+  "test-pattern": { run: testPatternCommand, summary: "run LogAlarm patterns on sample log lines, offline" },
 };
 
 function mainHelp(): string {

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { MemorySpecSource } from "../test/memory-spec-source.ts";
 import { ManualClock } from "./clock.ts";
 import { Controller } from "./controller.ts";
 import { silentLogger } from "./logger.ts";
@@ -46,37 +44,30 @@ afterEach(async () => {
 
 describe("Controller deadlines", () => {
   it("aborts a reconcile that outlives --reconcile-timeout, frees its worker, and says so in its status", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "controller-deadline-"));
+    const specs = new MemorySpecSource([probeKind]);
     for (const n of ["a-stuck", "b", "c"]) {
-      writeFileSync(
-        join(dir, `${n}.yaml`),
+      specs.files.set(
+        `${n}.yaml`,
         `apiVersion: ecs-log-operator/v1alpha1\nkind: Probe\nmetadata: { name: ${n} }\nspec: {}\n`,
       );
     }
     const clock = new ManualClock();
     const reconciler = new ProbeReconciler();
     const controller = new Controller({
-      specDir: dir,
-      kinds: [probeKind],
+      specs,
       reconcilers: [reconciler],
       metrics: new ControllerMetrics(new Registry()),
       logger: silentLogger,
       ownerId: "test",
       intervalMs: 3_600_000,
-      bindAddress: "127.0.0.1:0",
-      debounceMs: 3_600_000,
       // One worker: the stuck key holds it until its deadline, then the others get it.
       workers: 1,
       reconcileTimeoutMs: 30_000,
       clock,
     });
-    cleanup.push(async () => {
-      await controller.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    cleanup.push(() => controller.stop());
     const started = controller.start();
     // The stuck key is handed out first and holds the only worker until its deadline.
-    // (Starting reads the spec directory with real I/O: wait for it, without sleeping, however loaded the machine.)
     while (controller.queue.inFlight === 0) await new Promise((r) => setImmediate(r));
     await clock.advance(29_999);
     expect(reconciler.aborted).toBeUndefined();
@@ -92,5 +83,5 @@ describe("Controller deadlines", () => {
         "reconcile of Probe/a-stuck did not finish within 30s (--reconcile-timeout); its AWS calls were aborted",
     });
     expect(controller.keysHeld().signalListeners.work).toBe(0);
-  }, 60_000);
+  });
 });

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { MemorySpecSource } from "../test/memory-spec-source.ts";
 import { ManualClock } from "./clock.ts";
 import { Controller } from "./controller.ts";
 import type { Logger } from "./logger.ts";
@@ -53,9 +51,15 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** Lets the event loop turn until `test` holds: no time passes on the manual clock meanwhile. */
+async function until(test: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000 && !(await test()); i++) await new Promise((r) => setImmediate(r));
+  expect(await test()).toBe(true);
+}
+
 async function setup(names: string[], pruneGuard?: PruneGuardPolicy) {
-  const dir = mkdtempSync(join(tmpdir(), "controller-prune-"));
-  for (const n of names) writeFileSync(join(dir, `${n}.yaml`), box(n));
+  const specs = new MemorySpecSource([boxKind]);
+  for (const n of names) specs.files.set(`${n}.yaml`, box(n));
   const clock = new ManualClock();
   const reconciler = new BoxReconciler();
   const registry = new Registry();
@@ -68,51 +72,43 @@ async function setup(names: string[], pruneGuard?: PruneGuardPolicy) {
     child: () => logger,
   };
   const controller = new Controller({
-    specDir: dir,
-    kinds: [boxKind],
+    specs,
     reconcilers: [reconciler],
     metrics: new ControllerMetrics(registry),
     logger,
     ownerId: "test",
     intervalMs: 1000,
-    bindAddress: "127.0.0.1:0",
-    debounceMs: 3_600_000,
     workers: 2,
     clock,
     pruneGuard,
   });
-  cleanup.push(async () => {
-    await controller.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  cleanup.push(() => controller.stop());
   await controller.start();
-  /** Moves the clock an interval at a time (the spec directory is read with real I/O) until `done`. */
-  const until = async (done: () => boolean | Promise<boolean>): Promise<void> => {
-    for (let i = 0; i < 200_000 && !(await done()); i++) {
-      if (i % 300 === 0) await clock.advance(1000);
-      await new Promise((r) => setImmediate(r));
-    }
-    expect(await done()).toBe(true);
-  };
-  /** One more interval, and its real I/O taken in. */
+  /** One more interval (a read of the specs and a resync), and what it started done. */
   const advanceInterval = async (): Promise<void> => {
+    const reads = specs.reads;
     await clock.advance(1000);
-    for (let i = 0; i < 300; i++) await new Promise((r) => setImmediate(r));
+    await until(() => {
+      const q = controller.keysHeld().queue;
+      return specs.reads > reads && q.waiting.length === 0 && q.processing.length === 0;
+    });
   };
   const gauge = async (): Promise<string | undefined> =>
     (await registry.metrics())
       .split("\n")
       .find((l) => l.startsWith('ecs_log_operator_deletions_held{kind="Box"}'));
   const held = () => controller.status.get("Box/*")?.conditions.find((c) => c.type === "DeletionHeld");
-  return { dir, reconciler, controller, logs, until, advanceInterval, gauge, held };
+  return { specs, reconciler, controller, logs, advanceInterval, gauge, held };
 }
 
 describe("Controller and the prune guard", () => {
   it("holds the deletions of an emptied spec set: logged once, a DeletionHeld condition, a metric; restored, released", async () => {
     const t = await setup(["a", "b", "c"]);
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
-    for (const n of ["a", "b", "c"]) unlinkSync(join(t.dir, `${n}.yaml`));
-    await t.until(() => t.held()?.status === "True");
+    // The checkout is emptied: one read finds no spec.
+    for (const n of ["a", "b", "c"]) t.specs.files.delete(`${n}.yaml`);
+    await t.advanceInterval();
+    expect(t.held()?.status).toBe("True");
     expect(t.held()).toMatchObject({ reason: "SpecSetEmpty" });
     expect(t.held()?.message).toMatch(
       /^the spec set is empty: the deletions for 3 removed Box spec\(s\) are held/,
@@ -127,31 +123,31 @@ describe("Controller and the prune guard", () => {
       reason: "SpecSetEmpty",
       resources: ["Box/a", "Box/b", "Box/c"],
     });
-    const status = (await (await fetch(`http://127.0.0.1:${t.controller.port}/status`)).json()) as {
-      deletionsHeld: Record<string, string>;
-    };
-    expect(status.deletionsHeld.Box).toMatch(/^the spec set is empty/);
+    expect(t.controller.endpoints.status().deletionsHeld.Box).toMatch(/^the spec set is empty/);
 
     // The checkout comes back: the hold is released by the next read, with nothing deleted.
-    for (const n of ["a", "b", "c"]) writeFileSync(join(t.dir, `${n}.yaml`), box(n));
-    await t.until(() => t.held()?.status === "False");
+    for (const n of ["a", "b", "c"]) t.specs.files.set(`${n}.yaml`, box(n));
+    await t.advanceInterval();
+    expect(t.held()?.status).toBe("False");
     expect(await t.gauge()).toBe('ecs_log_operator_deletions_held{kind="Box"} 0');
     expect(t.logs.filter((l) => l.msg === "deletions no longer held")).toHaveLength(1);
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
-  }, 60_000);
+  });
 
   it("deletes with --allow-empty, and holds a sharp shrink but not one removal", async () => {
     const empty = await setup(["a", "b"], { allowEmpty: true, maxCount: 1, maxFraction: 0.5 });
-    for (const n of ["a", "b"]) unlinkSync(join(empty.dir, `${n}.yaml`));
-    await empty.until(() => empty.reconciler.world.size === 0);
+    for (const n of ["a", "b"]) empty.specs.files.delete(`${n}.yaml`);
+    await empty.advanceInterval();
+    expect(empty.reconciler.world.size).toBe(0);
     expect(empty.held()).toBeUndefined();
 
     const shrink = await setup(["a", "b", "c", "d", "e"]);
-    unlinkSync(join(shrink.dir, "a.yaml"));
-    await shrink.until(() => !shrink.reconciler.world.has("a"));
-    for (const n of ["b", "c", "d"]) unlinkSync(join(shrink.dir, `${n}.yaml`));
-    await shrink.until(() => shrink.held()?.status === "True");
+    await shrink.specs.remove("a.yaml");
+    await until(() => !shrink.reconciler.world.has("a"));
+    for (const n of ["b", "c", "d"]) shrink.specs.files.delete(`${n}.yaml`);
+    await shrink.advanceInterval();
+    expect(shrink.held()?.status).toBe("True");
     expect(shrink.held()).toMatchObject({ reason: "SpecSetShrank" });
     expect([...shrink.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
-  }, 60_000);
+  });
 });

@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import { Type } from "@sinclair/typebox";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwsError } from "./aws/errors.ts";
-import { Controller } from "./controller.ts";
-import type { WatchLister } from "./informers.ts";
+import { ManualClock } from "./clock.ts";
+import { Controller, type ControllerOptions, type ControllerServer } from "./controller.ts";
+import type { OnWatchKeys, WatchEvents } from "./events-queue.ts";
+import { Informer, type WatchLister } from "./informers.ts";
+import type { LeadershipGate } from "./leadership.ts";
 import { silentLogger } from "./logger.ts";
 import { ControllerMetrics } from "./metrics.ts";
 import {
@@ -18,6 +17,12 @@ import {
   type ResourcePlan,
 } from "./reconciler.ts";
 import { defineKind, type SpecDocument } from "./spec/document.ts";
+import { MemorySpecSource } from "../test/memory-spec-source.ts";
+
+// The controller on the manual clock with in-memory parts: specs from memory (read as the directory source reads
+// them), listings from a fake lister, no HTTP server. Nothing here sleeps or reads the wall clock: time moves only
+// when a test advances it, and a test waits for a condition by letting the event loop turn. The parts that need
+// real processes (HTTP, fs.watch, AWS) are tested with the controller in test/integration/.
 
 /** A fake kind: a widget has a size, kept in a fake world the test can change by hand. */
 const widgetKind = defineKind({
@@ -32,19 +37,38 @@ const widgetKind = defineKind({
 
 type WidgetSpec = { size: number; service?: string; group?: string };
 
+/** Resolves when released: a step of a plan or an apply the test holds open. */
+class Gate {
+  private release: (() => void) | undefined;
+  readonly opened: Promise<void> = new Promise((resolve) => (this.release = resolve));
+  open(): void {
+    this.release?.();
+  }
+}
+
 class WidgetReconciler implements Reconciler {
   readonly kind = "Widget";
   readonly order = 1;
   readonly world = new Map<string, number>();
   readonly plans: string[] = [];
-  readonly sweeps: number[] = [];
+  sweeps = 0;
   /** Names whose next reconciles throw this, once each time it is set. */
   readonly failWith = new Map<string, Error>();
-  applyDelayMs = 0;
+  /** When set, every plan takes this long on the test's clock. */
+  planMs = 0;
+  /** When set, an apply waits for the gate. */
+  applyGate: Gate | undefined;
+  /** The signals applies ran under. */
+  readonly applySignals: AbortSignal[] = [];
   /** When set, an apply that changed something hands this to `ctx.detach` (a drain's wait, say). */
   detachWith: ((signal: AbortSignal) => Promise<void>) | undefined;
   inFlight = new Set<string>();
   overlapped = false;
+  private readonly clock: ManualClock;
+
+  constructor(clock: ManualClock) {
+    this.clock = clock;
+  }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
     const name = doc.metadata.name;
@@ -52,7 +76,7 @@ class WidgetReconciler implements Reconciler {
     this.inFlight.add(name);
     try {
       this.plans.push(name);
-      await delay(1);
+      await (this.planMs > 0 ? this.clock.sleep(this.planMs) : Promise.resolve());
       const failure = this.failWith.get(name);
       if (failure !== undefined) throw failure;
       const want = (doc.spec as WidgetSpec).size;
@@ -63,8 +87,9 @@ class WidgetReconciler implements Reconciler {
         key: `Widget/${name}`,
         kind: "Widget",
         changes,
-        apply: async () => {
-          if (this.applyDelayMs > 0) await delay(this.applyDelayMs);
+        apply: async (signal) => {
+          this.applySignals.push(signal);
+          await this.applyGate?.opened;
           this.world.set(name, want);
           if (this.detachWith !== undefined) ctx.detach?.(`wait for ${name}`, this.detachWith);
         },
@@ -75,7 +100,7 @@ class WidgetReconciler implements Reconciler {
   }
 
   async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
-    this.sweeps.push(Date.now());
+    this.sweeps++;
     const wanted = new Set(ctx.documents.map((d) => d.metadata.name));
     return [...this.world.keys()]
       .filter((n) => !wanted.has(n))
@@ -107,6 +132,18 @@ class FakeLister implements WatchLister {
   }
 }
 
+/** Events the test sends, as the SQS events queue would report them. */
+class FakeEvents implements WatchEvents {
+  private onKeys: OnWatchKeys | undefined;
+  run(signal: AbortSignal, onKeys: OnWatchKeys): Promise<void> {
+    this.onKeys = onKeys;
+    return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+  }
+  send(watchKeys: string[], at: number): void {
+    this.onKeys?.(watchKeys, at);
+  }
+}
+
 function widget(name: string, size: number, service?: string, group?: string): string {
   return [
     "apiVersion: ecs-log-operator/v1alpha1",
@@ -117,13 +154,16 @@ function widget(name: string, size: number, service?: string, group?: string): s
   ].join("\n");
 }
 
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+const INVALID_A =
+  "apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: a }\nspec: { size: big }\n";
+
+/** Lets the event loop turn until `test` holds: no time passes on the manual clock meanwhile. */
+async function until(what: string, test: () => boolean | Promise<boolean>, turns = 2000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
     if (await test()) return;
-    await delay(10);
+    await new Promise((r) => setImmediate(r));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`${what}: did not happen within ${turns} turns of the event loop`);
 }
 
 /** The value of one sample in an exposition text. */
@@ -140,33 +180,63 @@ afterEach(async () => {
 
 async function setup(
   files: Record<string, string>,
-  options: { intervalMs?: number; resyncIntervalMs?: number; lister?: WatchLister } = {},
+  options: Partial<
+    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness">
+  > & {
+    lister?: WatchLister;
+    events?: WatchEvents;
+    server?: ControllerServer;
+  } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), "controller-test-"));
-  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
-  const reconciler = new WidgetReconciler();
+  const clock = new ManualClock(1_000_000);
+  const specs = new MemorySpecSource([widgetKind]);
+  for (const [f, text] of Object.entries(files)) specs.files.set(f, text);
+  const reconciler = new WidgetReconciler(clock);
   const registry = new Registry();
   const controller = new Controller({
-    specDir: dir,
-    kinds: [widgetKind],
+    specs,
     reconcilers: [reconciler],
     metrics: new ControllerMetrics(registry),
     logger: silentLogger,
     ownerId: "test",
     intervalMs: options.intervalMs ?? 60_000,
     resyncIntervalMs: options.resyncIntervalMs,
-    bindAddress: "127.0.0.1:0",
-    lister: options.lister,
-    debounceMs: 20,
+    informer:
+      options.lister !== undefined
+        ? new Informer({ lister: options.lister, logger: silentLogger })
+        : undefined,
+    events: options.events,
+    server: options.server !== undefined ? () => options.server! : undefined,
+    leadership: options.leadership,
+    readiness: options.readiness,
     workers: 2,
+    clock,
   });
   cleanup.push(async () => {
-    await controller.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // What a test left waiting (an apply held open, a plan sleeping on the clock) finishes as time moves on.
+    reconciler.applyGate?.open();
+    let stopped = false;
+    const stopping = controller.stop().then(() => (stopped = true));
+    for (let i = 0; i < 1000 && !stopped; i++) await clock.advance(100);
+    await stopping;
   });
-  const get = async (path: string) => fetch(`http://127.0.0.1:${controller.port}${path}`);
-  const metrics = async () => (await get("/metrics")).text();
-  return { dir, reconciler, registry, controller, get, metrics };
+  const metrics = () => registry.metrics();
+  /** Moves the clock in steps until `test` holds (a retry's backoff, a resync). */
+  const advanceUntil = async (
+    what: string,
+    test: () => boolean | Promise<boolean>,
+    stepMs = 10,
+    steps = 500,
+  ) => {
+    for (let i = 0; i < steps; i++) {
+      if (await test()) return;
+      await clock.advance(stepMs);
+    }
+    throw new Error(`${what}: did not happen within ${steps * stepMs} ms of the manual clock`);
+  };
+  /** Lets everything queued finish: nothing waiting, nothing in flight. */
+  const idle = () => until("idle", () => controller.queue.length === 0 && controller.queue.inFlight === 0);
+  return { clock, specs, reconciler, registry, controller, metrics, advanceUntil, idle };
 }
 
 describe("Controller", () => {
@@ -175,15 +245,9 @@ describe("Controller", () => {
     await t.controller.start();
     expect(t.controller.phase).toBe("ready");
     expect(Object.fromEntries(t.reconciler.world)).toEqual({ a: 1, b: 2 });
-    expect((await t.get("/readyz")).status).toBe(200);
-    expect((await t.get("/healthz")).status).toBe(200);
-    const status = (await (await t.get("/status")).json()) as {
-      resources: {
-        key: string;
-        observedGeneration: string;
-        conditions: { type: string; status: string }[];
-      }[];
-    };
+    expect(t.controller.endpoints.ready()).toEqual({ ready: true, phase: "ready" });
+    expect(t.controller.endpoints.alive()).toBe(true);
+    const status = t.controller.endpoints.status();
     const a = status.resources.find((r) => r.key === "Widget/a");
     expect(a?.conditions).toContainEqual(
       expect.objectContaining({ type: "Ready", status: "True", reason: "Converged" }),
@@ -201,7 +265,8 @@ describe("Controller", () => {
     const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 100 });
     await t.controller.start();
     t.reconciler.world.set("a", 99);
-    await until("drift corrected", () => t.reconciler.world.get("a") === 1, 1000);
+    await t.clock.advance(100);
+    await until("drift corrected", () => t.reconciler.world.get("a") === 1);
     await until("metric", async () =>
       (await t.metrics()).includes('ecs_log_operator_drift_corrected_total{kind="Widget"} 1'),
     );
@@ -214,10 +279,12 @@ describe("Controller", () => {
       { intervalMs: 50, resyncIntervalMs: 60_000, lister },
     );
     await t.controller.start();
-    await delay(120);
+    await t.clock.advance(120);
+    await t.idle();
     // A task started: the service's listing and what the spec needs change together.
     t.reconciler.world.set("a", 7);
     lister.listings.set("ecs:c/service:svc-a", ["arn:task/1"]);
+    await t.clock.advance(50);
     await until("applied", () => t.reconciler.world.get("a") === 1);
     await until("success counted", async () =>
       (await t.metrics()).includes('ecs_log_operator_reconcile_total{kind="Widget",result="success"} 3'),
@@ -231,20 +298,17 @@ describe("Controller", () => {
     const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 30 });
     await t.controller.start();
     expect(sample(await t.metrics(), "ecs_log_operator_spec_problems")).toBe(0);
-    writeFileSync(
-      join(t.dir, "a.yaml"),
-      "apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: a }\nspec: { size: big }\n",
-    );
-    await until(
-      "problem shown",
-      async () => sample(await t.metrics(), "ecs_log_operator_spec_problems") === 1,
-    );
-    await delay(200); // several reads of the same invalid file
+    await t.specs.write("a.yaml", INVALID_A);
+    expect(sample(await t.metrics(), "ecs_log_operator_spec_problems")).toBe(1);
+    const reads = t.specs.reads;
+    await t.clock.advance(200); // several reads of the same invalid file
+    await t.idle();
+    expect(t.specs.reads).toBeGreaterThan(reads + 3);
     const text = await t.metrics();
     expect(sample(text, "ecs_log_operator_spec_load_errors_total")).toBe(1);
     expect(sample(text, "ecs_log_operator_spec_problems")).toBe(1);
-    writeFileSync(join(t.dir, "a.yaml"), widget("a", 2));
-    await until("fixed", async () => sample(await t.metrics(), "ecs_log_operator_spec_problems") === 0);
+    await t.specs.write("a.yaml", widget("a", 2));
+    expect(sample(await t.metrics(), "ecs_log_operator_spec_problems")).toBe(0);
     expect(sample(await t.metrics(), "ecs_log_operator_spec_load_errors_total")).toBe(1);
   });
 
@@ -255,14 +319,35 @@ describe("Controller", () => {
       { intervalMs: 50, resyncIntervalMs: 60_000, lister },
     );
     await t.controller.start();
-    await delay(120);
+    await t.clock.advance(120);
+    await t.idle();
     const before = t.reconciler.plans.length;
     lister.listings.set("ecs:c/service:svc-a", ["arn:task/1"]);
+    await t.clock.advance(50);
     await until("informer wakes a", () => t.reconciler.plans.slice(before).includes("a"));
-    await delay(120);
+    await t.clock.advance(120);
+    await t.idle();
     expect(t.reconciler.plans.slice(before)).toEqual(["a"]);
     expect(await t.metrics()).toMatch(
       /ecs_log_operator_convergence_latency_seconds_count\{source="informer"\} 1/,
+    );
+  });
+
+  it("wakes the resources an event names at once, and measures from when it was received", async () => {
+    const events = new FakeEvents();
+    const t = await setup(
+      { "a.yaml": widget("a", 1, "svc-a"), "b.yaml": widget("b", 1, "svc-b") },
+      { intervalMs: 60_000, events },
+    );
+    await t.controller.start();
+    const before = t.reconciler.plans.length;
+    t.reconciler.world.set("a", 3);
+    events.send(["ecs:c/service:svc-a"], t.clock.now());
+    await until("event wakes a", () => t.reconciler.world.get("a") === 1);
+    await t.idle();
+    expect(t.reconciler.plans.slice(before)).toEqual(["a"]);
+    expect(await t.metrics()).toMatch(
+      /ecs_log_operator_convergence_latency_seconds_count\{source="event"\} 1/,
     );
   });
 
@@ -271,39 +356,32 @@ describe("Controller", () => {
     const t = await setup({ "a.yaml": grouped("a", 1), "b.yaml": grouped("b", 1), "c.yaml": widget("c", 1) });
     await t.controller.start();
     const before = t.reconciler.plans.length;
-    writeFileSync(join(t.dir, "b.yaml"), grouped("b", 2));
+    await t.specs.write("b.yaml", grouped("b", 2));
     await until("edit applied", () => t.reconciler.world.get("b") === 2);
     await until("group woken", () => t.reconciler.plans.slice(before).includes("a"));
-    await delay(100);
+    await t.idle();
     expect(t.reconciler.plans.slice(before).sort()).toEqual(["a", "b"]);
   });
 
   it("applies an edited spec, keeps the last valid spec of a file that became invalid, and sweeps a removed one", async () => {
     const t = await setup({ "a.yaml": widget("a", 1), "b.yaml": widget("b", 1) });
     await t.controller.start();
-    writeFileSync(join(t.dir, "a.yaml"), widget("a", 5));
+    await t.specs.write("a.yaml", widget("a", 5));
     await until("edit applied", () => t.reconciler.world.get("a") === 5);
 
-    writeFileSync(
-      join(t.dir, "a.yaml"),
-      "apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: a }\nspec: { size: big }\n",
-    );
-    unlinkSync(join(t.dir, "b.yaml"));
-    await until("invalid spec reported", async () =>
-      /ecs_log_operator_spec_load_errors_total [1-9]/.test(await t.metrics()),
-    );
-    await delay(100);
+    await t.specs.write("a.yaml", INVALID_A);
+    await t.specs.remove("b.yaml");
+    expect(sample(await t.metrics(), "ecs_log_operator_spec_load_errors_total")).toBeGreaterThan(0);
+    await t.idle();
     // The removal is not acted upon while a file is invalid; the invalid file's spec is kept.
     expect(t.reconciler.world.has("b")).toBe(true);
     t.reconciler.world.set("a", 0);
-    const status = (await (await t.get("/status")).json()) as {
-      resources: { key: string; conditions: { type: string; status: string; reason: string }[] }[];
-    };
+    const status = t.controller.endpoints.status();
     expect(status.resources.find((r) => r.key === "Widget/a")?.conditions).toContainEqual(
       expect.objectContaining({ type: "Stalled", status: "True", reason: "InvalidSpec" }),
     );
 
-    writeFileSync(join(t.dir, "a.yaml"), widget("a", 5));
+    await t.specs.write("a.yaml", widget("a", 5));
     await until("orphan swept once every file is valid", () => !t.reconciler.world.has("b"));
   });
 
@@ -324,7 +402,7 @@ describe("Controller", () => {
     const plans = t.reconciler.plans.length;
     t.reconciler.world.set("a", 0);
     waits[0]!.fail(new Error("lifecycle action gone"));
-    await until("retried", () => t.reconciler.plans.length > plans && waits.length === 2);
+    await t.advanceUntil("retried", () => t.reconciler.plans.length > plans && waits.length === 2);
 
     await t.controller.stop();
     expect(t.controller.phase).toBe("stopped");
@@ -339,13 +417,15 @@ describe("Controller", () => {
       new AwsError("invalid", "route53", "ChangeResourceRecordSets", "InvalidInput", "bad"),
     );
     await t.controller.start();
-    await until(
+    await t.advanceUntil(
       "retried",
       async () =>
         sample(await t.metrics(), 'ecs_log_operator_reconcile_total{kind="Widget",result="error"}') >= 4,
     );
+    // Backoff: the fourth failure came only after 5 + 10 + 20 ms of retry delays.
+    expect(t.clock.now() - 1_000_000).toBeGreaterThanOrEqual(35);
     t.reconciler.failWith.delete("a");
-    await until("converged", () => t.reconciler.world.get("a") === 1);
+    await t.advanceUntil("converged", () => t.reconciler.world.get("a") === 1);
     expect(t.reconciler.plans.filter((p) => p === "b")).toEqual(["b"]);
     const text = await t.metrics();
     expect(
@@ -353,10 +433,7 @@ describe("Controller", () => {
     ).toBeGreaterThanOrEqual(4);
     expect(text).toContain('ecs_log_operator_reconcile_total{kind="Widget",result="terminal"} 1');
     expect(sample(text, "ecs_log_operator_workqueue_retries_total")).toBeGreaterThanOrEqual(4);
-    const status = (await (await t.get("/status")).json()) as {
-      resources: { key: string; lastError?: string; conditions: { type: string; status: string }[] }[];
-    };
-    const b = status.resources.find((r) => r.key === "Widget/b");
+    const b = t.controller.endpoints.status().resources.find((r) => r.key === "Widget/b");
     expect(b?.lastError).toContain("InvalidInput");
     expect(b?.conditions).toContainEqual(expect.objectContaining({ type: "Stalled", status: "True" }));
   });
@@ -366,9 +443,9 @@ describe("Controller", () => {
     t.reconciler.failWith.set("a", new DependencyNotReadyError("namespace not yet created"));
     t.reconciler.failWith.set("b", new TerminalError("cannot"));
     await t.controller.start();
-    await until("requeued", () => t.reconciler.plans.filter((p) => p === "a").length >= 2);
+    await t.advanceUntil("requeued", () => t.reconciler.plans.filter((p) => p === "a").length >= 2);
     t.reconciler.failWith.delete("a");
-    await until("converged", () => t.reconciler.world.get("a") === 1);
+    await t.advanceUntil("converged", () => t.reconciler.world.get("a") === 1);
     expect(await t.metrics()).toMatch(/result="requeue"\} [1-9]/);
     expect(t.reconciler.plans.filter((p) => p === "b")).toEqual(["b"]);
   });
@@ -376,42 +453,129 @@ describe("Controller", () => {
   it("never runs two reconciles of one key at once", async () => {
     const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 5 });
     await t.controller.start();
-    await delay(200);
+    t.reconciler.planMs = 12; // longer than two intervals: resyncs add the key while it is being reconciled
+    await t.clock.advance(200);
     expect(t.reconciler.plans.length).toBeGreaterThan(5);
     expect(t.reconciler.overlapped).toBe(false);
   });
 
   it("on stop, finishes the write in flight, takes no new work, and closes the server", async () => {
-    const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 50 });
+    const server = new FakeServer();
+    const t = await setup({ "a.yaml": widget("a", 1) }, { intervalMs: 50, server });
     await t.controller.start();
-    t.reconciler.applyDelayMs = 300;
+    expect(server.listening).toBe(true);
+    t.reconciler.applyGate = new Gate();
     t.reconciler.world.set("a", 7);
-    await until("apply in flight", () => t.controller.queue.inFlight > 0 && t.reconciler.plans.length >= 2);
-    await delay(20);
-    await t.controller.stop();
+    await t.clock.advance(50);
+    await until(
+      "apply in flight",
+      () => t.controller.queue.inFlight > 0 && t.reconciler.applySignals.length > 1,
+    );
+    let stopped = false;
+    const stopping = t.controller.stop().then(() => (stopped = true));
+    await until("stop under way", () => t.controller.phase === "shuttingDown");
+    await t.clock.advance(100);
+    expect(stopped).toBe(false);
+    expect(server.listening).toBe(true);
+    t.reconciler.applyGate.open();
+    await stopping;
     expect(t.reconciler.world.get("a")).toBe(1);
     expect(t.controller.phase).toBe("stopped");
     const plans = t.reconciler.plans.length;
-    await delay(150);
+    await t.clock.advance(150);
     expect(t.reconciler.plans.length).toBe(plans);
-    await expect(t.get("/healthz")).rejects.toThrow();
+    expect(server.listening).toBe(false);
+    expect(t.specs.closed).toBe(true);
+  });
+
+  it("after the shutdown timeout, aborts the writes in flight", async () => {
+    const t = await setup({ "a.yaml": widget("a", 1) });
+    await t.controller.start();
+    t.reconciler.applyGate = new Gate();
+    t.reconciler.world.set("a", 7);
+    await t.specs.write("a.yaml", widget("a", 2));
+    await until(
+      "apply in flight",
+      () => t.controller.queue.inFlight > 0 && t.reconciler.applySignals.length > 1,
+    );
+    const stopping = t.controller.stop();
+    await until("stop under way", () => t.controller.phase === "shuttingDown");
+    const signal = t.reconciler.applySignals.at(-1)!;
+    await t.clock.advance(24_999);
+    expect(signal.aborted).toBe(false);
+    await t.clock.advance(1);
+    expect(signal.aborted).toBe(true);
+    t.reconciler.applyGate.open();
+    await stopping;
+    expect(t.controller.phase).toBe("stopped");
   });
 });
 
+describe("Controller seams", () => {
+  it("reconciles nothing while it stands by, and stops applying when its leadership term ends", async () => {
+    const term = new AbortController();
+    let leading = false;
+    const leadership: LeadershipGate = { term: () => (leading ? term.signal : undefined) };
+    const t = await setup(
+      { "a.yaml": widget("a", 1), "b.yaml": widget("b", 1) },
+      { intervalMs: 100, leadership },
+    );
+    // A standby gets ready (every key was handed out once) without planning or writing anything.
+    await t.controller.start();
+    expect(t.controller.endpoints.ready().ready).toBe(true);
+    expect(t.reconciler.plans).toEqual([]);
+
+    leading = true;
+    await t.clock.advance(100);
+    await until("leader reconciles", () => t.reconciler.world.size === 2);
+    // The lease may be lost while a plan is being made: it is not applied, and the writes in flight see the abort.
+    t.reconciler.planMs = 10;
+    t.reconciler.world.set("a", 5);
+    const applies = t.reconciler.applySignals.length;
+    await t.clock.advance(100);
+    await until("planning", () => t.reconciler.inFlight.size > 0);
+    term.abort(new Error("lease lost"));
+    await t.clock.advance(10);
+    await t.idle();
+    expect(t.reconciler.applySignals.length).toBe(applies);
+    expect(t.reconciler.world.get("a")).toBe(5);
+  });
+
+  it("is ready only when every readiness check is met too", async () => {
+    let aws: string | undefined = "AWS has not answered";
+    const t = await setup({ "a.yaml": widget("a", 1) }, { readiness: [{ reason: () => aws }] });
+    await t.controller.start();
+    expect(t.controller.endpoints.ready()).toEqual({ ready: false, phase: "AWS has not answered" });
+    aws = undefined;
+    expect(t.controller.endpoints.ready()).toEqual({ ready: true, phase: "ready" });
+  });
+});
+
+/** A server in memory: what the controller starts first and closes last. */
+class FakeServer implements ControllerServer {
+  readonly address = "memory";
+  readonly port = 0;
+  listening = false;
+  failWith: Error | undefined;
+  async listen(): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.listening = true;
+  }
+  async close(): Promise<void> {
+    this.listening = false;
+  }
+}
+
 describe("Controller start failure", () => {
   it("fails with the reason when its address is taken, and leaves nothing running", async () => {
-    const first = await setup({ "a.yaml": widget("a", 1) });
-    await first.controller.start();
-    const second = new Controller({
-      specDir: first.dir,
-      kinds: [widgetKind],
-      reconcilers: [new WidgetReconciler()],
-      metrics: new ControllerMetrics(new Registry()),
-      logger: silentLogger,
-      ownerId: "test",
-      bindAddress: `127.0.0.1:${first.controller.port}`,
-    });
-    await expect(second.start()).rejects.toThrow(/EADDRINUSE/);
-    expect(second.phase).toBe("failed");
+    const server = new FakeServer();
+    server.failWith = new Error("listen EADDRINUSE: address already in use 127.0.0.1:9464");
+    const t = await setup({ "a.yaml": widget("a", 1) }, { server });
+    await expect(t.controller.start()).rejects.toThrow(/EADDRINUSE/);
+    expect(t.controller.phase).toBe("failed");
+    expect(t.specs.reads).toBe(0);
+    expect(t.specs.closed).toBe(true);
+    expect(t.controller.queue.shuttingDown).toBe(true);
+    expect(t.clock.pendingSleepers).toBe(0);
   });
 });

@@ -1,153 +1,172 @@
 import { getEventListeners } from "node:events";
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import { createActor, type Actor } from "xstate";
-import { AwsError } from "./aws/errors.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import { EventsQueue } from "./events-queue.ts";
-import { HttpServer } from "./http-server.ts";
-import { Informer, parseWatchKey, WatchIndex, type WatchLister } from "./informers.ts";
+import { ConvergenceTracker, type WakeSource } from "./convergence.ts";
+import { DeletionHolds } from "./deletion-holds.ts";
+import { DesiredState } from "./desired-state.ts";
+import type { WatchEvents } from "./events-queue.ts";
+import type { WatchPoller } from "./informers.ts";
+import { alwaysLeading, type LeadershipGate } from "./leadership.ts";
 import { lifecycleEffects } from "./lifecycle-effects.ts";
 import { controllerLifecycle, type LifecyclePhase } from "./lifecycle.ts";
-import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS, type Deadline } from "./deadline.ts";
-import { DEFAULT_PRUNE_GUARD, guardDeletions, markHeld, type PruneGuardPolicy } from "./prune-guard.ts";
 import type { Logger } from "./logger.ts";
-import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
-import {
-  DependencyNotReadyError,
-  sweepKey,
-  TerminalError,
-  type ReconcileContext,
-  type Reconciler,
-  type ResourcePlan,
-} from "./reconciler.ts";
-import { resourceKey, type KindDefinition, type SpecDocument } from "./spec/document.ts";
-import { formatDiagnostic } from "./spec/load.ts";
-import { SpecWatcher, type SpecChanges, type SpecSnapshot } from "./spec-watcher.ts";
-import { StatusStore } from "./status.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+import type { PruneGuardPolicy } from "./prune-guard.ts";
+import type { ReadinessCheck } from "./readiness.ts";
+import { KeyReconciler } from "./reconcile-key.ts";
+import type { Reconciler } from "./reconciler.ts";
+import type { SpecRead, SpecSource } from "./spec-source.ts";
+import { SpecReport } from "./spec-report.ts";
+import { StatusStore, type ResourceStatus } from "./status.ts";
 import { WorkQueue, type WorkQueueOptions } from "./work-queue.ts";
 
+/** What `/healthz`, `/readyz` and `/status` answer. */
+export interface ControllerEndpoints {
+  /** The process can serve: `/healthz`. */
+  alive(): boolean;
+  /** Specs read, every key reconciled once, every readiness check met: `/readyz`. */
+  ready(): { ready: boolean; phase: string };
+  /** Each resource's state: `/status`. */
+  status(): {
+    phase: LifecyclePhase;
+    /** Kind -> why the prune guard holds its deletions; each also a DeletionHeld condition on `Kind/*`. */
+    deletionsHeld: Record<string, string>;
+    resources: ResourceStatus[];
+  };
+}
+
+/** The process's HTTP side: listening before the specs are read, closed last, after the writes in flight. */
+export interface ControllerServer {
+  listen(): Promise<void>;
+  close(): Promise<void>;
+  /** The port served on (useful with port 0). */
+  readonly port: number;
+  /** The address it was asked to listen on, for logs. */
+  readonly address: string;
+}
+
 export interface ControllerOptions {
-  readonly specDir: string;
-  readonly kinds: readonly KindDefinition[];
+  /** Where the desired state comes from: the spec directory (`SpecWatcher`), or a source of whole revisions. */
+  readonly specs: SpecSource;
+  /** One per kind (`cmd/kinds.ts`). */
   readonly reconcilers: readonly Reconciler[];
   readonly metrics: ControllerMetrics;
   readonly logger: Logger;
   readonly ownerId: string;
-  readonly environment?: string | undefined;
-  /** How often the informers list and the spec directory is re-read. Default 30 s. */
+  /** Lists the watched AWS state each interval (`Informer`); without one, only the resync and events wake keys. */
+  readonly informer?: WatchPoller | undefined;
+  /** Events that name watched state (`EventsQueue`: EventBridge through SQS). */
+  readonly events?: WatchEvents | undefined;
+  /** Builds the HTTP server over the controller's endpoints (`HttpServer`); without one, nothing is served. */
+  readonly server?: ((endpoints: ControllerEndpoints) => ControllerServer) | undefined;
+  /** Whether this replica may write now; default: always (no leader election). */
+  readonly leadership?: LeadershipGate | undefined;
+  /** More conditions `/readyz` waits for. */
+  readonly readiness?: readonly ReadinessCheck[] | undefined;
+  /** How often the informers list and the specs are re-read. Default 30 s. */
   readonly intervalMs?: number;
   /** How often every key is enqueued. Default: `intervalMs`. */
   readonly resyncIntervalMs?: number;
-  /** `/metrics`, `/healthz`, `/readyz`, `/status`. Default `:9464`. */
-  readonly bindAddress?: string;
-  /** Lists the watched AWS state; without one, only the resync and events wake keys. */
-  readonly lister?: WatchLister | undefined;
-  /** An SQS queue fed by EventBridge. */
-  readonly events?:
-    { readonly sqs: SQSClient; readonly queueUrl: string; readonly waitSeconds?: number } | undefined;
   /** Reconciles at once (never two of one key). Default 4. */
   readonly workers?: number;
   /** When a sweep's deletions are held (see prune-guard.ts). Default `DEFAULT_PRUNE_GUARD`. */
   readonly pruneGuard?: PruneGuardPolicy | undefined;
   /** How long one reconcile (observe, plan, apply) may take before its AWS calls are aborted. Default 5 min. */
-  readonly reconcileTimeoutMs?: number;
+  readonly reconcileTimeoutMs?: number | undefined;
   /** After SIGTERM, how long the writes in flight may take before they are aborted. Default 25 s. */
-  readonly drainTimeoutMs?: number;
-  readonly debounceMs?: number;
+  readonly shutdownTimeoutMs?: number;
   readonly queue?: Omit<WorkQueueOptions, "clock" | "observer">;
   readonly clock?: Clock;
 }
 
-type WakeSource = "spec" | "informer" | "event";
-
 /**
  * The level-triggered controller: keys in a work queue, woken by spec changes, informers, events and a periodic
- * resync; each reconcile re-reads AWS through the kind's reconciler and applies its plan.
+ * resync; each reconcile re-reads AWS through the kind's reconciler and applies its plan. Its parts are built in
+ * `cmd/` and handed in; it runs them together and stops them together.
  */
 export class Controller {
   readonly status: StatusStore;
   readonly queue: WorkQueue;
+  readonly endpoints: ControllerEndpoints;
   private readonly options: ControllerOptions;
   private readonly logger: Logger;
-  private readonly metrics: ControllerMetrics;
   private readonly clock: Clock;
   private readonly intervalMs: number;
   private readonly resyncIntervalMs: number;
-  private readonly watcher: SpecWatcher;
-  private readonly http: HttpServer;
-  private readonly informer: Informer | undefined;
-  private readonly events: EventsQueue | undefined;
+  private readonly specs: SpecSource;
+  private readonly state: DesiredState;
+  private readonly report: SpecReport;
+  private readonly convergence: ConvergenceTracker;
+  private readonly holds: DeletionHolds;
+  private readonly keys: KeyReconciler;
+  private readonly leadership: LeadershipGate;
+  private readonly server: ControllerServer | undefined;
   /** Aborted on STOP: the loops end, no plan is applied any more. */
   private readonly stopping = new AbortController();
-  /** Work reconcilers detached from their keys (drains), until it settles. */
+  /** Work reconcilers detached from their keys (lifecycle-hook drains), until it settles. */
   private readonly detached = new Set<Promise<void>>();
-  /** Aborted only when the drain times out: the signal of reads and writes in flight. */
+  /** Aborted only when shutting down times out: the signal of reads and writes in flight. */
   private readonly work = new AbortController();
   private readonly actor: Actor<typeof controllerLifecycle>;
-  private documents = new Map<string, SpecDocument>();
-  private snapshot: SpecSnapshot = { documents: [], complete: false, diagnostics: [], kept: [] };
-  private index = new WatchIndex();
-  private readonly pending = new Map<string, { at: number; source: WakeSource }>();
-  /** Kind -> the prune guard's message, while it holds that kind's deletions (bounded by the kinds). */
-  private readonly holds = new Map<string, string>();
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
   private initialDone: (() => void) | undefined;
-  private lastDiagnostics = "";
 
   constructor(options: ControllerOptions) {
     this.options = options;
     this.logger = options.logger;
-    this.metrics = options.metrics;
     this.clock = options.clock ?? systemClock;
     this.intervalMs = options.intervalMs ?? 30_000;
     this.resyncIntervalMs = options.resyncIntervalMs ?? this.intervalMs;
+    this.specs = options.specs;
+    this.leadership = options.leadership ?? alwaysLeading;
     this.status = new StatusStore(() => new Date(this.clock.now()));
-    this.queue = new WorkQueue({ ...options.queue, clock: this.clock, observer: this.metrics });
-    this.metrics.observeQueue(this.queue);
-    this.watcher = new SpecWatcher({
-      dir: options.specDir,
-      kinds: options.kinds,
-      environment: options.environment,
+    this.queue = new WorkQueue({ ...options.queue, clock: this.clock, observer: options.metrics });
+    options.metrics.observeQueue(this.queue);
+    this.state = new DesiredState(options.reconcilers);
+    this.report = new SpecReport({
+      metrics: options.metrics,
       logger: this.logger,
-      debounceMs: options.debounceMs,
-      onReload: (snapshot, changes) => this.applySnapshot(snapshot, changes),
+      status: this.status,
+      kinds: options.reconcilers.map((r) => r.kind),
     });
-    this.http = new HttpServer({
-      bindAddress: options.bindAddress ?? ":9464",
-      registry: this.metrics.registry,
+    this.convergence = new ConvergenceTracker(options.metrics, this.clock);
+    this.holds = new DeletionHolds({
+      metrics: options.metrics,
+      logger: this.logger,
+      status: this.status,
+      policy: options.pruneGuard,
+    });
+    this.keys = new KeyReconciler({
+      state: this.state,
+      status: this.status,
+      queue: this.queue,
+      metrics: options.metrics,
+      convergence: this.convergence,
+      logger: this.logger,
+      clock: this.clock,
+      ownerId: options.ownerId,
+      holds: this.holds,
+      reconcileTimeoutMs: options.reconcileTimeoutMs,
+      stopping: this.stopping.signal,
+      detach: (key, what, work, term, logger) => this.detach(key, what, work, term, logger),
+    });
+    this.endpoints = {
       alive: () => this.phase !== "failed",
-      ready: () => ({ ready: this.phase === "ready", phase: this.phase }),
+      ready: () => this.readiness(),
       status: () => ({
         phase: this.phase,
-        // Kind -> why the prune guard holds its deletions; each also a DeletionHeld condition on `Kind/*`.
-        deletionsHeld: Object.fromEntries(this.holds),
+        deletionsHeld: this.holds.held(),
         resources: this.status.list(),
       }),
-    });
-    if (options.lister !== undefined) {
-      this.informer = new Informer({
-        lister: options.lister,
-        logger: this.logger,
-        onChange: (watchKeys) => this.wake(watchKeys, "informer", this.clock.now()),
-      });
-    }
-    if (options.events !== undefined) {
-      this.events = new EventsQueue({
-        sqs: options.events.sqs,
-        queueUrl: options.events.queueUrl,
-        waitSeconds: options.events.waitSeconds,
-        logger: this.logger,
-        clock: this.clock,
-        onKeys: (watchKeys, at) => this.wake(watchKeys, "event", at),
-      });
-    }
+    };
+    this.server = options.server?.(this.endpoints);
     this.actor = createActor(
       controllerLifecycle.provide({
         actors: lifecycleEffects({
           loadSpecs: (signal) => this.startUp(signal),
           initialSync: (signal) => this.initialSync(signal),
-          drain: () => this.drain(),
+          shutDown: () => this.shutDown(),
         }),
       }),
     );
@@ -164,9 +183,9 @@ export class Controller {
     return this.actor.getSnapshot().value as LifecyclePhase;
   }
 
-  /** The port `/metrics` is served on (useful with port 0). */
+  /** The port `/metrics` is served on (useful with port 0); 0 without a server. */
   get port(): number {
-    return this.http.port;
+    return this.server?.port ?? 0;
   }
 
   /** Starts, and resolves once ready (specs loaded, every key reconciled once). */
@@ -175,7 +194,7 @@ export class Controller {
     const s = await waitForState(this.actor, (p) => p !== "starting" && p !== "syncing");
     if (s === "failed") {
       // What did start (the server, the loops) is stopped, so that the process can exit.
-      await this.drain();
+      await this.shutDown();
       throw new Error(this.actor.getSnapshot().context.error ?? "controller failed to start");
     }
   }
@@ -186,23 +205,39 @@ export class Controller {
     await waitForState(this.actor, (p) => p === "stopped" || p === "failed");
   }
 
+  private readiness(): { ready: boolean; phase: string } {
+    const phase = this.phase;
+    if (phase !== "ready") return { ready: false, phase };
+    for (const check of this.options.readiness ?? []) {
+      const reason = check.reason();
+      if (reason !== undefined) return { ready: false, phase: reason };
+    }
+    return { ready: true, phase };
+  }
+
   private async startUp(signal: AbortSignal): Promise<void> {
-    await this.http.listen();
-    this.logger.info("serving", { address: this.options.bindAddress ?? ":9464", port: this.http.port });
-    const { snapshot, changes } = await this.watcher.load();
+    if (this.server !== undefined) {
+      await this.server.listen();
+      this.logger.info("serving", { address: this.server.address, port: this.server.port });
+    }
+    const read = await this.specs.load();
     signal.throwIfAborted();
-    this.initialKeys = new Set([...changes.changed, ...this.sweepKeys(snapshot)]);
-    this.applySnapshot(snapshot, changes);
+    this.initialKeys = new Set([...read.changes.changed, ...this.state.sweepKeys(read.snapshot)]);
+    this.takeRead(read);
     this.enqueueSweeps();
-    this.watcher.watch();
+    this.specs.watch((r) => this.takeRead(r));
     for (let i = 0; i < (this.options.workers ?? 4); i++) this.background.push(this.worker());
     this.background.push(this.loop(this.intervalMs, () => this.poll()));
     if (this.resyncIntervalMs !== this.intervalMs) {
       this.background.push(this.loop(this.resyncIntervalMs, () => this.resync()));
     }
-    if (this.events !== undefined) this.background.push(this.events.run(this.stopping.signal));
+    if (this.options.events !== undefined) {
+      this.background.push(
+        this.options.events.run(this.stopping.signal, (watchKeys, at) => this.wake(watchKeys, "event", at)),
+      );
+    }
     // The informers' first listing is only their baseline.
-    void this.informer?.poll(this.index.watchKeys(), this.stopping.signal).catch(() => undefined);
+    void this.pollInformer().catch(() => undefined);
   }
 
   private initialSync(signal: AbortSignal): Promise<void> {
@@ -217,21 +252,27 @@ export class Controller {
     });
   }
 
-  private async drain(): Promise<void> {
+  private async shutDown(): Promise<void> {
     this.stopping.abort();
-    this.watcher.close();
+    this.specs.close();
     const inFlight = this.queue.inFlight;
-    if (inFlight > 0) this.logger.info("draining", { inFlight });
-    const timeout = setTimeout(() => {
-      this.logger.warn("drain timed out; aborting the writes in flight", { inFlight: this.queue.inFlight });
-      this.work.abort(new Error("shutdown drain timed out"));
-    }, this.options.drainTimeoutMs ?? 25_000);
+    if (inFlight > 0) this.logger.info("shutting down: finishing the reconciles in flight", { inFlight });
+    const timeout = new AbortController();
+    void this.clock.sleep(this.options.shutdownTimeoutMs ?? 25_000, timeout.signal).then(
+      () => {
+        this.logger.warn("shutdown timed out; aborting the writes in flight", {
+          inFlight: this.queue.inFlight,
+        });
+        this.work.abort(new Error("shutdown timed out"));
+      },
+      () => undefined,
+    );
     try {
       await this.queue.shutDown();
       await Promise.allSettled([...this.background, ...this.detached]);
     } finally {
-      clearTimeout(timeout);
-      await this.http.close();
+      timeout.abort();
+      await this.server?.close();
     }
   }
 
@@ -250,101 +291,49 @@ export class Controller {
 
   /** Once an interval: re-read the specs, list the watched AWS state, and (when due) enqueue everything. */
   private async poll(): Promise<void> {
-    const { snapshot, changes } = await this.watcher.load();
+    const read = await this.specs.load();
     if (this.stopping.signal.aborted) return;
-    this.applySnapshot(snapshot, changes);
-    await this.informer?.poll(this.index.watchKeys(), this.stopping.signal);
+    this.takeRead(read);
+    await this.pollInformer();
     if (this.resyncIntervalMs === this.intervalMs) await this.resync();
+  }
+
+  private async pollInformer(): Promise<void> {
+    if (this.options.informer === undefined) return;
+    const changed = await this.options.informer.poll(this.state.watchKeys(), this.stopping.signal);
+    if (changed.length > 0) this.wake(changed, "informer", this.clock.now());
   }
 
   private async resync(): Promise<void> {
     if (this.stopping.signal.aborted) return;
-    const keys = [...this.documents.keys()];
+    const keys = this.state.keys();
     for (const key of keys) this.queue.add(key);
     this.enqueueSweeps();
     this.logger.debug("resync", { resources: keys.length });
   }
 
-  private sweepKeys(snapshot: SpecSnapshot): string[] {
-    if (!snapshot.complete) return [];
-    return this.options.reconcilers.filter((r) => r.planOrphans !== undefined).map((r) => sweepKey(r.kind));
-  }
-
   private enqueueSweeps(): void {
-    for (const key of this.sweepKeys(this.snapshot)) this.queue.add(key);
+    for (const key of this.state.sweepKeys()) this.queue.add(key);
   }
 
-  /** Takes a new read of the specs: wakes what changed, and the sweep of kinds that lost a spec. */
-  private applySnapshot(snapshot: SpecSnapshot, changes: SpecChanges): void {
+  /** Takes a new read of the specs: reports it, swaps it in, wakes what it changed. */
+  private takeRead(read: SpecRead): void {
     if (this.stopping.signal.aborted) return;
-    const wasComplete = this.snapshot.complete;
-    this.snapshot = snapshot;
-    this.documents = new Map(snapshot.documents.map((d) => [resourceKey(d), d]));
+    const { snapshot, changes } = read;
+    this.report.report(snapshot, changes);
     const now = this.clock.now();
+    const update = this.state.update(snapshot, changes, this.holds.kinds());
     this.retainLiveKeys();
-    const text = snapshot.diagnostics.map(formatDiagnostic).join("\n");
-    this.metrics.specsRead(snapshot.diagnostics.length, text !== this.lastDiagnostics);
-    if (text !== this.lastDiagnostics) {
-      this.lastDiagnostics = text;
-      for (const d of snapshot.diagnostics) {
-        this.logger.warn("invalid spec; what it managed is left as it is", {
-          diagnostic: formatDiagnostic(d),
-        });
-      }
-      if (snapshot.diagnostics.length === 0) this.logger.info("every spec file is valid");
-    }
-    const kept = new Set(snapshot.kept);
-    for (const key of this.documents.keys()) {
-      const doc = this.documents.get(key);
-      if (kept.has(key) && doc !== undefined) {
-        const problems = snapshot.diagnostics.filter((d) => d.file === doc.source.file).map(formatDiagnostic);
-        this.status.invalid(key, `file is invalid; keeping the last valid spec: ${problems.join("; ")}`);
-      } else {
-        this.status.valid(key);
-      }
-    }
-    const counts = new Map<string, number>();
-    for (const doc of snapshot.documents) counts.set(doc.kind, (counts.get(doc.kind) ?? 0) + 1);
-    this.metrics.setManagedObjects(
-      counts,
-      this.options.kinds.map((k) => k.kind),
-    );
-    this.index = new WatchIndex(
-      snapshot.documents.map((doc) => ({
-        resource: resourceKey(doc),
-        watches: this.reconcilerOf(doc.kind)?.watches?.(doc) ?? [],
-      })),
-    );
-    for (const key of changes.changed) this.enqueue(key, "spec", now);
-    // A watch key that names no AWS state (such as `taskdef:FAMILY`) groups specs that are reconciled together: an
-    // edit to one wakes the others, since one of them may be the one that applies the group's changes.
-    const groups = changes.changed.flatMap((key) => {
-      const doc = this.documents.get(key);
-      const watches = doc === undefined ? [] : (this.reconcilerOf(doc.kind)?.watches?.(doc) ?? []);
-      return watches.filter((w) => parseWatchKey(w) === undefined);
-    });
-    const changedKeys = new Set(changes.changed);
-    for (const key of this.index.resourcesOf(groups)) {
-      if (!changedKeys.has(key)) this.enqueue(key, "spec", now);
-    }
+    for (const key of update.wake) this.enqueue(key, "spec", now);
     // While the prune guard holds a kind's deletions, every read sweeps it again: restored specs release it at once.
-    for (const kind of this.holds.keys()) this.queue.add(sweepKey(kind));
-    if (snapshot.complete && !wasComplete) {
-      // Specs removed while a file was invalid were not swept then.
-      for (const key of this.sweepKeys(snapshot)) this.enqueue(key, "spec", now);
-    }
-    const lostKinds = new Set(changes.removed.map((k) => k.slice(0, k.indexOf("/"))));
-    for (const kind of lostKinds) {
-      if (!snapshot.complete) {
-        this.logger.warn(
-          "spec removed while another file is invalid; nothing is deleted until every file is valid",
-          {
-            kind,
-          },
-        );
-        continue;
-      }
-      if (this.reconcilerOf(kind)?.planOrphans !== undefined) this.enqueue(sweepKey(kind), "spec", now);
+    for (const key of update.resweep) this.queue.add(key);
+    for (const kind of update.heldSweeps) {
+      this.logger.warn(
+        "spec removed while another file is invalid; nothing is deleted until every file is valid",
+        {
+          kind,
+        },
+      );
     }
   }
 
@@ -353,55 +342,11 @@ export class Controller {
    * the kinds' sweeps), so the controller's memory grows with the specs, never with time.
    */
   private retainLiveKeys(): void {
-    const live = new Set(this.documents.keys());
-    for (const [key, doc] of this.documents) this.status.track(key, doc.generation);
-    for (const r of this.options.reconcilers) {
-      if (r.planOrphans === undefined) continue;
-      live.add(sweepKey(r.kind));
-      this.status.track(sweepKey(r.kind), undefined);
-    }
+    const live = this.state.liveKeys();
+    for (const key of live) if (this.state.document(key) === undefined) this.status.track(key, undefined);
     this.status.retain(live);
     this.queue.retain(live);
-    for (const key of [...this.pending.keys()]) if (!live.has(key)) this.pending.delete(key);
-  }
-
-  /**
-   * Passes a sweep's plans through the prune guard. A hold (or its end) is logged once, shown on the sweep's status
-   * as a DeletionHeld condition, and counted in `ecs_log_operator_deletions_held`; while held, every new read of the
-   * specs sweeps again, so a restored spec set releases it at once.
-   */
-  private guardSweep(kind: string, plans: ResourcePlan[]): ResourcePlan[] {
-    const hold = guardDeletions(
-      {
-        kind,
-        plans,
-        liveOfKind: this.snapshot.documents.filter((d) => d.kind === kind).length,
-        liveSpecs: this.snapshot.documents.length,
-      },
-      this.options.pruneGuard ?? DEFAULT_PRUNE_GUARD,
-    );
-    const key = sweepKey(kind);
-    const before = this.holds.get(kind);
-    this.metrics.deletionsHeld(kind, hold?.resources.length ?? 0);
-    if (hold === undefined) {
-      if (before !== undefined) {
-        this.holds.delete(kind);
-        this.status.released(key);
-        this.logger.info("deletions no longer held", { kind });
-      }
-      return plans;
-    }
-    if (before !== hold.message) {
-      this.holds.set(kind, hold.message);
-      this.status.held(key, hold.reason, hold.message);
-      this.logger.warn("deletions held", {
-        kind,
-        reason: hold.reason,
-        resources: hold.resources,
-        message: hold.message,
-      });
-    }
-    return markHeld(plans, hold);
+    this.convergence.retain(live);
   }
 
   /** What each per-key structure holds, and the listeners on the process-lifetime signals: for tests and the soak. */
@@ -414,7 +359,7 @@ export class Controller {
   } {
     return {
       status: this.status.keys(),
-      pending: [...this.pending.keys()].sort(),
+      pending: this.convergence.keys(),
       queue: this.queue.keysHeld(),
       detached: this.detached.size,
       signalListeners: {
@@ -427,7 +372,7 @@ export class Controller {
   /** Wakes the resources that watch any of these keys. */
   private wake(watchKeys: readonly string[], source: WakeSource, at: number): void {
     if (this.stopping.signal.aborted) return;
-    const resources = this.index.resourcesOf(watchKeys);
+    const resources = this.state.resourcesOf(watchKeys);
     for (const key of resources) this.enqueue(key, source, at);
     if (resources.length > 0 || source === "event") {
       this.logger.info("woken", { source, watches: watchKeys, resources });
@@ -435,14 +380,9 @@ export class Controller {
   }
 
   private enqueue(key: string, source: WakeSource, at: number): void {
-    const p = this.pending.get(key);
-    if (p === undefined || at < p.at) this.pending.set(key, { at, source });
+    this.convergence.woken(key, source, at);
     if (source === "spec") this.logger.info("spec changed", { resource: key });
     this.queue.add(key);
-  }
-
-  private reconcilerOf(kind: string): Reconciler | undefined {
-    return this.options.reconcilers.find((r) => r.kind === kind);
   }
 
   private async worker(): Promise<void> {
@@ -450,7 +390,12 @@ export class Controller {
       const key = await this.queue.get();
       if (key === undefined) return;
       try {
-        await this.reconcile(key);
+        const term = this.leadership.term();
+        if (term === undefined) {
+          this.logger.debug("standing by; not reconciled", { resource: key });
+        } else {
+          await this.keys.reconcile(key, this.underTerm(this.work.signal, term), term);
+        }
       } catch (error) {
         this.logger.error("reconcile crashed", { resource: key, error });
       } finally {
@@ -460,116 +405,24 @@ export class Controller {
     }
   }
 
-  /** One reconcile of one key: re-read AWS through the reconciler, apply its plan, record the outcome. */
-  private async reconcile(key: string): Promise<void> {
-    // Every reconcile has a deadline, and its signal reaches every SDK call: a hung endpoint holds a worker for at
-    // most this long, then the key goes back to its backoff and /status says it timed out.
-    const limit = deadline(
-      this.work.signal,
-      this.options.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS,
-      `reconcile of ${key}`,
-      this.clock,
-    );
-    try {
-      await this.reconcileWithin(key, limit);
-    } finally {
-      limit.dispose();
-    }
-  }
-
-  private async reconcileWithin(key: string, limit: Deadline): Promise<void> {
-    const slash = key.indexOf("/");
-    const kind = key.slice(0, slash);
-    const reconciler = this.reconcilerOf(kind);
-    const logger = this.logger.child({ resource: key });
-    if (reconciler === undefined) {
-      logger.warn("no reconciler for kind; skipped", { kind });
-      return;
-    }
-    const started = this.clock.now();
-    const ctx: ReconcileContext = {
-      signal: limit.signal,
-      logger,
-      ownerId: this.options.ownerId,
-      documents: this.snapshot.documents,
-      detach: (what, work) => this.detach(key, what, work, logger),
-    };
-    const seconds = (): number => (this.clock.now() - started) / 1000;
-    let generation: string | undefined;
-    let applied = 0;
-    try {
-      if (key === sweepKey(kind)) {
-        if (!this.snapshot.complete || reconciler.planOrphans === undefined) return;
-        for (const plan of this.guardSweep(kind, await reconciler.planOrphans(ctx))) {
-          if (plan.changes.length === 0 || plan.held !== undefined) continue;
-          if (this.stopping.signal.aborted)
-            return logger.info("shutting down; plan not applied", { orphan: plan.key });
-          await plan.apply(limit.signal);
-          applied += plan.changes.length;
-          logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
-        }
-      } else {
-        const doc = this.documents.get(key);
-        // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
-        if (doc === undefined) {
-          this.queue.forget(key);
-          return;
-        }
-        generation = doc.generation;
-        const plan = await reconciler.plan(doc, ctx);
-        if (plan.changes.length > 0) {
-          if (this.stopping.signal.aborted) return logger.info("shutting down; plan not applied");
-          await plan.apply(limit.signal);
-          applied = plan.changes.length;
-          // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
-          // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.
-          const woken = this.pending.get(key);
-          const drift =
-            this.status.synced(key) &&
-            this.status.observedGeneration(key) === generation &&
-            (woken === undefined || woken.at > started);
-          if (drift) this.metrics.driftCorrectedFor(kind);
-          logger.info(drift ? "drift corrected" : "applied", {
-            generation,
-            changes: plan.changes.map((c) => `${c.action} ${c.target}`),
-          });
-        } else {
-          logger.debug("in sync", { generation });
-        }
-      }
-    } catch (error) {
-      if (this.work.signal.aborted) return;
-      const reason: unknown = limit.signal.reason;
-      const err =
-        limit.expired && reason instanceof DeadlineExceededError
-          ? new DeadlineExceededError(`reconcile of ${key}`, reason.ms, { cause: error })
-          : error;
-      this.failed(key, kind, err, seconds(), logger);
-      return;
-    }
-    this.queue.forget(key);
-    this.status.record(key, { result: "success", generation, changes: applied });
-    this.metrics.reconciled(kind, "success", seconds());
-    const p = this.pending.get(key);
-    if (p !== undefined && p.at <= started) {
-      this.pending.delete(key);
-      this.metrics.converged(p.source, (this.clock.now() - p.at) / 1000);
-    }
+  private underTerm(signal: AbortSignal, term: AbortSignal): AbortSignal {
+    return underTermOf(this.leadership, signal, term);
   }
 
   /**
-   * Runs a reconciler's long wait beside the queue (see `ReconcileContext.detach`). Shutdown aborts it and waits for
-   * it to unwind; a failure retries the resource with backoff, whose next reconcile starts the work again from what
-   * AWS shows.
+   * Runs a reconciler's long wait beside the queue (see `ReconcileContext.detach`). Shutdown, or the end of the
+   * leadership term, aborts it and waits for it to unwind; a failure retries the resource with backoff, whose next
+   * reconcile starts the work again from what AWS shows.
    */
   private detach(
     key: string,
     what: string,
     work: (signal: AbortSignal) => Promise<void>,
+    term: AbortSignal,
     logger: Logger,
   ): void {
-    const signal = this.stopping.signal;
-    if (signal.aborted) return;
+    if (this.stopping.signal.aborted || term.aborted) return;
+    const signal = this.underTerm(this.stopping.signal, term);
     logger.info("detached", { work: what });
     const done: Promise<void> = work(signal).then(
       () => logger.info("detached work done", { work: what }),
@@ -588,63 +441,11 @@ export class Controller {
     this.detached.add(done);
     void done.finally(() => this.detached.delete(done));
   }
-
-  private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {
-    const err = error instanceof Error ? error : new Error(String(error));
-    let result: ReconcileResult;
-    let reason: string;
-    if (err instanceof DeadlineExceededError) {
-      result = "error";
-      reason = "DeadlineExceeded";
-      const retryInMs = this.queue.backoffOf(key);
-      this.queue.addRateLimited(key);
-      logger.warn("reconcile timed out; retrying", { error: err, cause: err.cause, retryInMs });
-    } else if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
-      result = "requeue";
-      reason = "DependencyNotReady";
-      this.queue.addRateLimited(key);
-      logger.info("waiting for a dependency", { error: err, retryInMs: this.queue.backoffOf(key) });
-    } else if (isTerminal(err)) {
-      result = "terminal";
-      reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "Terminal";
-      this.queue.forget(key);
-      logger.error("reconcile failed; no backoff retries, tried again at the next resync or spec change", {
-        error: err,
-      });
-    } else {
-      result = "error";
-      reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "ReconcileError";
-      const retryInMs = this.queue.backoffOf(key);
-      this.queue.addRateLimited(key);
-      logger.warn("reconcile failed; retrying", { error: err, retryInMs, retries: this.queue.retries(key) });
-    }
-    this.status.record(key, { result, reason, message: err.message });
-    this.metrics.reconciled(kind, result, seconds);
-  }
 }
 
-function isTerminal(err: Error): boolean {
-  return hasInChain(
-    err,
-    (e) =>
-      e instanceof TerminalError ||
-      (e instanceof AwsError && (e.errorClass === "invalid" || e.errorClass === "terminal")),
-  );
-}
-
-function hasInChain(err: unknown, test: (e: unknown) => boolean): boolean {
-  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
-    if (test(e)) return true;
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return false;
-}
-
-function pascal(s: string): string {
-  return s
-    .split("-")
-    .map((w) => (w[0] ?? "").toUpperCase() + w.slice(1))
-    .join("");
+/** `signal`, also aborted when the term ends; without leader election (one endless term), `signal` itself. */
+function underTermOf(leadership: LeadershipGate, signal: AbortSignal, term: AbortSignal): AbortSignal {
+  return leadership === alwaysLeading ? signal : AbortSignal.any([signal, term]);
 }
 
 function waitForState(

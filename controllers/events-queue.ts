@@ -39,12 +39,21 @@ export function watchKeysOfEvent(event: unknown): string[] {
 /** After a failed receive: at most 1 s, doubling to 30 s (the operator's one backoff policy). */
 const RECEIVE_BACKOFF = new Backoff({ baseMs: 1_000, maxMs: 30_000 });
 
+/** Called with the watch keys of the events received, and when they were received. */
+export type OnWatchKeys = (watchKeys: readonly string[], receivedAt: number) => void;
+
+/** Events that say "look again now" about watch keys: the controller runs one beside its informers. */
+export interface WatchEvents {
+  /** Receives until the signal aborts, telling `onKeys` what each batch names. */
+  run(signal: AbortSignal, onKeys: OnWatchKeys): Promise<void>;
+}
+
 export interface EventsQueueOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly logger: Logger;
-  /** Called with the watch keys of the events received, and when they were received. */
-  readonly onKeys: (watchKeys: readonly string[], receivedAt: number) => void;
+  /** Where `receiveOnce` reports keys; `run` takes its own. */
+  readonly onKeys?: OnWatchKeys;
   /** SQS long polling: how long one ReceiveMessage waits for a message (at most 20 s). */
   readonly waitSeconds?: number;
   readonly clock?: Clock;
@@ -54,11 +63,11 @@ export interface EventsQueueOptions {
  * Reads EventBridge events from SQS and wakes the keys they name, then deletes them. Events arrive at least once
  * and out of order, so they carry no state into the reconcile: they only say "look again now".
  */
-export class EventsQueue {
+export class EventsQueue implements WatchEvents {
   private readonly sqs: SQSClient;
   private readonly queueUrl: string;
   private readonly logger: Logger;
-  private readonly onKeys: (watchKeys: readonly string[], receivedAt: number) => void;
+  private readonly onKeys: OnWatchKeys;
   private readonly waitSeconds: number;
   private readonly clock: Clock;
 
@@ -66,17 +75,17 @@ export class EventsQueue {
     this.sqs = options.sqs;
     this.queueUrl = options.queueUrl;
     this.logger = options.logger;
-    this.onKeys = options.onKeys;
+    this.onKeys = options.onKeys ?? (() => undefined);
     this.waitSeconds = options.waitSeconds ?? 20;
     this.clock = options.clock ?? systemClock;
   }
 
   /** Receives until the signal aborts. A failed receive is logged and retried after a pause. */
-  async run(signal: AbortSignal): Promise<void> {
+  async run(signal: AbortSignal, onKeys: OnWatchKeys = this.onKeys): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        await this.receiveOnce(signal);
+        await this.receiveOnce(signal, onKeys);
         failures = 0;
       } catch (error) {
         if (signal.aborted) return;
@@ -88,7 +97,7 @@ export class EventsQueue {
   }
 
   /** One ReceiveMessage; returns the number of messages handled. */
-  async receiveOnce(signal: AbortSignal): Promise<number> {
+  async receiveOnce(signal: AbortSignal, onKeys: OnWatchKeys = this.onKeys): Promise<number> {
     const out = await awsCall("sqs", "ReceiveMessage", () =>
       this.sqs.send(
         new ReceiveMessageCommand({
@@ -104,7 +113,7 @@ export class EventsQueue {
     const receivedAt = this.clock.now();
     const keys = new Set<string>();
     for (const m of messages) for (const k of this.keysOf(m)) keys.add(k);
-    if (keys.size > 0) this.onKeys([...keys].sort(), receivedAt);
+    if (keys.size > 0) onKeys([...keys].sort(), receivedAt);
     // Deleted even when unreadable: a message that cannot be read now never will be, and the resync covers it.
     const entries = messages
       .filter((m) => m.ReceiptHandle !== undefined)

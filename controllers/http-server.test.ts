@@ -45,4 +45,35 @@ describe("HttpServer", () => {
     expect((await fetch(url("/nope"))).status).toBe(404);
     expect((await fetch(url("/metrics"), { method: "POST" })).status).toBe(405);
   });
+
+  it("hands a route's path to its handler for its methods only, and keeps its own paths as they are", async () => {
+    const seen: string[] = [];
+    server = new HttpServer({
+      bindAddress: "127.0.0.1:0",
+      registry: new Registry(),
+      alive: () => true,
+      ready: () => ({ ready: true, phase: "ready" }),
+      status: () => ({ resources: [] }),
+      routes: [
+        {
+          path: "/hooks/git",
+          methods: ["POST"],
+          handle: async (req, res) => {
+            seen.push(`${req.method} ${req.url}`);
+            res.writeHead(202).end("queued\n");
+          },
+        },
+      ],
+    });
+    await server.listen();
+    const url = (p: string) => `http://127.0.0.1:${server?.port}${p}`;
+    const posted = await fetch(url("/hooks/git?x=1"), { method: "POST", body: "{}" });
+    expect([posted.status, await posted.text()]).toEqual([202, "queued\n"]);
+    const got = await fetch(url("/hooks/git"));
+    expect([got.status, got.headers.get("allow")]).toEqual([405, "POST"]);
+    expect(seen).toEqual(["POST /hooks/git?x=1"]);
+    expect((await fetch(url("/status"), { method: "POST" })).status).toBe(405);
+    expect((await fetch(url("/hooks/other"), { method: "POST" })).status).toBe(405);
+    expect((await fetch(url("/healthz"))).status).toBe(200);
+  });
 });

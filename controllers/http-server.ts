@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import type { ControllerServer } from "./controller.ts";
 
 export interface HttpServerOptions {
   /** `HOST:PORT`, `:PORT` (every interface) or `[::1]:PORT`; port 0 picks a free one. */
@@ -11,6 +12,15 @@ export interface HttpServerOptions {
   readonly ready: () => { ready: boolean; phase: string };
   /** Each resource's state: `/status`. */
   readonly status: () => unknown;
+  /** More endpoints, each on its own path and methods (the Git source's webhook); the paths above are not taken. */
+  readonly routes?: readonly HttpRoute[] | undefined;
+}
+
+/** An endpoint beside the server's own: the requests for `path` go to `handle`, those with another method get 405. */
+export interface HttpRoute {
+  readonly path: string;
+  readonly methods: readonly string[];
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 export function parseBindAddress(address: string): { host: string | undefined; port: number } {
@@ -24,7 +34,7 @@ export function parseBindAddress(address: string): { host: string | undefined; p
 }
 
 /** `/metrics`, `/healthz`, `/readyz` and `/status` on node:http. */
-export class HttpServer {
+export class HttpServer implements ControllerServer {
   private readonly options: HttpServerOptions;
   private readonly server: Server;
   private boundPort = 0;
@@ -41,6 +51,10 @@ export class HttpServer {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  get address(): string {
+    return this.options.bindAddress;
   }
 
   async listen(): Promise<void> {
@@ -67,6 +81,12 @@ export class HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const route = this.options.routes?.find((r) => r.path === path);
+    if (route !== undefined) {
+      if (route.methods.includes(req.method ?? "")) await route.handle(req, res);
+      else res.writeHead(405, { allow: route.methods.join(", ") }).end();
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;

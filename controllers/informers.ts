@@ -86,11 +86,17 @@ export interface WatchLister {
   list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined>;
 }
 
+/** Lists the watched AWS state once a poll; the controller runs one each interval. */
+export interface WatchPoller {
+  /** Lists every key and returns those whose listing changed since the previous poll (the first one is a baseline). */
+  poll(watchKeys: readonly string[], signal: AbortSignal): Promise<string[]>;
+}
+
 export interface InformerOptions {
   readonly lister: WatchLister;
   readonly logger: Logger;
-  /** Called with the watch keys whose listing changed since the previous poll. */
-  readonly onChange: (watchKeys: readonly string[]) => void;
+  /** Also told the watch keys whose listing changed since the previous poll. */
+  readonly onChange?: (watchKeys: readonly string[]) => void;
   /** Watch keys listed at once. */
   readonly concurrency?: number;
 }
@@ -99,10 +105,10 @@ export interface InformerOptions {
  * Lists every watched key once a poll and reports the keys whose listing changed. The first listing of a key is
  * only remembered: the resync that runs with it already reconciles everything.
  */
-export class Informer {
+export class Informer implements WatchPoller {
   private readonly lister: WatchLister;
   private readonly logger: Logger;
-  private readonly onChange: (watchKeys: readonly string[]) => void;
+  private readonly onChange: ((watchKeys: readonly string[]) => void) | undefined;
   private readonly concurrency: number;
   private readonly last = new Map<string, string>();
 
@@ -137,8 +143,28 @@ export class Informer {
     changed.sort();
     if (changed.length > 0) {
       this.logger.debug("informer saw changes", { watches: changed });
-      this.onChange(changed);
+      this.onChange?.(changed);
     }
     return changed;
+  }
+}
+
+/**
+ * Several listers as one: a watch key is listed by the first that knows it (each kind's entry brings the listers of
+ * the AWS state its watch keys name); a key none knows lists as undefined.
+ */
+export class WatchListers implements WatchLister {
+  private readonly listers: readonly WatchLister[];
+
+  constructor(listers: Iterable<WatchLister>) {
+    this.listers = [...new Set(listers)];
+  }
+
+  async list(watchKey: string, signal: AbortSignal): Promise<string[] | undefined> {
+    for (const lister of this.listers) {
+      const listing = await lister.list(watchKey, signal);
+      if (listing !== undefined) return listing;
+    }
+    return undefined;
   }
 }

@@ -7,7 +7,7 @@ export interface LifecycleSteps {
   /** Resolves once every key enqueued at start has been reconciled once, whatever the result. */
   initialSync(signal: AbortSignal): Promise<void>;
   /** Stops taking work and waits for the reconciles in flight. */
-  drain(): Promise<void>;
+  shutDown(): Promise<void>;
 }
 
 /** The lifecycle machine's actors, bound to the controller's steps. */
@@ -15,6 +15,6 @@ export function lifecycleEffects(steps: LifecycleSteps) {
   return {
     loadSpecs: fromPromise<void>(({ signal }) => steps.loadSpecs(signal)),
     initialSync: fromPromise<void>(({ signal }) => steps.initialSync(signal)),
-    drain: fromPromise<void>(() => steps.drain()),
+    shutDown: fromPromise<void>(() => steps.shutDown()),
   };
 }

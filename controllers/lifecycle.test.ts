@@ -5,39 +5,39 @@ import { controllerLifecycle } from "./lifecycle.ts";
 function withSteps(steps: {
   load?: () => Promise<void>;
   sync?: (signal: AbortSignal) => Promise<void>;
-  drained?: string[];
+  stopped?: string[];
 }) {
   return controllerLifecycle.provide({
     actors: {
       loadSpecs: fromPromise<void>(async () => steps.load?.()),
       initialSync: fromPromise<void>(async ({ signal }) => steps.sync?.(signal)),
-      drain: fromPromise<void>(async () => {
-        steps.drained?.push("drained");
+      shutDown: fromPromise<void>(async () => {
+        steps.stopped?.push("shut down");
       }),
     },
   });
 }
 
 describe("controller lifecycle", () => {
-  it("goes starting -> syncing -> ready, and on STOP drains and stops", async () => {
-    const drained: string[] = [];
+  it("goes starting -> syncing -> ready, and on STOP shuts down and stops", async () => {
+    const stopped: string[] = [];
     const phases: string[] = [];
-    const actor = createActor(withSteps({ drained }));
+    const actor = createActor(withSteps({ stopped }));
     actor.subscribe((s) => phases.push(String(s.value)));
     actor.start();
     await waitFor(actor, (s) => s.matches("ready"));
     actor.send({ type: "STOP" });
     await waitFor(actor, (s) => s.status === "done");
     expect([...new Set(phases)]).toEqual(["starting", "syncing", "ready", "shuttingDown", "stopped"]);
-    expect(drained).toEqual(["drained"]);
+    expect(stopped).toEqual(["shut down"]);
   });
 
-  it("on STOP while syncing, aborts the sync and still drains", async () => {
-    const drained: string[] = [];
+  it("on STOP while syncing, aborts the sync and still shuts down", async () => {
+    const stopped: string[] = [];
     let aborted = false;
     const actor = createActor(
       withSteps({
-        drained,
+        stopped,
         sync: (signal) =>
           new Promise((_, reject) =>
             signal.addEventListener("abort", () => {
@@ -52,7 +52,7 @@ describe("controller lifecycle", () => {
     actor.send({ type: "STOP" });
     await waitFor(actor, (s) => s.matches("stopped"));
     expect(aborted).toBe(true);
-    expect(drained).toEqual(["drained"]);
+    expect(stopped).toEqual(["shut down"]);
   });
 
   it("fails, with the reason, when the specs cannot be loaded", async () => {

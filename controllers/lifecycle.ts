@@ -26,7 +26,7 @@ export const controllerLifecycle = setup({
   actors: {
     loadSpecs: notProvided,
     initialSync: notProvided,
-    drain: notProvided,
+    shutDown: notProvided,
   },
 }).createMachine({
   id: "controller",
@@ -54,7 +54,7 @@ export const controllerLifecycle = setup({
     },
     shuttingDown: {
       invoke: {
-        src: "drain",
+        src: "shutDown",
         onDone: "stopped",
         onError: { target: "stopped", actions: assign({ error: ({ event }) => errorText(event.error) }) },
       },

@@ -61,13 +61,37 @@ export class JsonLogger implements Logger {
   }
 }
 
-/** Errors become their message (and code), never a stack trace. */
+/** How many causes of an error are logged: enough for an AWS error's SDK error and its socket error. */
+const MAX_CAUSES = 5;
+
+/**
+ * Errors become their message (and code) with the chain of their causes, never a stack trace: an `AwsError` says what
+ * the operator was doing, its cause what the SDK saw (a socket reset, a DNS failure), which is what an operator needs
+ * to tell a network fault from a permission one.
+ */
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { message: value.message, ...(typeof code === "string" ? { code } : {}) };
+  return value instanceof Error ? errorFields(value, MAX_CAUSES) : value;
+}
+
+function errorFields(error: Error, depth: number): Record<string, unknown> {
+  const code = (error as { code?: unknown }).code;
+  const cause: unknown = error.cause;
+  return {
+    message: error.message,
+    ...(typeof code === "string" ? { code } : {}),
+    ...(cause === undefined || depth === 0
+      ? {}
+      : { cause: cause instanceof Error ? errorFields(cause, depth - 1) : causeText(cause) }),
+  };
+}
+
+function causeText(cause: unknown): string {
+  if (typeof cause === "string") return cause;
+  try {
+    return JSON.stringify(cause) ?? String(cause);
+  } catch {
+    return String(cause);
   }
-  return value;
 }
 
 export const silentLogger: Logger = {

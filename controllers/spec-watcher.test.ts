@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "./clock.ts";
 import { silentLogger } from "./logger.ts";
 import { defineKind } from "./spec/document.ts";
-import { SpecWatcher, type SpecChanges } from "./spec-watcher.ts";
+import { SpecWatcher, type SpecWatcherOptions } from "./spec-watcher.ts";
+import type { SpecRead } from "./spec-source.ts";
 
 const kinds = [
   defineKind({ kind: "Widget", description: "test", specSchema: Type.Object({ size: Type.Integer() }) }),
@@ -15,20 +16,18 @@ const widget = (name: string, size: number | string) =>
   `apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: ${name} }\nspec: { size: ${size} }\n`;
 
 let dir = "";
-let watcher: SpecWatcher | undefined;
+const cleanup: (() => void)[] = [];
 afterEach(() => {
-  watcher?.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (const c of cleanup.splice(0)) c();
 });
 
-function setup(onReload?: (c: SpecChanges) => void): SpecWatcher {
-  dir = mkdtempSync(join(tmpdir(), "spec-watcher-"));
-  watcher = new SpecWatcher({
-    dir,
-    kinds,
-    logger: silentLogger,
-    debounceMs: 20,
-    onReload: (_s, c) => onReload?.(c),
+function setup(options: Partial<SpecWatcherOptions> = {}): SpecWatcher {
+  const own = mkdtempSync(join(tmpdir(), "spec-watcher-"));
+  dir = own;
+  const watcher = new SpecWatcher({ dir: own, kinds, logger: silentLogger, debounceMs: 20, ...options });
+  cleanup.push(() => {
+    watcher.close();
+    rmSync(own, { recursive: true, force: true });
   });
   return watcher;
 }
@@ -72,17 +71,69 @@ describe("SpecWatcher", () => {
     expect(r.changes.removed).toEqual([]);
   });
 
-  it("re-reads on a file event, debounced", async () => {
-    const seen: SpecChanges[] = [];
-    const w = setup((c) => seen.push(c));
+  it("re-reads once the file events have been quiet for the debounce time, and says what changed", async () => {
+    // File events come from a stand-in for fs.watch, time from the manual clock (the real watch is exercised in
+    // test/integration/spec-watcher.test.ts).
+    const clock = new ManualClock();
+    let fileEvent = (): void => undefined;
+    let closed = false;
+    const w = setup({
+      clock,
+      watchDirectory: (_dir, onEvent) => {
+        fileEvent = onEvent;
+        return { close: () => void (closed = true) };
+      },
+    });
     writeFileSync(join(dir, "a.yaml"), widget("a", 1));
     await w.load();
-    w.watch();
+    const reads: SpecRead[] = [];
+    const first = new Promise<SpecRead>((resolve) =>
+      w.watch((read) => {
+        reads.push(read);
+        resolve(read);
+      }),
+    );
     writeFileSync(join(dir, "a.yaml"), widget("a", 2));
+    fileEvent();
+    await clock.advance(15);
     writeFileSync(join(dir, "b.yml"), widget("b", 2));
-    const deadline = Date.now() + 3000;
-    while (seen.length === 0 && Date.now() < deadline) await delay(10);
-    await delay(60);
-    expect(seen).toEqual([{ changed: ["Widget/a", "Widget/b"], removed: [] }]);
+    fileEvent(); // within the debounce: the wait starts again
+    await clock.advance(15);
+    expect(reads).toEqual([]);
+    await clock.advance(5);
+    expect((await first).changes).toEqual({ changed: ["Widget/a", "Widget/b"], removed: [] });
+    // Nothing else is waiting to read: the two events gave one read.
+    expect(clock.pendingSleepers).toBe(0);
+    expect(reads).toHaveLength(1);
+    w.close();
+    expect(closed).toBe(true);
+    fileEvent();
+    expect(clock.pendingSleepers).toBe(0);
+  });
+
+  it("goes on without file events when the directory cannot be watched, and stops watching after an error", async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
+    const failing = setup({
+      logger,
+      watchDirectory: () => {
+        throw new Error("ENOSPC: System limit for number of file watchers reached");
+      },
+    });
+    failing.watch(() => undefined);
+    expect(warnings).toEqual(["cannot watch the spec directory; re-read each resync"]);
+    let breakWatch = (_e: Error): void => undefined;
+    let closed = 0;
+    const w = setup({
+      logger,
+      watchDirectory: (_dir, _onEvent, onError) => {
+        breakWatch = onError;
+        return { close: () => void closed++ };
+      },
+    });
+    w.watch(() => undefined);
+    breakWatch(new Error("EMFILE"));
+    expect(warnings.at(-1)).toBe("spec directory watch failed; re-read each resync");
+    expect(closed).toBe(1);
   });
 });

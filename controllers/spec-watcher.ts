@@ -1,26 +1,57 @@
-import { watch, type FSWatcher } from "node:fs";
+import { watch as fsWatch } from "node:fs";
 import { basename, dirname } from "node:path";
+import { systemClock, type Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
-import { resourceKey, type KindDefinition, type SpecDocument } from "./spec/document.ts";
-import { isComplete, loadSpecDirectory, type SpecDiagnostic } from "./spec/load.ts";
+import type { KindDefinition } from "./spec/document.ts";
+import { loadSpecDirectory } from "./spec/load.ts";
+import {
+  EMPTY_SNAPSHOT,
+  nextRead,
+  type SpecRead,
+  type SpecSnapshot,
+  type SpecSource,
+} from "./spec-source.ts";
 
-/** The desired state as last read. */
-export interface SpecSnapshot {
-  readonly documents: readonly SpecDocument[];
-  /** Every file read cleanly: only then may a missing spec mean "delete what it managed". */
-  readonly complete: boolean;
-  readonly diagnostics: readonly SpecDiagnostic[];
-  /** Keys whose file is invalid now, kept at their last valid version. */
-  readonly kept: readonly string[];
+export type { SpecChanges, SpecSnapshot } from "./spec-source.ts";
+
+/** A running watch of a directory tree; `onEvent` is called for any change below it. */
+export interface DirectoryWatch {
+  close(): void;
 }
 
-/** What changed between two reads. */
-export interface SpecChanges {
-  /** Keys added, or whose generation changed. */
-  readonly changed: readonly string[];
-  /** Keys whose spec is gone (their file was removed, or the document removed from a valid file). */
-  readonly removed: readonly string[];
-}
+/** Starts watching `dir` (recursively); `onError` when the watch breaks. Throws when it cannot start. */
+export type WatchDirectory = (
+  dir: string,
+  onEvent: () => void,
+  onError: (error: Error) => void,
+) => DirectoryWatch;
+
+/** `fs.watch`, recursive, not keeping the process alive. */
+export const watchDirectory: WatchDirectory = (dir, onEvent, onError) => {
+  const watcher = fsWatch(dir, { recursive: true, persistent: false }, () => onEvent());
+  watcher.on("error", onError);
+  return watcher;
+};
+
+/**
+ * Starts watching the entry `path` itself (not what is below it): `onEvent` when it is replaced, as a git-sync style
+ * checkout swaps a symlink. Throws when it cannot start.
+ */
+export type WatchEntry = (
+  path: string,
+  onEvent: () => void,
+  onError: (error: Error) => void,
+) => DirectoryWatch;
+
+/** `fs.watch` on the entry's parent directory, not recursive, filtered to the entry's name. */
+export const watchEntry: WatchEntry = (path, onEvent, onError) => {
+  const name = basename(path);
+  const watcher = fsWatch(dirname(path), { persistent: false }, (_event, file) => {
+    if (file === null || file === name) onEvent();
+  });
+  watcher.on("error", onError);
+  return watcher;
+};
 
 export interface SpecWatcherOptions {
   readonly dir: string;
@@ -29,29 +60,36 @@ export interface SpecWatcherOptions {
   readonly logger: Logger;
   /** Quiet time after the last file event before the directory is read again. */
   readonly debounceMs?: number;
-  /** Called after a read prompted by a file event. */
-  readonly onReload?: (snapshot: SpecSnapshot, changes: SpecChanges) => void;
+  readonly clock?: Clock;
+  /** How file events are watched for; `fs.watch` by default. */
+  readonly watchDirectory?: WatchDirectory;
+  /** How a swap of `dir` itself is watched for; `fs.watch` on its parent by default. */
+  readonly watchEntry?: WatchEntry;
 }
 
 /**
- * Reads the spec directory, and again when a file in it changes (debounced) or when asked (each resync).
- * A file that became invalid keeps its previous valid documents: an invalid spec is never read as a deletion.
+ * The spec directory as a `SpecSource`: reads it, and again when a file in it changes (debounced) or when asked (each
+ * resync). A file that became invalid keeps its previous valid documents: an invalid spec is never read as a deletion.
  */
-export class SpecWatcher {
+export class SpecWatcher implements SpecSource {
   private readonly dir: string;
   private readonly kinds: readonly KindDefinition[];
   private readonly environment: string | undefined;
   private readonly logger: Logger;
   private readonly debounceMs: number;
-  private readonly onReload: ((snapshot: SpecSnapshot, changes: SpecChanges) => void) | undefined;
-  private current: SpecSnapshot = { documents: [], complete: false, diagnostics: [], kept: [] };
-  private watcher: FSWatcher | undefined;
-  /** Watches the directory holding `dir` for a swap of `dir` itself (a git-sync style symlink replaced). */
-  private linkWatcher: FSWatcher | undefined;
+  private readonly clock: Clock;
+  private readonly watchDirectory: WatchDirectory;
+  private readonly watchEntry: WatchEntry;
+  private current: SpecSnapshot = EMPTY_SNAPSHOT;
+  private watcher: DirectoryWatch | undefined;
+  /** Watches `dir` itself for a swap (a git-sync style symlink replaced). */
+  private linkWatcher: DirectoryWatch | undefined;
   /** The real path `dir` was last read from; the watch follows it when a symlink swap moves it. */
   private root: string | undefined;
   private watchedRoot: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private onRead: ((read: SpecRead) => void) | undefined;
+  /** Aborts the pending debounce. */
+  private debounce: AbortController | undefined;
   private reading: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -61,7 +99,13 @@ export class SpecWatcher {
     this.environment = options.environment;
     this.logger = options.logger;
     this.debounceMs = options.debounceMs ?? 250;
-    this.onReload = options.onReload;
+    this.clock = options.clock ?? systemClock;
+    this.watchDirectory = options.watchDirectory ?? watchDirectory;
+    this.watchEntry = options.watchEntry ?? watchEntry;
+  }
+
+  get location(): string {
+    return this.dir;
   }
 
   get snapshot(): SpecSnapshot {
@@ -69,25 +113,30 @@ export class SpecWatcher {
   }
 
   /** Reads the directory now. Reads never overlap: a second call waits for the first. */
-  load(): Promise<{ snapshot: SpecSnapshot; changes: SpecChanges }> {
+  load(): Promise<SpecRead> {
     const next = this.reading.then(() => this.read());
     this.reading = next.catch(() => undefined);
     return next;
   }
 
   /** Starts watching for file events. Harmless to call again after the watch failed. */
-  watch(): void {
+  watch(onRead: (read: SpecRead) => void): void {
+    this.onRead = onRead;
+    this.startWatches();
+  }
+
+  private startWatches(): void {
     if (this.closed) return;
     if (this.linkWatcher === undefined) {
       try {
-        const name = basename(this.dir);
-        this.linkWatcher = watch(dirname(this.dir), { persistent: false }, (_event, file) => {
-          if (file === null || file === name) this.schedule();
-        });
-        this.linkWatcher.on("error", () => {
-          this.linkWatcher?.close();
-          this.linkWatcher = undefined;
-        });
+        this.linkWatcher = this.watchEntry(
+          this.dir,
+          () => this.schedule(),
+          () => {
+            this.linkWatcher?.close();
+            this.linkWatcher = undefined;
+          },
+        );
       } catch {
         // Without it, a swapped link is still seen at the next resync's read.
       }
@@ -98,14 +147,15 @@ export class SpecWatcher {
     try {
       // Watched by its real path: an inotify watch stays on the tree it was set on, so a swap means a new watch.
       this.watchedRoot = this.root;
-      this.watcher = watch(this.root ?? this.dir, { recursive: true, persistent: false }, () =>
-        this.schedule(),
+      this.watcher = this.watchDirectory(
+        this.root ?? this.dir,
+        () => this.schedule(),
+        (error) => {
+          this.logger.warn("spec directory watch failed; re-read each resync", { dir: this.dir, error });
+          this.watcher?.close();
+          this.watcher = undefined;
+        },
       );
-      this.watcher.on("error", (error) => {
-        this.logger.warn("spec directory watch failed; re-read each resync", { dir: this.dir, error });
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
     } catch (error) {
       this.logger.warn("cannot watch the spec directory; re-read each resync", { dir: this.dir, error });
     }
@@ -113,7 +163,7 @@ export class SpecWatcher {
 
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.debounce?.abort();
     this.watcher?.close();
     this.watcher = undefined;
     this.linkWatcher?.close();
@@ -122,54 +172,31 @@ export class SpecWatcher {
 
   private schedule(): void {
     if (this.closed) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.load().then(
-        ({ snapshot, changes }) => {
-          if (!this.closed) this.onReload?.(snapshot, changes);
-        },
-        (error: unknown) => this.logger.warn("spec directory read failed", { dir: this.dir, error }),
-      );
-    }, this.debounceMs);
+    this.debounce?.abort();
+    const debounce = new AbortController();
+    this.debounce = debounce;
+    this.clock.sleep(this.debounceMs, debounce.signal).then(
+      () => {
+        if (this.debounce === debounce) this.debounce = undefined;
+        this.load().then(
+          (read) => {
+            if (!this.closed) this.onRead?.(read);
+          },
+          (error: unknown) => this.logger.warn("spec directory read failed", { dir: this.dir, error }),
+        );
+      },
+      () => undefined,
+    );
   }
 
-  private async read(): Promise<{ snapshot: SpecSnapshot; changes: SpecChanges }> {
+  private async read(): Promise<SpecRead> {
     const loaded = await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment });
     if (loaded.root !== undefined && loaded.root !== this.root) {
       this.root = loaded.root;
-      if (this.watcher !== undefined) this.watch();
+      if (this.watcher !== undefined) this.startWatches();
     }
-    const previous = this.current;
-    const files = new Set(loaded.files);
-    const badFiles = new Set(loaded.diagnostics.map((d) => d.file));
-    // A diagnostic on no file read means the directory itself could not be read: keep everything.
-    const wholeFailed = loaded.diagnostics.some((d) => !files.has(d.file));
-    const documents = [...loaded.documents];
-    const present = new Set(documents.map(resourceKey));
-    const kept: string[] = [];
-    for (const doc of previous.documents) {
-      const key = resourceKey(doc);
-      if (present.has(key)) continue;
-      if (wholeFailed || badFiles.has(doc.source.file)) {
-        documents.push(doc);
-        present.add(key);
-        kept.push(key);
-      }
-    }
-    const snapshot: SpecSnapshot = {
-      documents,
-      complete: isComplete(loaded),
-      diagnostics: loaded.diagnostics,
-      kept: kept.sort(),
-    };
-    const before = new Map(previous.documents.map((d) => [resourceKey(d), d.generation]));
-    const changed = documents
-      .filter((d) => before.get(resourceKey(d)) !== d.generation)
-      .map(resourceKey)
-      .sort();
-    const removed = [...before.keys()].filter((k) => !present.has(k)).sort();
-    this.current = snapshot;
-    return { snapshot, changes: { changed, removed } };
+    const read = nextRead(this.current, loaded);
+    this.current = read.snapshot;
+    return read;
   }
 }

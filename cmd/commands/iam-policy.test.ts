@@ -4,14 +4,23 @@ import { describe, expect, it } from "vitest";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import type { Output } from "../cli-support.ts";
+import { gitSourceIamStatements, gitSourceSettings } from "../git-source.ts";
 import { allKinds } from "../kinds.ts";
-import { iamPolicy, iamPolicyCommand, queueArn, sweepingKinds, type PolicyDocument } from "./iam-policy.ts";
+import {
+  iamPolicy,
+  iamPolicyCommand,
+  queueArn,
+  sweepingKinds,
+  taskRolePolicy,
+  type PolicyDocument,
+} from "./iam-policy.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 // One example of every kind (manifests/examples/kinds/), kept valid by the kinds' own tests.
 const EXAMPLES = join(ROOT, "manifests/examples/kinds");
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-log-operator-events";
 const ctx = { account: "123456789012", region: "eu-west-1", sweptKinds: [] };
+const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token-AbCdEf";
 
 function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
   return {
@@ -28,17 +37,29 @@ function doc(kind: string, spec: unknown, name = "x"): SpecDocument {
 const actions = (p: PolicyDocument) => new Set(p.Statement.flatMap((s) => s.Action));
 const statement = (p: PolicyDocument, sid: string) => p.Statement.find((s) => s.Sid === sid);
 
-/** Every AWS SDK command the operator's own code sends (tests and the demo's scene builder left out). */
+/**
+ * Every AWS SDK command the operator's own code sends (tests and the demo's scene builder left out): a `new XCommand(`
+ * of an imported command, or a `paginateX(` of an imported paginator.
+ */
+/** SDK package (`@aws-sdk/client-NAME`) -> IAM prefix, for every service the operator may call. */
+const IAM_PREFIXES: Record<string, string> = {
+  ecs: "ecs",
+  "route-53": "route53",
+  servicediscovery: "servicediscovery",
+  "auto-scaling": "autoscaling",
+  ec2: "ec2",
+  sqs: "sqs",
+  s3: "s3",
+  "cloudwatch-logs": "logs",
+  cloudwatch: "cloudwatch",
+  dynamodb: "dynamodb",
+  "secrets-manager": "secretsmanager",
+  sns: "sns",
+  "resource-groups-tagging-api": "tag",
+};
+
 async function commandsInSources(): Promise<Map<string, string>> {
-  const prefixes: Record<string, string> = {
-    ecs: "ecs",
-    "route-53": "route53",
-    servicediscovery: "servicediscovery",
-    "auto-scaling": "autoscaling",
-    ec2: "ec2",
-    sqs: "sqs",
-    s3: "s3",
-  };
+  const prefixes = IAM_PREFIXES;
   const used = new Map<string, string>(); // action -> file
   for (const dir of ["controllers", "reconcilers"]) {
     for (const entry of await readdir(join(ROOT, dir), { recursive: true })) {
@@ -51,10 +72,18 @@ async function commandsInSources(): Promise<Map<string, string>> {
       )) {
         const imported = m[1] ?? m[2] ?? "";
         const prefix = prefixes[m[3] ?? ""];
-        if (prefix === undefined) continue;
+        // A service not in the table would go unchecked: its calls are reported as an action of its own.
+        if (prefix === undefined) {
+          used.set(
+            `unknown SDK package @aws-sdk/client-${m[3] ?? ""}: add its IAM prefix to IAM_PREFIXES`,
+            relative(ROOT, file),
+          );
+          continue;
+        }
         for (const name of imported.split(",").map((s) => s.trim())) {
-          const command = /^([A-Z]\w+)Command$/.exec(name)?.[1];
-          if (command === undefined || !new RegExp(`new ${name}\\(`).test(text)) continue;
+          const command = /^([A-Z]\w+)Command$/.exec(name)?.[1] ?? /^paginate([A-Z]\w+)$/.exec(name)?.[1];
+          const called = name.startsWith("paginate") ? `${name}\\(` : `new ${name}\\(`;
+          if (command === undefined || !new RegExp(called).test(text)) continue;
           // SQS authorizes a batch delete as sqs:DeleteMessage.
           used.set(
             `${prefix}:${command === "DeleteMessageBatch" ? "DeleteMessage" : command}`,
@@ -92,11 +121,17 @@ describe("iamPolicy", () => {
     expect([...loadedKinds.diagnostics, ...loadedS3.diagnostics]).toEqual([]);
     const loaded = { documents: [...loadedKinds.documents, ...loadedS3.documents] };
     const kinds = new Set(loaded.documents.map((d) => d.kind));
+    // `run --git-url` with a token in Secrets Manager: the Git source's reads are granted by its flags.
+    const git = gitSourceSettings(
+      { "git-url": "https://github.com/acme/ecs-specs.git", "git-token-secret-arn": TOKEN_ARN },
+      [],
+    );
     const policy = iamPolicy(loaded.documents, {
       ...ctx,
       sweptKinds: sweepingKinds(),
       eventsQueueUrl: QUEUE,
       allowPrune: true,
+      statements: git === undefined ? [] : gitSourceIamStatements(git),
     });
     const granted = actions(policy);
     const used = await commandsInSources();
@@ -204,6 +239,8 @@ describe("iamPolicy", () => {
     expect(statement(byId, "AutoScalingDrain")?.Resource).toEqual([
       "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/log-asg",
     ]);
+    // The drain follows its change with GetChange until INSYNC before its hold starts.
+    expect(statement(byId, "Route53DrainInSync")?.Action).toEqual(["route53:GetChange"]);
     // A zone given by name has an id only AWS knows.
     const byName = iamPolicy([wrs("logs.internal", "fluentd.logs.internal")], ctx);
     expect(statement(byName, "Route53ChangeOwnRecords")?.Resource).toEqual([
@@ -250,6 +287,19 @@ describe("iam-policy command", () => {
     expect(policy.Statement.length).toBeGreaterThan(3);
   });
 
+  it("grants reading the Git source's secrets given by run's flags, beside DIR (a checkout of the spec repository)", async () => {
+    const io = capture();
+    const hook = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:git-webhook";
+    const args = [EXAMPLES, "--git-token-secret-arn", TOKEN_ARN, "--git-webhook-secret-arn", hook];
+    expect(await iamPolicyCommand(args, io)).toBe(0);
+    expect(statement(JSON.parse(io.out_) as PolicyDocument, "ReadGitSourceSecrets")).toEqual({
+      Sid: "ReadGitSourceSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [TOKEN_ARN, `${hook}-??????`],
+    });
+  });
+
   it("refuses a bad account id or region as a usage error", async () => {
     await expect(iamPolicyCommand([EXAMPLES, "--account", "12"], capture())).rejects.toThrow(/12-digit/);
     await expect(iamPolicyCommand([EXAMPLES, "--region", "Europe"], capture())).rejects.toThrow(/region/);
@@ -260,5 +310,68 @@ describe("iam-policy command", () => {
     expect(await iamPolicyCommand(["--help"], io)).toBe(0);
     expect(io.out_).toContain("Usage: ecs-log-operator iam-policy DIR");
     expect(io.out_).toContain("Examples:");
+  });
+
+  // --role task: what a routed family's task role needs for its LogRouter (the init image's S3 reads).
+  it("prints what the family's task role needs, apart from the operator's policy", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "gaze-heatmap"], io)).toBe(0);
+    expect(JSON.parse(io.out_)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "FluentBitInitConfigObjects",
+          Effect: "Allow",
+          Action: ["s3:GetObject"],
+          Resource: ["arn:aws:s3:::gaze-heatmap-log-config/firelens/extra.conf"],
+        },
+        {
+          Sid: "FluentBitInitConfigBuckets",
+          Effect: "Allow",
+          Action: ["s3:GetBucketLocation"],
+          Resource: ["arn:aws:s3:::gaze-heatmap-log-config"],
+        },
+      ],
+    });
+    expect(io.err_).toBe("");
+  });
+
+  it("says so when no router of the family reads init files", async () => {
+    const io = capture();
+    expect(await iamPolicyCommand([EXAMPLES, "--role", "task", "--family", "other"], io)).toBe(0);
+    expect(JSON.parse(io.out_)).toEqual({ Version: "2012-10-17", Statement: [] });
+    expect(io.err_).toContain(
+      "no LogRouter of family other reads init files from S3 (those that do: gaze-heatmap)",
+    );
+  });
+
+  it("composes the task role policy from the kinds that grant task roles anything", () => {
+    const router = doc(
+      "LogRouter",
+      {
+        family: "a",
+        router: { configFile: { type: "init-s3", value: "arn:aws:s3:::cfg/a/extra.conf" } },
+        output: { forward: { host: "f" } },
+      },
+      "a",
+    );
+    const volume = doc("SidecarVolume", { family: "a", source: { container: "x" }, consumers: [] }, "a");
+    expect(taskRolePolicy([router, volume], { family: "a" }).Statement.flatMap((s) => s.Resource)).toEqual([
+      "arn:aws:s3:::cfg/a/extra.conf",
+      "arn:aws:s3:::cfg",
+    ]);
+    expect(taskRolePolicy([volume]).Statement).toEqual([]);
+  });
+
+  it("lets the operator upload an init-s3 config, and refuses an unknown role", async () => {
+    const loaded = await loadSpecDirectory(EXAMPLES, allKinds());
+    const policy = iamPolicy(loaded.documents, ctx);
+    expect(statement(policy, "FluentBitConfigObjects")?.Resource).toEqual([
+      "arn:aws:s3:::gaze-heatmap-log-config/firelens/extra.conf",
+    ]);
+    await expect(iamPolicyCommand([EXAMPLES, "--role", "admin"], capture())).rejects.toThrow(
+      /--role "admin"/,
+    );
+    await expect(iamPolicyCommand([EXAMPLES, "--family", "x"], capture())).rejects.toThrow(/--role task/);
   });
 });

@@ -1,89 +1,37 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Output } from "../cli-support.ts";
-import { renderCommand } from "./render.ts";
-
-async function render(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Output = { out: (t) => (out += t), err: (t) => (err += t), color: false };
-  const code = await renderCommand(args, io);
-  return { code, out, err };
-}
+import { readGolden } from "../../test/golden.ts";
+import {
+  FLUENT_BIT_GOLDENS,
+  render,
+  RENDER_GOLDENS,
+  renderedFluentBitConfig,
+} from "../../test/render-goldens.ts";
 
 const TD = "test/fixtures/task-definitions";
-const GOLDEN = "test/fixtures/golden";
 
-/** Compares with the golden file; `UPDATE_GOLDEN=1` rewrites it. */
-function golden(name: string, text: string): void {
-  const path = `${GOLDEN}/${name}`;
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(path)) writeFileSync(path, text);
-  expect(text).toBe(readFileSync(path, "utf8"));
-}
-
-// Every case renders offline (--from) and twice, to prove the output is deterministic.
-const cases: [golden: string, args: string[]][] = [
-  [
-    "gaze-heatmap.render.json",
-    [
-      "manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml",
-      "--from",
-      `${TD}/gaze-heatmap.base.json`,
-      "--region",
-      "ap-northeast-1",
-    ],
-  ],
-  [
-    "gaze-heatmap.development.render.json",
-    [
-      "manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml",
-      "--from",
-      `${TD}/gaze-heatmap.expected.json`,
-      "--region",
-      "ap-northeast-1",
-      "--environment",
-      "development",
-    ],
-  ],
-  [
-    "log-batch.render.json",
-    ["manifests/examples/seeds/001-sidecar-batch/log-batch.yaml", "--from", `${TD}/log-batch.base.json`],
-  ],
-  [
-    "payments.render.json",
-    ["test/fixtures/specs/payments", "--from", `${TD}/payments.base.json`, "--region", "eu-west-1"],
-  ],
-];
-
+// Every case renders offline (--from) and twice, to prove the output is deterministic. A missing golden file fails
+// the test; `npm run golden` writes them.
 describe("render golden files", () => {
-  it.each(cases)("%s", async (name, args) => {
+  it.each(RENDER_GOLDENS)("%s", async (name, args) => {
     const first = await render(args);
     expect(first.err).toBe("");
     expect(first.code).toBe(0);
     const second = await render(args);
     expect(second.out).toBe(first.out);
-    golden(name, first.out);
+    expect(first.out).toBe(readGolden(name));
   });
 
-  it("payments.fluent-bit.conf: the extra Fluent Bit config, rendered twice", async () => {
-    const args = [
-      "test/fixtures/specs/payments",
-      "--from",
-      `${TD}/payments.base.json`,
-      "--region",
-      "eu-west-1",
-    ];
-    const text = async (): Promise<string> => {
-      const parsed = JSON.parse((await render(args)).out) as {
-        taskDefinitions: { fluentBitConfig: { text: string } }[];
-      };
-      return parsed.taskDefinitions[0]!.fluentBitConfig.text;
-    };
-    const first = await text();
-    expect(await text()).toBe(first);
-    golden("payments.fluent-bit.conf", first);
+  it.each(FLUENT_BIT_GOLDENS)("%s: the extra Fluent Bit config, rendered twice", async (name, args) => {
+    const first = await renderedFluentBitConfig(args);
+    expect(await renderedFluentBitConfig(args)).toBe(first);
+    expect(first).toBe(readGolden(name));
+  });
+
+  it("fails, and says how to write it, when a golden file is missing", () => {
+    expect(() => readGolden("no-such.render.json")).toThrow(/is missing: run `npm run golden`/);
   });
 
   it("renders the seed task definitions exactly (--family prints RegisterTaskDefinition input)", async () => {

@@ -2,10 +2,10 @@ import { createAwsClients, type AwsClients } from "../../controllers/aws/clients
 import { resourceKey } from "../../controllers/spec/document.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { AwsTaskDefinitionApi } from "../../reconcilers/task-definition/aws-task-definition-api.ts";
-import { familyOf, specsOfFamily } from "../../reconcilers/task-definition/family-patch.ts";
 import { FileTaskDefinitionApi } from "../../reconcilers/task-definition/file-task-definition-api.ts";
+import { TaskDefinitionPatches } from "../../reconcilers/task-definition/task-definition-patch.ts";
 import {
-  revisionTags,
+  familyTags,
   sdkRegion,
   TaskDefinitionReconciler,
   type FamilyDesired,
@@ -20,16 +20,16 @@ import {
   type CommandHelp,
   type Output,
 } from "../cli-support.ts";
-import { allKinds } from "../kinds.ts";
+import { allKinds, taskDefinitionPatches } from "../kinds.ts";
 
 export const renderHelp: CommandHelp = {
   usage: "ecs-log-operator render DIR [--from FILE]... [--family NAME] [options]",
   summary:
     "Prints the task definitions `apply` would register for the LogRouter and SidecarVolume specs under DIR, as " +
     "JSON: per family, the RegisterTaskDefinition input (`taskDefinition`), whether it differs from the latest " +
-    "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router needs (multiline, throttle) with how " +
-    "to deliver it (on Fargate: bake it into a custom router image). Reads ECS unless every family is given with " +
-    "--from; registers nothing.\nExit code: 0 rendered, 1 error.",
+    "ACTIVE revision, lint warnings, and the extra Fluent Bit config a router reads (Grace, buffering, multiline, " +
+    "throttle, additional outputs) with how it is delivered (init-s3 and s3: `apply` uploads it). Reads ECS unless " +
+    "every family is given with --from; registers nothing.\nExit code: 0 rendered, 1 error.",
   options: [
     [
       "--from FILE",
@@ -78,8 +78,9 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     io.err(`${loaded.diagnostics.length} problem(s) in ${dir}; nothing was rendered.\n`);
     return 1;
   }
+  const patches = new TaskDefinitionPatches(taskDefinitionPatches());
   const families = [
-    ...new Set(loaded.documents.map(familyOf).filter((f): f is string => f !== undefined)),
+    ...new Set(loaded.documents.map((d) => patches.familyOf(d)).filter((f): f is string => f !== undefined)),
   ].sort();
   if (values.family !== undefined && !families.includes(values.family)) {
     throw new UsageError(`no LogRouter or SidecarVolume spec under ${dir} patches family ${values.family}`);
@@ -98,14 +99,14 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
   const api = new FileTaskDefinitionApi(files, () => new AwsTaskDefinitionApi(aws()));
   const region = async (): Promise<string | undefined> =>
     values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (await sdkRegion(aws().ecs));
-  const reconciler = new TaskDefinitionReconciler({ api, region });
+  const reconciler = new TaskDefinitionReconciler({ api, region, patches: patches.list() });
   const ownerId = values["owner-id"] ?? process.env.ECS_LOG_OPERATOR_OWNER_ID ?? "default";
   try {
     const rendered: FamilyDesired[] = [];
     const errors: string[] = [];
     for (const family of values.family !== undefined ? [values.family] : families) {
       try {
-        rendered.push(await reconciler.desired(family, specsOfFamily(loaded.documents, family)));
+        rendered.push(await reconciler.desired(family, patches.specsOfFamily(loaded.documents, family)));
       } catch (error) {
         errors.push(error instanceof Error ? error.message : String(error));
       }
@@ -133,9 +134,10 @@ export function renderEntry(d: FamilyDesired, ownerId: string): Record<string, u
     changed: d.changed,
     ...(d.changed ? { difference: d.difference } : {}),
     warnings: d.warnings,
-    ...(d.fluentBitConfig !== undefined
-      ? { fluentBitConfig: { delivery: d.fluentBitConfig.delivery, text: d.fluentBitConfig.text } }
+    // The only config file a patch renders today is a LogRouter's; the key is part of render's output.
+    ...(d.configFile !== undefined
+      ? { fluentBitConfig: { delivery: d.configFile.delivery, text: d.configFile.text } }
       : {}),
-    taskDefinition: { ...d.definition, tags: revisionTags(d.base, d.docs, ownerId) },
+    taskDefinition: { ...d.definition, tags: familyTags(d, ownerId) },
   };
 }

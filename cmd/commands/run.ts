@@ -1,8 +1,6 @@
 import { Registry } from "prom-client";
 import { createAwsClients } from "../../controllers/aws/clients.ts";
-import { Controller } from "../../controllers/controller.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger, type LogLevel } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import {
@@ -17,14 +15,26 @@ import {
   type Output,
 } from "../cli-support.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { composeController } from "../compose-controller.ts";
+import {
+  buildGitSource,
+  GIT_RUN_OPTIONS,
+  GIT_RUN_OPTIONS_HELP,
+  gitSourceSettings,
+  specRevisionCheck,
+  type BuiltGitSource,
+} from "../git-source.ts";
+import { allKinds } from "../kinds.ts";
 
 export const runHelp: CommandHelp = {
-  usage: "ecs-log-operator run DIR [options]",
+  usage: "ecs-log-operator run DIR|--git-url URL [options]",
   summary: [
     "The controller: keeps AWS converged to the specs under DIR until SIGTERM. Reconciles on spec edits, on ECS",
     "task and Auto Scaling changes (listed each interval, or at once from an EventBridge-fed SQS queue) and on a",
     "periodic resync. Serves /metrics, /healthz, /readyz and /status. Logs one JSON line per decision on stdout.",
+    "With --git-url the specs are the repository's: its ref is asked for each --git-interval (and at once on",
+    "POST /hooks/git with --git-webhook-secret-*), each new commit checked out whole and applied only when every",
+    "spec validates; otherwise, and while the remote cannot be reached, the last good commit stays applied.",
     "Exit code: 0 after SIGTERM (the writes in flight are finished first), 1 if it cannot start.",
   ].join("\n"),
   options: [
@@ -40,11 +50,15 @@ export const runHelp: CommandHelp = {
     ["--workers N", "reconciles at once, never two of one resource (default 4)"],
     ["--log-level LEVEL", "debug, info, warn or error (default info)"],
     ...AWS_OPTIONS_HELP,
+    ...GIT_RUN_OPTIONS_HELP,
     ["-h, --help", "show this help"],
   ],
   examples: [
     "npx ecs-log-operator run manifests/examples/kinds/",
     "npx ecs-log-operator run specs/ --interval 1m --events-queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-events",
+    "npx ecs-log-operator run --git-url https://github.com/acme/ecs-specs.git --git-path prod --git-interval 1m \\\n" +
+      "    --git-token-secret-arn arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecs-specs-token \\\n" +
+      "    --git-webhook-secret-file /run/secrets/git-webhook",
   ],
 };
 
@@ -58,14 +72,18 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     workers: { type: "string", default: "4" },
     "log-level": { type: "string", default: "info" },
     ...AWS_OPTIONS,
+    ...GIT_RUN_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
     io.out(formatHelp(runHelp));
     return 0;
   }
+  const git = gitSourceSettings(values, positionals);
   const dir = positionals[0];
-  if (dir === undefined || positionals.length > 1) throw new UsageError("run takes one spec directory");
+  if (git === undefined && (dir === undefined || positionals.length > 1)) {
+    throw new UsageError("run takes one spec directory (or --git-url)");
+  }
   const intervalMs = parseDuration(values.interval);
   if (intervalMs < 100) throw new UsageError("--interval must be at least 100ms");
   try {
@@ -95,19 +113,28 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     clients.destroy();
     throw error;
   });
-  const queueUrl = values["events-queue-url"];
-  const controller = new Controller({
-    specDir: dir,
-    kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients }),
+  let built: BuiltGitSource | undefined;
+  if (git !== undefined) {
+    built = await buildGitSource(git, {
+      logger,
+      registry,
+      endpoint: aws.endpoint,
+      check: specRevisionCheck(allKinds(), aws.environment),
+    }).catch((error: unknown) => {
+      clients.destroy();
+      throw error;
+    });
+  }
+  const controller = composeController({
+    ...(built !== undefined ? { git: built } : { specDir: dir ?? "" }),
+    clients,
     metrics,
     logger,
     ownerId: aws.ownerId,
     environment: aws.environment,
     intervalMs,
     bindAddress: values["metrics-bind-address"],
-    lister: new AwsWatchLister(clients),
-    events: queueUrl !== undefined ? { sqs: clients.sqs, queueUrl } : undefined,
+    eventsQueueUrl: values["events-queue-url"],
     workers,
     reconcileTimeoutMs: aws.reconcileTimeoutMs,
     pruneGuard: aws.pruneGuard,
@@ -124,7 +151,10 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   process.once("SIGINT", onSignal);
   try {
     await controller.start();
-    if (controller.phase === "ready") logger.info("ready", { specDir: dir, port: controller.port });
+    if (controller.phase === "ready") {
+      const specs = built !== undefined ? { gitUrl: built.source.status().url } : { specDir: dir };
+      logger.info("ready", { ...specs, port: controller.port });
+    }
     await stopped;
     logger.info("stopped");
     return 0;
@@ -140,6 +170,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
+    // The controller has stopped its pull loop; a fetch in flight is waited for and the checkouts removed.
+    await built?.close();
     clients.destroy();
   }
 }

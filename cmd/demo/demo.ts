@@ -12,9 +12,12 @@ import {
   ListNamespacesCommand,
   ListServicesCommand,
 } from "@aws-sdk/client-servicediscovery";
+import { CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { logAlarmClients } from "../../reconcilers/log-alarm/log-alarm-clients.ts";
+import { MotoEmulator } from "../../test/moto-emulator.ts";
 import { processOutput } from "../cli-support.ts";
 import { renderTable, type StepRow } from "./live-table.ts";
 import { startDemoOperator } from "./operator.ts";
@@ -132,6 +135,8 @@ const appTaskDefinition = await scene.registerTaskDefinitionFrom({
   memory: "512",
 });
 await scene.createEcsService("app", "gaze-heatmap", appTaskDefinition);
+// The LogRouter example keeps its extra Fluent Bit config in this bucket (router.configFile, type init-s3).
+await clients.s3.send(new CreateBucketCommand({ Bucket: "gaze-heatmap-log-config" }));
 // Seed 001: a legacy batch that reads the log files its fluentd sidecar writes.
 await scene.registerTaskDefinitionFrom({
   family: "log-batch",
@@ -141,6 +146,10 @@ await scene.registerTaskDefinitionFrom({
     { name: "batch", image: "batch:2024.1", cpu: 400, memoryReservation: 400, essential: true },
   ],
 });
+
+// The log group fluentd's awslogs driver writes to, which the LogAlarm example watches.
+const logs = await logAlarmClients(clients).logs();
+await logs.send(new CreateLogGroupCommand({ logGroupName: "/aws/ecs/fluentd" }));
 
 const specDir = await mkdtemp(join(tmpdir(), "ecs-log-operator-demo-"));
 cleanup.push(() => rm(specDir, { recursive: true, force: true }));

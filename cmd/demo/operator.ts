@@ -3,12 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { Controller } from "../../controllers/controller.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
 import { parseDuration } from "../cli-support.ts";
-import { allKinds, buildReconcilers } from "../kinds.ts";
+import { composeController } from "../compose-controller.ts";
 
 export interface DemoOperator {
   readonly metricsUrl: string;
@@ -36,16 +34,14 @@ export async function startDemoOperator(options: {
   const logFile = join(logDir, "operator.log");
   const { createWriteStream } = await import("node:fs");
   const log = createWriteStream(logFile);
-  const controller = new Controller({
+  const controller = composeController({
     specDir: options.specDir,
-    kinds: allKinds(),
-    reconcilers: buildReconcilers({ clients }),
+    clients,
     metrics,
     logger: new JsonLogger({ write: (line) => log.write(line + "\n") }),
     ownerId: "demo",
     intervalMs: parseDuration(options.interval),
     bindAddress: `127.0.0.1:${options.metricsPort}`,
-    lister: new AwsWatchLister(clients),
   });
   await controller.start();
   return {

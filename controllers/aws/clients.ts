@@ -5,12 +5,14 @@ import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { refreshableCredentials, type RefreshableCredentials } from "./credentials.ts";
+import { refreshableCredentials, type CredentialSource, type RefreshableCredentials } from "./credentials.ts";
 import { classifyAwsError, type AwsErrorClass } from "./errors.ts";
 import { TokenBucket } from "./rate-limiter.ts";
 import { OperatorRetryStrategy } from "./retry-strategy.ts";
 
-export type AwsService = "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs" | "s3";
+/** An AWS service by its IAM prefix: the ones `AwsClients` has a field for, or one a kind builds with `client()`. */
+export type AwsService =
+  "ecs" | "route53" | "servicediscovery" | "autoscaling" | "ec2" | "sqs" | "s3" | (string & {});
 
 /** Outcome of one AWS call, as counted: `success`, or the error class. */
 export interface AwsCallRecord {
@@ -91,6 +93,36 @@ export interface AwsClients {
   readonly ec2: () => Promise<EC2Client>;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
+  /**
+   * A client of a service the fields above do not cover, configured and instrumented as they are (region, endpoint,
+   * retries, a record of every attempt under `service`, its IAM prefix such as "logs"), and destroyed with them. A
+   * kind whose adapter needs another service builds its client here, from its own folder (through
+   * `KindParts.shared`, so that the process has one).
+   */
+  client<C extends SdkClient>(service: AwsService, make: (config: AwsSdkConfig) => C): C;
+  destroy(): void;
+}
+
+/** The configuration every client gets. */
+export interface AwsSdkConfig {
+  readonly region?: string;
+  readonly endpoint?: string;
+  /** The process's one credential cache (`refreshableCredentials`). */
+  readonly credentials: CredentialSource & { memoized: true };
+  readonly maxAttempts: number;
+  /** The operator's one retry policy (`OperatorRetryStrategy`). */
+  readonly retryStrategy: OperatorRetryStrategy;
+  /** Connection and request timeouts: without them the SDK waits for a hung endpoint for ever. */
+  readonly requestHandler: {
+    readonly connectionTimeout: number;
+    readonly requestTimeout: number;
+    readonly throwOnRequestTimeout: true;
+  };
+}
+
+/** What `client()` needs of an SDK v3 client. */
+export interface SdkClient {
+  readonly middlewareStack: unknown;
   destroy(): void;
 }
 
@@ -116,9 +148,9 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     // Without these the SDK waits for a hung endpoint for ever: every call has a deadline of its own.
     connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     requestTimeout: requestTimeoutMs,
-    throwOnRequestTimeout: true,
+    throwOnRequestTimeout: true as const,
   });
-  const base = {
+  const base: AwsSdkConfig = {
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     credentials: credentials.provider,
@@ -171,6 +203,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   instrument(autoScaling.middlewareStack as unknown as MiddlewareStackLike, "autoscaling", options.observer);
   instrument(sqs.middlewareStack as unknown as MiddlewareStackLike, "sqs", options.observer);
   instrument(s3.middlewareStack as unknown as MiddlewareStackLike, "s3", options.observer);
+  const others: SdkClient[] = [];
   return {
     ecs,
     route53,
@@ -179,8 +212,14 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ec2: loadEc2,
     sqs,
     s3,
+    client(service, make) {
+      const client = make(base);
+      instrument(client.middlewareStack as MiddlewareStackLike, service, options.observer);
+      others.push(client);
+      return client;
+    },
     destroy() {
-      for (const c of [ecs, route53, serviceDiscovery, autoScaling, sqs, s3]) c.destroy();
+      for (const c of [ecs, route53, serviceDiscovery, autoScaling, sqs, s3, ...others]) c.destroy();
       void ec2?.then((c) => c.destroy());
     },
   };

@@ -1,5 +1,5 @@
 import type { EC2Client } from "@aws-sdk/client-ec2";
-import { awsCall } from "./errors.ts";
+import { awsPages } from "./pages.ts";
 
 /** Instance ids per DescribeInstances call: well inside what EC2 accepts for an id list. */
 const INSTANCE_BATCH = 200;
@@ -17,23 +17,18 @@ export async function describePrivateIps(
   const map = new Map<string, string>();
   if (instanceIds.length === 0) return map;
   const ec2 = await loadEc2();
-  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  const { paginateDescribeInstances } = await import("@aws-sdk/client-ec2");
   for (let start = 0; start < instanceIds.length; start += INSTANCE_BATCH) {
     const ids = instanceIds.slice(start, start + INSTANCE_BATCH);
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall("ec2", "DescribeInstances", () =>
-        ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: nextToken }), {
-          abortSignal: signal,
-        }),
-      );
+    // No page size: DescribeInstances refuses MaxResults beside an id list.
+    const pages = paginateDescribeInstances({ client: ec2 }, { InstanceIds: ids }, { abortSignal: signal });
+    for await (const page of awsPages("ec2", "DescribeInstances", pages)) {
       for (const r of page.Reservations ?? []) {
         for (const i of r.Instances ?? []) {
           if (i.InstanceId && i.PrivateIpAddress) map.set(i.InstanceId, i.PrivateIpAddress);
         }
       }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
   }
   return map;
 }

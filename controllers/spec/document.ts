@@ -49,6 +49,8 @@ export function resourceKey(doc: Pick<SpecDocument, "kind" | "metadata">): strin
 export interface SpecIssue {
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** For a problem inside a string value (a filter pattern's syntax error): the index of the character at fault. */
+  readonly index?: number;
 }
 
 /**

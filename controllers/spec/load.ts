@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { sourceOffsetInScalar } from "./scalar-offset.ts";
 import {
   API_VERSION,
   MetadataSchema,
@@ -263,13 +264,14 @@ export function parseSpecText(
   function parseDocument(ydoc: Document, start: number): void {
     // Each alias expands to a copy: an "alias bomb" of nested aliases would expand to gigabytes.
     const value: unknown = ydoc.toJS({ maxAliasCount: 100 });
-    const positionOf = (path: Path, atKey = false): SourcePosition => {
-      const offset = offsetOf(ydoc, path, atKey) ?? start;
+    const positionOf = (path: Path, atKey = false, index?: number): SourcePosition => {
+      const inValue = index !== undefined ? sourceOffsetInScalar(ydoc, text, path, index) : undefined;
+      const offset = inValue ?? offsetOf(ydoc, path, atKey) ?? start;
       const { line, col } = lineCounter.linePos(offset);
       return { file, line, col };
     };
     const located = (issue: Issue): SpecDiagnostic => ({
-      ...positionOf(issue.path, issue.atKey),
+      ...positionOf(issue.path, issue.atKey, issue.index),
       message: issue.message,
     });
     const result = validateDocument(value, kinds, options);
@@ -297,6 +299,8 @@ interface Issue {
   readonly path: Path;
   readonly message: string;
   readonly atKey?: boolean;
+  /** A character index inside the string value at `path`. */
+  readonly index?: number;
 }
 
 /** Validates one parsed document against the envelope and its kind. Pure. */
@@ -377,6 +381,7 @@ export function validateDocument(
       issues: semantic.map((i) => ({
         path: overlayOf(["spec", ...i.path]),
         message: `${who}: ${i.message}`,
+        ...(i.index !== undefined ? { index: i.index } : {}),
       })),
     };
   }
@@ -432,7 +437,10 @@ function describe(error: ValueError, rel: Path): Issue {
     case ValueErrorType.Boolean:
     case ValueErrorType.Object:
     case ValueErrorType.Array:
-      return { path: rel, message: `${lowerFirst(error.message)}, got ${typeName(error.value)}` };
+      return {
+        path: rel,
+        message: `${lowerFirst(error.message)}, got ${typeName(error.value)}${hint(error.schema)}`,
+      };
     case ValueErrorType.StringPattern:
       return {
         path: rel,

@@ -5,23 +5,24 @@ import {
   DeleteNamespaceCommand,
   DeleteServiceCommand,
   DeregisterInstanceCommand,
-  GetInstancesHealthStatusCommand,
   GetOperationCommand,
-  ListInstancesCommand,
-  ListNamespacesCommand,
-  ListServicesCommand,
   ListTagsForResourceCommand,
   RegisterInstanceCommand,
   TagResourceCommand,
   UpdateInstanceCustomHealthStatusCommand,
   UpdatePrivateDnsNamespaceCommand,
   UpdateServiceCommand,
+  paginateGetInstancesHealthStatus,
+  paginateListInstances,
+  paginateListNamespaces,
+  paginateListServices,
   type RecordType,
   type ServiceDiscoveryClient,
   type ServiceSummary,
   type Service,
 } from "@aws-sdk/client-servicediscovery";
 import { awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
+import { awsPages } from "../../controllers/aws/pages.ts";
 import { sameDnsName } from "./dns-name.ts";
 import type {
   CloudMapApi,
@@ -50,22 +51,19 @@ export class AwsCloudMapApi implements CloudMapApi {
 
   async listPrivateDnsNamespaces(name?: string, signal?: AbortSignal): Promise<ObservedNamespace[]> {
     const out: ObservedNamespace[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall(SD, "ListNamespaces", () =>
-        this.sd.send(
-          new ListNamespacesCommand({
-            Filters: [
-              { Name: "TYPE", Values: ["DNS_PRIVATE"], Condition: "EQ" },
-              ...(name !== undefined
-                ? [{ Name: "NAME" as const, Values: [name], Condition: "EQ" as const }]
-                : []),
-            ],
-            NextToken: nextToken,
-          }),
-          { abortSignal: signal },
-        ),
-      );
+    const pages = paginateListNamespaces(
+      { client: this.sd },
+      {
+        Filters: [
+          { Name: "TYPE", Values: ["DNS_PRIVATE"], Condition: "EQ" },
+          ...(name !== undefined
+            ? [{ Name: "NAME" as const, Values: [name], Condition: "EQ" as const }]
+            : []),
+        ],
+      },
+      { abortSignal: signal },
+    );
+    for await (const page of awsPages(SD, "ListNamespaces", pages)) {
       for (const ns of page.Namespaces ?? []) {
         // Filtered again here: the emulator ignores Filters.
         if (ns.Type !== "DNS_PRIVATE" || (name !== undefined && !sameDnsName(ns.Name ?? "", name))) continue;
@@ -77,8 +75,7 @@ export class AwsCloudMapApi implements CloudMapApi {
           hostedZoneId: ns.Properties?.DnsProperties?.HostedZoneId ?? undefined,
         });
       }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
     return out;
   }
 
@@ -133,27 +130,23 @@ export class AwsCloudMapApi implements CloudMapApi {
 
   async listServices(namespaceId?: string, signal?: AbortSignal): Promise<ObservedService[]> {
     const out: ObservedService[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall(SD, "ListServices", () =>
-        this.sd.send(
-          new ListServicesCommand({
-            Filters:
-              namespaceId !== undefined
-                ? [{ Name: "NAMESPACE_ID", Values: [namespaceId], Condition: "EQ" }]
-                : undefined,
-            NextToken: nextToken,
-          }),
-          { abortSignal: signal },
-        ),
-      );
+    const pages = paginateListServices(
+      { client: this.sd },
+      {
+        Filters:
+          namespaceId !== undefined
+            ? [{ Name: "NAMESPACE_ID", Values: [namespaceId], Condition: "EQ" }]
+            : undefined,
+      },
+      { abortSignal: signal },
+    );
+    for await (const page of awsPages(SD, "ListServices", pages)) {
       for (const s of page.Services ?? []) {
         const observed = toObservedService(s, namespaceId);
         // Filtered again here: the emulator ignores Filters.
         if (namespaceId === undefined || observed.namespaceId === namespaceId) out.push(observed);
       }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
     return out;
   }
 
@@ -209,21 +202,16 @@ export class AwsCloudMapApi implements CloudMapApi {
 
   async listInstances(serviceId: string, signal?: AbortSignal): Promise<ObservedInstance[]> {
     const byId = new Map<string, ObservedInstance>();
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall(SD, "ListInstances", () =>
-        this.sd.send(
-          new ListInstancesCommand({ ServiceId: serviceId, MaxResults: 100, NextToken: nextToken }),
-          {
-            abortSignal: signal,
-          },
-        ),
-      );
+    const pages = paginateListInstances(
+      { client: this.sd, pageSize: 100 },
+      { ServiceId: serviceId },
+      { abortSignal: signal },
+    );
+    for await (const page of awsPages(SD, "ListInstances", pages)) {
       // Keyed by id, the last one winning: the emulator keeps a second entry when an id is registered again.
       for (const i of page.Instances ?? [])
         byId.set(i.Id ?? "", { id: i.Id ?? "", attributes: i.Attributes ?? {} });
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
     return [...byId.values()];
   }
 
@@ -257,21 +245,14 @@ export class AwsCloudMapApi implements CloudMapApi {
 
   async instancesHealth(serviceId: string, signal?: AbortSignal): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall(SD, "GetInstancesHealthStatus", () =>
-        this.sd.send(
-          new GetInstancesHealthStatusCommand({
-            ServiceId: serviceId,
-            MaxResults: 100,
-            NextToken: nextToken,
-          }),
-          { abortSignal: signal },
-        ),
-      );
+    const pages = paginateGetInstancesHealthStatus(
+      { client: this.sd, pageSize: 100 },
+      { ServiceId: serviceId },
+      { abortSignal: signal },
+    );
+    for await (const page of awsPages(SD, "GetInstancesHealthStatus", pages)) {
       for (const [id, status] of Object.entries(page.Status ?? {})) out.set(id, status);
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
     return out;
   }
 

@@ -2,11 +2,12 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
-  ListTasksCommand,
+  paginateListTasks,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
 import { describePrivateIps } from "../../controllers/aws/ec2-private-ips.ts";
 import { awsCall } from "../../controllers/aws/errors.ts";
+import { awsPages } from "../../controllers/aws/pages.ts";
 import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
 
 export class AwsEcsTaskApi implements EcsTaskApi {
@@ -20,24 +21,17 @@ export class AwsEcsTaskApi implements EcsTaskApi {
 
   async listRunningTaskArns(selector: TaskSelector, signal?: AbortSignal): Promise<string[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall("ecs", "ListTasks", () =>
-        this.ecs.send(
-          new ListTasksCommand({
-            cluster: selector.cluster,
-            serviceName: selector.service,
-            family: selector.service === undefined ? selector.family : undefined,
-            desiredStatus: "RUNNING",
-            maxResults: 100,
-            nextToken,
-          }),
-          { abortSignal: signal },
-        ),
-      );
-      arns.push(...(page.taskArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const pages = paginateListTasks(
+      { client: this.ecs, pageSize: 100 },
+      {
+        cluster: selector.cluster,
+        serviceName: selector.service,
+        family: selector.service === undefined ? selector.family : undefined,
+        desiredStatus: "RUNNING",
+      },
+      { abortSignal: signal },
+    );
+    for await (const page of awsPages("ecs", "ListTasks", pages)) arns.push(...(page.taskArns ?? []));
     return arns;
   }
 

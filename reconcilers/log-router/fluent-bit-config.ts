@@ -7,10 +7,20 @@
 
 export type FluentBitSectionName = "SERVICE" | "INPUT" | "FILTER" | "OUTPUT" | "PARSER" | "MULTILINE_PARSER";
 
+/**
+ * A reference to an environment variable of the router, written `${NAME}`: the one way a value may expand one, so a
+ * secret reaches Fluent Bit without its value ever being in the file.
+ */
+export interface EnvReference {
+  readonly env: string;
+}
+
+export type FluentBitValue = string | number | boolean | EnvReference;
+
 export interface FluentBitSection {
   readonly name: FluentBitSectionName;
   /** Written in this order: the emitter never sorts, so callers decide and the output is stable. */
-  readonly entries: readonly (readonly [key: string, value: string | number | boolean])[];
+  readonly entries: readonly (readonly [key: string, value: FluentBitValue])[];
 }
 
 export class FluentBitConfigError extends Error {
@@ -18,6 +28,7 @@ export class FluentBitConfigError extends Error {
 }
 
 const KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why `value` cannot be written into a Fluent Bit file (or a FireLens option), or undefined when it can. */
 export function unsafeValueReason(value: string): string | undefined {
@@ -30,7 +41,13 @@ export function unsafeValueReason(value: string): string | undefined {
   return undefined;
 }
 
-function entryValue(key: string, value: string | number | boolean): string {
+function entryValue(key: string, value: FluentBitValue): string {
+  if (typeof value === "object") {
+    if (!ENV_NAME.test(value.env)) {
+      throw new FluentBitConfigError(`value of ${key} names an invalid environment variable`);
+    }
+    return `\${${value.env}}`;
+  }
   if (typeof value === "boolean") return value ? "On" : "Off";
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new FluentBitConfigError(`value of ${key} is not a finite number`);

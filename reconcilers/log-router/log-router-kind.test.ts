@@ -201,3 +201,203 @@ describe("claims", () => {
     expect(cross.rejected.map((d) => d.metadata.name)).toEqual(["b"]);
   });
 });
+
+describe("bad input names its file and line (table)", () => {
+  const S3CF = 'router: { configFile: { type: init-s3, value: "arn:aws:s3:::cfg-bucket/app/extra.conf" } }';
+  const DD2 = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dd2";
+  const withConfig = minimal.replace("router: {}", S3CF);
+  // Each row: what is wrong, the spec, the text on the line the error must point at, and what it must say.
+  const cases: [what: string, spec: string, line: string, message: RegExp][] = [
+    [
+      "a plaintext key in a second output",
+      withConfig +
+        `  additionalOutputs:\n    - datadog: { apiKey: "0123456789abcdef0123456789abcdef", apiKeySecretArn: "${DD2}" }\n`,
+      "apiKey:",
+      /spec\.additionalOutputs\[0\]\.datadog\.apiKey: .*a plaintext API key is not allowed/,
+    ],
+    [
+      "a plaintext credential as an option of a second output",
+      withConfig +
+        '  additionalOutputs:\n    - opensearch: { endpoint: e, index: i, options: { http_passwd: "hunter2hunter2" } }\n',
+      "http_passwd",
+      /"http_passwd" holds a credential: give it by ARN \(additionalOutputs\[0\]\.secretOptions\)/,
+    ],
+    [
+      "an S3 ARN in a file variable",
+      minimal.replace(
+        "router: {}",
+        'router:\n    init:\n      files: ["arn:aws:s3:::cfg-bucket/parsers.conf"]',
+      ),
+      "arn:aws:s3:::cfg-bucket/parsers.conf",
+      /an S3 ARN in an aws_fluent_bit_init_file variable: .*aws-for-fluent-bit #839/,
+    ],
+    [
+      "a path in an S3 variable",
+      minimal.replace(
+        "router: {}",
+        "router: { configFile: { type: init-s3, value: /fluent-bit/etc/x.conf } }",
+      ),
+      "init-s3",
+      /aws_fluent_bit_init_s3 variable takes an S3 object ARN .*not a path/,
+    ],
+    [
+      "an s3:// URL in an S3 variable",
+      minimal.replace("router: {}", 'router:\n    init:\n      s3: ["s3://cfg-bucket/parsers.conf"]'),
+      "s3://cfg-bucket",
+      /aws_fluent_bit_init_s3 variable takes an S3 object ARN: arn:aws:s3:::BUCKET\/KEY/,
+    ],
+    [
+      "two init S3 files of one name",
+      withConfig.replace("} }", '}, init: { s3: ["arn:aws:s3:::other-bucket/shared/extra.conf"] } }'),
+      "other-bucket",
+      /"extra\.conf" would overwrite arn:aws:s3:::cfg-bucket\/app\/extra\.conf/,
+    ],
+    [
+      "an aws-for-fluent-bit image without init asked to read init variables",
+      withConfig.replace(
+        "router: {",
+        "router: { image: public.ecr.aws/aws-observability/aws-for-fluent-bit:stable,",
+      ),
+      "aws-for-fluent-bit:stable",
+      /aws-for-fluent-bit:stable is an aws-for-fluent-bit image without the init process/,
+    ],
+    [
+      "an unknown output property",
+      minimal.replace("{ apiKeySecretArn", "{ options: { Hots: intake.example }, apiKeySecretArn"),
+      "Hots",
+      /unknown property "Hots" of Fluent Bit's datadog output \(plugins\/out_datadog\/datadog\.c\).*did you mean "host"\?/,
+    ],
+    [
+      "an unknown property of a second output",
+      withConfig + "  additionalOutputs:\n    - s3: { bucket: b, options: { compresion: gzip } }\n",
+      "compresion",
+      /unknown property "compresion" of Fluent Bit's s3 output .*did you mean "compression"\?/,
+    ],
+    [
+      "an unquoted number as an option",
+      minimal.replace("{ apiKeySecretArn", "{ options: { retry_limit: 5 }, apiKeySecretArn"),
+      "retry_limit",
+      /spec\.output\.datadog\.options\.retry_limit: expected string, got number 5/,
+    ],
+    [
+      "a credential property as an option, once",
+      minimal.replace("{ apiKeySecretArn", '{ options: { apikey: "not-shaped-like-a-key" }, apiKeySecretArn'),
+      "apikey:",
+      /a plaintext secret \("apikey"\) is not allowed in a spec/,
+    ],
+    [
+      "a property the operator sets from a field",
+      minimal.replace("{ apiKeySecretArn", "{ options: { host: intake.example }, apiKeySecretArn"),
+      "host: intake",
+      /"host" is set by the operator from output\.datadog's fields/,
+    ],
+    [
+      "an application secret in secretOptions",
+      minimal +
+        "  secretOptions:\n    - name: GCP_SERVICE_ACCOUNT\n      valueFrom: arn:aws:secretsmanager:us-east-1:123456789012:secret:gcp\n",
+      "GCP_SERVICE_ACCOUNT",
+      /secret option "GCP_SERVICE_ACCOUNT" is no property of Fluent Bit's datadog output .*belongs in its container's `secrets`/,
+    ],
+    [
+      "a secret option that misspells a property",
+      `  family: app\n  router: {}\n  output: { opensearch: { endpoint: e, index: i } }\n` +
+        "  secretOptions:\n    - name: http_passwrd\n      valueFrom: arn:aws:secretsmanager:us-east-1:123456789012:secret:os\n",
+      "http_passwrd",
+      /secret option "http_passwrd" is no property .*did you mean "http_passwd"\?/,
+    ],
+    [
+      "two outputs with the same match",
+      withConfig + "  additionalOutputs:\n    - s3: { bucket: archive-a }\n    - s3: { bucket: archive-b }\n",
+      "archive-b",
+      /additionalOutputs\[1\]\.s3 takes the same containers' logs \(all routed\) as additionalOutputs\[0\]\.s3/,
+    ],
+    [
+      "a second output of the first output's plugin on the same containers",
+      withConfig + `  additionalOutputs:\n    - datadog: { apiKeySecretArn: "${DD2}" }\n`,
+      "dd2",
+      /additionalOutputs\[0\]\.datadog takes the same containers' logs \(all routed\) as output\.datadog/,
+    ],
+    [
+      "a second output without a config file",
+      minimal + "  additionalOutputs:\n    - s3: { bucket: archive }\n",
+      "bucket: archive",
+      /additionalOutputs needs an extra Fluent Bit config file: set router\.configFile/,
+    ],
+    [
+      "a second output beside awslogs",
+      `  family: app\n  router: {}\n  output: { awslogs: { group: g, streamPrefix: p } }\n` +
+        "  additionalOutputs:\n    - s3: { bucket: archive }\n",
+      "bucket: archive",
+      /additional outputs go through the FireLens router, which the awslogs output removes/,
+    ],
+    [
+      "a second output for a container that is not routed",
+      withConfig +
+        "  containers: [app]\n  additionalOutputs:\n    - s3: { bucket: archive }\n      containers: [worker]\n",
+      "containers: [worker]",
+      /"worker" is not one of the routed containers \(app\)/,
+    ],
+    [
+      "a FireLens option on a second output",
+      withConfig +
+        '  additionalOutputs:\n    - s3: { bucket: b, options: { log-driver-buffer-limit: "4096" } }\n',
+      "log-driver-buffer-limit",
+      /"log-driver-buffer-limit" is an option of FireLens itself, read only on the first output/,
+    ],
+    [
+      "Mem_Buf_Limit with filesystem buffering",
+      withConfig.replace("} }", "}, buffer: { type: filesystem, memBufLimit: 10M } }") +
+        "  multiline: { parsers: [go] }\n",
+      "memBufLimit",
+      /Mem_Buf_Limit limits memory-buffered inputs only; with filesystem buffering, maxChunksUp limits memory/,
+    ],
+    [
+      "Mem_Buf_Limit with no input to limit",
+      withConfig.replace("} }", "}, buffer: { memBufLimit: 10M } }"),
+      "memBufLimit",
+      /without multiline it adds none; FireLens's own inputs take no Mem_Buf_Limit/,
+    ],
+    [
+      "a filesystem setting on memory buffering",
+      withConfig.replace("} }", "}, buffer: { totalLimitSize: 1G } }"),
+      "totalLimitSize",
+      /totalLimitSize applies to filesystem buffering/,
+    ],
+    [
+      "buffering without a config file",
+      minimal.replace("router: {}", "router: { buffer: { type: filesystem } }"),
+      "buffer:",
+      /router\.buffer needs an extra Fluent Bit config file/,
+    ],
+    [
+      "a stop timeout beyond Fargate's maximum",
+      minimal.replace("router: {}", "router: { stopTimeout: 600 }"),
+      "stopTimeout",
+      /spec\.router\.stopTimeout: .*120/,
+    ],
+  ];
+
+  const lineOf = (text: string, needle: string): number =>
+    text.split("\n").findIndex((l) => l.includes(needle)) + 1;
+
+  it.each(cases)("%s", (_what, spec, line, message) => {
+    const text = `apiVersion: ecs-log-operator/v1alpha1\nkind: LogRouter\nmetadata: { name: app }\nspec:\n${spec}`;
+    const errors = load(spec);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`^lr\\.yaml:${lineOf(text, line)}:\\d+: LogRouter "app": `));
+    expect(errors[0]).toMatch(message);
+    // A key or password is never echoed back.
+    expect(errors[0]).not.toMatch(/0123456789abcdef|hunter2/);
+  });
+
+  it("accepts the shipped shapes: two outputs, init, buffering, stop timeout", () => {
+    const spec =
+      withConfig.replace("} }", "}, stopTimeout: 60, buffer: { type: filesystem, totalLimitSize: 512M } }") +
+      "  multiline: { parsers: [java] }\n" +
+      "  additionalOutputs:\n" +
+      "    - s3: { bucket: archive, options: { compression: gzip, storage_class: STANDARD_IA } }\n" +
+      `    - datadog: { apiKeySecretArn: "${DD2}", tags: "copy:eu" }\n      containers: [app]\n` +
+      "      secretOptions: [{ name: tls.key_passwd, valueFrom: arn:aws:ssm:us-east-1:123456789012:parameter/k }]\n";
+    expect(load(spec)).toEqual([]);
+  });
+});

@@ -1,22 +1,28 @@
 import type { PatchIssue, PatchOptions } from "../task-definition/patch-issue.ts";
 import {
-  containerNames,
   type ContainerJson,
   type LogConfigurationJson,
   type TaskDefinitionJson,
 } from "../task-definition/task-definition.ts";
-import { parseS3ObjectArn, s3Url, type S3ObjectRef } from "./s3-object-arn.ts";
-import { renderFluentBitConfig, unsafeValueReason, type FluentBitSection } from "./fluent-bit-config.ts";
+import { unsafeValueReason } from "./fluent-bit-config.ts";
+import { INIT_VARIABLE, initVariables, routerImage, usesInit } from "./init-config.ts";
+import { DEFAULT_TOTAL_LIMIT_SIZE, outputKind, routerName, type LogRouterSpec } from "./log-router-kind.ts";
 import {
-  DEFAULT_ROUTER_IMAGE,
-  needsConfigFile,
-  outputKind,
-  routerName,
-  type LogRouterOutput,
-  type LogRouterSpec,
-} from "./log-router-kind.ts";
+  derivedProperties,
+  optionProperties,
+  routerOutputs,
+  SECRET_VARIABLE_PREFIX,
+  secretVariable,
+  type RegionOf,
+} from "./log-router-outputs.ts";
+import { routedContainers, routerStopTimeout } from "./router-shape.ts";
+
+export { fluentBitConfigFor, type RenderedFluentBitConfig } from "./log-router-config.ts";
 
 type Path = (string | number)[];
+
+/** What AWS's FireLens examples give the router: enough for Fluent Bit's usual load. */
+export const DEFAULT_ROUTER_MEMORY_RESERVATION = 50;
 
 /**
  * Patches the FireLens shape AWS documents onto `td` (a working copy, changed in place): a `fluentbit` router
@@ -24,9 +30,6 @@ type Path = (string | number)[];
  * awslogs output. Only the fields the spec owns are set; everything else on every container is kept, so a new image
  * from the pipeline survives. Pure apart from changing `td`.
  */
-/** What AWS's FireLens examples give the router: enough for Fluent Bit's usual load. */
-export const DEFAULT_ROUTER_MEMORY_RESERVATION = 50;
-
 export function applyLogRouter(
   td: TaskDefinitionJson,
   spec: LogRouterSpec,
@@ -49,7 +52,59 @@ export function applyLogRouter(
       );
     }
   }
-  const regionOf = (given: string | undefined, path: Path): string => {
+  const regionOf = regionResolver(options, error);
+
+  const targets = routedContainers(td, spec, name, error);
+  if (kind === "awslogs") {
+    const o = spec.output.awslogs!;
+    const logConfiguration = awslogs(o, regionOf(o.region, ["output", "awslogs", "region"]));
+    // Without FireLens a router would route nothing; a router this spec added is removed, and so is every
+    // container's dependency on it (ECS rejects a dependsOn naming a container the task does not have).
+    const removed = td.containerDefinitions.some(
+      (c) => c.name === name && c.firelensConfiguration !== undefined,
+    );
+    td.containerDefinitions = td.containerDefinitions.filter(
+      (c) => !(c.name === name && c.firelensConfiguration !== undefined),
+    );
+    if (removed) for (const c of td.containerDefinitions) dropDependency(c, name);
+    for (const c of targets) c.logConfiguration = structuredClone(logConfiguration);
+  } else {
+    const logConfiguration = firelensLogConfiguration(spec, td.family, regionOf);
+    for (const c of targets) {
+      c.logConfiguration = structuredClone(logConfiguration);
+      dependOnRouter(c, name);
+    }
+    const router = upsertRouter(td, spec, name, targets, regionOf);
+    if (router.dependsOn?.some((d) => targets.some((t) => t.name === d.containerName)) === true) {
+      error(
+        ["router", "name"],
+        `the router ${name} depends on a container it routes (${router.dependsOn
+          .map((d) => d.containerName)
+          .join(", ")}): the routed containers start after the router, so ECS could never start the task`,
+      );
+    }
+    for (const o of routerOutputs(spec)) {
+      if (o.index === 0) continue;
+      // Regions of the additional outputs, checked here so that a missing one is an error before anything is written.
+      derivedProperties(o, td.family, regionOf);
+      (o.containers ?? []).forEach((c, j) => {
+        if (!targets.some((t) => t.name === c)) {
+          error(
+            ["additionalOutputs", o.index - 1, "containers", j],
+            `"${c}" is not a container this LogRouter routes in family ${td.family} ` +
+              `(it routes ${targets.map((t) => t.name).join(", ") || "none"})`,
+          );
+        }
+      });
+    }
+    issues.push(...stopWarnings(td, spec, router), ...roleWarnings(td, spec, router));
+  }
+  issues.push(...unsafeOptionIssues(td));
+  return issues;
+}
+
+function regionResolver(options: PatchOptions, error: (path: Path, message: string) => void): RegionOf {
+  return (given, path) => {
     const region = given ?? options.region;
     if (region === undefined) {
       error(path, "no region: set region here, or give the operator one (AWS_REGION or --region)");
@@ -57,47 +112,6 @@ export function applyLogRouter(
     }
     return region;
   };
-
-  const targets = routedContainers(td, spec, name, error);
-  if (kind === "awslogs") {
-    const o = spec.output.awslogs!;
-    const logConfiguration = awslogs(o, regionOf(o.region, ["output", "awslogs", "region"]));
-    // Without FireLens a router would route nothing; a router this spec added is removed.
-    td.containerDefinitions = td.containerDefinitions.filter(
-      (c) => !(c.name === name && c.firelensConfiguration !== undefined),
-    );
-    for (const c of targets) c.logConfiguration = structuredClone(logConfiguration);
-  } else {
-    const logConfiguration = firelensLogConfiguration(spec, kind, td.family, regionOf);
-    for (const c of targets) c.logConfiguration = structuredClone(logConfiguration);
-    upsertRouter(td, spec, name, regionOf);
-  }
-  issues.push(...unsafeOptionIssues(td));
-  return issues;
-}
-
-function routedContainers(
-  td: TaskDefinitionJson,
-  spec: LogRouterSpec,
-  router: string,
-  error: (path: Path, message: string) => void,
-): ContainerJson[] {
-  if (spec.containers === undefined) {
-    return td.containerDefinitions.filter((c) => c.name !== router && c.firelensConfiguration === undefined);
-  }
-  const out: ContainerJson[] = [];
-  spec.containers.forEach((name, i) => {
-    const c = td.containerDefinitions.find((x) => x.name === name);
-    if (c === undefined) {
-      error(
-        ["containers", i],
-        `family ${td.family} has no container "${name}" (it has ${containerNames(td)})`,
-      );
-    } else {
-      out.push(c);
-    }
-  });
-  return out;
 }
 
 function awslogs(
@@ -113,82 +127,23 @@ function awslogs(
   return { logDriver: "awslogs", options };
 }
 
+/** The first output, as FireLens takes it: the routed containers' `awsfirelens` options and secretOptions. */
 function firelensLogConfiguration(
   spec: LogRouterSpec,
-  kind: Exclude<keyof LogRouterOutput, "awslogs">,
   family: string,
-  regionOf: (given: string | undefined, path: Path) => string,
+  regionOf: RegionOf,
 ): LogConfigurationJson {
-  const out = spec.output;
-  const secretOptions: { name: string; valueFrom: string }[] = [];
-  let options: Record<string, string>;
-  switch (kind) {
-    case "datadog": {
-      const o = out.datadog!;
-      options = { Name: "datadog", Host: o.host ?? "http-intake.logs.datadoghq.com", TLS: "on" };
-      if (o.service !== undefined) options.dd_service = o.service;
-      if (o.source !== undefined) options.dd_source = o.source;
-      if (o.tags !== undefined) options.dd_tags = o.tags;
-      options.provider = "ecs";
-      // The key travels as a secret reference: ECS resolves it at task start with the execution role.
-      secretOptions.push({ name: "apikey", valueFrom: o.apiKeySecretArn });
-      break;
-    }
-    case "cloudwatch": {
-      const o = out.cloudwatch!;
-      options = {
-        Name: "cloudwatch_logs",
-        region: regionOf(o.region, ["output", "cloudwatch", "region"]),
-        log_group_name: o.group,
-        log_stream_prefix: o.streamPrefix ?? `${family}/`,
-      };
-      if (o.createGroup === true) options.auto_create_group = "true";
-      break;
-    }
-    case "firehose": {
-      const o = out.firehose!;
-      options = {
-        Name: "kinesis_firehose",
-        region: regionOf(o.region, ["output", "firehose", "region"]),
-        delivery_stream: o.deliveryStream,
-      };
-      break;
-    }
-    case "s3": {
-      const o = out.s3!;
-      options = {
-        Name: "s3",
-        region: regionOf(o.region, ["output", "s3", "region"]),
-        bucket: o.bucket,
-        total_file_size: "1M",
-        upload_timeout: "1m",
-        use_put_object: "On",
-      };
-      const prefix = o.prefix?.replace(/^\/+|\/+$/g, "");
-      if (prefix !== undefined && prefix !== "") options.s3_key_format = `/${prefix}/$TAG/%Y/%m/%d/%H-%M-%S`;
-      break;
-    }
-    case "opensearch": {
-      const o = out.opensearch!;
-      options = {
-        Name: "opensearch",
-        Host: o.endpoint,
-        Port: String(o.port ?? 443),
-        Index: o.index,
-        AWS_Auth: "On",
-        AWS_Region: regionOf(o.region, ["output", "opensearch", "region"]),
-        tls: "On",
-        Suppress_Type_Name: "On",
-      };
-      break;
-    }
-    case "forward": {
-      const o = out.forward!;
-      options = { Name: "forward", Host: o.host, Port: String(o.port ?? 24224) };
-      break;
-    }
+  const first = routerOutputs(spec).find((o) => o.index === 0);
+  if (first === undefined) return { logDriver: "awsfirelens" };
+  const options = Object.fromEntries([
+    ...derivedProperties(first, family, regionOf),
+    ...optionProperties(first),
+  ]);
+  if (spec.router.buffer?.type === "filesystem") {
+    options["storage.total_limit_size"] = spec.router.buffer.totalLimitSize ?? DEFAULT_TOTAL_LIMIT_SIZE;
   }
-  secretOptions.push(...(spec.secretOptions ?? []).map((s) => ({ name: s.name, valueFrom: s.valueFrom })));
+  // Secrets travel as references: ECS resolves them at task start with the execution role.
+  const secretOptions = first.secrets.map((s) => ({ name: s.name, valueFrom: s.valueFrom }));
   return {
     logDriver: "awsfirelens",
     options,
@@ -196,23 +151,44 @@ function firelensLogConfiguration(
   };
 }
 
+/**
+ * Makes `c` start after the router and stop before it. ECS orders FireLens containers this way on its own; writing
+ * the dependency makes the order visible in the task definition and holds it whatever else `dependsOn` lists. A
+ * HEALTHY condition already there (a router with a health check) is kept: it is the stricter order.
+ */
+function dependOnRouter(c: ContainerJson, router: string): void {
+  const existing = c.dependsOn?.find((d) => d.containerName === router);
+  if (existing !== undefined && (existing.condition === "START" || existing.condition === "HEALTHY")) return;
+  const others = (c.dependsOn ?? []).filter((d) => d.containerName !== router);
+  c.dependsOn = [...others, { containerName: router, condition: "START" }];
+}
+
+function dropDependency(c: ContainerJson, name: string): void {
+  if (c.dependsOn === undefined) return;
+  c.dependsOn = c.dependsOn.filter((d) => d.containerName !== name);
+  if (c.dependsOn.length === 0) delete c.dependsOn;
+}
+
 function upsertRouter(
   td: TaskDefinitionJson,
   spec: LogRouterSpec,
   name: string,
-  regionOf: (given: string | undefined, path: Path) => string,
-): void {
+  routed: readonly ContainerJson[],
+  regionOf: RegionOf,
+): ContainerJson {
   const firelensOptions: Record<string, string> = {
     "enable-ecs-log-metadata": spec.router.enableEcsLogMetadata === false ? "false" : "true",
   };
   const cf = spec.router.configFile;
-  if (cf !== undefined) {
+  // With init-s3 the init process includes the file; FireLens's own config-file options are for s3 and file.
+  if (cf !== undefined && cf.type !== "init-s3") {
     firelensOptions["config-file-type"] = cf.type;
     firelensOptions["config-file-value"] = cf.value;
   }
   const owned: Partial<ContainerJson> = {
-    image: spec.router.image ?? DEFAULT_ROUTER_IMAGE,
+    image: routerImage(spec),
     essential: spec.router.essential ?? true,
+    stopTimeout: routerStopTimeout(spec, routed),
   };
   const existing = td.containerDefinitions.find((c) => c.name === name);
   if (spec.router.memoryReservation !== undefined) {
@@ -229,8 +205,75 @@ function upsertRouter(
   const logs = spec.router.logs;
   if (logs !== undefined)
     owned.logConfiguration = awslogs(logs, regionOf(logs.region, ["router", "logs", "region"]));
-  if (existing !== undefined) Object.assign(existing, owned);
-  else td.containerDefinitions.push({ name, ...owned });
+  const router = existing ?? { name };
+  Object.assign(router, owned);
+  if (existing === undefined) td.containerDefinitions.push(router);
+  setOwnedEntries(router, "environment", (n) => INIT_VARIABLE.test(n), initVariables(spec));
+  setOwnedEntries(
+    router,
+    "secrets",
+    (n) => n.startsWith(SECRET_VARIABLE_PREFIX),
+    routerOutputs(spec)
+      .filter((o) => o.index > 0)
+      .flatMap((o) => o.secrets.map((s) => ({ name: secretVariable(o, s.name), valueFrom: s.valueFrom }))),
+  );
+  return router;
+}
+
+/**
+ * Replaces the entries of a name-keyed list (`environment`, `secrets`) that this operator owns (`owns`) with
+ * `wanted`, keeping every other entry where it was; an emptied list is removed, as ECS omits it.
+ */
+function setOwnedEntries<T extends { name: string }>(
+  c: ContainerJson,
+  field: "environment" | "secrets",
+  owns: (name: string) => boolean,
+  wanted: readonly T[],
+): void {
+  const current = Array.isArray(c[field]) ? (c[field] as T[]) : [];
+  const kept = current.filter((e) => !owns(e.name));
+  const next = [...kept, ...wanted];
+  if (next.length === 0) delete c[field];
+  else c[field] = next;
+}
+
+function stopWarnings(td: TaskDefinitionJson, spec: LogRouterSpec, router: ContainerJson): PatchIssue[] {
+  if (spec.router.stopTimeout === undefined || spec.router.configFile !== undefined) return [];
+  return [
+    {
+      path: ["router", "stopTimeout"],
+      message:
+        `the router of family ${td.family} gets ${String(router.stopTimeout)} s to stop, but without a config file ` +
+        "Fluent Bit keeps its default Grace of 5 s and exits before flushing what it still retries: set " +
+        "router.configFile, whose rendered [SERVICE] section sets Grace to match",
+      severity: "warning",
+    },
+  ];
+}
+
+function roleWarnings(td: TaskDefinitionJson, spec: LogRouterSpec, router: ContainerJson): PatchIssue[] {
+  const issues: PatchIssue[] = [];
+  if (usesInit(spec) && (typeof td.taskRoleArn !== "string" || td.taskRoleArn === "")) {
+    issues.push({
+      path: ["router", spec.router.configFile?.type === "init-s3" ? "configFile" : "init"],
+      message:
+        `family ${td.family} has no taskRoleArn, but the router's init process downloads its S3 files with the task ` +
+        "role (s3:GetObject, s3:GetBucketLocation; `iam-policy --role task` prints them); the router will not start",
+      severity: "warning",
+    });
+  }
+  const secrets = Array.isArray(router.secrets) ? router.secrets : [];
+  const lintWarns = td.containerDefinitions.some((c) => (c.logConfiguration?.secretOptions?.length ?? 0) > 0);
+  if (secrets.length > 0 && !lintWarns && (td.executionRoleArn === undefined || td.executionRoleArn === "")) {
+    issues.push({
+      path: ["additionalOutputs"],
+      message:
+        `family ${td.family} has no executionRoleArn, but ECS reads the router's secrets with the task execution ` +
+        "role (secretsmanager:GetSecretValue); the task will fail to start without one",
+      severity: "warning",
+    });
+  }
+  return issues;
 }
 
 /** FireLens writes every option into the router's generated config, so options obey the emitter's rule too. */
@@ -249,59 +292,4 @@ function unsafeOptionIssues(td: TaskDefinitionJson): PatchIssue[] {
     }
   }
   return issues;
-}
-
-/** The extra Fluent Bit file the spec needs (multiline, throttle), with how it reaches the router. */
-export interface RenderedFluentBitConfig {
-  readonly text: string;
-  readonly delivery: string;
-  /** For `configFile.type: s3`: the object `apply` keeps this text in. */
-  readonly s3?: S3ObjectRef | undefined;
-}
-
-export function fluentBitConfigFor(
-  spec: LogRouterSpec,
-  family: string,
-  source: string,
-): RenderedFluentBitConfig | undefined {
-  if (!needsConfigFile(spec) || spec.output.awslogs !== undefined) return undefined;
-  const sections: FluentBitSection[] = [];
-  if (spec.multiline !== undefined) {
-    sections.push({
-      name: "FILTER",
-      entries: [
-        ["name", "multiline"],
-        ["match", "*"],
-        ["multiline.key_content", spec.multiline.keyContent ?? "log"],
-        ["multiline.parser", spec.multiline.parsers.join(",")],
-      ],
-    });
-  }
-  if (spec.throttle !== undefined) {
-    sections.push({
-      name: "FILTER",
-      entries: [
-        ["name", "throttle"],
-        ["match", "*"],
-        ["rate", spec.throttle.rate],
-        ["window", spec.throttle.window ?? 5],
-        ["interval", spec.throttle.interval ?? "1s"],
-      ],
-    });
-  }
-  const cf = spec.router.configFile;
-  const s3 = cf?.type === "s3" ? parseS3ObjectArn(cf.value) : undefined;
-  const delivery =
-    cf === undefined
-      ? "no router.configFile: FireLens will not read this file"
-      : cf.type === "s3"
-        ? `apply uploads it to ${s3 !== undefined ? s3Url(s3) : cf.value} (config-file-type s3 works on the EC2 ` +
-          "launch type only; the task execution role needs s3:GetObject on it and s3:GetBucketLocation on its bucket)"
-        : `Fargate reads only config-file-type file: bake this file into a custom router image at ${cf.value} ` +
-          `(Dockerfile: FROM ${spec.router.image ?? DEFAULT_ROUTER_IMAGE} / COPY ${cf.value.split("/").pop()} ${cf.value})`;
-  const text = renderFluentBitConfig(sections, [
-    `Fluent Bit config for task definition family ${family}, rendered by ecs-log-operator from ${source}.`,
-    `Delivery: ${delivery}.`,
-  ]);
-  return { text, delivery, s3 };
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { formatDiagnostic, parseSpecText } from "../../controllers/spec/load.ts";
-import { LogRouterKind } from "../log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "./sidecar-volume-kind.ts";
 
-const kinds = [LogRouterKind, SidecarVolumeKind];
+const kinds = [SidecarVolumeKind];
 function load(spec: string): string[] {
   const text = `apiVersion: ecs-log-operator/v1alpha1\nkind: SidecarVolume\nmetadata: { name: batch }\nspec:\n${spec}`;
   return parseSpecText("sv.yaml", text, kinds).diagnostics.map(formatDiagnostic);

@@ -1,5 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { defineKind, type SpecIssue } from "../../controllers/spec/document.ts";
+import { prunePatchField } from "../task-definition/prune-field.ts";
 import { EcsName, plaintextSecretIssues } from "../task-definition/spec-safety.ts";
 
 export const DEPENDS_ON = ["START", "HEALTHY", "none"] as const;
@@ -59,6 +60,7 @@ const sidecarFields = {
       { additionalProperties: false, description: "Optional: move these ECS services to the new revision." },
     ),
   ),
+  prune: prunePatchField("the shared volume, the consumers' volumesFrom and their dependsOn"),
 };
 
 const SidecarVolumeBase = Type.Object(sidecarFields, { additionalProperties: false });

@@ -3,6 +3,7 @@ import { planConfigUpload, type DesiredConfigObject } from "./config-upload-plan
 
 const desired: DesiredConfigObject = {
   family: "api",
+  label: "Fluent Bit config",
   object: { partition: "aws", bucket: "example-log-config", key: "api/extra.conf" },
   text: "[FILTER]\n    name multiline\n",
 };

@@ -1,9 +1,11 @@
 import type { Change } from "../../controllers/reconciler.ts";
-import { s3Url, type S3ObjectRef } from "../log-router/s3-object-arn.ts";
+import { s3Url, type S3ObjectRef } from "./s3-object-arn.ts";
 
-/** The Fluent Bit config a family's router reads from S3, as rendered from its specs. */
+/** The config file a family's revision reads from S3 (a router's Fluent Bit config), as rendered from its specs. */
 export interface DesiredConfigObject {
   readonly family: string;
+  /** What the file is: "Fluent Bit config". */
+  readonly label: string;
   readonly object: S3ObjectRef;
   readonly text: string;
 }
@@ -18,7 +20,7 @@ export function planConfigUpload(
   observed: string | undefined,
 ): Change | undefined {
   if (observed === desired.text) return undefined;
-  const target = `${s3Url(desired.object)} (Fluent Bit config for family ${desired.family})`;
+  const target = `${s3Url(desired.object)} (${desired.label} for family ${desired.family})`;
   if (observed === undefined) {
     return {
       action: "create",

@@ -1,7 +1,9 @@
-import { createHash } from "node:crypto";
 import type { ECSClient } from "@aws-sdk/client-ecs";
-import type { S3Client } from "@aws-sdk/client-s3";
+import type { AwsClients } from "../../controllers/aws/clients.ts";
+import { AwsError } from "../../controllers/aws/errors.ts";
+import { PassMemo } from "../../controllers/pass-memo.ts";
 import {
+  sweepKey,
   TerminalError,
   type Change,
   type ReconcileContext,
@@ -9,25 +11,41 @@ import {
   type ResourcePlan,
 } from "../../controllers/reconciler.ts";
 import { resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
-import { LogRouterKind } from "../log-router/log-router-kind.ts";
-import type { RenderedFluentBitConfig } from "../log-router/log-router-patch.ts";
-import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
 import { AwsS3ConfigStore } from "./aws-s3-config-store.ts";
+import { AwsTaggedRevisionsApi } from "./aws-tagged-revisions-api.ts";
 import { AwsTaskDefinitionApi } from "./aws-task-definition-api.ts";
 import { ConfigBucketNotFoundError, type ConfigObjectStore } from "./config-object-store.ts";
 import { planConfigUpload, type DesiredConfigObject } from "./config-upload-plan.ts";
-import { familyOf, formatIssue, patchFamily, specsOfFamily } from "./family-patch.ts";
+import { formatIssue, patchFamily, type FamilyPatchResult } from "./family-patch.ts";
+import {
+  baseOf,
+  isOurs,
+  MAX_TAGS,
+  OWNER_TAG,
+  ownerTagValue,
+  readRecords,
+  recordsOf,
+  revisionTags,
+  type PatchRecord,
+  type Tag,
+} from "./revision-record.ts";
+import type { TaggedRevision, TaggedRevisionsApi } from "./tagged-revisions-api.ts";
 import type { ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
-import { describeDifference, sameTaskDefinition, type TaskDefinitionJson } from "./task-definition.ts";
+import {
+  cloneTaskDefinition,
+  describeDifference,
+  sameTaskDefinition,
+  type TaskDefinitionJson,
+} from "./task-definition.ts";
+import { TaskDefinitionPatches, type TaskDefinitionPatch } from "./task-definition-patch.ts";
 
 /** The family got a new revision between plan and apply: retry, do not report as a spec problem. */
 export class FamilyChangedError extends Error {
   override readonly name = "FamilyChangedError";
 }
 
-export const GENERATION_TAG = "ecs-log-operator/generation";
-export const OWNER_TAG = "ecs-log-operator/owner";
+export { GENERATION_TAG, OWNER_TAG } from "./revision-record.ts";
 
 /** What one family should look like, and what it is built from. */
 export interface FamilyDesired {
@@ -39,7 +57,10 @@ export interface FamilyDesired {
   readonly changed: boolean;
   readonly difference: string;
   readonly warnings: readonly string[];
-  readonly fluentBitConfig?: RenderedFluentBitConfig | undefined;
+  /** A file the revision reads, to deliver as it says (a LogRouter's extra Fluent Bit config). */
+  readonly configFile?: FamilyPatchResult["configFile"];
+  /** What the revision records of its specs (see revision-record.ts). */
+  readonly records: readonly PatchRecord[];
 }
 
 export interface TaskDefinitionReconcilerOptions {
@@ -51,35 +72,88 @@ export interface TaskDefinitionReconcilerOptions {
    * which only calls `desired`, has none.
    */
   readonly configStore?: ConfigObjectStore | undefined;
+  /**
+   * Finds this operator's revisions across families, for the sweep of removed specs and for a family whose latest
+   * revision is the pipeline's. Without it (`render`) nothing is swept.
+   */
+  readonly tagged?: TaggedRevisionsApi | undefined;
+  /** The kinds' patches known from the start (`render`); `forKind` adds the others. */
+  readonly patches?: readonly TaskDefinitionPatch[];
+}
+
+/** What the engine knows of a family's revisions: the latest, and the newest of this operator's at or below it. */
+interface FamilyRevisions {
+  readonly latest: ObservedTaskDefinition;
+  /** `latest` itself when it is ours; undefined when no revision of ours is known. */
+  readonly ours: ObservedTaskDefinition | undefined;
+  readonly notes: readonly string[];
+}
+
+/** The removal of patches whose specs are gone, as the sweep plans it. */
+interface Removal {
+  readonly records: readonly PatchRecord[];
+  readonly ours: ObservedTaskDefinition;
+  readonly reference: ObservedTaskDefinition;
+}
+
+/** A service to move to the family's revision, with where it was asked for. */
+interface RolloutTarget {
+  readonly cluster: string;
+  readonly service: string;
+  /** `FILE:LINE:COL: Kind/name` of a live spec; for a removed spec's recorded rollout, `Kind/name (removed)`. */
+  readonly at: string;
+  /** A removed spec's service that is gone is noted, not an error: there is no spec to correct. */
+  readonly removed: boolean;
 }
 
 /**
- * Reconciles task definition families. LogRouter and SidecarVolume specs of one family are applied together onto
- * the family's latest ACTIVE revision, so the two kinds give one new revision and never undo each other: the first
- * spec of a family (by resource key) carries the family's plan and the others note that they are part of it.
+ * The task-definition engine: reconciles task definition families for the kinds that plug a patch into it
+ * (`TaskDefinitionPatch`: LogRouter, SidecarVolume). Every spec of one family is applied together onto the family's
+ * latest ACTIVE revision, so the kinds give one new revision and never undo each other: the first spec of a family
+ * (by resource key) carries the family's plan and the others note that they are part of it.
+ *
+ * Removal: every revision the engine registers records its specs, their `prune` and rollouts, and the pipeline's
+ * revision it started from (revision-record.ts). The sweep (`planOrphans`, run only when every spec file is valid)
+ * finds this operator's revisions by their owner tag; where the newest of a family records a spec that no longer
+ * patches it, a pruned one's patch is taken back (`TaskDefinitionPatch.revert`) and the family's live specs applied
+ * again, in one new revision; a kept one is noted and left. While such a removal is pending, the sweep carries the
+ * family's plan in a pass that also sweeps. The engine never deregisters, nor registers from, a revision it does not
+ * read as the latest: a pipeline's revision stays the pipeline's. Under `run`, where reconciles of single specs know
+ * nothing of the other spec files, a live spec's reconcile carries removed specs' records on and the sweep's key does
+ * the removal; should both register at once, the second finds the family changed and is retried.
  */
 export class TaskDefinitionReconciler {
   private readonly api: TaskDefinitionApi;
   private readonly region: () => Promise<string | undefined>;
   private readonly configStore: ConfigObjectStore | undefined;
+  private readonly tagged: TaggedRevisionsApi | undefined;
+  private readonly ownRevisions = new PassMemo<TaggedRevision[] | AwsError>();
+  /** Families the sweep found nothing to do in, by what it read: skipped until one of those changes. */
+  private readonly settled = new Map<string, string>();
+  readonly patches: TaskDefinitionPatches;
 
   constructor(options: TaskDefinitionReconcilerOptions) {
     this.api = options.api;
     this.region = options.region;
     this.configStore = options.configStore;
+    this.tagged = options.tagged;
+    this.patches = new TaskDefinitionPatches(options.patches);
   }
 
-  /** A `Reconciler` for one of the kinds, delegating to this family reconciler. */
-  forKind(kind: string, order = 30): Reconciler {
+  /** The `Reconciler` of a kind that patches task definitions, delegating to this engine. */
+  forKind(patch: TaskDefinitionPatch, order = 30): Reconciler {
+    this.patches.add(patch);
+    const familyOf = (doc: SpecDocument) => this.patches.familyOf(doc);
     return {
-      kind,
+      kind: patch.kind,
       order,
       plan: (doc, ctx) => this.plan(doc, ctx),
+      planOrphans: (ctx) => this.planOrphans(patch.kind, ctx),
       // A pipeline that registers a revision usually deploys it next: the rolled-out services' changes wake the
       // family, and the periodic pass catches a revision registered without a deploy. `taskdef:FAMILY` groups the
       // specs of one family, so that an edit to any of them wakes the one that carries the family's plan.
       watches: (doc) => [
-        ...rolloutServices([doc]).map((s) => taskWatchKey(s)),
+        ...this.patches.rolloutServices([doc]).map((s) => taskWatchKey(s)),
         ...(familyOf(doc) !== undefined ? [`taskdef:${familyOf(doc)}`] : []),
       ],
     };
@@ -87,6 +161,15 @@ export class TaskDefinitionReconciler {
 
   /** The revision `apply` would register for the family of `docs` (all of one family), read from AWS. */
   async desired(family: string, docs: readonly SpecDocument[], signal?: AbortSignal): Promise<FamilyDesired> {
+    const base = await this.latestOf(family, docs, signal);
+    return this.desiredFrom(family, docs, base, base.definition);
+  }
+
+  private async latestOf(
+    family: string,
+    docs: readonly SpecDocument[],
+    signal?: AbortSignal,
+  ): Promise<ObservedTaskDefinition> {
     const first = docs[0];
     if (first === undefined) throw new Error(`no spec patches family ${family}`);
     const base = await this.api.describeLatest(family, signal);
@@ -98,7 +181,17 @@ export class TaskDefinitionReconciler {
           "deploy pipeline).",
       );
     }
-    const result = patchFamily(base.definition, docs, { region: await this.region() });
+    return base;
+  }
+
+  /** `docs` applied onto `start` (the latest revision, or a copy of it with removed patches taken back). */
+  private async desiredFrom(
+    family: string,
+    docs: readonly SpecDocument[],
+    base: ObservedTaskDefinition,
+    start: TaskDefinitionJson,
+  ): Promise<FamilyDesired> {
+    const result = patchFamily(start, docs, { region: await this.region() }, this.patches);
     if (result.errors.length > 0) throw new TerminalError(result.errors.map(formatIssue).join("\n"));
     const changed = !sameTaskDefinition(base.definition, result.definition);
     return {
@@ -109,66 +202,260 @@ export class TaskDefinitionReconciler {
       changed,
       difference: changed ? describeDifference(base.definition, result.definition) : "",
       warnings: result.warnings.map(formatIssue),
-      fluentBitConfig: result.fluentBitConfig,
+      configFile: result.configFile,
+      records: recordsOf(docs, this.patches),
     };
   }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
-    const family = familyOf(doc);
+    const family = this.patches.familyOf(doc);
     if (family === undefined) throw new Error(`${resourceKey(doc)} does not patch a task definition`);
-    const docs = specsOfFamily([...ctx.documents.filter((d) => d !== doc), doc], family);
+    const docs = this.patches.specsOfFamily([...ctx.documents.filter((d) => d !== doc), doc], family);
     const owner = docs[0]!;
+    const noop = (note: string): ResourcePlan => ({
+      key: resourceKey(doc),
+      kind: doc.kind,
+      changes: [],
+      notes: [note],
+      apply: async () => {},
+    });
     if (resourceKey(owner) !== resourceKey(doc)) {
-      return {
-        key: resourceKey(doc),
-        kind: doc.kind,
+      return noop(`patched together with ${resourceKey(owner)}: one revision of family ${family}`);
+    }
+    const latest = await this.latestOf(family, docs, ctx.signal);
+    // In a pass that also sweeps (every spec file valid), the sweep carries a family with a removal pending, so that
+    // the removal and the live specs' changes make one revision.
+    if (ctx.sweeping === true) {
+      const revisions = await this.revisionsOf(family, latest, ctx);
+      const pruned = this.pendingRemovals(family, revisions.ours, ctx).filter((r) => r.prune);
+      const first = pruned[0];
+      if (first !== undefined) {
+        return noop(
+          `family ${family}: planned by the ${sweepKey(first.kind)} sweep, together with the removal of ` +
+            `${pruned.map((r) => r.key).join(" and ")}`,
+        );
+      }
+    }
+    return this.planRevision({ family, docs, latest, key: resourceKey(doc), kind: doc.kind, ctx });
+  }
+
+  /**
+   * The removals of patches whose specs are gone, for the families this kind's sweep carries: a family goes to the
+   * sweep of its first pending pruned record's kind (by key), or its first pending kept one's.
+   */
+  async planOrphans(kind: string, ctx: ReconcileContext): Promise<ResourcePlan[]> {
+    if (this.tagged === undefined) return [];
+    const listed = await this.ownRevisionsOf(ctx);
+    if (listed instanceof AwsError) {
+      if (kind !== this.patches.list()[0]?.kind) return [];
+      return [
+        {
+          key: sweepKey(kind),
+          kind,
+          changes: [],
+          notes: [
+            `this operator's task definition revisions cannot be listed (${listed.code}): patches of removed ` +
+              "LogRouter and SidecarVolume specs are not looked for; grant what `iam-policy` prints to sweep them",
+          ],
+          apply: async () => {},
+        },
+      ];
+    }
+    const newest = new Map<string, TaggedRevision>();
+    for (const r of listed) {
+      const seen = newest.get(r.family);
+      if (seen === undefined || seen.revision < r.revision) newest.set(r.family, r);
+    }
+    for (const family of this.settled.keys()) if (!newest.has(family)) this.settled.delete(family);
+    const plans: ResourcePlan[] = [];
+    for (const [family, tagged] of [...newest].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const pending = this.pendingRemovals(family, tagged, ctx);
+      const carrier = pending.find((r) => r.prune) ?? pending[0];
+      if (carrier === undefined || carrier.kind !== kind) continue;
+      plans.push(...(await this.planRemoval(family, tagged, ctx)));
+    }
+    return plans;
+  }
+
+  /** The records of `ours` whose specs no longer patch `family` (removed, or moved to another family). */
+  private pendingRemovals(
+    family: string,
+    ours: { readonly tags: readonly { key: string; value: string }[] } | undefined,
+    ctx: ReconcileContext,
+  ): PatchRecord[] {
+    if (ours === undefined) return [];
+    const live = new Set(this.patches.specsOfFamily(ctx.documents, family).map(resourceKey));
+    return readRecords(ours.tags).filter(
+      (r) => !live.has(r.key) && this.patches.ofKind(r.kind) !== undefined,
+    );
+  }
+
+  private async planRemoval(
+    family: string,
+    tagged: TaggedRevision,
+    ctx: ReconcileContext,
+  ): Promise<ResourcePlan[]> {
+    const kept = (records: readonly PatchRecord[]): ResourcePlan[] =>
+      records
+        .filter((r) => !r.prune)
+        .map((r) => ({
+          key: r.key,
+          kind: r.kind,
+          changes: [],
+          notes: [
+            `removed without prune: true: its patch stays in family ${family} as it is, no longer managed`,
+          ],
+          apply: async () => {},
+        }));
+    // Said from the listing alone: a kept patch needs no read of the family.
+    const listed = this.pendingRemovals(family, tagged, ctx);
+    if (!listed.some((r) => r.prune)) return kept(listed);
+    const latest = await this.api.describeLatest(family, ctx.signal);
+    // A family with no ACTIVE revision runs nothing that could carry the patch.
+    if (latest === undefined) return [];
+    const revisions = await this.revisionsOf(family, latest, ctx);
+    const ours = revisions.ours;
+    const docs = this.patches.specsOfFamily(ctx.documents, family);
+    const read = [latest.arn, ours?.arn, ...docs.map((d) => `${resourceKey(d)}:${d.generation}`)].join(" ");
+    if (ours === undefined || this.settled.get(family) === read) return [];
+    const pending = this.pendingRemovals(family, ours, ctx);
+    const plans = kept(pending);
+    const pruned = pending.filter((r) => r.prune);
+    const first = pruned[0];
+    if (first === undefined) return plans;
+    const leave = (why: string): ResourcePlan[] => [
+      ...plans,
+      ...pruned.map((r) => ({
+        key: r.key,
+        kind: r.kind,
         changes: [],
-        notes: [`patched together with ${resourceKey(owner)}: one revision of family ${family}`],
+        notes: [`removed and asked for prune, but its patch is left in family ${family}: ${why}`],
         apply: async () => {},
-      };
-    }
-    const desired = await this.desired(family, docs, ctx.signal);
-    const { base } = desired;
-    const changes: Change[] = [];
-    const notes: string[] = [
-      `family ${family}: latest ACTIVE revision ${base.revision}`,
-      ...desired.warnings,
+      })),
     ];
-    if (docs.length > 1) notes.push(`applies ${docs.map(resourceKey).join(" and ")} together`);
-    if (desired.fluentBitConfig !== undefined) {
-      notes.push(`extra Fluent Bit config (see \`render\`): ${desired.fluentBitConfig.delivery}`);
+    const base = baseOf(ours.tags);
+    if (base === undefined) {
+      return leave(
+        `revision ${ours.revision} was registered before the operator recorded the revision it patched`,
+      );
     }
+    const reference = await this.api.describe(`${family}:${base}`, ctx.signal);
+    if (reference === undefined) {
+      return leave(`revision ${base}, the pipeline's revision it was patched onto, no longer exists`);
+    }
+    const plan = await this.planRevision({
+      family,
+      docs,
+      latest,
+      revisions,
+      removal: { records: pruned, ours, reference },
+      key: first.key,
+      kind: first.kind,
+      ctx,
+    });
+    // Nothing to take back (the latest revision, the pipeline's, lacks the patch): nothing to say until one of the
+    // revisions or specs read here changes.
+    if (plan.changes.length === 0) {
+      this.settled.set(family, read);
+      return plans;
+    }
+    return [...plans, plan];
+  }
+
+  /** The family's plan: `docs` applied onto the latest revision (with a removal's patches taken back first). */
+  private async planRevision(input: {
+    readonly family: string;
+    readonly docs: readonly SpecDocument[];
+    readonly latest: ObservedTaskDefinition;
+    readonly revisions?: FamilyRevisions;
+    readonly removal?: Removal;
+    readonly key: string;
+    readonly kind: string;
+    readonly ctx: ReconcileContext;
+  }): Promise<ResourcePlan> {
+    const { family, docs, latest, removal, ctx } = input;
+    const notes: string[] = [`family ${family}: latest ACTIVE revision ${latest.revision}`];
+    let start = latest.definition;
+    if (removal !== undefined) {
+      start = cloneTaskDefinition(latest.definition);
+      // Taken back in the reverse of the apply order: a volume's consumer may be the router.
+      const records = [...removal.records].sort(
+        (a, b) => (this.patches.ofKind(b.kind)?.order ?? 0) - (this.patches.ofKind(a.kind)?.order ?? 0),
+      );
+      for (const r of records) {
+        const result = this.patches.ofKind(r.kind)!.revert(start, {
+          reference: removal.reference.definition,
+          ours: removal.ours.definition,
+          footprint: r.footprint,
+        });
+        if (result.problems.length > 0) {
+          throw new TerminalError(
+            `${r.key} (removed): its patch cannot be removed: ${result.problems.join("; ")}`,
+          );
+        }
+        notes.push(...result.notes.map((n) => `${r.key} (removed): ${n}`));
+      }
+    }
+    const desired = await this.desiredFrom(family, docs, latest, start);
+    notes.push(...desired.warnings);
+    if (docs.length > 1) notes.push(`applies ${docs.map(resourceKey).join(" and ")} together`);
+    if (desired.configFile !== undefined) {
+      notes.push(`extra ${desired.configFile.label} (see \`render\`): ${desired.configFile.delivery}`);
+    }
+    const changes: Change[] = [];
     const upload = await this.planConfigObject(desired, ctx.signal);
     if (upload !== undefined) changes.push(upload.change);
+    let tags: Tag[] = [];
     if (desired.changed) {
+      const removes =
+        removal === undefined
+          ? ""
+          : `removes the patch of ${removal.records.map((r) => r.key).join(" and ")} (removed, asked for ` +
+            "prune): ";
       changes.push({
         action: "create",
         target: `task definition ${family}, new revision`,
-        detail: `patched from ${family}:${base.revision}: ${desired.difference}`,
+        detail: `patched from ${family}:${latest.revision}: ${removes}${desired.difference}`,
       });
+      const lineage = await this.lineage(family, latest, input.revisions, desired, removal, ctx);
+      notes.push(...lineage.notes);
+      const recorded = revisionTags({
+        carried: latest.tags,
+        docs,
+        ownerId: ctx.ownerId,
+        base: lineage.base,
+        records: [...desired.records, ...lineage.carried],
+      });
+      notes.push(...recorded.problems.map((p) => `${p.key}: ${p.message}`));
+      if (recorded.tags.length > MAX_TAGS) {
+        throw new TerminalError(
+          `family ${family}: the new revision would carry ${recorded.tags.length} tags (the pipeline's and the ` +
+            `operator's records of ${docs.length} specs); ECS takes ${MAX_TAGS}`,
+        );
+      }
+      tags = recorded.tags;
     }
-    const rollouts = await this.planRollouts(desired, ctx.signal);
+    const rollouts = await this.planRollouts(desired, removal?.records ?? [], notes, ctx.signal);
     changes.push(...rollouts.map((r) => r.change));
-    const tags = revisionTags(base, docs, ctx.ownerId);
     return {
-      key: resourceKey(doc),
-      kind: doc.kind,
+      key: input.key,
+      kind: input.kind,
       changes,
       notes,
       apply: async (signal) => {
-        let arn = base.arn;
+        let arn = latest.arn;
         // Written before any revision that reads it is registered or rolled out, so a task never starts with a
         // missing or stale config: FireLens reads the object once, when the task starts.
         if (upload !== undefined) {
           const { bucket, key } = upload.desired.object;
           await upload.store.write(bucket, key, upload.desired.text, signal);
-          ctx.logger.info("uploaded Fluent Bit config", { family, bucket, key });
+          ctx.logger.info(`uploaded ${upload.desired.label}`, { family, bucket, key });
         }
         if (desired.changed) {
           // A pipeline may have registered a revision since the plan was read; patching the older one would undo
           // its image, so the family is planned again instead.
           const now = await this.api.describeLatest(family, signal);
-          if (now !== undefined && now.arn !== base.arn) {
+          if (now !== undefined && now.arn !== latest.arn) {
             throw new FamilyChangedError(
               `family ${family} changed since it was planned (now at revision ${now.revision}); the next ` +
                 "reconcile patches that revision",
@@ -186,15 +473,136 @@ export class TaskDefinitionReconciler {
     };
   }
 
+  /**
+   * Where the new revision comes from, for its tags: the pipeline's revision its patches started from (`base`), and
+   * the records of removed specs it still carries.
+   * - On a revision of ours: the same base. Removed specs' records are carried while a spec file may be invalid (the
+   *   spec may only be unreadable); once every file is valid, a kept spec's record is dropped (no longer managed) and
+   *   a pruned one's patch is being removed.
+   * - On the pipeline's revision: that revision is the base, unless it still holds what the newest revision of ours
+   *   wrote (a pipeline that copies the operator's revision and changes its image): then ours' base, and ours'
+   *   records of removed specs, carry on.
+   */
+  private async lineage(
+    family: string,
+    latest: ObservedTaskDefinition,
+    known: FamilyRevisions | undefined,
+    desired: FamilyDesired,
+    removal: Removal | undefined,
+    ctx: ReconcileContext,
+  ): Promise<{ base: number; carried: PatchRecord[]; notes: string[] }> {
+    const revisions = known ?? (await this.revisionsOf(family, latest, ctx));
+    const ours = revisions.ours;
+    const live = new Set(desired.docs.map(resourceKey));
+    const removed =
+      removal !== undefined || ctx.sweeping === true ? [] : this.pendingRemovals(family, ours, ctx);
+    const notLive = (records: readonly PatchRecord[]) => records.filter((r) => !live.has(r.key));
+    if (ours === undefined) return { base: latest.revision, carried: [], notes: [...revisions.notes] };
+    const base = removal?.reference.revision ?? baseOf(ours.tags);
+    if (ours.arn === latest.arn) {
+      return {
+        base: base ?? (await this.unownedBelow(family, latest, ctx)),
+        carried: notLive(removed),
+        notes: [],
+      };
+    }
+    const reference =
+      base === undefined ? undefined : await this.api.describe(`${family}:${base}`, ctx.signal);
+    if (base === undefined || reference === undefined)
+      return { base: latest.revision, carried: [], notes: [] };
+    const copied = cloneTaskDefinition(latest.definition);
+    for (const r of readRecords(ours.tags)) {
+      this.patches.ofKind(r.kind)?.revert(copied, {
+        reference: reference.definition,
+        ours: ours.definition,
+        footprint: r.footprint,
+      });
+    }
+    if (sameTaskDefinition(copied, latest.definition))
+      return { base: latest.revision, carried: [], notes: [] };
+    return {
+      base,
+      carried: notLive(removed),
+      notes: [
+        `revision ${latest.revision} is the pipeline's, copied from the operator's revision ${ours.revision}: ` +
+          `the pipeline's own values are still revision ${base}'s`,
+      ],
+    };
+  }
+
+  /**
+   * The newest revision below `latest` that is not ours: the base of a revision of ours registered before the
+   * operator recorded bases.
+   */
+  private async unownedBelow(
+    family: string,
+    latest: ObservedTaskDefinition,
+    ctx: ReconcileContext,
+  ): Promise<number> {
+    const listed = await this.ownRevisionsOf(ctx);
+    const ours = new Set(
+      listed instanceof AwsError ? [] : listed.filter((r) => r.family === family).map((r) => r.revision),
+    );
+    let revision = latest.revision - 1;
+    while (revision > 1 && ours.has(revision)) revision--;
+    return Math.max(revision, 1);
+  }
+
+  /** The family's latest revision and the newest of ours at or below it. */
+  private async revisionsOf(
+    family: string,
+    latest: ObservedTaskDefinition,
+    ctx: ReconcileContext,
+  ): Promise<FamilyRevisions> {
+    if (isOurs(latest.tags, ctx.ownerId)) return { latest, ours: latest, notes: [] };
+    const listed = await this.ownRevisionsOf(ctx);
+    if (listed instanceof AwsError) {
+      return {
+        latest,
+        ours: undefined,
+        notes: [
+          `this operator's revisions cannot be listed (${listed.code}): revision ${latest.revision}, the ` +
+            "pipeline's, is taken as the pipeline's own values",
+        ],
+      };
+    }
+    let newest: TaggedRevision | undefined;
+    for (const r of listed) {
+      if (r.family !== family || r.revision >= latest.revision) continue;
+      if (newest === undefined || r.revision > newest.revision) newest = r;
+    }
+    const ours = newest === undefined ? undefined : await this.api.describe(newest.arn, ctx.signal);
+    return {
+      latest,
+      ours: ours !== undefined && isOurs(ours.tags, ctx.ownerId) ? ours : undefined,
+      notes: [],
+    };
+  }
+
+  /** This owner's revisions, listed once a pass; a denied listing is kept as its error, for notes. */
+  private ownRevisionsOf(ctx: ReconcileContext): Promise<TaggedRevision[] | AwsError> {
+    const tagged = this.tagged;
+    if (tagged === undefined) return Promise.resolve([]);
+    return this.ownRevisions.get(ctx, ctx.ownerId, async () => {
+      try {
+        return await tagged.withTag(OWNER_TAG, ownerTagValue(ctx.ownerId), ctx.signal);
+      } catch (error) {
+        if (error instanceof AwsError && /AccessDenied|Unauthorized/.test(error.code)) return error;
+        throw error;
+      }
+    });
+  }
+
   /** The upload that makes the router's S3 config object match the rendered config, or undefined when it does. */
   private async planConfigObject(
     desired: FamilyDesired,
     signal: AbortSignal,
   ): Promise<{ desired: DesiredConfigObject; change: Change; store: ConfigObjectStore } | undefined> {
-    const object = desired.fluentBitConfig?.s3;
-    if (desired.fluentBitConfig === undefined || object === undefined) return undefined;
-    const owner = desired.docs.find((d) => d.kind === LogRouterKind.kind) ?? desired.docs[0]!;
-    const p = owner.positionOf(["spec", "router", "configFile", "value"]);
+    const file = desired.configFile;
+    const object = file?.s3;
+    if (file === undefined || object === undefined) return undefined;
+    const owner = file.doc;
+    const p = owner.positionOf(["spec", ...file.path]);
     const at = `${p.file}:${p.line}:${p.col}: ${resourceKey(owner)}`;
     if (this.configStore === undefined) {
       throw new TerminalError(`${at}: this command cannot deliver a config file to S3`);
@@ -212,33 +620,55 @@ export class TaskDefinitionReconciler {
       }
       throw error;
     }
-    const want: DesiredConfigObject = { family: desired.family, object, text: desired.fluentBitConfig.text };
+    const want: DesiredConfigObject = { family: desired.family, label: file.label, object, text: file.text };
     const change = planConfigUpload(want, observed);
     return change === undefined ? undefined : { desired: want, change, store: this.configStore };
   }
 
   /**
-   * The services to move. A service is left alone when the revision it runs already equals the desired one,
-   * whichever revision number that is.
+   * The services to move: the live specs' `rollout`, and the recorded rollouts of the removed specs whose patches
+   * go. A service is left alone when the revision it runs already equals the desired one, whichever revision number
+   * that is.
    */
   private async planRollouts(
     desired: FamilyDesired,
+    removed: readonly PatchRecord[],
+    notes: string[],
     signal: AbortSignal,
   ): Promise<{ cluster: string; service: string; change: Change }[]> {
-    const out: { cluster: string; service: string; change: Change }[] = [];
-    for (const s of rolloutServices(desired.docs)) {
-      const observed = await this.api.describeService(s.cluster, s.service, signal);
+    const targets: RolloutTarget[] = this.patches.rolloutServices(desired.docs).map((s) => {
       const p = s.doc.positionOf(["spec", "rollout", "services", s.index]);
-      const at = `${p.file}:${p.line}:${p.col}: ${resourceKey(s.doc)}`;
+      return { ...s, at: `${p.file}:${p.line}:${p.col}: ${resourceKey(s.doc)}`, removed: false };
+    });
+    // A removal that registers nothing (the latest revision, the pipeline's, already lacks the patch) moves nothing:
+    // the pipeline deploys its own revisions.
+    for (const r of desired.changed ? removed : []) {
+      for (const s of r.rollouts) {
+        if (targets.some((t) => t.cluster === s.cluster && t.service === s.service)) continue;
+        targets.push({ ...s, at: `${r.key} (removed)`, removed: true });
+      }
+    }
+    const out: { cluster: string; service: string; change: Change }[] = [];
+    for (const s of targets) {
+      const observed = await this.api.describeService(s.cluster, s.service, signal);
       if (observed === undefined) {
-        throw new TerminalError(`${at}: ECS service ${s.service} does not exist in cluster ${s.cluster}`);
+        const message = `ECS service ${s.service} does not exist in cluster ${s.cluster}`;
+        if (s.removed) {
+          notes.push(`${s.at}: ${message}; not rolled out`);
+          continue;
+        }
+        throw new TerminalError(`${s.at}: ${message}`);
       }
       const runsFamily = /task-definition\/([^:]+):\d+$/.exec(observed.taskDefinitionArn)?.[1];
       if (runsFamily !== undefined && runsFamily !== desired.family) {
-        throw new TerminalError(
-          `${at}: ECS service ${s.cluster}/${s.service} runs family ${runsFamily}, not ${desired.family}; ` +
-            "rolling it to another family is not done automatically",
-        );
+        const message =
+          `ECS service ${s.cluster}/${s.service} runs family ${runsFamily}, not ${desired.family}; ` +
+          "rolling it to another family is not done automatically";
+        if (s.removed) {
+          notes.push(`${s.at}: ${message}`);
+          continue;
+        }
+        throw new TerminalError(`${s.at}: ${message}`);
       }
       if (!desired.changed && observed.taskDefinitionArn === desired.base.arn) continue;
       const running =
@@ -267,53 +697,30 @@ export class TaskDefinitionReconciler {
   }
 }
 
-function rolloutServices(
-  docs: readonly SpecDocument[],
-): { cluster: string; service: string; doc: SpecDocument; index: number }[] {
-  const seen = new Set<string>();
-  const out: { cluster: string; service: string; doc: SpecDocument; index: number }[] = [];
-  for (const doc of docs) {
-    const services = (doc.spec as { rollout?: { services: { cluster: string; service: string }[] } }).rollout
-      ?.services;
-    (services ?? []).forEach((s, index) => {
-      const key = `${s.cluster}/${s.service}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      out.push({ ...s, doc, index });
-    });
-  }
-  return out;
+/** The tags `apply` would give the family's new revision, for `render`. */
+export function familyTags(desired: FamilyDesired, ownerId: string): Tag[] {
+  const { base } = desired;
+  const from = isOurs(base.tags, ownerId) ? (baseOf(base.tags) ?? base.revision) : base.revision;
+  return revisionTags({
+    carried: base.tags,
+    docs: desired.docs,
+    ownerId,
+    base: from,
+    records: desired.records,
+  }).tags;
 }
 
 /**
- * The new revision's tags: the base revision's own tags (a deploy pipeline's, say) are carried over, and ours say
- * which specs, at which generation, produced it. Tag values allow letters, digits, spaces and `+ - = . _ : / @`.
+ * The process's engine over ECS and S3, which every patching kind's entry asks for through `KindParts.shared`, so
+ * that all of them plug into one engine.
  */
-export function revisionTags(
-  base: ObservedTaskDefinition,
-  docs: readonly SpecDocument[],
-  ownerId: string,
-): { key: string; value: string }[] {
-  let generation = docs.map((d) => `${resourceKey(d)}:${d.generation}`).join(" ");
-  if (generation.length > 256) {
-    generation = `sha256:${createHash("sha256").update(generation).digest("hex").slice(0, 32)}`;
-  }
-  const owner = ownerId.replace(/[^A-Za-z0-9 +\-=._:/@]/g, "_").slice(0, 256);
-  return [
-    ...base.tags.filter((t) => t.key !== GENERATION_TAG && t.key !== OWNER_TAG && !t.key.startsWith("aws:")),
-    { key: GENERATION_TAG, value: generation },
-    { key: OWNER_TAG, value: owner },
-  ];
-}
-
-/** The LogRouter and SidecarVolume reconcilers, sharing one family reconciler over ECS and S3. */
-export function taskDefinitionReconcilers(clients: { ecs: ECSClient; s3: S3Client }): Reconciler[] {
-  const families = new TaskDefinitionReconciler({
+export function taskDefinitionEngine(clients: AwsClients): TaskDefinitionReconciler {
+  return new TaskDefinitionReconciler({
     api: new AwsTaskDefinitionApi(clients),
     region: () => sdkRegion(clients.ecs),
     configStore: new AwsS3ConfigStore(clients),
+    tagged: new AwsTaggedRevisionsApi(clients),
   });
-  return [families.forKind(LogRouterKind.kind), families.forKind(SidecarVolumeKind.kind)];
 }
 
 /** The SDK's region (AWS_REGION, the shared config), or undefined when none is configured. */

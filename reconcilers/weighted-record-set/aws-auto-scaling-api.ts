@@ -7,6 +7,7 @@ import {
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { describePrivateIps } from "../../controllers/aws/ec2-private-ips.ts";
 import { awsCall, classifyAwsError } from "../../controllers/aws/errors.ts";
+import { awsPages } from "../../controllers/aws/pages.ts";
 import type {
   AutoScalingApi,
   GroupInstances,
@@ -52,29 +53,22 @@ export class AwsAutoScalingApi implements AutoScalingApi {
   ): Promise<Map<string, string>> {
     if (instanceIds.length === 0) return new Map();
     const ec2 = await this.ec2();
-    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+    const { paginateDescribeInstances } = await import("@aws-sdk/client-ec2");
     const wanted = new Set(instanceIds);
     const map = new Map<string, string>();
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall("ec2", "DescribeInstances", () =>
-        ec2.send(
-          new DescribeInstancesCommand({
-            Filters: [{ Name: "tag:aws:autoscaling:groupName", Values: [group] }],
-            MaxResults: 1000,
-            NextToken: nextToken,
-          }),
-          { abortSignal: signal },
-        ),
-      );
+    const pages = paginateDescribeInstances(
+      { client: ec2, pageSize: 1000 },
+      { Filters: [{ Name: "tag:aws:autoscaling:groupName", Values: [group] }] },
+      { abortSignal: signal },
+    );
+    for await (const page of awsPages("ec2", "DescribeInstances", pages)) {
       for (const r of page.Reservations ?? []) {
         for (const i of r.Instances ?? []) {
           if (i.InstanceId && i.PrivateIpAddress && wanted.has(i.InstanceId))
             map.set(i.InstanceId, i.PrivateIpAddress);
         }
       }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
     const missed = instanceIds.filter((id) => !map.has(id));
     for (const [id, ip] of await describePrivateIps(this.ec2, missed, signal)) map.set(id, ip);
     return map;

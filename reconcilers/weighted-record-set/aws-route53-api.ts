@@ -3,13 +3,14 @@ import {
   GetChangeCommand,
   GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
-  ListHostedZonesCommand,
   ListResourceRecordSetsCommand,
+  paginateListHostedZones,
   type ResourceRecordSet,
   type Route53Client,
   type RRType,
 } from "@aws-sdk/client-route-53";
 import { awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
+import { awsPages } from "../../controllers/aws/pages.ts";
 import type { ChangeStatus, HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
 import { atOrBelow, recordKey } from "./route53-api.ts";
 
@@ -64,11 +65,9 @@ export class AwsRoute53Api implements Route53Api {
 
   async listZones(signal?: AbortSignal): Promise<HostedZone[]> {
     const zones: HostedZone[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await awsCall("route53", "ListHostedZones", () =>
-        this.route53.send(new ListHostedZonesCommand({ Marker: marker }), { abortSignal: signal }),
-      );
+    // Route 53 sends NextMarker only with IsTruncated: the paginator's stop on a missing marker is the same rule.
+    const pages = paginateListHostedZones({ client: this.route53 }, {}, { abortSignal: signal });
+    for await (const page of awsPages("route53", "ListHostedZones", pages)) {
       for (const z of page.HostedZones ?? []) {
         zones.push({
           id: zoneId(z.Id ?? ""),
@@ -76,8 +75,7 @@ export class AwsRoute53Api implements Route53Api {
           privateZone: z.Config?.PrivateZone === true,
         });
       }
-      marker = page.IsTruncated ? page.NextMarker : undefined;
-    } while (marker);
+    }
     return zones;
   }
 

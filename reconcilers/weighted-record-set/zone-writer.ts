@@ -108,12 +108,13 @@ export class ZoneWriter {
       q.pending.push({ units, signal, resolve, reject });
       if (!q.running) {
         q.running = true;
-        void this.drain(zoneId, q);
+        void this.flush(zoneId, q);
       }
     });
   }
 
-  private async drain(zoneId: string, q: ZoneQueue): Promise<void> {
+  /** Sends the zone's pending submissions, batched, until none is left. */
+  private async flush(zoneId: string, q: ZoneQueue): Promise<void> {
     try {
       await this.plansMade(zoneId);
       while (q.pending.length > 0) {

@@ -4,7 +4,7 @@ import { CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ListNamespacesCommand, ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { afterAll, describe, expect, it } from "vitest";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../moto-emulator.ts";
 import {
   buildOperatorImage,
   docker,
@@ -17,7 +17,7 @@ import {
   waitForOk,
   type BuiltImage,
 } from "./docker-harness.ts";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../free-port.ts";
 
 // The image as users deploy it: `run /specs` in a container, against AWS (the emulator on the host), specs mounted
 // read-only, /readyz, /metrics and /status served, and a clean exit on SIGTERM. The container shares the host's

@@ -9,9 +9,12 @@
 # 2. Base image: no image registry is reachable, so node:24-bookworm-slim cannot be pulled. Where BASE_IMAGE_TAG is
 #    missing, builds a stand-in with the same layout: `debootstrap --variant=minbase bookworm` (from Debian's
 #    packages), the Node 24 binary the project already runs on (the `node` npm package) as /usr/local/bin/node, and
-#    the machine's npm CLI under /usr/local/lib/node_modules/npm. The tag is kept as a cache: a second run skips this
-#    (remove it with `docker rmi BASE_IMAGE_TAG` to rebuild). The machine's CA bundle goes in too, with
-#    NODE_EXTRA_CA_CERTS pointing at it, because `npm ci` in the image build must trust what the host's npm trusts.
+#    the machine's npm CLI under /usr/local/lib/node_modules/npm, and git and OpenSSH's client (the Git source runs
+#    them; the Dockerfile installs them from Debian on a base without them, which this build cannot: it has no
+#    Debian mirror to reach). The tag is kept as a cache: a second run skips this (remove it with `docker rmi
+#    BASE_IMAGE_TAG` to rebuild); a cached base from before git was in it is rebuilt. The machine's CA bundle goes
+#    in too, with NODE_EXTRA_CA_CERTS pointing at it, because `npm ci` in the image build must trust what the host's
+#    npm trusts.
 #
 # Idempotent; exit 0 when both are ready, non-zero with a sentence on stderr when not.
 set -euo pipefail
@@ -83,8 +86,13 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # ---- 2. the base image -----------------------------------------------------------------------------------------
+stale_base=""
 if docker image inspect "$base_tag" >/dev/null 2>&1; then
-  exit 0
+  if docker run --rm --network none --entrypoint /bin/sh "$base_tag" -c 'command -v git && command -v ssh' >/dev/null 2>&1; then
+    exit 0
+  fi
+  say "$base_tag has no git or ssh (built before the Git source needed them); rebuilding it"
+  stale_base="$(docker image inspect --format '{{.Id}}' "$base_tag")"
 fi
 
 command -v debootstrap >/dev/null 2>&1 || as_root_apt debootstrap
@@ -108,7 +116,8 @@ fi
 root="$(mktemp -d -t ecs-log-operator-rootfs.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 say "building $base_tag: debootstrap --variant=minbase bookworm (about a minute, once per machine)"
-debootstrap --variant=minbase bookworm "$root" >"$root.debootstrap.log" 2>&1 || {
+debootstrap --variant=minbase --include=git,openssh-client,ca-certificates bookworm "$root" \
+  >"$root.debootstrap.log" 2>&1 || {
   tail -n 30 "$root.debootstrap.log" >&2
   say "debootstrap failed"
   exit 1
@@ -137,4 +146,6 @@ tar -C "$root" -c . | docker import \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["node"]' \
   - "$base_tag" >/dev/null
+# The replaced base, now untagged; images built on it keep their layers.
+[ -z "$stale_base" ] || docker rmi "$stale_base" >/dev/null 2>&1 || true
 say "built $base_tag ($(docker image inspect --format '{{.Size}}' "$base_tag" | awk '{printf "%d MB", $1/1e6}'))"

@@ -1,4 +1,10 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { TestRepository } from "../integration/git-server.ts";
 import {
   BASE_IMAGE,
   buildOperatorImage,
@@ -126,6 +132,58 @@ describe("the image", () => {
       expect(result.stdout + result.stderr).not.toMatch(/EACCES|permission denied/i);
     } finally {
       await specs.remove();
+    }
+  });
+
+  it("fetches its specs from a Git repository with the image's git, unprivileged, on a read-only root filesystem", async () => {
+    const tools = await runOnce(["-c", "git --version && ssh -V 2>&1"], { entrypoint: "sh" });
+    expect(tools.code, tools.stderr).toBe(0);
+    expect(tools.stdout).toMatch(/^git version 2\.\d+/);
+    expect(tools.stdout).toMatch(/OpenSSH_\d/);
+
+    const root = await mkdtemp(join(tmpdir(), "e2e-git-"));
+    try {
+      const repo = await TestRepository.create(root, "specs");
+      const commit = await repo.commit(
+        {
+          "specs/namespace.yaml": [
+            "apiVersion: ecs-log-operator/v1alpha1",
+            "kind: CloudMapNamespace",
+            "metadata: { name: logs-namespace }",
+            "spec: { name: fluentd.local, vpc: vpc-0abc1234 }",
+            "",
+          ].join("\n"),
+        },
+        "a namespace",
+      );
+      // git refuses a local repository another user owns ("dubious ownership"): it is the operator's.
+      await promisify(execFile)("chown", ["-R", "10001:10001", root]);
+      const result = await docker([
+        "run",
+        "--rm",
+        "--label",
+        `${E2E_LABEL}=${E2E_OWNER}`,
+        "--network",
+        "none",
+        "--read-only",
+        "--tmpfs",
+        "/tmp:rw,mode=1777",
+        "--volume",
+        `${root}:/repo:ro`,
+        image.tag,
+        "validate",
+        "--git-url",
+        "file:///repo/specs.git",
+        "--git-path",
+        "specs",
+      ]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        `1 spec(s) in 1 file(s) are valid at file:///repo/specs.git commit ${commit} (refs/heads/main).`,
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -14,7 +14,7 @@ import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
 import type { KindDefinition, SpecDocument } from "../../controllers/spec/document.ts";

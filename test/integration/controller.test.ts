@@ -8,9 +8,14 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { Controller } from "../../controllers/controller.ts";
-import { AwsWatchLister } from "../../reconcilers/watch-lister.ts";
+import { EventsQueue } from "../../controllers/events-queue.ts";
+import { HttpServer } from "../../controllers/http-server.ts";
+import { Informer, WatchListers } from "../../controllers/informers.ts";
+import { SpecWatcher } from "../../controllers/spec-watcher.ts";
+import { ecsTaskWatchLister } from "../../reconcilers/ecs-tasks/ecs-task-watch-lister.ts";
+import { autoScalingWatchLister } from "../../reconcilers/weighted-record-set/auto-scaling-watch-lister.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
 import {
@@ -61,21 +66,24 @@ function startController(
   const registry = new Registry();
   const metrics = new ControllerMetrics(registry);
   const observed = createAwsClients({ endpoint: moto.endpoint, region: REGION, observer: metrics });
+  const logger = new JsonLogger({ write: (l) => options.lines?.push(l), level: "debug" });
+  // The parts `run` builds (cmd/compose-controller.ts), over the test kind.
   const controller = new Controller({
-    specDir: dir,
-    kinds: [TargetRecordsKind],
+    specs: new SpecWatcher({ dir, kinds: [TargetRecordsKind], logger, debounceMs: 50 }),
     reconcilers: [new TargetRecordsReconciler(observed)],
     metrics,
-    logger: new JsonLogger({ write: (l) => options.lines?.push(l), level: "debug" }),
+    logger,
     ownerId: "it",
     intervalMs: options.intervalMs,
-    bindAddress: "127.0.0.1:0",
-    lister: new AwsWatchLister(observed),
+    informer: new Informer({
+      lister: new WatchListers([ecsTaskWatchLister(observed), autoScalingWatchLister(observed)]),
+      logger,
+    }),
     events:
       options.queueUrl !== undefined
-        ? { sqs: observed.sqs, queueUrl: options.queueUrl, waitSeconds: 1 }
+        ? new EventsQueue({ sqs: observed.sqs, queueUrl: options.queueUrl, waitSeconds: 1, logger })
         : undefined,
-    debounceMs: 50,
+    server: (endpoints) => new HttpServer({ bindAddress: "127.0.0.1:0", registry, ...endpoints }),
   });
   return { controller, registry };
 }

@@ -20,8 +20,10 @@ import {
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../moto-emulator.ts";
 import { ControllerMetrics } from "../../controllers/metrics.ts";
+import { GitSourceMetrics } from "../../controllers/git-source/git-source-metrics.ts";
+import { gitSourceSettings } from "../../cmd/git-source.ts";
 
 // manifests/deploy/: what a user deploys the operator with. Prometheus's own checker validates the scrape config and
 // the alert rules and runs their unit tests; the ECS task definition and service go through the emulator's ECS API;
@@ -81,13 +83,17 @@ describe("Prometheus config and alert rules", () => {
       'ecs_log_operator_aws_requests_total{outcome="throttled"}',
     );
     expect(byName.get("EcsLogOperatorDeletionsHeld")).toContain("ecs_log_operator_deletions_held");
+    expect(byName.get("EcsLogOperatorGitSourceStale")).toMatch(
+      /ecs_log_operator_git_seconds_since_last_fetch\s+> 3 \* ecs_log_operator_git_interval_seconds/,
+    );
   });
 });
 
 describe("metric names in the alerts and the dashboard", () => {
-  it("are all registered by the controller (with a histogram's _bucket, _sum and _count)", async () => {
+  it("are all registered by the controller and its Git source (with a histogram's _bucket, _sum and _count)", async () => {
     const registry = new Registry();
     new ControllerMetrics(registry);
+    new GitSourceMetrics(registry);
     const registered = new Set<string>();
     for (const m of await registry.getMetricsAsJSON()) {
       registered.add(m.name);
@@ -141,7 +147,22 @@ describe("ECS task definition and service", () => {
   it("the task definition serves metrics on 9464 with the Dockerfile's health check, non-root, logs to awslogs", async () => {
     const td = await readJson<RegisterTaskDefinitionCommandInput>("task-definition.json");
     const container = td.containerDefinitions?.[0];
-    expect(container?.command?.slice(0, 2)).toEqual(["run", "/specs"]);
+    // The Git source is the default: the operator's own image, its specs pulled from the repository, flags that
+    // `run` accepts as a valid combination.
+    const command = container?.command ?? [];
+    expect(command[0]).toBe("run");
+    expect(container?.image).toMatch(/\/ecs-log-operator:/);
+    const flags: Record<string, string> = {};
+    for (let i = 1; i + 1 < command.length; i += 2)
+      flags[(command[i] ?? "").replace(/^--/, "")] = command[i + 1] ?? "";
+    expect(gitSourceSettings(flags, [])).toMatchObject({
+      url: { transport: "https" },
+      credentials: { kind: "token", token: { arn: expect.stringMatching(/^arn:aws:secretsmanager:/) } },
+      webhookSecret: { arn: expect.stringMatching(/^arn:aws:secretsmanager:/) },
+    });
+    // Checkouts need a writable directory on a read-only root filesystem.
+    expect(td.volumes?.map((v) => v.name)).toContain(container?.mountPoints?.[0]?.sourceVolume);
+    expect(container?.mountPoints?.[0]?.containerPath).toBe("/tmp");
     expect(container?.portMappings?.[0]?.containerPort).toBe(9464);
     expect(container?.healthCheck?.command).toEqual(["CMD", ...(await dockerfileHealthcheck())]);
     expect(container?.user).toBe("10001:10001");

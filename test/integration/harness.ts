@@ -1,5 +1,5 @@
 import { createAwsClients, type AwsClientOptions, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../moto-emulator.ts";
 
 /**
  * A test file's emulator and the SDK clients pointed at it. The emulator's dummy credentials also go into

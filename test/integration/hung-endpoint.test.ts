@@ -8,7 +8,7 @@ import { ListInstancesCommand, ListServicesCommand } from "@aws-sdk/client-servi
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { OperatorProcess } from "./controller-child.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 

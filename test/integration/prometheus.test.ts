@@ -6,9 +6,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { OperatorProcess } from "./controller-child.ts";
-import { freePort } from "../../controllers/free-port.ts";
+import { freePort } from "../free-port.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 const REGION = "us-east-1";

@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { OperatorProcess } from "./controller-child.ts";
 import { startEmulator } from "./harness.ts";
 

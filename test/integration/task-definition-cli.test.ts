@@ -7,7 +7,7 @@ import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { Output } from "../../cmd/cli-support.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import { createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
-import { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import { MotoEmulator } from "../moto-emulator.ts";
 
 const TD = "test/fixtures/task-definitions";
 let moto: MotoEmulator;

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
@@ -9,6 +11,7 @@ import {
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type BucketLocationConstraint,
 } from "@aws-sdk/client-s3";
@@ -16,15 +19,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Output } from "../../cmd/cli-support.ts";
 import { main } from "../../cmd/ecs-log-operator.ts";
 import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
+import type { Reconciler } from "../../controllers/reconciler.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { LogRouterKind } from "../../reconcilers/log-router/log-router-kind.ts";
 import { SidecarVolumeKind } from "../../reconcilers/sidecar-volume/sidecar-volume-kind.ts";
-import { taskDefinitionReconcilers } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
+import { SharedKindParts } from "../../controllers/kind-entry.ts";
+import { logRouterEntry } from "../../reconcilers/log-router/log-router-entry.ts";
+import { sidecarVolumeEntry } from "../../reconcilers/sidecar-volume/sidecar-volume-entry.ts";
 import {
   toRegisterInput,
   type TaskDefinitionJson,
@@ -64,10 +70,16 @@ async function load(dir: string, environment?: string): Promise<SpecDocument[]> 
   return loaded.documents;
 }
 
+/** The two patching kinds as the registry builds them: one engine, both patches plugged in. */
+function taskDefinitionReconcilers(): Reconciler[] {
+  const parts = new SharedKindParts(clients);
+  return [logRouterEntry.reconciler(parts), sidecarVolumeEntry.reconciler(parts)];
+}
+
 async function apply(documents: SpecDocument[]): Promise<PassResult> {
   return runPass(
     {
-      reconcilers: taskDefinitionReconcilers(clients),
+      reconcilers: taskDefinitionReconcilers(),
       documents,
       complete: true,
       ownerId: "it",
@@ -179,6 +191,8 @@ describe("LogRouter against the emulator (seed 003)", () => {
 
 describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
   const SEED = "manifests/examples/seeds/002-cloudwatch-logs";
+  // The seed's LogRouter alone: its LogAlarm (access-denied.yaml) watches a log group these tests do not create.
+  const ROUTER = `${SEED}/app.yaml`;
   const BUCKET = "example-log-config";
   const KEY = "api/extra.conf";
   const ARN = `arn:aws:s3:::${BUCKET}/${KEY}`;
@@ -219,7 +233,7 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
   it("uploads the config before registering the revision that reads it, converges, and restores hand edits", async () => {
     await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
     await createBucket();
-    const docs = await load(SEED);
+    const docs = await load(ROUTER);
     const text = await rendered();
     counter.reset();
 
@@ -270,7 +284,7 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
     // At a host name (not an IP address) the SDK would address example-log-config.localhost, which does not resolve.
     Object.assign(process.env, moto.env(REGION), { AWS_ENDPOINT_URL: `http://localhost:${moto.port}` });
     try {
-      const r = await cli("apply", SEED, "--owner-id", "it");
+      const r = await cli("apply", ROUTER, "--owner-id", "it");
       expect(r.err).toBe("");
       expect(r.code).toBe(0);
     } finally {
@@ -283,7 +297,7 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
   it("reports a missing bucket at the spec's line and registers nothing", async () => {
     await scene.registerTaskDefinitionFrom(registerInput(fixture("api.base.json")));
     counter.reset();
-    const result = await apply(await load(SEED));
+    const result = await apply(await load(ROUTER));
     expect(result.failures.map((f) => f.error.message)).toEqual([
       expect.stringMatching(
         /002-cloudwatch-logs\/app\.yaml:\d+:\d+: LogRouter\/api: S3 bucket example-log-config does not exist/,
@@ -292,6 +306,171 @@ describe("LogRouter with its Fluent Bit config in S3 (seed 002)", () => {
     expect(counter.writes()).toEqual([]);
     expect(await revisions("api")).toHaveLength(1);
   });
+});
+
+/** Runs the CLI with the emulator's endpoint and credentials in the environment, as a pipeline would. */
+async function cliAgainstEmulator(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: Output = { out: (t) => (out += t), err: (t) => (err += t), color: false };
+  const saved = { ...process.env };
+  // At a host name (not an IP address) the SDK would address BUCKET.localhost, which does not resolve.
+  Object.assign(process.env, moto.env(REGION), { AWS_ENDPOINT_URL: `http://localhost:${moto.port}` });
+  try {
+    return { code: await main(argv, io), out, err };
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+async function createBucketIn(bucket: string): Promise<void> {
+  // Outside us-east-1, S3 needs the bucket's region as its location constraint.
+  await clients.s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      CreateBucketConfiguration: { LocationConstraint: REGION as BucketLocationConstraint },
+    }),
+  );
+}
+
+describe("LogRouter on Fargate through the init image (seed 004)", () => {
+  const SEED = "manifests/examples/seeds/004-fargate-opensearch";
+  const BUCKET = "tomy-log-config";
+  const KEY = "tomy-api/extra.conf";
+  const ARN = `arn:aws:s3:::${BUCKET}/${KEY}`;
+
+  async function rendered(): Promise<string> {
+    const r = await cliAgainstEmulator(
+      "render",
+      SEED,
+      "--from",
+      `${TD}/tomy-api.base.json`,
+      "--region",
+      REGION,
+    );
+    expect(r.err).toBe("");
+    const parsed = JSON.parse(r.out) as { taskDefinitions: { fluentBitConfig?: { text: string } }[] };
+    return parsed.taskDefinitions[0]!.fluentBitConfig!.text;
+  }
+
+  it("uploads the config, then registers a revision whose router reads it through the init variables; converges", async () => {
+    await scene.registerTaskDefinitionFrom(registerInput(fixture("tomy-api.base.json")));
+    await createBucketIn(BUCKET);
+    const docs = await load(SEED);
+    const text = await rendered();
+    expect(text).toMatch(/\[SERVICE\]\n {4}Grace 25\n/);
+    expect(text).toMatch(/multiline\.parser +go\n/);
+    counter.reset();
+
+    const result = await apply(docs);
+    expect(result.failures).toEqual([]);
+    expect(result.plans.flatMap((p) => p.changes.map((c) => `${c.action} ${c.target}`))).toEqual([
+      `create s3://${BUCKET}/${KEY} (Fluent Bit config for family tomy-api)`,
+      "create task definition tomy-api, new revision",
+    ]);
+    // The object is in S3 before the revision that reads it exists: a task of that revision never starts without it.
+    expect(counter.writes().map((w) => `${w.service}:${w.operation}`)).toEqual([
+      "s3:PutObject",
+      "ecs:RegisterTaskDefinition",
+    ]);
+    const object = await clients.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
+    expect(await object.Body?.transformToString("utf-8")).toBe(text);
+
+    const td = await latest("tomy-api");
+    expect(td.revision).toBe(2);
+    expect(td.definition.requiresCompatibilities).toEqual(["FARGATE"]);
+    const [app, router] = td.definition.containerDefinitions;
+    expect(router).toMatchObject({
+      name: "log_router",
+      image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:init-latest",
+      stopTimeout: 30,
+      environment: [{ name: "aws_fluent_bit_init_s3_1", value: ARN }],
+      firelensConfiguration: { type: "fluentbit", options: { "enable-ecs-log-metadata": "true" } },
+    });
+    expect(app?.dependsOn).toEqual([{ containerName: "log_router", condition: "START" }]);
+    expect(app?.logConfiguration?.logDriver).toBe("awsfirelens");
+
+    counter.reset();
+    const again = await apply(docs);
+    expect(again.failures).toEqual([]);
+    expect(again.plans.flatMap((p) => p.changes)).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+    expect(await revisions("tomy-api")).toHaveLength(2);
+  });
+});
+
+describe("bad LogRouter input changes nothing (table)", () => {
+  const BUCKET = "tomy-log-config";
+  const seed = readFileSync("manifests/examples/seeds/004-fargate-opensearch/api.yaml", "utf8");
+  const DD = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:dd";
+  // Each row: what is wrong, the seed 004 spec with the defect, the text on the line the error must name.
+  const cases: [what: string, spec: string, line: string, message: RegExp][] = [
+    [
+      "a plaintext key in a second output",
+      seed.replace(
+        "  # Go panics",
+        `  additionalOutputs:\n    - datadog: { apiKeySecretArn: "${DD}", options: { apikey: "0123456789abcdef0123456789abcdef" } }\n  # Go panics`,
+      ),
+      "options: { apikey",
+      /additionalOutputs\[0\]\.datadog\.options\.apikey: expected string to match 'not-a-plaintext-key'/,
+    ],
+    [
+      "an S3 ARN in a file variable",
+      seed.replace(
+        "    logs: {",
+        '    init: { files: ["arn:aws:s3:::tomy-log-config/parsers.conf"] }\n    logs: {',
+      ),
+      "init: { files",
+      /an S3 ARN in an aws_fluent_bit_init_file variable/,
+    ],
+    [
+      "an unknown output property",
+      seed.replace(
+        "      index: tomy-api",
+        "      index: tomy-api\n      options: { Suppres_Type_Name: On }",
+      ),
+      "Suppres_Type_Name",
+      /unknown property "Suppres_Type_Name" of Fluent Bit's opensearch output .*did you mean "suppress_type_name"\?/,
+    ],
+    [
+      "two outputs with the same match",
+      seed.replace(
+        "  # Go panics",
+        "  additionalOutputs:\n    - s3: { bucket: tomy-archive }\n    - s3: { bucket: tomy-archive-2 }\n  # Go panics",
+      ),
+      "tomy-archive-2",
+      /takes the same containers' logs \(all routed\) as additionalOutputs\[0\]\.s3/,
+    ],
+  ];
+
+  it.each(cases)(
+    "%s: validate and apply name file and line, and nothing is written",
+    async (_w, spec, line, message) => {
+      await scene.registerTaskDefinitionFrom(registerInput(fixture("tomy-api.base.json")));
+      await createBucketIn(BUCKET);
+      const dir = mkdtempSync(join(tmpdir(), "elo-bad-"));
+      const file = join(dir, "api.yaml");
+      writeFileSync(file, spec);
+      const at = `${file}:${spec.split("\n").findIndex((l) => l.includes(line)) + 1}:`;
+      counter.reset();
+
+      for (const argv of [
+        ["validate", dir],
+        ["apply", dir, "--owner-id", "it"],
+      ]) {
+        const r = await cliAgainstEmulator(...argv);
+        expect(r.code).toBe(1);
+        expect(r.err).toContain(at);
+        expect(r.err).toMatch(message);
+        expect(r.err).not.toContain("0123456789abcdef");
+      }
+      expect(counter.writes()).toEqual([]);
+      expect(await revisions("tomy-api")).toHaveLength(1);
+      const objects = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+      expect(objects.KeyCount ?? 0).toBe(0);
+    },
+  );
 });
 
 describe("latest ACTIVE revision", () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { planOrApplyCommand } from "../../cmd/commands/plan-apply.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import { AwsCallCounter, type AwsClients } from "../../controllers/aws/clients.ts";
-import type { MotoEmulator } from "../../controllers/aws/moto-emulator.ts";
+import type { MotoEmulator } from "../moto-emulator.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { runPass, type PassResult } from "../../controllers/pass.ts";
 import type { Detach, Reconciler } from "../../controllers/reconciler.ts";

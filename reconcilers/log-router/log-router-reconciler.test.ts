@@ -4,63 +4,13 @@ import { silentLogger } from "../../controllers/logger.ts";
 import type { ReconcileContext } from "../../controllers/reconciler.ts";
 import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
-import { LogRouterKind } from "../log-router/log-router-kind.ts";
-import { SidecarVolumeKind } from "../sidecar-volume/sidecar-volume-kind.ts";
-import type { ConfigObjectStore } from "./config-object-store.ts";
-import { patchFamily } from "./family-patch.ts";
-import type { ObservedService, ObservedTaskDefinition, TaskDefinitionApi } from "./task-definition-api.ts";
-import { TaskDefinitionReconciler } from "./task-definition-reconciler.ts";
-import type { TaskDefinitionJson } from "./task-definition.ts";
-
-/** Revisions and services in memory: the reconciler's own interface, not the SDK. */
-class MemoryTaskDefinitionApi implements TaskDefinitionApi {
-  readonly revisions: ObservedTaskDefinition[] = [];
-  readonly services = new Map<string, string>();
-  readonly writes: string[] = [];
-
-  add(definition: TaskDefinitionJson): string {
-    const revision = this.revisions.length + 1;
-    const arn = `arn:aws:ecs:us-east-1:123456789012:task-definition/${definition.family}:${revision}`;
-    this.revisions.push({ arn, revision, definition: structuredClone(definition), tags: [] });
-    return arn;
-  }
-  async describeLatest(): Promise<ObservedTaskDefinition | undefined> {
-    return this.revisions.at(-1);
-  }
-  async describe(td: string): Promise<ObservedTaskDefinition | undefined> {
-    return this.revisions.find((r) => r.arn === td);
-  }
-  async register(definition: TaskDefinitionJson): Promise<{ arn: string; revision: number }> {
-    this.writes.push("register");
-    const arn = this.add(definition);
-    return { arn, revision: this.revisions.length };
-  }
-  async describeService(cluster: string, service: string): Promise<ObservedService | undefined> {
-    const arn = this.services.get(`${cluster}/${service}`);
-    return arn === undefined ? undefined : { cluster, service, taskDefinitionArn: arn };
-  }
-  async updateServiceTaskDefinition(cluster: string, service: string, arn: string): Promise<void> {
-    this.writes.push(`update ${cluster}/${service}`);
-    this.services.set(`${cluster}/${service}`, arn);
-  }
-}
-
-/** Objects in memory, writing to the same log as the task definitions so that the order of writes shows. */
-class MemoryConfigObjectStore implements ConfigObjectStore {
-  readonly objects = new Map<string, string>();
-  readonly writes: string[];
-
-  constructor(writes: string[]) {
-    this.writes = writes;
-  }
-  async read(bucket: string, key: string): Promise<string | undefined> {
-    return this.objects.get(`${bucket}/${key}`);
-  }
-  async write(bucket: string, key: string, body: string): Promise<void> {
-    this.writes.push(`put s3://${bucket}/${key}`);
-    this.objects.set(`${bucket}/${key}`, body);
-  }
-}
+import { LogRouterKind } from "./log-router-kind.ts";
+import { logRouterPatch } from "./log-router-entry.ts";
+import { patchFamily } from "../task-definition/family-patch.ts";
+import { TaskDefinitionPatches } from "../task-definition/task-definition-patch.ts";
+import { TaskDefinitionReconciler } from "../task-definition/task-definition-reconciler.ts";
+import type { TaskDefinitionJson } from "../task-definition/task-definition.ts";
+import { MemoryConfigObjectStore, MemoryTaskDefinitionApi } from "../../test/memory-task-definitions.ts";
 
 const base = JSON.parse(
   readFileSync("test/fixtures/task-definitions/gaze-heatmap.base.json", "utf8"),
@@ -68,8 +18,10 @@ const base = JSON.parse(
 const docs = parseSpecText(
   "manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml",
   readFileSync("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml", "utf8"),
-  [LogRouterKind, SidecarVolumeKind],
+  [LogRouterKind],
 ).documents;
+// LogRouter's patch through the engine, in families no other kind patches.
+const patches = [logRouterPatch];
 const ctx = (documents: SpecDocument[]): ReconcileContext => ({
   signal: new AbortController().signal,
   logger: silentLogger,
@@ -79,7 +31,10 @@ const ctx = (documents: SpecDocument[]): ReconcileContext => ({
 
 function setup(): { api: MemoryTaskDefinitionApi; reconciler: TaskDefinitionReconciler } {
   const api = new MemoryTaskDefinitionApi();
-  return { api, reconciler: new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1" }) };
+  return {
+    api,
+    reconciler: new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1", patches }),
+  };
 }
 
 describe("TaskDefinitionReconciler", () => {
@@ -113,7 +68,12 @@ describe("TaskDefinitionReconciler", () => {
 
   it("leaves a service alone when the revision it runs equals the desired one, whatever its number", async () => {
     const { api, reconciler } = setup();
-    const patched = patchFamily(base, docs, { region: "ap-northeast-1" }).definition;
+    const patched = patchFamily(
+      base,
+      docs,
+      { region: "ap-northeast-1" },
+      new TaskDefinitionPatches(patches),
+    ).definition;
     api.services.set("app/gaze-heatmap", api.add(patched));
     api.add(patched); // someone registered the same content again: revision 2
     const plan = await reconciler.plan(docs[0]!, ctx(docs));
@@ -128,28 +88,8 @@ describe("TaskDefinitionReconciler", () => {
     api.add(base);
     const plan = await reconciler.plan(docs[0]!, ctx(docs));
     expect(plan.changes.find((c) => c.action === "update")?.detail).toMatch(
-      /^gaze-heatmap:1 -> the new revision; also changes gaze-heatmap: image, logConfiguration/,
+      /^gaze-heatmap:1 -> the new revision; also changes gaze-heatmap: dependsOn, image, logConfiguration/,
     );
-  });
-
-  it("lets the first spec of a family carry the plan and notes it on the others", async () => {
-    const { api, reconciler } = setup();
-    api.add(base);
-    const sidecar = parseSpecText(
-      "sv.yaml",
-      "apiVersion: ecs-log-operator/v1alpha1\nkind: SidecarVolume\nmetadata: { name: a }\n" +
-        "spec: { family: gaze-heatmap, source: { container: gaze-heatmap }, consumers: [{ container: logrouter }] }\n",
-      [SidecarVolumeKind],
-    ).documents;
-    const all = [
-      ...sidecar,
-      ...docs.map((d) => ({ ...d, spec: { ...(d.spec as object), rollout: undefined } })),
-    ];
-    const plan = await reconciler.plan(all[0]!, ctx(all));
-    expect(plan.changes).toEqual([]);
-    expect(plan.notes).toEqual([
-      "patched together with LogRouter/gaze-heatmap: one revision of family gaze-heatmap",
-    ]);
   });
 });
 
@@ -173,6 +113,7 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
       api,
       region: async () => "ap-northeast-1",
       configStore: store,
+      patches,
     });
     return { api, store, reconciler };
   }
@@ -186,7 +127,7 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
     ]);
     await plan.apply(new AbortController().signal);
     expect(api.writes).toEqual([`put s3://${object}`, "register"]);
-    const rendered = (await reconciler.desired("api", apiDocs)).fluentBitConfig?.text;
+    const rendered = (await reconciler.desired("api", apiDocs)).configFile?.text;
     expect(store.objects.get(object)).toBe(rendered);
     expect(rendered).toMatch(/multiline\.parser +java,python,go\n/);
 
@@ -215,7 +156,7 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
   it("refuses to plan an S3 config without a store rather than skip the upload", async () => {
     const api = new MemoryTaskDefinitionApi();
     api.add(apiBase);
-    const reconciler = new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1" });
+    const reconciler = new TaskDefinitionReconciler({ api, region: async () => "ap-northeast-1", patches });
     await expect(reconciler.plan(apiDocs[0]!, ctx(apiDocs))).rejects.toThrow(
       /app\.yaml:\d+:\d+: LogRouter\/api: this command cannot deliver a config file to S3/,
     );

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
-import { freePort } from "../free-port.ts";
+import { freePort } from "./free-port.ts";
 
 /**
  * A local AWS emulator: `moto_server` (Python's moto) on a free loopback port. Used by the integration tests, the

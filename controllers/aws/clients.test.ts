@@ -1,0 +1,24 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { createAwsClients } from "./clients.ts";
+
+describe("createAwsClients", () => {
+  it("builds a client of another service as it builds its own: same configuration, instrumented, destroyed with them", async () => {
+    const clients = createAwsClients({ region: "eu-west-1", endpoint: "http://127.0.0.1:9", maxAttempts: 2 });
+    let destroyed = false;
+    const other = clients.client("logs", (config) => {
+      const client = new SQSClient(config);
+      const destroy = client.destroy.bind(client);
+      client.destroy = () => {
+        destroyed = true;
+        destroy();
+      };
+      return client;
+    });
+    expect(await other.config.region()).toBe("eu-west-1");
+    expect(await other.config.maxAttempts()).toBe(2);
+    expect(other.middlewareStack.identify().join(" ")).toContain("ecsLogOperator-logs-instrument");
+    clients.destroy();
+    expect(destroyed).toBe(true);
+  });
+});

@@ -1,0 +1,114 @@
+import { parseWatchKey, WatchIndex } from "./informers.ts";
+import { sweepKey, type Reconciler } from "./reconciler.ts";
+import { resourceKey, type SpecDocument } from "./spec/document.ts";
+import { EMPTY_SNAPSHOT, type SpecChanges, type SpecSnapshot } from "./spec-source.ts";
+
+/** What a new read of the specs asks of the controller. */
+export interface SpecUpdate {
+  /**
+   * Keys to reconcile, in order (a key may come twice): the specs that changed, the specs reconciled together with
+   * one of them, and the sweeps that may now remove what removed specs left.
+   */
+  readonly wake: readonly string[];
+  /** Kinds that lost a spec while a file is invalid: nothing of theirs is deleted until every file is valid. */
+  readonly heldSweeps: readonly string[];
+  /**
+   * Sweeps whose deletions the prune guard holds, swept again at every read (not a spec change): restored specs
+   * release the hold at once.
+   */
+  readonly resweep: readonly string[];
+}
+
+/**
+ * The specs the controller works from (the source's last snapshot, swapped in whole), the watch index built from
+ * them, and which keys a new snapshot wakes. Pure: no I/O, no clock.
+ */
+export class DesiredState {
+  private readonly reconcilers: ReadonlyMap<string, Reconciler>;
+  private current: SpecSnapshot = EMPTY_SNAPSHOT;
+  private byKey = new Map<string, SpecDocument>();
+  private index = new WatchIndex();
+
+  constructor(reconcilers: readonly Reconciler[]) {
+    this.reconcilers = new Map(reconcilers.map((r) => [r.kind, r]));
+  }
+
+  get snapshot(): SpecSnapshot {
+    return this.current;
+  }
+
+  /** `Kind/name` of every spec now loaded. */
+  keys(): string[] {
+    return [...this.byKey.keys()];
+  }
+
+  document(key: string): SpecDocument | undefined {
+    return this.byKey.get(key);
+  }
+
+  reconcilerOf(kind: string): Reconciler | undefined {
+    return this.reconcilers.get(kind);
+  }
+
+  /** Every watch key a loaded spec watches: what the informers list. */
+  watchKeys(): string[] {
+    return this.index.watchKeys();
+  }
+
+  /** The resource keys the given watch keys wake, each once. */
+  resourcesOf(watchKeys: Iterable<string>): string[] {
+    return this.index.resourcesOf(watchKeys);
+  }
+
+  /**
+   * Every key the controller may hold state for: the specs and every kind's sweep. Per-key structures keep exactly
+   * these, so that memory grows with the specs, never with time.
+   */
+  liveKeys(): Set<string> {
+    const live = new Set(this.byKey.keys());
+    for (const r of this.reconcilers.values()) if (r.planOrphans !== undefined) live.add(sweepKey(r.kind));
+    return live;
+  }
+
+  /** The orphan sweeps of the kinds that have one; none while a spec file is invalid. */
+  sweepKeys(snapshot: SpecSnapshot = this.current): string[] {
+    if (!snapshot.complete) return [];
+    return [...this.reconcilers.values()]
+      .filter((r) => r.planOrphans !== undefined)
+      .map((r) => sweepKey(r.kind));
+  }
+
+  /** Swaps in a new snapshot, and says what it wakes; `held` are the kinds whose deletions the prune guard holds. */
+  update(snapshot: SpecSnapshot, changes: SpecChanges, held: readonly string[] = []): SpecUpdate {
+    const wasComplete = this.current.complete;
+    this.current = snapshot;
+    this.byKey = new Map(snapshot.documents.map((d) => [resourceKey(d), d]));
+    this.index = new WatchIndex(
+      snapshot.documents.map((doc) => ({ resource: resourceKey(doc), watches: this.watchesOf(doc) })),
+    );
+    const wake: string[] = [...changes.changed];
+    // A watch key that names no AWS state (such as `taskdef:FAMILY`) groups specs that are reconciled together: an
+    // edit to one wakes the others, since one of them may be the one that applies the group's changes.
+    const groups = changes.changed.flatMap((key) => {
+      const doc = this.byKey.get(key);
+      return doc === undefined ? [] : this.watchesOf(doc).filter((w) => parseWatchKey(w) === undefined);
+    });
+    const changed = new Set(changes.changed);
+    for (const key of this.index.resourcesOf(groups)) if (!changed.has(key)) wake.push(key);
+    // Specs removed while a file was invalid were not swept then.
+    if (snapshot.complete && !wasComplete) wake.push(...this.sweepKeys(snapshot));
+    const heldSweeps: string[] = [];
+    for (const kind of new Set(changes.removed.map((k) => k.slice(0, k.indexOf("/"))))) {
+      if (!snapshot.complete) heldSweeps.push(kind);
+      else if (this.reconcilers.get(kind)?.planOrphans !== undefined) wake.push(sweepKey(kind));
+    }
+    const resweep = snapshot.complete
+      ? held.filter((kind) => this.reconcilers.get(kind)?.planOrphans !== undefined).map(sweepKey)
+      : [];
+    return { wake, heldSweeps, resweep };
+  }
+
+  private watchesOf(doc: SpecDocument): readonly string[] {
+    return this.reconcilers.get(doc.kind)?.watches?.(doc) ?? [];
+  }
+}

@@ -1,0 +1,221 @@
+import { AwsError } from "./aws/errors.ts";
+import type { Clock } from "./clock.ts";
+import type { ConvergenceTracker } from "./convergence.ts";
+import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS } from "./deadline.ts";
+import type { DeletionHolds } from "./deletion-holds.ts";
+import type { DesiredState } from "./desired-state.ts";
+import type { Logger } from "./logger.ts";
+import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
+import {
+  DependencyNotReadyError,
+  sweepKey,
+  TerminalError,
+  type Detach,
+  type ReconcileContext,
+} from "./reconciler.ts";
+import type { StatusStore } from "./status.ts";
+import type { WorkQueue } from "./work-queue.ts";
+
+export interface KeyReconcilerOptions {
+  readonly state: DesiredState;
+  readonly status: StatusStore;
+  readonly queue: WorkQueue;
+  readonly metrics: ControllerMetrics;
+  readonly convergence: ConvergenceTracker;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly ownerId: string;
+  /** The prune guard: a sweep's deletions pass it before any is applied. */
+  readonly holds: DeletionHolds;
+  /** How long one reconcile (observe, plan, apply) may take before its AWS calls are aborted. Default 5 min. */
+  readonly reconcileTimeoutMs?: number | undefined;
+  /** Aborted at shutdown: no plan is applied any more. */
+  readonly stopping: AbortSignal;
+  /** Runs a reconciler's long wait beside the queue (`ReconcileContext.detach`), until shutdown or the term's end. */
+  readonly detach: (
+    key: string,
+    what: string,
+    work: (signal: AbortSignal) => Promise<void>,
+    term: AbortSignal,
+    logger: Logger,
+  ) => void;
+}
+
+/**
+ * One reconcile of one key: re-read AWS through the kind's reconciler, apply its plan, record the outcome (status,
+ * metrics, convergence, drift) and, on failure, how the key is retried.
+ */
+export class KeyReconciler {
+  private readonly o: KeyReconcilerOptions;
+
+  constructor(options: KeyReconcilerOptions) {
+    this.o = options;
+  }
+
+  /**
+   * `signal` stops the reads and writes in flight (shutting down timed out, or the leadership term ended); `term`, when
+   * aborted, also keeps a plan from being applied.
+   */
+  async reconcile(key: string, signal: AbortSignal, term: AbortSignal): Promise<void> {
+    // Every reconcile has a deadline, and its signal reaches every SDK call: a hung endpoint holds a worker for at
+    // most this long, then the key goes back to its backoff and /status says it timed out.
+    const limit = deadline(
+      signal,
+      this.o.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS,
+      `reconcile of ${key}`,
+      this.o.clock,
+    );
+    try {
+      await this.reconcileWithin(key, signal, limit.signal, () => limit.expired, term);
+    } finally {
+      limit.dispose();
+    }
+  }
+
+  /** `outer` is the worker's signal; `signal` is it under the reconcile's deadline, which `expired` says ran out. */
+  private async reconcileWithin(
+    key: string,
+    outer: AbortSignal,
+    signal: AbortSignal,
+    expired: () => boolean,
+    term: AbortSignal,
+  ): Promise<void> {
+    const { state, status, queue, metrics, clock } = this.o;
+    const kind = key.slice(0, key.indexOf("/"));
+    const reconciler = state.reconcilerOf(kind);
+    const logger = this.o.logger.child({ resource: key });
+    if (reconciler === undefined) {
+      logger.warn("no reconciler for kind; skipped", { kind });
+      return;
+    }
+    const started = clock.now();
+    // A context per reconcile, over the snapshot it started with: what a reconciler shares through `PassMemo`
+    // (keyed by the context) lives as long as this one reconcile.
+    const ctx: ReconcileContext = {
+      signal,
+      logger,
+      ownerId: this.o.ownerId,
+      documents: state.snapshot.documents,
+      detach: ((what, work) => this.o.detach(key, what, work, term, logger)) satisfies Detach,
+    };
+    const seconds = (): number => (clock.now() - started) / 1000;
+    const mayApply = (): string | undefined =>
+      this.o.stopping.aborted ? "shutting down" : term.aborted ? "leadership lost" : undefined;
+    let generation: string | undefined;
+    let applied = 0;
+    try {
+      if (key === sweepKey(kind)) {
+        if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
+        // The sweep's plans pass the prune guard before any is applied: an emptied or shrunk spec set holds them.
+        const plans = this.o.holds.guard(kind, await reconciler.planOrphans(ctx), state.snapshot);
+        for (const plan of plans) {
+          if (plan.changes.length === 0 || plan.held !== undefined) continue;
+          const stop = mayApply();
+          if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
+          await plan.apply(signal);
+          applied += plan.changes.length;
+          logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
+        }
+      } else {
+        const doc = state.document(key);
+        // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
+        if (doc === undefined) {
+          queue.forget(key);
+          return;
+        }
+        generation = doc.generation;
+        const plan = await reconciler.plan(doc, ctx);
+        if (plan.changes.length > 0) {
+          const stop = mayApply();
+          if (stop !== undefined) return logger.info(`${stop}; plan not applied`);
+          await plan.apply(signal);
+          applied = plan.changes.length;
+          // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
+          // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.
+          const drift =
+            status.synced(key) &&
+            status.observedGeneration(key) === generation &&
+            this.o.convergence.unprompted(key, started);
+          if (drift) metrics.driftCorrectedFor(kind);
+          logger.info(drift ? "drift corrected" : "applied", {
+            generation,
+            changes: plan.changes.map((c) => `${c.action} ${c.target}`),
+          });
+        } else {
+          logger.debug("in sync", { generation });
+        }
+      }
+    } catch (error) {
+      if (outer.aborted) return;
+      const reason: unknown = signal.reason;
+      const err =
+        expired() && reason instanceof DeadlineExceededError
+          ? new DeadlineExceededError(`reconcile of ${key}`, reason.ms, { cause: error })
+          : error;
+      this.failed(key, kind, err, seconds(), logger);
+      return;
+    }
+    queue.forget(key);
+    status.record(key, { result: "success", generation, changes: applied });
+    metrics.reconciled(kind, "success", seconds());
+    this.o.convergence.converged(key, started);
+  }
+
+  private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {
+    const { queue, status, metrics } = this.o;
+    const err = error instanceof Error ? error : new Error(String(error));
+    let result: ReconcileResult;
+    let reason: string;
+    if (err instanceof DeadlineExceededError) {
+      result = "error";
+      reason = "DeadlineExceeded";
+      const retryInMs = queue.backoffOf(key);
+      queue.addRateLimited(key);
+      logger.warn("reconcile timed out; retrying", { error: err, cause: err.cause, retryInMs });
+    } else if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
+      result = "requeue";
+      reason = "DependencyNotReady";
+      queue.addRateLimited(key);
+      logger.info("waiting for a dependency", { error: err, retryInMs: queue.backoffOf(key) });
+    } else if (isTerminal(err)) {
+      result = "terminal";
+      reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "Terminal";
+      queue.forget(key);
+      logger.error("reconcile failed; no backoff retries, tried again at the next resync or spec change", {
+        error: err,
+      });
+    } else {
+      result = "error";
+      reason = err instanceof AwsError ? `Aws${pascal(err.errorClass)}` : "ReconcileError";
+      const retryInMs = queue.backoffOf(key);
+      queue.addRateLimited(key);
+      logger.warn("reconcile failed; retrying", { error: err, retryInMs, retries: queue.retries(key) });
+    }
+    status.record(key, { result, reason, message: err.message });
+    metrics.reconciled(kind, result, seconds);
+  }
+}
+
+function isTerminal(err: Error): boolean {
+  return hasInChain(
+    err,
+    (e) =>
+      e instanceof TerminalError ||
+      (e instanceof AwsError && (e.errorClass === "invalid" || e.errorClass === "terminal")),
+  );
+}
+
+function hasInChain(err: unknown, test: (e: unknown) => boolean): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (test(e)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}
+
+function pascal(s: string): string {
+  return s
+    .split("-")
+    .map((w) => (w[0] ?? "").toUpperCase() + w.slice(1))
+    .join("");
+}
