@@ -181,7 +181,7 @@ afterEach(async () => {
 async function setup(
   files: Record<string, string>,
   options: Partial<
-    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness">
+    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness" | "queue">
   > & {
     lister?: WatchLister;
     events?: WatchEvents;
@@ -209,6 +209,7 @@ async function setup(
     server: options.server !== undefined ? () => options.server! : undefined,
     leadership: options.leadership,
     readiness: options.readiness,
+    queue: options.queue,
     workers: 2,
     clock,
   });
@@ -410,7 +411,11 @@ describe("Controller", () => {
   });
 
   it("retries a failing key with backoff, and does not retry a terminal error", async () => {
-    const t = await setup({ "a.yaml": widget("a", 1), "b.yaml": widget("b", 1) });
+    // The backoff's jitter at its top: each retry waits its whole backoff.
+    const t = await setup(
+      { "a.yaml": widget("a", 1), "b.yaml": widget("b", 1) },
+      { queue: { random: () => 1 } },
+    );
     t.reconciler.failWith.set("a", new Error("flaky"));
     t.reconciler.failWith.set(
       "b",
