@@ -66,6 +66,20 @@ describe("guardDeletions", () => {
     );
   });
 
+  it("holds a sweep that takes a removed spec's patch back with a new revision, not a delete", () => {
+    const revert: ResourcePlan = {
+      key: "LogRouter/api",
+      kind: "LogRouter",
+      changes: [{ action: "create", target: "task definition api, new revision" }],
+      apply: async () => undefined,
+    };
+    const held = guardDeletions(
+      { kind: "LogRouter", plans: [revert], liveOfKind: 0, liveSpecs: 0 },
+      DEFAULT_PRUNE_GUARD,
+    );
+    expect(held).toMatchObject({ reason: "SpecSetEmpty", resources: ["LogRouter/api"] });
+  });
+
   it("marks the held plans and makes their apply do nothing", async () => {
     const plans = [...deleting(2), note];
     const held = guardDeletions({ kind: "Thing", plans, liveOfKind: 0, liveSpecs: 0 }, DEFAULT_PRUNE_GUARD)!;

@@ -33,7 +33,7 @@ export interface HeldDeletions {
 
 export interface SweepCensus {
   readonly kind: string;
-  /** The sweep's plans; those with a `delete` change count. */
+  /** The sweep's plans; those with any change count (a sweep only takes back what removed specs made). */
   readonly plans: readonly ResourcePlan[];
   /** Valid specs of this kind now. */
   readonly liveOfKind: number;
@@ -43,7 +43,9 @@ export interface SweepCensus {
 
 /** Whether the sweep's deletions are held, and why. Pure. */
 export function guardDeletions(census: SweepCensus, policy: PruneGuardPolicy): HeldDeletions | undefined {
-  const deleting = census.plans.filter((p) => p.changes.some((c) => c.action === "delete")).map((p) => p.key);
+  // Every change a sweep plans takes back what a removed spec made: a delete, or for a task definition patch a new
+  // revision without it (and the rollout to it). Each counts, whatever its action.
+  const deleting = census.plans.filter((p) => p.changes.length > 0).map((p) => p.key);
   if (deleting.length === 0) return undefined;
   const count = deleting.length;
   const shown = deleting.slice(0, 5).join(", ") + (count > 5 ? ` and ${count - 5} more` : "");
