@@ -14,6 +14,7 @@ import { silentLogger } from "../controllers/logger.ts";
 import { ControllerMetrics } from "../controllers/metrics.ts";
 import type { Reconciler } from "../controllers/reconciler.ts";
 import { SpecWatcher } from "../controllers/spec-watcher.ts";
+import { seededRandom } from "../test/seeded-random.ts";
 
 /**
  * The soak, alone in its process (started with --expose-gc, so heap figures are taken after a full collection):
@@ -31,13 +32,7 @@ const SERVICES = 4;
 const POOL = 6;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-let seed = Number(seedArg ?? 1) >>> 0;
-const random = (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const random = seededRandom(Number(seedArg ?? 1));
 const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(random() * xs.length)];
 
 const setup = createAwsClients({ endpoint, region: REGION });

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../test/seeded-random.ts";
 import { validateCommand } from "./commands/validate.ts";
 
 /**
@@ -28,16 +29,8 @@ function aliasBomb(levels: number): string {
   return lines.join("\n") + "\n";
 }
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run mutates the same way. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Every run mutates the same way. */
+const random = seededRandom;
 
 const binary = (n: number, rnd: () => number): string =>
   Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256))).toString("latin1");

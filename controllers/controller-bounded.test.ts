@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemorySpecSource } from "../test/memory-spec-source.ts";
+import { seededRandom } from "../test/seeded-random.ts";
 import { AwsError } from "./aws/errors.ts";
 import { ManualClock } from "./clock.ts";
 import { Controller } from "./controller.ts";
@@ -61,16 +62,8 @@ class GaugeReconciler implements Reconciler {
   }
 }
 
-/** mulberry32: the churn is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The churn is the same on every run. */
+const random = seededRandom;
 
 const gauge = (name: string, size: number): string =>
   `apiVersion: ecs-log-operator/v1alpha1\nkind: Gauge\nmetadata: { name: ${name} }\nspec: { size: ${size} }\n`;

@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
-import { FaultProxy, seededRandom } from "./fault-proxy.ts";
+import { seededRandom } from "../seeded-random.ts";
+import { FaultProxy } from "./fault-proxy.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 /**
