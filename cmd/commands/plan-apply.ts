@@ -84,7 +84,13 @@ export async function planOrApplyCommand(
   if (values.output !== "text" && values.output !== "json") throw new UsageError("--output is text or json");
   const aws = awsSettings(values);
   const output = values.output;
-  return withSpecs(dir, git, { logger: silentLogger, endpoint: aws.endpoint }, (specs) => {
+  const deps = {
+    logger: silentLogger,
+    endpoint: aws.endpoint,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
+  };
+  return withSpecs(dir, git, deps, (specs) => {
     if (specs.revision !== undefined) io.err(`Fetched ${specsLabel(specs, dir)}.\n`);
     return planOrApply(mode, specs, dir, aws, output, values.verbose === true, values.environment, io);
   });

@@ -119,6 +119,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
       logger,
       registry,
       endpoint: aws.endpoint,
+      connectTimeoutMs: aws.connectTimeoutMs,
+      requestTimeoutMs: aws.requestTimeoutMs,
       check: specRevisionCheck(allKinds(), aws.environment),
     }).catch((error: unknown) => {
       clients.destroy();
