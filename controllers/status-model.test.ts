@@ -65,6 +65,9 @@ describe("buildStatusDocument", () => {
     const store = new StatusStore(() => new Date(clock.now()));
     store.track("CloudMapService/fluentd", "g1");
     store.record("CloudMapService/fluentd", { result: "success", generation: "g1", changes: 0 });
+    // The controller tracks each kind's sweep key as it tracks the specs' (retainLiveKeys).
+    store.track("CloudMapService/*", undefined);
+    store.track("WeightedRecordSet/*", undefined);
     store.record("CloudMapService/*", { result: "success", generation: undefined, changes: 2 });
     store.record("WeightedRecordSet/*", {
       result: "error",
@@ -163,6 +166,7 @@ describe("readStatusDocument", () => {
       decisions: [],
       leadership: null,
       source: null,
+      deletionsHeld: {},
     });
   });
 

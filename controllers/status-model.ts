@@ -31,9 +31,14 @@ export interface StatusDocument {
   readonly leadership: LeadershipStatus | null;
   /** Where the specs come from and which revision is applied (issue 15); null when not reported. */
   readonly source: SourceRevision | null;
+  /**
+   * Kind -> why the prune guard holds its deletions (an emptied or shrunk spec set); each also a DeletionHeld
+   * condition on the kind's sweep `Kind/*`. Empty when nothing is held.
+   */
+  readonly deletionsHeld: Readonly<Record<string, string>>;
 }
 
-export type ConditionType = "Ready" | "Stalled" | "Degraded";
+export type ConditionType = "Ready" | "Stalled" | "Degraded" | "DeletionHeld";
 export type ConditionStatus = "True" | "False" | "Unknown";
 
 /** A Kubernetes-style condition. */
@@ -200,6 +205,8 @@ export interface ServiceEventStatus {
 
 export interface StatusParts {
   readonly phase: string;
+  /** Kind -> why its deletions are held (`DeletionHolds.held()`). */
+  readonly deletionsHeld?: Readonly<Record<string, string>>;
   /** Whether `/readyz` answers 200 (default: the phase is ready). */
   readonly ready?: boolean;
   /** Why not, when not ready. */
@@ -255,6 +262,7 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
     decisions: parts.decisions ?? [],
     leadership: parts.leadership ?? null,
     source: parts.source ?? null,
+    deletionsHeld: parts.deletionsHeld ?? {},
   };
 }
 
@@ -356,6 +364,7 @@ export function readStatusDocument(raw: unknown): StatusDocument {
     leadership:
       doc.leadership == null ? null : (record(doc.leadership, "leadership") as unknown as LeadershipStatus),
     source: doc.source == null ? null : readSource(doc.source, "source"),
+    deletionsHeld: readHolds(doc.deletionsHeld),
   };
 }
 
@@ -479,6 +488,15 @@ function list(v: unknown, at: string): unknown[] {
 
 function optionalList(v: unknown, at: string): unknown[] {
   return v == null ? [] : list(v, at);
+}
+
+/** `deletionsHeld`: kind -> reason; absent from an older controller. */
+function readHolds(v: unknown): Record<string, string> {
+  if (v == null) return {};
+  const held = record(v, "deletionsHeld");
+  return Object.fromEntries(
+    Object.entries(held).map(([kind, why]) => [kind, str(why, `deletionsHeld.${kind}`) ?? ""]),
+  );
 }
 
 function bool(v: unknown, at: string): boolean | undefined {

@@ -140,6 +140,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     observer: observeAll(metrics, reachability),
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
     requestGuard: leadership.requestGuard,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
   });
   try {
     await checkAwsSetup(clients);
@@ -156,6 +158,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
       logger,
       registry,
       endpoint: aws.endpoint,
+      connectTimeoutMs: aws.connectTimeoutMs,
+      requestTimeoutMs: aws.requestTimeoutMs,
       check: specRevisionCheck(allKinds(), aws.environment),
     }).catch((error: unknown) => {
       clients.destroy();
@@ -176,6 +180,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     workers,
     readiness: [reachability],
     leadership,
+    reconcileTimeoutMs: aws.reconcileTimeoutMs,
+    pruneGuard: aws.pruneGuard,
   });
   // Writes finished (or aborted) first, then the lease released: the other order is two leaders at once.
   const stop = () => leadership.stop(() => controller.stop());

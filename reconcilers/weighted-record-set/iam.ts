@@ -103,6 +103,13 @@ export function weightedRecordSetStatements(
         arnOf(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${g}`),
       ),
     });
+    // A drain's hold starts once the change that removed the record is INSYNC.
+    out.push({
+      Sid: "Route53DrainInSync",
+      Effect: "Allow",
+      Action: ["route53:GetChange"],
+      Resource: "arn:aws:route53:::change/*",
+    });
   }
   return out;
 }

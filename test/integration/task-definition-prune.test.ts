@@ -94,6 +94,8 @@ async function pass(documents: SpecDocument[], apply = true, complete = true): P
       ownerId: "it",
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     apply,
   );
