@@ -84,6 +84,7 @@ describe("buildStatusDocument", () => {
         ok: true,
         lastError: null,
         lastChanges: 2,
+        conditions: [expect.objectContaining({ type: "Ready", status: "True", reason: "Converged" })],
       },
       {
         kind: "WeightedRecordSet",
@@ -92,6 +93,7 @@ describe("buildStatusDocument", () => {
         ok: false,
         lastError: "Rate exceeded",
         lastChanges: 0,
+        conditions: [expect.objectContaining({ type: "Ready", status: "False", reason: "AwsThrottled" })],
       },
     ]);
     expect(readStatusDocument(JSON.parse(JSON.stringify(doc))).sweeps).toEqual(doc.sweeps);
@@ -160,6 +162,7 @@ describe("readStatusDocument", () => {
           ok: true,
           lastError: null,
           lastChanges: 1,
+          conditions: older.resources[1]!.conditions,
         },
       ],
       services: [],

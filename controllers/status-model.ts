@@ -76,6 +76,8 @@ export interface SweepStatus {
   readonly lastError: string | null;
   /** Changes the last sweep made (orphans removed). */
   readonly lastChanges: number;
+  /** The sweep's own conditions: `Ready`, and `DeletionHeld` while the prune guard holds its deletions. */
+  readonly conditions: readonly StatusCondition[];
 }
 
 export interface TargetSummary {
@@ -276,7 +278,7 @@ type SweepRecord = Pick<
   ResourceStatus,
   "key" | "kind" | "lastReconcileTime" | "lastError" | "lastChanges"
 > & {
-  readonly conditions: readonly { readonly type: string; readonly status: string }[];
+  readonly conditions: readonly StatusCondition[];
 };
 
 function sweepOf(r: SweepRecord): SweepStatus {
@@ -287,6 +289,7 @@ function sweepOf(r: SweepRecord): SweepStatus {
     ok: r.conditions.some((c) => c.type === "Ready" && c.status === "True"),
     lastError: r.lastError ?? null,
     lastChanges: r.lastChanges,
+    conditions: r.conditions,
   };
 }
 
@@ -430,6 +433,9 @@ function readSweep(raw: unknown, at: string): SweepStatus {
     ok: r.ok === true,
     lastError: str(r.lastError, `${at}.lastError`) ?? null,
     lastChanges: typeof r.lastChanges === "number" ? r.lastChanges : 0,
+    conditions: optionalList(r.conditions, `${at}.conditions`).map((c, i) =>
+      readCondition(c, `${at}.conditions[${i}]`),
+    ),
   };
 }
 

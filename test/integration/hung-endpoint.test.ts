@@ -14,7 +14,7 @@ import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 /**
  * `run` with one AWS endpoint hung: Auto Scaling is sent to a TCP server that accepts every connection and never
- * answers a byte, everything else to the emulator. The WeightedRecordSet that follows an Auto Scaling group is stuck
+ * answers a byte to an AWS call, everything else to the emulator. The WeightedRecordSet that follows an Auto Scaling group is stuck
  * on it; the Cloud Map specs and a WeightedRecordSet following ECS tasks must converge all the same, and the stuck one
  * must say in /status that it timed out.
  */
@@ -25,7 +25,23 @@ let scene: AwsScene;
 let dir = "";
 let operator: OperatorProcess | undefined;
 const sockets: Socket[] = [];
-const hung = createServer((s) => sockets.push(s.resume()));
+/**
+ * Answers only `run`'s start-up probe of a hand-set endpoint (an unsigned `GET /`: any HTTP answer proves the
+ * endpoint is there, cmd/aws-preflight.ts), and never a byte to a signed AWS call: an endpoint that hangs once the
+ * operator runs.
+ */
+const hung = createServer((s) => {
+  sockets.push(s);
+  let head = "";
+  s.on("data", (chunk: Buffer) => {
+    head += chunk.toString("latin1");
+    if (!head.includes("\r\n\r\n")) return;
+    if (head.startsWith("GET / ") && !/^authorization:/im.test(head)) {
+      s.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    }
+    head = "";
+  });
+});
 
 beforeAll(async () => {
   ({ moto, clients } = await startEmulator({ region: REGION }));

@@ -184,13 +184,14 @@ describe("the prune guard on an emptied checkout", () => {
     const status = await until("the hold in /status", async () => {
       const s = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
         deletionsHeld: Record<string, string>;
-        resources: { key: string; conditions: { type: string; status: string; reason: string }[] }[];
+        // Each kind's orphan sweep (`Kind/*`) is listed apart from the resources, with its own conditions.
+        sweeps: { key: string; conditions: { type: string; status: string; reason: string }[] }[];
       };
       return s.deletionsHeld.WeightedRecordSet !== undefined ? s : undefined;
     });
     expect(status.deletionsHeld.WeightedRecordSet).toMatch(/^the spec set is empty/);
     expect(
-      status.resources
+      status.sweeps
         .find((r) => r.key === "WeightedRecordSet/*")
         ?.conditions.find((c) => c.type === "DeletionHeld"),
     ).toMatchObject({ status: "True", reason: "SpecSetEmpty" });

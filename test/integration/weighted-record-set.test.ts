@@ -349,8 +349,9 @@ describe("WeightedRecordSet against the emulator", () => {
 
   it("two spec sets on the default owner id: the scratch one removes nothing of the real one's, and says why", async () => {
     await scene.autoScalingGroup("log-asg", 2);
-    // The real directory, applied with no --owner-id.
-    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "default" });
+    // The real directory, applied with no --owner-id; its spec asks for prune, so only the owner id keeps the
+    // scratch directory from removing its records.
+    await pass(spec("autoScalingGroup: log-asg", { more: "  prune: true\n" }), { ownerId: "default" });
     const before = await zoneRecords();
     expect(weighted(before)).toHaveLength(2);
 
