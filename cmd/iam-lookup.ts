@@ -32,7 +32,10 @@ export async function namespaceZones(
   for (const ns of await api.listPrivateDnsNamespaces(undefined, signal)) {
     const key = dnsNameKey(ns.name);
     if (!wanted.has(key) || ns.hostedZoneId === undefined) continue;
-    zones.set(key, [...(zones.get(key) ?? []), ns.hostedZoneId].sort());
+    // Cloud Map answers with the bare id (Z...); the emulator with Route 53's path form (/hostedzone/Z...). The ARN
+    // takes the bare id.
+    const zone = ns.hostedZoneId.replace(/^\/hostedzone\//, "");
+    zones.set(key, [...(zones.get(key) ?? []), zone].sort());
   }
   return zones;
 }

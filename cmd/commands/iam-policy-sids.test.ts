@@ -5,6 +5,7 @@ import type { SpecDocument } from "../../controllers/spec/document.ts";
 import { loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { gitSourceIamStatements, gitSourceSettings } from "../git-source.ts";
 import { allKinds } from "../kinds.ts";
+import { namespaceZones } from "../iam-lookup.ts";
 import { iamPolicy, type PolicyDocument, type PolicyStatement } from "./iam-policy.ts";
 
 // Issue 18 item 7: the policy explains itself, and Cloud Map's Route 53 writes do not undo the narrowed Route 53
@@ -133,5 +134,29 @@ describe("the policy explains itself", () => {
       "arn:aws:route53:::hostedzone/Z2",
       "arn:aws:route53:::hostedzone/Z3",
     ]);
+  });
+});
+
+describe("namespaceZones (iam-policy --lookup)", () => {
+  it("keeps the zones of the named namespaces that exist, by DNS name, in the id form an ARN takes", async () => {
+    const ns = (name: string, hostedZoneId: string | undefined) => ({
+      id: `ns-${name}`,
+      arn: "",
+      name,
+      description: "",
+      hostedZoneId,
+    });
+    const api = {
+      listPrivateDnsNamespaces: () =>
+        Promise.resolve([
+          ns("Fluentd.Local", "Z2"),
+          ns("fluentd.local.", "/hostedzone/Z1"),
+          ns("other.local", "Z9"),
+          ns("nozone.local", undefined),
+        ]),
+    };
+    expect(await namespaceZones(api, ["fluentd.local", "nozone.local", "missing.local"])).toEqual(
+      new Map([["fluentd.local", ["Z1", "Z2"]]]),
+    );
   });
 });
