@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, posix, relative } from "node:path";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Registry } from "prom-client";
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "../controllers/aws/clients.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "../controllers/aws/timeouts.ts";
 import type { Clock } from "../controllers/clock.ts";
 import type { Logger } from "../controllers/logger.ts";
 import {

@@ -1,3 +1,4 @@
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "./timeouts.ts";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
@@ -110,8 +111,7 @@ export interface AwsClientOptions {
   readonly credentials?: RefreshableCredentials | undefined;
 }
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS };
 /** SQS long polling holds a ReceiveMessage open for up to 20 s: its request timeout is this much longer. */
 const LONG_POLL_MS = 20_000;
 
