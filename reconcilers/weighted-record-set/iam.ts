@@ -79,7 +79,7 @@ export function weightedRecordSetStatements(
   );
   if (groups.length > 0) {
     out.push({
-      Sid: "AutoScalingGroups",
+      Sid: "AutoScalingReadsGroupsForTargets",
       Effect: "Allow",
       // Auto Scaling's Describe actions accept no resource ARN. A drain also reads its lifecycle hook.
       Action: [
