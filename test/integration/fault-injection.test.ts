@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import {
-  ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
@@ -20,6 +19,7 @@ import type { AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
 import { seededRandom } from "../seeded-random.ts";
 import { FaultProxy } from "./fault-proxy.ts";
+import { createForeignRecords } from "./foreign-records.ts";
 import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
 
 /**
@@ -57,35 +57,7 @@ beforeAll(async () => {
     }),
   );
   zoneId = (zone.HostedZone?.Id ?? "").replace("/hostedzone/", "");
-  await clients.route53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: "CREATE",
-            ResourceRecordSet: {
-              Name: NAME,
-              Type: "A",
-              SetIdentifier: "manual",
-              Weight: 3,
-              TTL: 10,
-              ResourceRecords: [{ Value: "192.168.7.7" }],
-            },
-          },
-          {
-            Action: "CREATE",
-            ResourceRecordSet: {
-              Name: "grafana.logs.internal",
-              Type: "CNAME",
-              TTL: 300,
-              ResourceRecords: [{ Value: "grafana.example.com" }],
-            },
-          },
-        ],
-      },
-    }),
-  );
+  await createForeignRecords(clients.route53, zoneId, NAME);
   foreign = JSON.stringify((await records()).filter(isForeign));
   dir = mkdtempSync(join(tmpdir(), "fault-injection-"));
   writeFileSync(join(dir, "cloud-map.yaml"), fluentdCloudMapSpecs(scene.vpcId, { port: 24224 }));

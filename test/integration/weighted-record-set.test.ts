@@ -1,5 +1,4 @@
 import {
-  ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
@@ -39,6 +38,7 @@ import {
   createWeightedRecordSetReconciler,
   WeightedRecordSetReconciler,
 } from "../../reconcilers/weighted-record-set/reconciler.ts";
+import { createForeignRecords } from "./foreign-records.ts";
 import { startEmulator } from "./harness.ts";
 
 let emulator: MotoEmulator;
@@ -111,35 +111,7 @@ function weighted(records: readonly ResourceRecordSet[], name = NAME, type = "A"
 
 /** A hand-made weighted record at the same name, and an unrelated one: the operator must never change them. */
 async function seedForeignRecords(): Promise<string> {
-  await clients.route53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: "CREATE",
-            ResourceRecordSet: {
-              Name: NAME,
-              Type: "A",
-              SetIdentifier: "manual",
-              Weight: 3,
-              TTL: 10,
-              ResourceRecords: [{ Value: "192.168.7.7" }],
-            },
-          },
-          {
-            Action: "CREATE",
-            ResourceRecordSet: {
-              Name: "grafana.logs.internal",
-              Type: "CNAME",
-              TTL: 300,
-              ResourceRecords: [{ Value: "grafana.example.com" }],
-            },
-          },
-        ],
-      },
-    }),
-  );
+  await createForeignRecords(clients.route53, zoneId, NAME);
   return foreignSnapshot();
 }
 
