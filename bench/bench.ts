@@ -12,15 +12,16 @@ import {
 import { benchLatency, type LatencyFigures } from "./latency.ts";
 import { benchRun, type RunFigures } from "./run.ts";
 import { benchTakeover, type TakeoverFigures } from "./takeover.ts";
+import { benchSoak, type SoakFigures, type SoakSample } from "./soak.ts";
 import { benchVersusTerraform, type VersusTerraformFigures } from "./versus-terraform.ts";
 
 /**
  * `npm run bench`: figures taken the same way every time, printed as a table and written as JSON under
  * bench/results/. A script, not a test: it measures and asserts nothing; the summary says how far each target stands.
- * Sections: efficiency, cost, latency, run, terraform, takeover (`--only NAME`, repeatable); `--quick` runs smaller
- * sizes.
+ * Sections: efficiency, cost, latency, run, terraform, takeover, and soak when named (`--only NAME`, repeatable);
+ * `--quick` runs smaller sizes.
  */
-const SECTIONS = ["efficiency", "cost", "latency", "run", "terraform", "takeover"] as const;
+const SECTIONS = ["efficiency", "cost", "latency", "run", "terraform", "takeover", "soak"] as const;
 const { values } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
@@ -57,6 +58,7 @@ const results: {
   run?: RunFigures[];
   terraform?: VersusTerraformFigures[];
   takeover?: TakeoverFigures[];
+  soak?: SoakFigures;
   seconds?: Record<string, number>;
 } = { date: new Date().toISOString(), node: process.version, quick };
 const seconds: Record<string, number> = {};
@@ -133,6 +135,10 @@ try {
       await benchTakeover(emulator, { signal: "SIGKILL", runs, ...durations }),
       await benchTakeover(emulator, { signal: "SIGTERM", runs, ...durations }),
     ]);
+  }
+  // Half an hour on a shared 2-core machine: only when asked for (`--only soak`).
+  if (values.only?.includes("soak") === true) {
+    results.soak = await section("soak", () => benchSoak(emulator, quick ? 1_000 : 10_000));
   }
 } finally {
   await emulator.stop();
@@ -413,6 +419,45 @@ function report(): void {
         );
       }
     }
+  }
+  if (results.soak !== undefined) {
+    const s = results.soak;
+    say(
+      `6. Soak: ${s.reconciles.toLocaleString("en")} reconciles in ${s.seconds.toFixed(0)} s after a warm-up of ` +
+        `${s.warmUp}, with churn ${JSON.stringify(s.actions)}; controller in a child process, moto, real SDK clients`,
+    );
+    const row = (x: SoakSample) => [
+      x.label,
+      x.heapUsedMb.toFixed(1),
+      x.rssMb.toFixed(0),
+      String(x.listeners.stopping),
+      String(x.listeners.work),
+      String(x.listeners.process),
+      String(x.sockets),
+      String(x.handles.Timeout ?? 0),
+      JSON.stringify(x.keys),
+    ];
+    say(
+      table(
+        ["at", "heap MB", "RSS MB", "stopping", "work", "process", "sockets", "timers", "per-key structures"],
+        [row(s.start), row(s.end)],
+      ),
+    );
+    say(
+      `  ${s.awsRequests} AWS requests, ${s.reconcileErrors} reconcile errors, ${s.cpuSeconds.toFixed(1)} s CPU`,
+    );
+    say();
+    const flat =
+      s.end.heapUsedMb <= s.start.heapUsedMb * 1.2 + 2 &&
+      s.end.listeners.stopping <= s.start.listeners.stopping + 1 &&
+      s.end.listeners.work <= s.start.listeners.work + 4 &&
+      s.end.sockets <= s.start.sockets + 4;
+    targets.push(
+      `${flat && s.reconciles >= 10_000 ? "MET " : "MISS"} flat over 10,000 reconciles with churn: heap ` +
+        `${s.start.heapUsedMb.toFixed(1)} -> ${s.end.heapUsedMb.toFixed(1)} MB, listeners ` +
+        `${s.start.listeners.stopping}/${s.start.listeners.work} -> ${s.end.listeners.stopping}/${s.end.listeners.work}, ` +
+        `sockets ${s.start.sockets} -> ${s.end.sockets} (${s.reconciles.toLocaleString("en")} reconciles)`,
+    );
   }
   say("Targets:");
   for (const t of targets) say(`  ${t}`);

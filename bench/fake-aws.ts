@@ -430,7 +430,7 @@ class FakeRoute53 implements Route53Api {
     return inRange.map((r) => ({ ...r })).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
   }
 
-  async changeRecordSets(zoneId: string, changes: readonly RecordChange[]): Promise<void> {
+  async changeRecordSets(zoneId: string, changes: readonly RecordChange[]): Promise<string> {
     this.fake.count("route53:ChangeResourceRecordSets");
     if (changes.length > 1000)
       throw new Error(`ChangeResourceRecordSets: ${changes.length} changes, limit 1,000`);
@@ -466,6 +466,13 @@ class FakeRoute53 implements Route53Api {
         throw new Error(`InvalidChangeBatch: over 100 weighted records at ${k}`);
     }
     this.fake.state.records[zoneId] = [...current.values()];
+    return this.fake.id("change");
+  }
+
+  /** Every change is on every name server by the time it is asked about. */
+  async getChange(): Promise<"INSYNC"> {
+    this.fake.count("route53:GetChange");
+    return "INSYNC";
   }
 }
 

@@ -4,6 +4,7 @@ import type { AwsClientOptions } from "../controllers/aws/clients.ts";
 import { closest, didYouMean } from "../controllers/did-you-mean.ts";
 import { JsonLogger, type Logger, type LogLevel } from "../controllers/logger.ts";
 import { invalidOwnerId } from "../reconcilers/weighted-record-set/registry.ts";
+import { DEFAULT_PRUNE_GUARD, type PruneGuardPolicy } from "../controllers/prune-guard.ts";
 
 /** A command's usage, shown by `--help` and after a usage error. */
 export interface CommandHelp {
@@ -110,6 +111,51 @@ export function paint(on: boolean, code: number, text: string): string {
   return on ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 
+/** The deadlines of AWS calls, as `parseArgs` definitions (also taken by `render`, which reads task definitions). */
+export const AWS_TIMEOUT_OPTIONS = {
+  "aws-connect-timeout": { type: "string", default: "5s" },
+  "aws-request-timeout": { type: "string", default: "30s" },
+  "reconcile-timeout": { type: "string", default: "5m" },
+} as const;
+
+/** The prune guard's settings (see controllers/prune-guard.ts), as `parseArgs` definitions. */
+export const PRUNE_GUARD_OPTIONS = {
+  "allow-empty": { type: "boolean", default: false },
+  "prune-guard-count": { type: "string", default: String(DEFAULT_PRUNE_GUARD.maxCount) },
+  "prune-guard-fraction": { type: "string", default: String(DEFAULT_PRUNE_GUARD.maxFraction) },
+} as const;
+
+export const PRUNE_GUARD_OPTIONS_HELP: CommandHelp["options"] = [
+  [
+    "--allow-empty",
+    "let an empty spec set delete what its removed specs asked to prune (default: held, as Argo CD's allowEmpty)",
+  ],
+  [
+    "--prune-guard-count N",
+    `hold the deletions of a kind when more than N of its specs go at once ... (default ${DEFAULT_PRUNE_GUARD.maxCount})`,
+  ],
+  [
+    "--prune-guard-fraction F",
+    `... and they are more than F (0 to 1) of its specs (default ${DEFAULT_PRUNE_GUARD.maxFraction}; 1 turns this off)`,
+  ],
+];
+
+/** Reads and checks the prune guard's options. */
+export function pruneGuardPolicy(values: {
+  "allow-empty"?: boolean | undefined;
+  "prune-guard-count"?: string | undefined;
+  "prune-guard-fraction"?: string | undefined;
+}): PruneGuardPolicy {
+  const count = Number(values["prune-guard-count"] ?? DEFAULT_PRUNE_GUARD.maxCount);
+  if (!Number.isInteger(count) || count < 0) {
+    throw new UsageError("--prune-guard-count takes a whole number, 0 or more");
+  }
+  const fraction = Number(values["prune-guard-fraction"] ?? DEFAULT_PRUNE_GUARD.maxFraction);
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new UsageError("--prune-guard-fraction takes a number from 0 to 1");
+  return { allowEmpty: values["allow-empty"] === true, maxCount: count, maxFraction: fraction };
+}
+
 /** The options every command that talks to AWS takes, as `parseArgs` definitions. */
 export const AWS_OPTIONS = {
   environment: { type: "string" },
@@ -121,7 +167,45 @@ export const AWS_OPTIONS = {
   "ec2-rps": { type: "string" },
   region: { type: "string" },
   "endpoint-url": { type: "string" },
+  ...AWS_TIMEOUT_OPTIONS,
+  ...PRUNE_GUARD_OPTIONS,
 } as const;
+
+export const AWS_TIMEOUT_OPTIONS_HELP: CommandHelp["options"] = [
+  ["--aws-connect-timeout DURATION", "how long opening a connection to AWS may take (default 5s)"],
+  [
+    "--aws-request-timeout DURATION",
+    "how long one AWS request may take before it is abandoned and retried later (default 30s)",
+  ],
+  [
+    "--reconcile-timeout DURATION",
+    "how long one resource's reconcile may take; its AWS calls are aborted then (default 5m)",
+  ],
+];
+
+export interface AwsTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly reconcileTimeoutMs: number;
+}
+
+/** Reads and checks the timeout options. */
+export function awsTimeouts(values: {
+  "aws-connect-timeout"?: string | undefined;
+  "aws-request-timeout"?: string | undefined;
+  "reconcile-timeout"?: string | undefined;
+}): AwsTimeouts {
+  const read = (flag: string, text: string | undefined, fallback: string, min: number): number => {
+    const ms = parseDuration(text ?? fallback);
+    if (ms < min) throw new UsageError(`--${flag} must be at least ${min}ms`);
+    return ms;
+  };
+  return {
+    connectTimeoutMs: read("aws-connect-timeout", values["aws-connect-timeout"], "5s", 100),
+    requestTimeoutMs: read("aws-request-timeout", values["aws-request-timeout"], "30s", 100),
+    reconcileTimeoutMs: read("reconcile-timeout", values["reconcile-timeout"], "5m", 100),
+  };
+}
 
 /** Their help lines. */
 export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
@@ -141,9 +225,12 @@ export const AWS_OPTIONS_HELP: CommandHelp["options"] = [
   ["--autoscaling-rps N", "client-side limit on Auto Scaling requests a second (default: none)"],
   ["--region REGION", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)"],
   ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
+  ...AWS_TIMEOUT_OPTIONS_HELP,
+  ...PRUNE_GUARD_OPTIONS_HELP,
 ];
 
-export interface AwsSettings {
+export interface AwsSettings extends AwsTimeouts {
+  readonly pruneGuard: PruneGuardPolicy;
   readonly environment: string | undefined;
   readonly ownerId: string;
   readonly route53RequestsPerSecond: number | undefined;
@@ -164,6 +251,12 @@ export function awsSettings(values: {
   "ec2-rps"?: string | undefined;
   region?: string | undefined;
   "endpoint-url"?: string | undefined;
+  "aws-connect-timeout"?: string | undefined;
+  "aws-request-timeout"?: string | undefined;
+  "reconcile-timeout"?: string | undefined;
+  "allow-empty"?: boolean | undefined;
+  "prune-guard-count"?: string | undefined;
+  "prune-guard-fraction"?: string | undefined;
 }): AwsSettings {
   const rate = (flag: "route53-rps" | "ecs-rps" | "cloudmap-rps" | "autoscaling-rps" | "ec2-rps") => {
     const n = values[flag] !== undefined ? Number(values[flag]) : undefined;
@@ -172,6 +265,8 @@ export function awsSettings(values: {
   };
   const rps = rate("route53-rps");
   return {
+    ...awsTimeouts(values),
+    pruneGuard: pruneGuardPolicy(values),
     environment: values.environment,
     ownerId: ownerIdOption(values["owner-id"]),
     route53RequestsPerSecond: rps,

@@ -8,6 +8,7 @@ import type { Leadership } from "../controllers/leader-election/leadership.ts";
 import type { Logger } from "../controllers/logger.ts";
 import type { ControllerMetrics } from "../controllers/metrics.ts";
 import type { TickReads } from "../controllers/tick-reads.ts";
+import type { PruneGuardPolicy } from "../controllers/prune-guard.ts";
 import { GitSpecWatcher } from "../controllers/git-source/git-spec-watcher.ts";
 import { webhookRoute } from "../controllers/git-source/webhook.ts";
 import { AwsEcsServiceApi } from "../controllers/service-health/aws-ecs-service-api.ts";
@@ -53,6 +54,10 @@ export interface ComposeControllerOptions {
   readonly readiness?: readonly ReadinessCheck[] | undefined;
   /** With `--leader-elect`: only the leader writes and receives events; `/status` says who leads. */
   readonly leadership?: Leadership | undefined;
+  /** `--reconcile-timeout`. */
+  readonly reconcileTimeoutMs?: number | undefined;
+  /** `--allow-empty`, `--prune-guard-count`, `--prune-guard-fraction`. */
+  readonly pruneGuard?: PruneGuardPolicy | undefined;
 }
 
 /**
@@ -99,6 +104,8 @@ export async function composeController(options: ComposeControllerOptions & Spec
     intervalMs: options.intervalMs,
     workers: options.workers,
     reads: options.reads,
+    reconcileTimeoutMs: options.reconcileTimeoutMs,
+    pruneGuard: options.pruneGuard,
     readiness: options.readiness,
     informer: new ServiceHealthPoller({
       informer: new Informer({ lister, logger }),

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, posix, relative } from "node:path";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Registry } from "prom-client";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "../controllers/aws/timeouts.ts";
 import type { Clock } from "../controllers/clock.ts";
 import type { Logger } from "../controllers/logger.ts";
 import {
@@ -214,6 +215,9 @@ export interface GitSourceDeps {
   /** For Secrets Manager ARNs; built from `endpoint` (or the SDK's standard configuration) when not given. */
   readonly secretsManager?: SecretsManagerClient;
   readonly endpoint?: string | undefined;
+  /** `--aws-connect-timeout` and `--aws-request-timeout`, for Secrets Manager as for every AWS client. */
+  readonly connectTimeoutMs?: number | undefined;
+  readonly requestTimeoutMs?: number | undefined;
   /** Validates each revision before it replaces the applied one (see `specRevisionCheck`). */
   readonly check?: RevisionCheck;
   /** Where revisions are checked out; a fresh temp directory when not given. Removed by `close`. */
@@ -255,6 +259,12 @@ export async function buildGitSource(
         region,
         ...(deps.endpoint !== undefined ? { endpoint: deps.endpoint } : {}),
         maxAttempts: 4,
+        // Without these the SDK waits for a hung endpoint for ever, and the fetch that needs the token with it.
+        requestHandler: {
+          connectionTimeout: deps.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+          requestTimeout: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
+        },
       });
       clients.set(region, client);
     }

@@ -73,6 +73,39 @@ describe("formatPlanText", () => {
     expect(failed).not.toContain("Plan:");
   });
 
+  it("shows held deletions apart, counts them out of the plan, and says why and how to let them go", () => {
+    const held = {
+      kind: "WeightedRecordSet",
+      reason: "SpecSetEmpty" as const,
+      resources: ["WeightedRecordSet/a"],
+      message: "the spec set is empty: ... pass --allow-empty",
+    };
+    const text = formatPlanText(
+      [
+        {
+          ...plan("WeightedRecordSet/a", [{ action: "delete", target: "a.logs.internal A i-1 10.0.0.1" }]),
+          held: held.message,
+        },
+      ],
+      [],
+      false,
+      [],
+      "plan",
+      [held],
+    );
+    expect(text).toBe(
+      [
+        "WeightedRecordSet/a: deletions held by the prune guard",
+        "  ! held delete a.logs.internal A i-1 10.0.0.1",
+        "",
+        "Held: the spec set is empty: ... pass --allow-empty.",
+        "1 change(s) held: neither this plan nor apply makes them while the guard holds.",
+        "No other changes.",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("never says 'No changes' when a resource could not be planned", () => {
     const text = formatPlanText(
       [],

@@ -1,6 +1,7 @@
 import type { ResourcePlan } from "../controllers/reconciler.ts";
 import type { ResourceFailure } from "../controllers/pass.ts";
 import { accessProblem, type ConfiguredEndpoint } from "./aws-preflight.ts";
+import type { HeldDeletions } from "../controllers/prune-guard.ts";
 import { paint } from "./cli-support.ts";
 
 const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
@@ -18,16 +19,28 @@ export function formatPlanText(
   color: boolean,
   endpoints: readonly ConfiguredEndpoint[] = [],
   mode: "plan" | "apply" = "plan",
+  held: readonly HeldDeletions[] = [],
 ): string {
   const done = mode === "apply";
   const lines: string[] = [];
   let counts = { create: 0, update: 0, delete: 0 };
+  let heldChanges = 0;
   for (const plan of plans) {
     const header =
-      plan.changes.length === 0 ? paint(color, 2, `${plan.key}: up to date`) : paint(color, 1, plan.key);
+      plan.changes.length === 0
+        ? paint(color, 2, `${plan.key}: up to date`)
+        : plan.held !== undefined
+          ? paint(color, 1, `${plan.key}: deletions held by the prune guard`)
+          : paint(color, 1, plan.key);
     lines.push(header);
     for (const note of plan.notes ?? []) lines.push(`    ${paint(color, 2, note)}`);
     for (const c of plan.changes) {
+      if (plan.held !== undefined) {
+        heldChanges++;
+        const detail = c.detail !== undefined ? ` (${c.detail})` : "";
+        lines.push(`  ${paint(color, 35, `! held ${c.action} ${c.target}`)}${paint(color, 2, detail)}`);
+        continue;
+      }
       counts = { ...counts, [c.action]: counts[c.action] + 1 };
       const detail = c.detail !== undefined ? ` ${paint(color, 2, `(${c.detail})`)}` : "";
       lines.push(
@@ -41,6 +54,12 @@ export function formatPlanText(
   const tally = done
     ? `${counts.create} created, ${counts.update} updated, ${counts.delete} deleted.`
     : `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`;
+  for (const h of held) lines.push(paint(color, 35, `Held: ${h.message}.`));
+  if (heldChanges > 0) {
+    lines.push(
+      `${heldChanges} change(s) held: neither this plan nor apply makes them while the guard holds.`,
+    );
+  }
   if (failures.length > 0) {
     lines.push(
       `${failures.length} resource(s) ${done ? "failed" : "could not be planned"} (see the errors above); ` +
@@ -51,25 +70,50 @@ export function formatPlanText(
           : `for the others: ${tally}`),
     );
   } else if (done) {
-    lines.push(total === 0 ? "No changes: AWS already matched the specs." : `Applied: ${tally}`);
+    lines.push(
+      total === 0
+        ? heldChanges > 0
+          ? "No other changes."
+          : "No changes: AWS already matched the specs."
+        : `Applied: ${tally}`,
+    );
   } else {
-    lines.push(total === 0 ? "No changes: AWS matches the specs." : `Plan: ${tally}`);
+    lines.push(
+      total === 0
+        ? heldChanges > 0
+          ? "No other changes."
+          : "No changes: AWS matches the specs."
+        : `Plan: ${tally}`,
+    );
   }
   return lines.join("\n") + "\n";
 }
 
-export function planJson(plans: readonly ResourcePlan[], failures: readonly ResourceFailure[]): unknown {
+export function planJson(
+  plans: readonly ResourcePlan[],
+  failures: readonly ResourceFailure[],
+  held: readonly HeldDeletions[] = [],
+): unknown {
+  const made = plans.filter((p) => p.held === undefined);
   return {
-    resources: plans.map((p) => ({ key: p.key, kind: p.kind, notes: p.notes ?? [], changes: p.changes })),
+    resources: plans.map((p) => ({
+      key: p.key,
+      kind: p.kind,
+      notes: p.notes ?? [],
+      changes: p.changes,
+      ...(p.held !== undefined ? { held: p.held } : {}),
+    })),
+    held: held.map((h) => ({ kind: h.kind, reason: h.reason, resources: h.resources, message: h.message })),
     errors: failures.map((f) => ({
       key: f.key,
       message: f.error.message,
       ...(f.source !== undefined ? { file: f.source.file, line: f.source.line, col: f.source.col } : {}),
     })),
     summary: {
-      create: plans.flatMap((p) => p.changes).filter((c) => c.action === "create").length,
-      update: plans.flatMap((p) => p.changes).filter((c) => c.action === "update").length,
-      delete: plans.flatMap((p) => p.changes).filter((c) => c.action === "delete").length,
+      create: made.flatMap((p) => p.changes).filter((c) => c.action === "create").length,
+      update: made.flatMap((p) => p.changes).filter((c) => c.action === "update").length,
+      delete: made.flatMap((p) => p.changes).filter((c) => c.action === "delete").length,
+      held: plans.filter((p) => p.held !== undefined).flatMap((p) => p.changes).length,
     },
   };
 }

@@ -30,6 +30,18 @@ export const SERVER_OPTIONS_HELP: CommandHelp["options"] = [
   ["--request-timeout DURATION", "give up after this long (default 10s)"],
 ];
 
+/**
+ * The note of a command whose examples ask a controller: they read the one `run` serves on this machine (the
+ * default --server); `remote` is the same command against a controller elsewhere.
+ */
+export function controllerNote(remote: string): string {
+  return (
+    `The examples ask the controller that \`run\` serves on this machine, on the default ${DEFAULT_SERVER}: start\n` +
+    "`npx ecs-log-operator run manifests/examples/kinds/` first (`run --help` says how, against a local emulator).\n" +
+    `A controller elsewhere: its metrics address (and --token-file, --ca-file when it asks for them):\n  ${remote}`
+  );
+}
+
 /** The controller could not be asked, or its answer could not be read: one sentence, with what to do. */
 export class StatusClientError extends Error {
   override readonly name = "StatusClientError";

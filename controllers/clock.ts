@@ -28,12 +28,23 @@ export class ManualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const sleeper = { at: this.current + ms, resolve };
-      this.sleepers.push(sleeper);
-      signal?.addEventListener("abort", () => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+      if (signal?.aborted) {
         reject(signal.reason);
-      });
+        return;
+      }
+      const onAbort = (): void => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        reject(signal?.reason);
+      };
+      const sleeper = {
+        at: this.current + ms,
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 

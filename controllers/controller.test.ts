@@ -23,16 +23,10 @@ import {
   type ResourcePlan,
 } from "./reconciler.ts";
 import { defineKind, type SpecDocument } from "./spec/document.ts";
-import { crossCheck, parseSpecText } from "./spec/load.ts";
-import {
-  EMPTY_SNAPSHOT,
-  nextRead,
-  UnusableSpecsError,
-  type SpecRead,
-  type SpecSource,
-} from "./spec-source.ts";
+import { UnusableSpecsError } from "./spec-source.ts";
 import type { WatchedServiceStatus } from "./status-model.ts";
 import type { TickReads } from "./tick-reads.ts";
+import { MemorySpecSource } from "../test/memory-spec-source.ts";
 
 // The controller on the manual clock with in-memory parts: specs from memory (read as the directory source reads
 // them), listings from a fake lister, no HTTP server. Nothing here sleeps or reads the wall clock: time moves only
@@ -148,68 +142,6 @@ class FakeLister implements WatchLister {
   }
 }
 
-/**
- * Spec files in memory, read as the directory source reads its files (`nextRead`: an invalid file keeps its last
- * valid specs). `write` and `remove` are what a file event followed by a read is for the directory source.
- */
-class MemorySpecSource implements SpecSource {
-  readonly location = "memory";
-  readonly files = new Map<string, string>();
-  closed = false;
-  reads = 0;
-  /** Reads as a directory that does not exist does. */
-  missing = false;
-  private current = EMPTY_SNAPSHOT;
-  private onRead: ((read: SpecRead) => void) | undefined;
-
-  async load(): Promise<SpecRead> {
-    this.reads++;
-    const documents: SpecDocument[] = [];
-    const diagnostics = [];
-    for (const [file, text] of [...this.files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const parsed = parseSpecText(file, text, [widgetKind]);
-      documents.push(...parsed.documents);
-      diagnostics.push(...parsed.diagnostics);
-    }
-    const cross = crossCheck(documents, [widgetKind]);
-    const rejected = new Set(cross.rejected);
-    if (this.missing) {
-      diagnostics.push({ file: this.location, line: 1, col: 1, message: "no such file or directory" });
-      this.files.clear();
-    }
-    const read = nextRead(this.current, {
-      documents: documents.filter((d) => !rejected.has(d)),
-      diagnostics: [...diagnostics, ...cross.diagnostics],
-      files: [...this.files.keys()],
-    });
-    this.current = read.snapshot;
-    return read;
-  }
-
-  watch(onRead: (read: SpecRead) => void): void {
-    this.onRead = onRead;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  async write(file: string, text: string): Promise<void> {
-    this.files.set(file, text);
-    await this.reread();
-  }
-
-  async remove(file: string): Promise<void> {
-    this.files.delete(file);
-    await this.reread();
-  }
-
-  private async reread(): Promise<void> {
-    const read = await this.load();
-    if (!this.closed) this.onRead?.(read);
-  }
-}
-
 /** Events the test sends, as the SQS events queue would report them. */
 class FakeEvents implements WatchEvents {
   private onKeys: OnWatchKeys | undefined;
@@ -296,7 +228,7 @@ afterEach(async () => {
 async function setup(
   files: Record<string, string>,
   options: Partial<
-    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness" | "reads">
+    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness" | "reads" | "queue">
   > & {
     lister?: WatchLister;
     events?: WatchEvents;
@@ -305,7 +237,7 @@ async function setup(
   } = {},
 ) {
   const clock = new ManualClock(1_000_000);
-  const specs = new MemorySpecSource();
+  const specs = new MemorySpecSource([widgetKind]);
   for (const [f, text] of Object.entries(files)) specs.files.set(f, text);
   const reconciler = new WidgetReconciler(clock);
   const registry = new Registry();
@@ -327,6 +259,7 @@ async function setup(
     leadership: options.leadership,
     readiness: options.readiness,
     reads: options.reads,
+    queue: options.queue,
     workers: 2,
     clock,
   });
@@ -600,7 +533,11 @@ describe("Controller", () => {
   });
 
   it("retries a failing key with backoff, and does not retry a terminal error", async () => {
-    const t = await setup({ "a.yaml": widget("a", 1), "b.yaml": widget("b", 1) });
+    // The backoff's jitter at its top: each retry waits its whole backoff.
+    const t = await setup(
+      { "a.yaml": widget("a", 1), "b.yaml": widget("b", 1) },
+      { queue: { random: () => 1 } },
+    );
     t.reconciler.failWith.set("a", new Error("flaky"));
     t.reconciler.failWith.set(
       "b",

@@ -1,6 +1,8 @@
+import { getEventListeners } from "node:events";
 import { createActor, type Actor } from "xstate";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConvergenceTracker, type WakeSource } from "./convergence.ts";
+import { DeletionHolds } from "./deletion-holds.ts";
 import { DesiredState } from "./desired-state.ts";
 import type { WatchEvents } from "./events-queue.ts";
 import type { WatchPoller } from "./informers.ts";
@@ -9,6 +11,7 @@ import { lifecycleEffects } from "./lifecycle-effects.ts";
 import { controllerLifecycle, type LifecyclePhase } from "./lifecycle.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./metrics.ts";
+import type { PruneGuardPolicy } from "./prune-guard.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { KeyReconciler } from "./reconcile-key.ts";
 import type { Reconciler } from "./reconciler.ts";
@@ -81,6 +84,10 @@ export interface ControllerOptions {
   readonly resyncIntervalMs?: number;
   /** Reconciles at once (never two of one key). Default 4. */
   readonly workers?: number;
+  /** When a sweep's deletions are held (see prune-guard.ts). Default `DEFAULT_PRUNE_GUARD`. */
+  readonly pruneGuard?: PruneGuardPolicy | undefined;
+  /** How long one reconcile (observe, plan, apply) may take before its AWS calls are aborted. Default 5 min. */
+  readonly reconcileTimeoutMs?: number | undefined;
   /** After SIGTERM, how long the writes in flight may take before they are aborted. Default 25 s. */
   readonly shutdownTimeoutMs?: number;
   readonly queue?: Omit<WorkQueueOptions, "clock" | "observer">;
@@ -106,6 +113,7 @@ export class Controller {
   private readonly state: DesiredState;
   private readonly report: SpecReport;
   private readonly convergence: ConvergenceTracker;
+  private readonly holds: DeletionHolds;
   private readonly keys: KeyReconciler;
   private readonly leadership: LeadershipGate;
   private readonly server: ControllerServer | undefined;
@@ -143,6 +151,12 @@ export class Controller {
       kinds: options.reconcilers.map((r) => r.kind),
     });
     this.convergence = new ConvergenceTracker(options.metrics, this.clock);
+    this.holds = new DeletionHolds({
+      metrics: options.metrics,
+      logger: this.logger,
+      status: this.status,
+      policy: options.pruneGuard,
+    });
     this.keys = new KeyReconciler({
       state: this.state,
       status: this.status,
@@ -153,6 +167,8 @@ export class Controller {
       logger: this.logger,
       clock: this.clock,
       ownerId: options.ownerId,
+      holds: this.holds,
+      reconcileTimeoutMs: options.reconcileTimeoutMs,
       stopping: this.stopping.signal,
       detach: (key, what, work, term, logger) => this.detach(key, what, work, term, logger),
       reads: options.reads,
@@ -173,6 +189,7 @@ export class Controller {
           targets: (key) => this.activity.targetsOf(key),
           changes: (key) => this.activity.changesOf(key),
           decisions: this.activity.decisions(),
+          deletionsHeld: this.holds.held(),
         });
       },
     };
@@ -272,8 +289,12 @@ export class Controller {
   private initialSync(signal: AbortSignal): Promise<void> {
     if (this.initialKeys.size === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.initialDone = resolve;
-      signal.addEventListener("abort", () => reject(signal.reason as Error));
+      const onAbort = (): void => reject(signal.reason as Error);
+      this.initialDone = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -349,7 +370,7 @@ export class Controller {
     const { snapshot, changes } = read;
     this.report.report(snapshot, changes);
     const now = this.clock.now();
-    const update = this.state.update(snapshot, changes);
+    const update = this.state.update(snapshot, changes, this.holds.kinds());
     // An edited spec is planned from a fresh look at what it watches.
     this.options.reads?.invalidateWatchKeys(
       changes.changed.flatMap((key) => {
@@ -358,7 +379,10 @@ export class Controller {
       }),
     );
     this.options.watched?.setWatches(this.state.watchers());
+    this.retainLiveKeys();
     for (const key of update.wake) this.enqueue(key, "spec", now);
+    // While the prune guard holds a kind's deletions, every read sweeps it again: restored specs release it at once.
+    for (const key of update.resweep) this.queue.add(key);
     for (const kind of update.heldSweeps) {
       this.logger.warn(
         "spec removed while another file is invalid; nothing is deleted until every file is valid",
@@ -367,6 +391,38 @@ export class Controller {
         },
       );
     }
+  }
+
+  /**
+   * Per-key state follows the spec set: every structure keyed by resource holds exactly the live keys (the specs and
+   * the kinds' sweeps), so the controller's memory grows with the specs, never with time.
+   */
+  private retainLiveKeys(): void {
+    const live = this.state.liveKeys();
+    for (const key of live) if (this.state.document(key) === undefined) this.status.track(key, undefined);
+    this.status.retain(live);
+    this.queue.retain(live);
+    this.convergence.retain(live);
+  }
+
+  /** What each per-key structure holds, and the listeners on the process-lifetime signals: for tests and the soak. */
+  keysHeld(): {
+    status: string[];
+    pending: string[];
+    queue: ReturnType<WorkQueue["keysHeld"]>;
+    detached: number;
+    signalListeners: { stopping: number; work: number };
+  } {
+    return {
+      status: this.status.keys(),
+      pending: this.convergence.keys(),
+      queue: this.queue.keysHeld(),
+      detached: this.detached.size,
+      signalListeners: {
+        stopping: getEventListeners(this.stopping.signal, "abort").length,
+        work: getEventListeners(this.work.signal, "abort").length,
+      },
+    };
   }
 
   /** Wakes the resources that watch any of these keys. */

@@ -33,6 +33,16 @@ export class ConvergenceTracker {
     return woken === undefined || woken.at > started;
   }
 
+  /** Forgets the keys not in `live` (specs removed before they converged): bounded by the live keys. */
+  retain(live: ReadonlySet<string>): void {
+    for (const key of [...this.pending.keys()]) if (!live.has(key)) this.pending.delete(key);
+  }
+
+  /** The keys waiting to converge, for tests and the soak benchmark. */
+  keys(): string[] {
+    return [...this.pending.keys()].sort();
+  }
+
   /** A reconcile that started at `started` succeeded: what woke the key before it has converged. */
   converged(key: string, started: number): void {
     const p = this.pending.get(key);

@@ -68,16 +68,41 @@ describe("DesiredState", () => {
     expect(state.update(snapshot([], false), { changed: [], removed: ["Plain/b", "Sweeping/a"] })).toEqual({
       wake: [],
       heldSweeps: ["Plain", "Sweeping"],
+      resweep: [],
     });
     expect(state.sweepKeys()).toEqual([]);
     // Valid again: the sweeps that were held run (a kind without a sweep has none).
     expect(state.update(snapshot([]), { changed: [], removed: [] })).toEqual({
       wake: ["Sweeping/*"],
       heldSweeps: [],
+      resweep: [],
     });
     expect(state.update(snapshot([doc("Plain", "b")]), { changed: ["Plain/b"], removed: [] }).wake).toEqual([
       "Plain/b",
     ]);
     expect(state.update(snapshot([]), { changed: [], removed: ["Plain/b"] }).wake).toEqual([]);
+  });
+
+  it("sweeps again at every complete read the kinds whose deletions the prune guard holds", () => {
+    const state = new DesiredState(reconcilers);
+    state.update(snapshot([doc("Sweeping", "a")]), { changed: ["Sweeping/a"], removed: [] });
+    const held = ["Sweeping", "Plain"];
+    // Nothing changed, yet the held sweep runs again (a kind without a sweep has none to run).
+    expect(state.update(snapshot([]), { changed: [], removed: ["Sweeping/a"] }, held).resweep).toEqual([
+      "Sweeping/*",
+    ]);
+    expect(state.update(snapshot([]), { changed: [], removed: [] }, held)).toEqual({
+      wake: [],
+      heldSweeps: [],
+      resweep: ["Sweeping/*"],
+    });
+    // While a file is invalid nothing is swept, held or not.
+    expect(state.update(snapshot([], false), { changed: [], removed: [] }, held).resweep).toEqual([]);
+  });
+
+  it("names as live keys the loaded specs and every kind's sweep, whatever the read", () => {
+    const state = new DesiredState(reconcilers);
+    state.update(snapshot([doc("Plain", "b")], false), { changed: ["Plain/b"], removed: [] });
+    expect([...state.liveKeys()].sort()).toEqual(["Plain/b", "Sweeping/*"]);
   });
 });

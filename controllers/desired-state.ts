@@ -12,6 +12,11 @@ export interface SpecUpdate {
   readonly wake: readonly string[];
   /** Kinds that lost a spec while a file is invalid: nothing of theirs is deleted until every file is valid. */
   readonly heldSweeps: readonly string[];
+  /**
+   * Sweeps whose deletions the prune guard holds, swept again at every read (not a spec change): restored specs
+   * release the hold at once.
+   */
+  readonly resweep: readonly string[];
 }
 
 /**
@@ -66,6 +71,16 @@ export class DesiredState {
     return this.index.resourcesOf(watchKeys);
   }
 
+  /**
+   * Every key the controller may hold state for: the specs and every kind's sweep. Per-key structures keep exactly
+   * these, so that memory grows with the specs, never with time.
+   */
+  liveKeys(): Set<string> {
+    const live = new Set(this.byKey.keys());
+    for (const r of this.reconcilers.values()) if (r.planOrphans !== undefined) live.add(sweepKey(r.kind));
+    return live;
+  }
+
   /** The orphan sweeps of the kinds that have one; none while a spec file is invalid. */
   sweepKeys(snapshot: SpecSnapshot = this.current): string[] {
     if (!snapshot.complete) return [];
@@ -74,8 +89,8 @@ export class DesiredState {
       .map((r) => sweepKey(r.kind));
   }
 
-  /** Swaps in a new snapshot, and says what it wakes. */
-  update(snapshot: SpecSnapshot, changes: SpecChanges): SpecUpdate {
+  /** Swaps in a new snapshot, and says what it wakes; `held` are the kinds whose deletions the prune guard holds. */
+  update(snapshot: SpecSnapshot, changes: SpecChanges, held: readonly string[] = []): SpecUpdate {
     const wasComplete = this.current.complete;
     this.current = snapshot;
     this.byKey = new Map(snapshot.documents.map((d) => [resourceKey(d), d]));
@@ -98,7 +113,10 @@ export class DesiredState {
       if (!snapshot.complete) heldSweeps.push(kind);
       else if (this.reconcilers.get(kind)?.planOrphans !== undefined) wake.push(sweepKey(kind));
     }
-    return { wake, heldSweeps };
+    const resweep = snapshot.complete
+      ? held.filter((kind) => this.reconcilers.get(kind)?.planOrphans !== undefined).map(sweepKey)
+      : [];
+    return { wake, heldSweeps, resweep };
   }
 
   private watchesOf(doc: SpecDocument): readonly string[] {

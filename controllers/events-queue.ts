@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { awsCall } from "./aws/errors.ts";
+import { Backoff } from "./backoff.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { clusterName, formatWatchKey } from "./informers.ts";
 import type { Logger } from "./logger.ts";
@@ -44,6 +45,9 @@ export function watchKeysOfEvent(event: unknown): string[] {
   }
   return [];
 }
+
+/** After a failed receive: at most 1 s, doubling to 30 s (the operator's one backoff policy). */
+const RECEIVE_BACKOFF = new Backoff({ baseMs: 1_000, maxMs: 30_000 });
 
 /** Called with the watch keys of the events received, and when they were received. */
 export type OnWatchKeys = (watchKeys: readonly string[], receivedAt: number) => void;
@@ -101,9 +105,7 @@ export class EventsQueue implements WatchEvents {
         if (signal.aborted) return;
         failures++;
         this.logger.warn("events queue receive failed", { queue: this.queueUrl, error });
-        await this.clock
-          .sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), signal)
-          .catch(() => undefined);
+        await this.clock.sleep(RECEIVE_BACKOFF.delayMs(failures - 1), signal).catch(() => undefined);
       }
     }
   }

@@ -31,6 +31,11 @@ export interface IamContext {
    * name when known; undefined admits the fence of any lease.
    */
   readonly fencedLease?: { readonly resourceName: string | undefined } | undefined;
+  /**
+   * The Route 53 hosted zone ids of Cloud Map namespaces that exist, by lower-case namespace name without a trailing
+   * dot; read by `iam-policy --lookup`, absent offline. Cloud Map writes instance records there as the caller.
+   */
+  readonly namespaceZones?: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 /** `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE` in the context's account and region (or another region). */

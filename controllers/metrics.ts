@@ -41,6 +41,7 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
   private readonly specLoadErrors: Counter;
   private readonly specProblems: Gauge;
   private readonly convergence: Histogram<"source">;
+  private readonly deletionsHeldGauge: Gauge<"kind">;
 
   private longestRunning: () => number = () => 0;
 
@@ -128,6 +129,14 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
       help: "Problems in the spec directory at its last read; 0 when every file is valid.",
       registers,
     });
+    this.deletionsHeldGauge = new Gauge({
+      name: `${PREFIX}deletions_held`,
+      help:
+        "Removed specs whose deletions the prune guard holds, by kind (an emptied or sharply shrunk spec set): " +
+        "nothing of theirs is deleted until a person decides; see /status.",
+      labelNames: ["kind"],
+      registers,
+    });
     this.convergence = new Histogram({
       name: `${PREFIX}convergence_latency_seconds`,
       help: "Time from an observed change (AWS state seen by an informer or event, or a spec edit) to the resource converged.",
@@ -182,6 +191,11 @@ export class ControllerMetrics implements AwsCallObserver, WorkQueueObserver {
   specsRead(problems: number, isNew: boolean): void {
     this.specProblems.set(problems);
     if (isNew && problems > 0) this.specLoadErrors.inc(problems);
+  }
+
+  /** How many removed specs' deletions the prune guard holds for `kind` now (0 once released). */
+  deletionsHeld(kind: string, count: number): void {
+    this.deletionsHeldGauge.set({ kind }, count);
   }
 
   converged(source: string, seconds: number): void {

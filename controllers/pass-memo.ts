@@ -8,10 +8,11 @@ export class PassMemo<T> {
 
   /** The pass's read of `key`, started by `read` on the first ask and shared by every later one. */
   get(pass: object, key: string, read: () => Promise<T>): Promise<T> {
-    let reads = this.passes.get(pass);
+    const id = passOf(pass);
+    let reads = this.passes.get(id);
     if (reads === undefined) {
       reads = new Map();
-      this.passes.set(pass, reads);
+      this.passes.set(id, reads);
     }
     let promise = reads.get(key);
     if (promise === undefined) {
@@ -27,7 +28,16 @@ export class PassMemo<T> {
 
   /** Drops what a pass read (one key, or all of it), after a write of that pass made it stale. */
   forget(pass: object, key?: string): void {
-    if (key === undefined) this.passes.delete(pass);
-    else this.passes.get(pass)?.delete(key);
+    if (key === undefined) this.passes.delete(passOf(pass));
+    else this.passes.get(passOf(pass))?.delete(key);
   }
+}
+
+/**
+ * A reconcile context derived for one resource of a pass (its own deadline signal) names the pass it belongs to in
+ * `pass` (see `ReconcileContext.pass`): it shares that pass's reads.
+ */
+function passOf(pass: object): object {
+  const shared = (pass as { readonly pass?: unknown }).pass;
+  return typeof shared === "object" && shared !== null ? shared : pass;
 }

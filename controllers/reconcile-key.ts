@@ -3,6 +3,8 @@ import { AwsError } from "./aws/errors.ts";
 import { isNotLeaderError } from "./leader-election/term.ts";
 import type { Clock } from "./clock.ts";
 import type { ConvergenceTracker } from "./convergence.ts";
+import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS } from "./deadline.ts";
+import type { DeletionHolds } from "./deletion-holds.ts";
 import type { DesiredState } from "./desired-state.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
@@ -30,6 +32,10 @@ export interface KeyReconcilerOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly ownerId: string;
+  /** The prune guard: a sweep's deletions pass it before any is applied. */
+  readonly holds: DeletionHolds;
+  /** How long one reconcile (observe, plan, apply) may take before its AWS calls are aborted. Default 5 min. */
+  readonly reconcileTimeoutMs?: number | undefined;
   /** Aborted at shutdown: no plan is applied any more. */
   readonly stopping: AbortSignal;
   /** Runs a reconciler's long wait beside the queue (`ReconcileContext.detach`), until shutdown or the term's end. */
@@ -60,6 +66,29 @@ export class KeyReconciler {
    * aborted, also keeps a plan from being applied.
    */
   async reconcile(key: string, signal: AbortSignal, term: AbortSignal): Promise<void> {
+    // Every reconcile has a deadline, and its signal reaches every SDK call: a hung endpoint holds a worker for at
+    // most this long, then the key goes back to its backoff and /status says it timed out.
+    const limit = deadline(
+      signal,
+      this.o.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS,
+      `reconcile of ${key}`,
+      this.o.clock,
+    );
+    try {
+      await this.reconcileWithin(key, signal, limit.signal, () => limit.expired, term);
+    } finally {
+      limit.dispose();
+    }
+  }
+
+  /** `outer` is the worker's signal; `signal` is it under the reconcile's deadline, which `expired` says ran out. */
+  private async reconcileWithin(
+    key: string,
+    outer: AbortSignal,
+    signal: AbortSignal,
+    expired: () => boolean,
+    term: AbortSignal,
+  ): Promise<void> {
     const { state, status, activity, queue, metrics, clock } = this.o;
     const kind = key.slice(0, key.indexOf("/"));
     const reconciler = state.reconcilerOf(kind);
@@ -87,13 +116,19 @@ export class KeyReconciler {
       if (key === sweepKey(kind)) {
         if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
         const planOrphans = reconciler.planOrphans.bind(reconciler);
-        // Guarded inside the planning: a sweep the owner id keeps from removing anything plans no write, so it
-        // is not planned again from live reads.
-        const plans = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
-          guardOrphanPlans(await planOrphans(c), ctx.ownerId),
+        // The sweep's plans pass the orphan guard (the default owner id removes no orphan) inside the planning, so a
+        // sweep it keeps from removing anything plans no write and is not planned again from live reads; then the
+        // prune guard, over the plans that would be applied: an emptied or shrunk spec set holds them. (While it
+        // holds, each sweep plans from live reads again: a rare state, and the guard must judge what AWS holds now.)
+        const plans = this.o.holds.guard(
+          kind,
+          await planOrphansForWrite(this.o.reads, ctx, async (c) =>
+            guardOrphanPlans(await planOrphans(c), ctx.ownerId),
+          ),
+          state.snapshot,
         );
         for (const plan of plans) {
-          if (plan.changes.length === 0) continue;
+          if (plan.changes.length === 0 || plan.held !== undefined) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
           await applyLive(this.o.reads, () => plan.apply(signal));
@@ -104,7 +139,10 @@ export class KeyReconciler {
       } else {
         const doc = state.document(key);
         // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
-        if (doc === undefined) return;
+        if (doc === undefined) {
+          queue.forget(key);
+          return;
+        }
         generation = doc.generation;
         const plan = await planForWrite(this.o.reads, ctx, (c) => reconciler.plan(doc, c));
         if (plan.targets !== undefined) {
@@ -136,8 +174,13 @@ export class KeyReconciler {
         }
       }
     } catch (error) {
-      if (signal.aborted) return;
-      this.failed(key, kind, error, seconds(), logger);
+      if (outer.aborted) return;
+      const reason: unknown = signal.reason;
+      const err =
+        expired() && reason instanceof DeadlineExceededError
+          ? new DeadlineExceededError(`reconcile of ${key}`, reason.ms, { cause: error })
+          : error;
+      this.failed(key, kind, err, seconds(), logger);
       return;
     }
     queue.forget(key);
@@ -157,7 +200,13 @@ export class KeyReconciler {
     }
     let result: ReconcileResult;
     let reason: string;
-    if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
+    if (err instanceof DeadlineExceededError) {
+      result = "error";
+      reason = "DeadlineExceeded";
+      const retryInMs = queue.backoffOf(key);
+      queue.addRateLimited(key);
+      logger.warn("reconcile timed out; retrying", { error: err, cause: err.cause, retryInMs });
+    } else if (hasInChain(err, (e) => e instanceof DependencyNotReadyError)) {
       result = "requeue";
       reason = "DependencyNotReady";
       queue.addRateLimited(key);

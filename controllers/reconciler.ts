@@ -51,6 +51,11 @@ export interface ResourcePlan {
    */
   readonly targets?: readonly PlanTarget[];
   /**
+   * Set by the pass or the controller, never by a reconciler: the prune guard holds this plan's deletions, and why.
+   * Its changes are shown, marked held, and its `apply` does nothing.
+   */
+  readonly held?: string | undefined;
+  /**
    * Makes the changes. Every step is idempotent and ownership is read back from AWS, so a pass killed half-way
    * and run again converges with nothing duplicated. Resolves when AWS has accepted every change.
    */
@@ -84,6 +89,12 @@ export interface ReconcileContext {
    * backoff. Absent (`apply`, `plan`), the reconciler awaits such work inside `apply`.
    */
   readonly detach?: Detach;
+  /**
+   * The pass this context belongs to, when it was derived for one resource of it (with that resource's deadline as
+   * its signal): reads a reconciler shares per pass (`PassMemo`) are keyed by it, so they stay shared. Absent, the
+   * context is its own pass.
+   */
+  readonly pass?: object;
 }
 
 /** Runs `work` beside the work queue; `what` names it in logs. */

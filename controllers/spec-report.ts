@@ -38,7 +38,7 @@ export class SpecReport {
 
   report(snapshot: SpecSnapshot, changes: SpecChanges): void {
     for (const doc of snapshot.documents) this.status.track(resourceKey(doc), doc.generation);
-    for (const key of changes.removed) this.status.track(key, undefined);
+    for (const key of changes.removed) this.status.forget(key);
     for (const key of changes.removed) this.activity.forget(key);
     this.diagnostics(snapshot);
     const kept = new Set(snapshot.kept);

@@ -1,4 +1,5 @@
 import { watch as fsWatch } from "node:fs";
+import { basename, dirname } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import type { KindDefinition } from "./spec/document.ts";
@@ -32,6 +33,26 @@ export const watchDirectory: WatchDirectory = (dir, onEvent, onError) => {
   return watcher;
 };
 
+/**
+ * Starts watching the entry `path` itself (not what is below it): `onEvent` when it is replaced, as a git-sync style
+ * checkout swaps a symlink. Throws when it cannot start.
+ */
+export type WatchEntry = (
+  path: string,
+  onEvent: () => void,
+  onError: (error: Error) => void,
+) => DirectoryWatch;
+
+/** `fs.watch` on the entry's parent directory, not recursive, filtered to the entry's name. */
+export const watchEntry: WatchEntry = (path, onEvent, onError) => {
+  const name = basename(path);
+  const watcher = fsWatch(dirname(path), { persistent: false }, (_event, file) => {
+    if (file === null || file === name) onEvent();
+  });
+  watcher.on("error", onError);
+  return watcher;
+};
+
 export interface SpecWatcherOptions {
   readonly dir: string;
   readonly kinds: readonly KindDefinition[];
@@ -42,6 +63,8 @@ export interface SpecWatcherOptions {
   readonly clock?: Clock;
   /** How file events are watched for; `fs.watch` by default. */
   readonly watchDirectory?: WatchDirectory;
+  /** How a swap of `dir` itself is watched for; `fs.watch` on its parent by default. */
+  readonly watchEntry?: WatchEntry;
 }
 
 /**
@@ -56,8 +79,14 @@ export class SpecWatcher implements SpecSource {
   private readonly debounceMs: number;
   private readonly clock: Clock;
   private readonly watchDirectory: WatchDirectory;
+  private readonly watchEntry: WatchEntry;
   private current: SpecSnapshot = EMPTY_SNAPSHOT;
   private watcher: DirectoryWatch | undefined;
+  /** Watches `dir` itself for a swap (a git-sync style symlink replaced). */
+  private linkWatcher: DirectoryWatch | undefined;
+  /** The real path `dir` was last read from; the watch follows it when a symlink swap moves it. */
+  private root: string | undefined;
+  private watchedRoot: string | undefined;
   private onRead: ((read: SpecRead) => void) | undefined;
   /** Aborts the pending debounce. */
   private debounce: AbortController | undefined;
@@ -72,6 +101,7 @@ export class SpecWatcher implements SpecSource {
     this.debounceMs = options.debounceMs ?? 250;
     this.clock = options.clock ?? systemClock;
     this.watchDirectory = options.watchDirectory ?? watchDirectory;
+    this.watchEntry = options.watchEntry ?? watchEntry;
   }
 
   get location(): string {
@@ -92,10 +122,33 @@ export class SpecWatcher implements SpecSource {
   /** Starts watching for file events. Harmless to call again after the watch failed. */
   watch(onRead: (read: SpecRead) => void): void {
     this.onRead = onRead;
-    if (this.closed || this.watcher !== undefined) return;
+    this.startWatches();
+  }
+
+  private startWatches(): void {
+    if (this.closed) return;
+    if (this.linkWatcher === undefined) {
+      try {
+        this.linkWatcher = this.watchEntry(
+          this.dir,
+          () => this.schedule(),
+          () => {
+            this.linkWatcher?.close();
+            this.linkWatcher = undefined;
+          },
+        );
+      } catch {
+        // Without it, a swapped link is still seen at the next resync's read.
+      }
+    }
+    if (this.watcher !== undefined && this.watchedRoot === this.root) return;
+    this.watcher?.close();
+    this.watcher = undefined;
     try {
+      // Watched by its real path: an inotify watch stays on the tree it was set on, so a swap means a new watch.
+      this.watchedRoot = this.root;
       this.watcher = this.watchDirectory(
-        this.dir,
+        this.root ?? this.dir,
         () => this.schedule(),
         (error) => {
           this.logger.warn("spec directory watch failed; re-read each resync", { dir: this.dir, error });
@@ -113,6 +166,8 @@ export class SpecWatcher implements SpecSource {
     this.debounce?.abort();
     this.watcher?.close();
     this.watcher = undefined;
+    this.linkWatcher?.close();
+    this.linkWatcher = undefined;
   }
 
   private schedule(): void {
@@ -135,11 +190,12 @@ export class SpecWatcher implements SpecSource {
   }
 
   private async read(): Promise<SpecRead> {
-    const read = nextRead(
-      this.current,
-      await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment }),
-      { environment: this.environment, location: this.dir },
-    );
+    const loaded = await loadSpecDirectory(this.dir, this.kinds, { environment: this.environment });
+    if (loaded.root !== undefined && loaded.root !== this.root) {
+      this.root = loaded.root;
+      if (this.watcher !== undefined) this.startWatches();
+    }
+    const read = nextRead(this.current, loaded, { environment: this.environment, location: this.dir });
     this.current = read.snapshot;
     return read;
   }

@@ -65,6 +65,9 @@ describe("buildStatusDocument", () => {
     const store = new StatusStore(() => new Date(clock.now()));
     store.track("CloudMapService/fluentd", "g1");
     store.record("CloudMapService/fluentd", { result: "success", generation: "g1", changes: 0 });
+    // The controller tracks each kind's sweep key as it tracks the specs' (retainLiveKeys).
+    store.track("CloudMapService/*", undefined);
+    store.track("WeightedRecordSet/*", undefined);
     store.record("CloudMapService/*", { result: "success", generation: undefined, changes: 2 });
     store.record("WeightedRecordSet/*", {
       result: "error",
@@ -81,6 +84,7 @@ describe("buildStatusDocument", () => {
         ok: true,
         lastError: null,
         lastChanges: 2,
+        conditions: [expect.objectContaining({ type: "Ready", status: "True", reason: "Converged" })],
       },
       {
         kind: "WeightedRecordSet",
@@ -89,6 +93,7 @@ describe("buildStatusDocument", () => {
         ok: false,
         lastError: "Rate exceeded",
         lastChanges: 0,
+        conditions: [expect.objectContaining({ type: "Ready", status: "False", reason: "AwsThrottled" })],
       },
     ]);
     expect(readStatusDocument(JSON.parse(JSON.stringify(doc))).sweeps).toEqual(doc.sweeps);
@@ -157,12 +162,14 @@ describe("readStatusDocument", () => {
           ok: true,
           lastError: null,
           lastChanges: 1,
+          conditions: older.resources[1]!.conditions,
         },
       ],
       services: [],
       decisions: [],
       leadership: null,
       source: null,
+      deletionsHeld: {},
     });
   });
 

@@ -31,9 +31,14 @@ export interface StatusDocument {
   readonly leadership: LeadershipStatus | null;
   /** Where the specs come from and which revision is applied (issue 15); null when not reported. */
   readonly source: SourceRevision | null;
+  /**
+   * Kind -> why the prune guard holds its deletions (an emptied or shrunk spec set); each also a DeletionHeld
+   * condition on the kind's sweep `Kind/*`. Empty when nothing is held.
+   */
+  readonly deletionsHeld: Readonly<Record<string, string>>;
 }
 
-export type ConditionType = "Ready" | "Stalled" | "Degraded";
+export type ConditionType = "Ready" | "Stalled" | "Degraded" | "DeletionHeld";
 export type ConditionStatus = "True" | "False" | "Unknown";
 
 /** A Kubernetes-style condition. */
@@ -71,6 +76,8 @@ export interface SweepStatus {
   readonly lastError: string | null;
   /** Changes the last sweep made (orphans removed). */
   readonly lastChanges: number;
+  /** The sweep's own conditions: `Ready`, and `DeletionHeld` while the prune guard holds its deletions. */
+  readonly conditions: readonly StatusCondition[];
 }
 
 export interface TargetSummary {
@@ -200,6 +207,8 @@ export interface ServiceEventStatus {
 
 export interface StatusParts {
   readonly phase: string;
+  /** Kind -> why its deletions are held (`DeletionHolds.held()`). */
+  readonly deletionsHeld?: Readonly<Record<string, string>>;
   /** Whether `/readyz` answers 200 (default: the phase is ready). */
   readonly ready?: boolean;
   /** Why not, when not ready. */
@@ -255,6 +264,7 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
     decisions: parts.decisions ?? [],
     leadership: parts.leadership ?? null,
     source: parts.source ?? null,
+    deletionsHeld: parts.deletionsHeld ?? {},
   };
 }
 
@@ -268,7 +278,7 @@ type SweepRecord = Pick<
   ResourceStatus,
   "key" | "kind" | "lastReconcileTime" | "lastError" | "lastChanges"
 > & {
-  readonly conditions: readonly { readonly type: string; readonly status: string }[];
+  readonly conditions: readonly StatusCondition[];
 };
 
 function sweepOf(r: SweepRecord): SweepStatus {
@@ -279,6 +289,7 @@ function sweepOf(r: SweepRecord): SweepStatus {
     ok: r.conditions.some((c) => c.type === "Ready" && c.status === "True"),
     lastError: r.lastError ?? null,
     lastChanges: r.lastChanges,
+    conditions: r.conditions,
   };
 }
 
@@ -356,6 +367,7 @@ export function readStatusDocument(raw: unknown): StatusDocument {
     leadership:
       doc.leadership == null ? null : (record(doc.leadership, "leadership") as unknown as LeadershipStatus),
     source: doc.source == null ? null : readSource(doc.source, "source"),
+    deletionsHeld: readHolds(doc.deletionsHeld),
   };
 }
 
@@ -421,6 +433,9 @@ function readSweep(raw: unknown, at: string): SweepStatus {
     ok: r.ok === true,
     lastError: str(r.lastError, `${at}.lastError`) ?? null,
     lastChanges: typeof r.lastChanges === "number" ? r.lastChanges : 0,
+    conditions: optionalList(r.conditions, `${at}.conditions`).map((c, i) =>
+      readCondition(c, `${at}.conditions[${i}]`),
+    ),
   };
 }
 
@@ -479,6 +494,15 @@ function list(v: unknown, at: string): unknown[] {
 
 function optionalList(v: unknown, at: string): unknown[] {
   return v == null ? [] : list(v, at);
+}
+
+/** `deletionsHeld`: kind -> reason; absent from an older controller. */
+function readHolds(v: unknown): Record<string, string> {
+  if (v == null) return {};
+  const held = record(v, "deletionsHeld");
+  return Object.fromEntries(
+    Object.entries(held).map(([kind, why]) => [kind, str(why, `deletionsHeld.${kind}`) ?? ""]),
+  );
 }
 
 function bool(v: unknown, at: string): boolean | undefined {

@@ -61,7 +61,31 @@ describe("StatusStore", () => {
     });
     store.valid("Widget/a");
     expect(store.get("Widget/a")?.conditions.find((c) => c.type === "Stalled")?.status).toBe("False");
-    store.track("Widget/a", undefined);
+    store.forget("Widget/a");
     expect(store.list()).toEqual([]);
+  });
+
+  it("records nothing for a key it does not track, and keeps only the live keys", () => {
+    const store = new StatusStore(() => new Date(0));
+    store.record("Widget/gone", { result: "error", reason: "ReconcileError", message: "late" });
+    expect(store.keys()).toEqual([]);
+    store.track("Widget/a", "g");
+    store.track("Widget/b", "g");
+    store.track("Widget/*", undefined);
+    store.retain(new Set(["Widget/a", "Widget/*"]));
+    expect(store.keys()).toEqual(["Widget/*", "Widget/a"]);
+  });
+
+  it("shows deletions held on a sweep key, and their release", () => {
+    const store = new StatusStore(() => new Date(0));
+    store.track("Widget/*", undefined);
+    store.held("Widget/*", "SpecSetEmpty", "3 deletions held");
+    expect(store.get("Widget/*")?.conditions.find((c) => c.type === "DeletionHeld")).toMatchObject({
+      status: "True",
+      reason: "SpecSetEmpty",
+      message: "3 deletions held",
+    });
+    store.released("Widget/*");
+    expect(store.get("Widget/*")?.conditions.find((c) => c.type === "DeletionHeld")?.status).toBe("False");
   });
 });

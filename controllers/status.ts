@@ -1,6 +1,7 @@
 /** A Kubernetes-style condition: what `/status` shows for each resource. */
 export interface Condition {
-  readonly type: "Ready" | "Stalled";
+  /** `DeletionHeld`: on a kind's orphan sweep (`Kind/*`), deletions the prune guard holds back. */
+  readonly type: "Ready" | "Stalled" | "DeletionHeld";
   readonly status: "True" | "False" | "Unknown";
   /** CamelCase, machine-readable. */
   readonly reason: string;
@@ -49,16 +50,45 @@ export class StatusStore {
     this.now = now;
   }
 
-  /** The spec now loaded for a key; undefined generation when the spec is gone. */
+  /**
+   * The spec now loaded for a key (undefined generation for a key that is not a spec, such as a kind's orphan sweep).
+   * Only tracked keys have a status: an outcome recorded for a key that is gone (a reconcile that finished after its
+   * spec was removed) is dropped, so the store holds exactly the live keys.
+   */
   track(key: string, generation: string | undefined): void {
     const entry = this.entryOf(key);
     entry.generation = generation;
-    if (generation === undefined) {
-      this.entries.delete(key);
-      return;
-    }
     if (entry.conditions.length === 0) {
       this.setCondition(entry, "Ready", "Unknown", "Pending", "not reconciled yet");
+    }
+  }
+
+  /** A key whose spec is gone. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Forgets every key not in `live`. */
+  retain(live: ReadonlySet<string>): void {
+    for (const key of [...this.entries.keys()]) if (!live.has(key)) this.entries.delete(key);
+  }
+
+  /** The keys held, for tests and the soak benchmark: bounded by the live keys. */
+  keys(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  /** Deletions the prune guard holds back for this key (a kind's sweep), and why. */
+  held(key: string, reason: string, message: string): void {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) this.setCondition(entry, "DeletionHeld", "True", reason, message);
+  }
+
+  /** The prune guard holds nothing back for this key any more. */
+  released(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry?.conditions.some((c) => c.type === "DeletionHeld" && c.status === "True")) {
+      this.setCondition(entry, "DeletionHeld", "False", "NothingHeld", "");
     }
   }
 
@@ -78,7 +108,8 @@ export class StatusStore {
   }
 
   record(key: string, outcome: Outcome): void {
-    const entry = this.entryOf(key);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
     entry.lastReconcileTime = this.now().toISOString();
     switch (outcome.result) {
       case "success":

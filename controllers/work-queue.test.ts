@@ -46,7 +46,7 @@ describe("WorkQueue", () => {
 
   it("re-adds a rate-limited key only after its backoff has passed", async () => {
     const clock = new ManualClock();
-    const q = new WorkQueue({ clock });
+    const q = new WorkQueue({ clock, random: () => 1 });
     q.addRateLimited("A/a");
     q.addRateLimited("A/a");
     await clock.advance(4);
@@ -56,9 +56,24 @@ describe("WorkQueue", () => {
     expect(await q.get()).toBe("A/a");
   });
 
+  it("spreads retries of keys that failed together over the second half of their backoff", async () => {
+    const clock = new ManualClock();
+    let draw = 0;
+    const q = new WorkQueue({ clock, baseDelayMs: 1000, random: () => [0, 0.5, 0.999][draw++ % 3]! });
+    for (const k of ["A/a", "B/b", "C/c"]) q.addRateLimited(k);
+    await clock.advance(499);
+    expect(q.length).toBe(0);
+    await clock.advance(1);
+    expect(q.length).toBe(1);
+    await clock.advance(250);
+    expect(q.length).toBe(2);
+    await clock.advance(250);
+    expect(q.length).toBe(3);
+  });
+
   it("passes retries through the global bucket: past the burst, 10 a second", async () => {
     const clock = new ManualClock();
-    const q = new WorkQueue({ clock, retriesPerSecond: 10, retryBurst: 3 });
+    const q = new WorkQueue({ clock, retriesPerSecond: 10, retryBurst: 3, random: () => 1 });
     for (let i = 0; i < 6; i++) q.addRateLimited(`K/${i}`);
     await clock.advance(5);
     expect(q.length).toBe(3);

@@ -1,3 +1,4 @@
+import { Backoff } from "./backoff.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { TokenBucket } from "./aws/rate-limiter.ts";
 
@@ -20,18 +21,20 @@ export interface WorkQueueOptions {
   /** The global bucket every retry passes through. client-go: 10 per second, burst 100. */
   readonly retriesPerSecond?: number;
   readonly retryBurst?: number;
+  /** The jitter's source (see `Backoff`); injected in tests. */
+  readonly random?: () => number;
 }
 
 /**
  * A work queue in the manner of client-go's: keys, not events. A key waiting is waiting once however many times it
  * is added; a key being processed is never handed to a second worker, and one added meanwhile is handed out again
- * when the first worker is done. Retries wait for a per-key exponential backoff, then for a token of a global bucket.
+ * when the first worker is done. Retries wait for a per-key exponential backoff with jitter (`Backoff`, the
+ * operator's one retry policy), then for a token of a global bucket.
  */
 export class WorkQueue {
   private readonly clock: Clock;
   private readonly observer: WorkQueueObserver | undefined;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly backoff: Backoff;
   private readonly bucket: TokenBucket;
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
@@ -44,8 +47,11 @@ export class WorkQueue {
   constructor(options: WorkQueueOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer;
-    this.baseDelayMs = options.baseDelayMs ?? 5;
-    this.maxDelayMs = options.maxDelayMs ?? 180_000;
+    this.backoff = new Backoff({
+      baseMs: options.baseDelayMs ?? 5,
+      maxMs: options.maxDelayMs ?? 180_000,
+      random: options.random,
+    });
     this.bucket = new TokenBucket(options.retriesPerSecond ?? 10, options.retryBurst ?? 100, this.clock);
   }
 
@@ -94,8 +100,9 @@ export class WorkQueue {
   /** Puts a failed key back after its backoff and a token of the global bucket. */
   addRateLimited(key: string): void {
     if (this.shuttingDown) return;
-    const delay = this.backoffOf(key);
-    this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+    const failures = this.failures.get(key) ?? 0;
+    const delay = this.backoff.delayMs(failures);
+    this.failures.set(key, failures + 1);
     this.observer?.retried();
     const signal = this.shutdown.signal;
     this.clock
@@ -107,10 +114,9 @@ export class WorkQueue {
       );
   }
 
-  /** The delay the next `addRateLimited` of this key would wait for its backoff. */
+  /** The longest the next `addRateLimited` of this key may wait for its backoff (jitter takes up to half off). */
   backoffOf(key: string): number {
-    const n = this.failures.get(key) ?? 0;
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(n, 40));
+    return this.backoff.ceilingMs(this.failures.get(key) ?? 0);
   }
 
   /** Failures in a row of this key. */
@@ -121,6 +127,20 @@ export class WorkQueue {
   /** Forgets the failures of a key: its next retry starts from the base delay. */
   forget(key: string): void {
     this.failures.delete(key);
+  }
+
+  /** Forgets the failures of every key not in `live` (keys whose spec is gone). */
+  retain(live: ReadonlySet<string>): void {
+    for (const key of [...this.failures.keys()]) if (!live.has(key)) this.failures.delete(key);
+  }
+
+  /** The keys each structure holds, for tests and the soak benchmark. */
+  keysHeld(): { waiting: string[]; processing: string[]; failures: string[] } {
+    return {
+      waiting: [...this.dirty].sort(),
+      processing: [...this.processing.keys()].sort(),
+      failures: [...this.failures.keys()].sort(),
+    };
   }
 
   /** The next key to process, or undefined once the queue is shut down. Call `done` when finished with it. */

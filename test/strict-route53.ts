@@ -1,5 +1,6 @@
 import {
   recordKey,
+  type ChangeStatus,
   type HostedZone,
   type RecordChange,
   type RecordSet,
@@ -17,6 +18,7 @@ export class StrictRoute53 implements Route53Api {
   readonly calls = new Map<string, number>();
   private readonly zones: HostedZone[] = [];
   private readonly records = new Map<string, RecordSet[]>();
+  private changes = 0;
 
   /** A zone; its id. */
   addZone(name: string, privateZone = true): string {
@@ -54,7 +56,7 @@ export class StrictRoute53 implements Route53Api {
       .sort((a, b) => (listOrder(a) < listOrder(b) ? -1 : 1));
   }
 
-  async changeRecordSets(zoneId: string, changes: readonly RecordChange[]): Promise<void> {
+  async changeRecordSets(zoneId: string, changes: readonly RecordChange[]): Promise<string | undefined> {
     this.count("ChangeResourceRecordSets");
     const zone = this.records.get(zoneId);
     if (zone === undefined) throw new Error(`NoSuchHostedZone: ${zoneId}`);
@@ -75,6 +77,13 @@ export class StrictRoute53 implements Route53Api {
       }
     }
     this.records.set(zoneId, [...next.values()]);
+    return `C${++this.changes}`;
+  }
+
+  /** Every change is on every name server at once here. */
+  async getChange(): Promise<ChangeStatus | undefined> {
+    this.count("GetChange");
+    return "INSYNC";
   }
 
   private count(operation: string): void {

@@ -1,7 +1,7 @@
 import { documentNow } from "../../controllers/status-text.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
-import { fetchStatusWith, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
+import { controllerNote, fetchStatusWith, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
 import {
   formatDescribe,
   kindsOf,
@@ -29,8 +29,11 @@ export const describeHelp: CommandHelp = {
   ],
   examples: [
     "npx ecs-log-operator describe CloudMapService/fluentd",
-    "npx ecs-log-operator describe weightedrecordset/fluentd --server http://10.0.1.7:9464 -o json",
+    "npx ecs-log-operator describe weightedrecordset/fluentd-nodes -o json",
   ],
+  examplesNote: controllerNote(
+    "npx ecs-log-operator describe weightedrecordset/fluentd-nodes --server http://10.0.1.7:9464 -o json",
+  ),
 };
 
 export async function describeCommand(

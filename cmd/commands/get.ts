@@ -1,7 +1,7 @@
 import { documentNow } from "../../controllers/status-text.ts";
 import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
 import { allKinds } from "../kinds.ts";
-import { fetchStatusWith, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
+import { controllerNote, fetchStatusWith, SERVER_OPTIONS, SERVER_OPTIONS_HELP } from "../status-client.ts";
 import {
   formatGetTable,
   kindsOf,
@@ -29,8 +29,10 @@ export const getHelp: CommandHelp = {
     "npx ecs-log-operator get",
     "npx ecs-log-operator get cloudmapservices",
     "npx ecs-log-operator get CloudMapService/fluentd -o yaml",
-    "npx ecs-log-operator get --server https://ecs-log-operator.ops.local:9464 --token-file /run/secrets/token --ca-file ca.pem",
   ],
+  examplesNote: controllerNote(
+    "npx ecs-log-operator get --server https://ecs-log-operator.ops.local:9464 --token-file /run/secrets/token --ca-file ca.pem",
+  ),
 };
 
 export async function getCommand(args: string[], io: Output, now: () => number = Date.now): Promise<number> {

@@ -332,6 +332,8 @@ describe("iamPolicy", () => {
     expect(statement(byId, "AutoScalingDrain")?.Resource).toEqual([
       "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/log-asg",
     ]);
+    // The drain follows its change with GetChange until INSYNC before its hold starts.
+    expect(statement(byId, "Route53DrainInSync")?.Action).toEqual(["route53:GetChange"]);
     // A zone given by name has an id only AWS knows.
     const byName = iamPolicy([wrs("logs.internal", "fluentd.logs.internal")], ctx);
     expect(statement(byName, "Route53ChangeOwnRecords")?.Resource).toEqual([

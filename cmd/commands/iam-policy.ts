@@ -46,6 +46,9 @@ export const iamPolicyHelp: CommandHelp = {
     "operator's task role. Actions are granted per kind in use; resources are narrowed to ARNs where AWS allows it",
     "(ECS clusters, services and task definition families, Route 53 zones given by id, Auto Scaling groups, the",
     "events queue), and Route 53 changes to the specs' record names and types. Offline: reads only the specs.",
+    "With --lookup it also asks Cloud Map (read only) for the hosted zones of the namespaces that exist, and",
+    "narrows the Route 53 changes Cloud Map makes for instances to them; offline, or for a namespace not created",
+    "yet, that statement (Sid CloudMapWritesInstanceRecordsInAnyZone) is on any zone. Each Sid says why.",
     "Each pass also sweeps AWS for what removed specs left behind: its reads are always granted; its deletes",
     "follow the specs' `prune: true`, and Route 53 records at names no spec holds any more need --allow-prune",
     "(or the policy of the specs before the removal, until the operator has cleaned up).",
@@ -57,6 +60,15 @@ export const iamPolicyHelp: CommandHelp = {
     ["--account ID", "AWS account id in the ARNs (default *)"],
     ["--region REGION", "AWS region in the ARNs (default *)"],
     ["--events-queue-url URL", "grant receiving from this SQS queue (as `run --events-queue-url`)"],
+    [
+      "--lookup",
+      "read the existing Cloud Map namespaces' hosted zones (servicediscovery:ListNamespaces, with the SDK's " +
+        "credentials) to narrow the instances' records to them",
+    ],
+    [
+      "--endpoint-url URL",
+      "with --lookup: send the lookup to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)",
+    ],
     ["--allow-prune", "grant every delete the sweep may need, whatever the specs say now"],
     ["--environment NAME", "apply the specs' `environments.NAME` overlays"],
     [
@@ -112,6 +124,8 @@ export interface IamPolicyOptions {
   readonly kinds?: readonly KindEntry[];
   /** `run --leader-elect`: the lease table's statements (controllers/leader-election/iam.ts). */
   readonly leaderElection?: Omit<LeaseTableAccess, "account" | "region"> | undefined;
+  /** `--lookup`: the hosted zones of the Cloud Map namespaces that exist (IamContext.namespaceZones). */
+  readonly namespaceZones?: ReadonlyMap<string, readonly string[]> | undefined;
   /** What `run`'s flags need beyond the kinds and the events queue: the Git source's secrets. */
   readonly statements?: readonly PolicyStatement[];
 }
@@ -141,13 +155,14 @@ export function iamPolicy(documents: readonly SpecDocument[], options: IamPolicy
         options.leaderElection === undefined
           ? undefined
           : { resourceName: options.leaderElection.resourceName },
+      namespaceZones: options.namespaceZones,
     };
     statements.push(...entry.iam(specsOf(documents, entry), ctx));
   }
   // ---- The events queue (`run --events-queue-url`). DeleteMessageBatch is authorized as sqs:DeleteMessage.
   if (options.eventsQueueUrl !== undefined) {
     statements.push({
-      Sid: "EventsQueue",
+      Sid: "ReceiveTaskEventsFromQueue",
       Effect: "Allow",
       Action: ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
       Resource: queueArn(options.eventsQueueUrl, options.account, options.region),
@@ -221,6 +236,8 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     region: { type: "string", default: "*" },
     "events-queue-url": { type: "string" },
     "allow-prune": { type: "boolean" },
+    lookup: { type: "boolean" },
+    "endpoint-url": { type: "string" },
     environment: { type: "string" },
     role: { type: "string", default: "operator" },
     family: { type: "string" },
@@ -251,6 +268,11 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
   if (values.region !== "*" && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) {
     throw new UsageError(`--region "${values.region}" is not a region name such as eu-west-1`);
   }
+  if (values["endpoint-url"] !== undefined && values.lookup !== true) {
+    throw new UsageError(
+      "--endpoint-url is where --lookup reads; without --lookup the policy is made offline",
+    );
+  }
   const format = parseOutputFormat(values.output, FORMATS, "json");
   const result = await withSpecs(dir, git.source, { logger: silentLogger }, async (specs) => {
     const loaded = await loadSpecDirectory(specs.dir, allKinds(), { environment: values.environment });
@@ -277,7 +299,18 @@ export async function iamPolicyCommand(args: string[], io: Output): Promise<numb
     printData(io, format === "yaml" ? "yaml" : "json", policy);
     return 0;
   }
+  // Loaded only with --lookup: the offline default loads no SDK client (test/integration/offline-commands.test.ts).
+  const namespaceZones =
+    values.lookup === true
+      ? await (
+          await import("../iam-lookup.ts")
+        ).lookUpNamespaceZones(result.documents, {
+          region: values.region !== "*" ? values.region : undefined,
+          endpoint: values["endpoint-url"],
+        })
+      : undefined;
   const policy = iamPolicy(result.documents, {
+    namespaceZones,
     account: values.account,
     region: values.region,
     eventsQueueUrl: values["events-queue-url"],

@@ -10,7 +10,14 @@ import {
 import { resourceKey } from "../../controllers/spec/document.ts";
 import { formatDiagnostic, loadSpecDirectory } from "../../controllers/spec/load.ts";
 import { checkAwsSetup } from "../aws-preflight.ts";
-import { formatHelp, parseCommandArgs, UsageError, type CommandHelp, type Output } from "../cli-support.ts";
+import {
+  emulatorNote,
+  formatHelp,
+  parseCommandArgs,
+  UsageError,
+  type CommandHelp,
+  type Output,
+} from "../cli-support.ts";
 import { AwsClusterInventory, type ClusterInventoryApi, type ClusterSummary } from "../cluster-inventory.ts";
 import { allKinds, buildReconcilers, kindParts } from "../kinds.ts";
 import { buildInspectReport, formatInspectText, type SpecWatches } from "../inspect-report.ts";
@@ -38,8 +45,14 @@ export const inspectHelp: CommandHelp = {
   examples: [
     "npx ecs-log-operator inspect logs",
     "npx ecs-log-operator inspect logs --specs manifests/examples/kinds/ --events 5",
-    "AWS_REGION=ap-northeast-1 npx ecs-log-operator inspect arn:aws:ecs:ap-northeast-1:123456789012:cluster/logs -o json",
+    "npx ecs-log-operator inspect arn:aws:ecs:us-east-1:123456789012:cluster/logs -o json",
   ],
+  examplesNote:
+    emulatorNote(
+      "The examples read ECS through the usual AWS configuration (AWS_REGION, the credential chain).",
+    ) +
+    "\nA cluster in another region: its ARN, and that region in AWS_REGION:\n" +
+    "  AWS_REGION=ap-northeast-1 npx ecs-log-operator inspect arn:aws:ecs:ap-northeast-1:123456789012:cluster/logs -o json",
 };
 
 export async function inspectCommand(

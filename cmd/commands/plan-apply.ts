@@ -111,7 +111,13 @@ export async function planOrApplyCommand(
   const format = parseOutputFormat(values.output, FORMATS, "table");
   const aws = awsSettings(values);
   const logger = stderrLogger(values, io) ?? silentLogger;
-  return withSpecs(dir, git, { logger: silentLogger, endpoint: aws.endpoint }, (specs) => {
+  const deps = {
+    logger: silentLogger,
+    endpoint: aws.endpoint,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
+  };
+  return withSpecs(dir, git, deps, (specs) => {
     if (specs.revision !== undefined) io.err(`Fetched ${specsLabel(specs, dir)}.\n`);
     return planOrApply(mode, specs, dir, aws, format, logger, values.environment, io);
   });
@@ -147,6 +153,8 @@ async function planOrApply(
     observer: counter,
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
     requestsPerSecond: aws.requestsPerSecond,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
   });
   const endpoints = configuredEndpoints(aws.endpoint);
   try {
@@ -160,6 +168,8 @@ async function planOrApply(
         ownerId: aws.ownerId,
         logger,
         signal: AbortSignal.timeout(15 * 60_000),
+        reconcileTimeoutMs: aws.reconcileTimeoutMs,
+        pruneGuard: aws.pruneGuard,
       },
       mode === "apply",
     );
@@ -168,12 +178,12 @@ async function planOrApply(
     );
     if (format !== "table") {
       printData(io, format, {
-        ...(planJson(result.plans, failures) as object),
+        ...(planJson(result.plans, failures, result.held) as object),
         calls: Object.fromEntries(counter.byOperation()),
         ...(specs.revision !== undefined ? { source: specs.revision } : {}),
       });
     } else {
-      io.out(formatPlanText(result.plans, failures, io.color, endpoints, mode));
+      io.out(formatPlanText(result.plans, failures, io.color, endpoints, mode, result.held));
       if (mode === "apply") {
         io.out(`${counter.calls.length} AWS call(s), ${counter.writes().length} write(s).\n`);
       }
@@ -184,7 +194,13 @@ async function planOrApply(
       }
     }
     if (result.failures.length > 0 || loaded.diagnostics.length > 0) return 1;
+    // Held deletions are a difference between AWS and the specs that waits for a person: plan says so (2), and an
+    // apply that held them has not converged (1).
     if (mode === "plan") return result.plans.some((p) => p.changes.length > 0) ? 2 : 0;
+    if (result.held.length > 0) {
+      io.err(`${result.held.length} kind(s) had deletions held by the prune guard; see "Held:" above.\n`);
+      return 1;
+    }
     return 0;
   } finally {
     clients.destroy();

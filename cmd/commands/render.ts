@@ -11,6 +11,9 @@ import {
   type FamilyDesired,
 } from "../../reconcilers/task-definition/task-definition-reconciler.ts";
 import {
+  AWS_TIMEOUT_OPTIONS,
+  AWS_TIMEOUT_OPTIONS_HELP,
+  awsTimeouts,
   emulatorNote,
   formatHelp,
   ownerIdOption,
@@ -57,6 +60,7 @@ export const renderHelp: CommandHelp = {
     ],
     ["--endpoint-url URL", "send every AWS call to URL, e.g. a local emulator (default: $AWS_ENDPOINT_URL)"],
     ["--owner-id ID", "the owner tag value (default: $ECS_LOG_OPERATOR_OWNER_ID or `default`)"],
+    ...AWS_TIMEOUT_OPTIONS_HELP.slice(0, 2),
     ["-h, --help", "show this help"],
   ],
   examples: [
@@ -79,6 +83,8 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
     environment: { type: "string" },
     region: { type: "string" },
     "endpoint-url": { type: "string" },
+    "aws-connect-timeout": AWS_TIMEOUT_OPTIONS["aws-connect-timeout"],
+    "aws-request-timeout": AWS_TIMEOUT_OPTIONS["aws-request-timeout"],
     "owner-id": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -110,6 +116,7 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
         didYouMean(values.family, families),
     );
   }
+  const timeouts = awsTimeouts(values);
   const files = await FileTaskDefinitionApi.readFiles(values.from ?? []);
   // The SDK is loaded only for a family without a --from file (or a region found only in the shared config):
   // `render --from` stays offline and starts fast.
@@ -121,6 +128,8 @@ export async function renderCommand(args: string[], io: Output): Promise<number>
       region: values.region,
       endpoint: values["endpoint-url"],
       maxAttempts: 2,
+      connectTimeoutMs: timeouts.connectTimeoutMs,
+      requestTimeoutMs: timeouts.requestTimeoutMs,
     }));
   };
   const endpoints = configuredEndpoints(values["endpoint-url"]);

@@ -145,6 +145,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     route53RequestsPerSecond: aws.route53RequestsPerSecond,
     requestsPerSecond: aws.requestsPerSecond,
     requestGuard: leadership.requestGuard,
+    connectTimeoutMs: aws.connectTimeoutMs,
+    requestTimeoutMs: aws.requestTimeoutMs,
   });
   try {
     await checkAwsSetup(clients);
@@ -161,6 +163,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
       logger,
       registry,
       endpoint: aws.endpoint,
+      connectTimeoutMs: aws.connectTimeoutMs,
+      requestTimeoutMs: aws.requestTimeoutMs,
       check: specRevisionCheck(allKinds(), aws.environment),
     }).catch((error: unknown) => {
       clients.destroy();
@@ -182,6 +186,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     reads,
     readiness: [reachability],
     leadership,
+    reconcileTimeoutMs: aws.reconcileTimeoutMs,
+    pruneGuard: aws.pruneGuard,
   });
   // Writes finished (or aborted) first, then the lease released: the other order is two leaders at once.
   const stop = () => leadership.stop(() => controller.stop());

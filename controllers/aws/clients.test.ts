@@ -2,8 +2,9 @@ import { CreateServiceCommand, ListServicesCommand } from "@aws-sdk/client-servi
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../clock.ts";
-import { createAwsClients, type AwsCallRecord } from "./clients.ts";
+import { createAwsClients, type AwsCallRecord, type AwsSdkConfig } from "./clients.ts";
 import { TickReadCache } from "./read-cache.ts";
+import { OperatorRetryStrategy } from "./retry-strategy.ts";
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -11,9 +12,17 @@ afterEach(() => {
 
 describe("createAwsClients", () => {
   it("builds a client of another service as it builds its own: same configuration, instrumented, destroyed with them", async () => {
-    const clients = createAwsClients({ region: "eu-west-1", endpoint: "http://127.0.0.1:9", maxAttempts: 2 });
+    const clients = createAwsClients({
+      region: "eu-west-1",
+      endpoint: "http://127.0.0.1:9",
+      maxAttempts: 2,
+      connectTimeoutMs: 1_500,
+      requestTimeoutMs: 7_000,
+    });
     let destroyed = false;
+    let given: AwsSdkConfig | undefined;
     const other = clients.client("logs", (config) => {
+      given = config;
       const client = new SQSClient(config);
       const destroy = client.destroy.bind(client);
       client.destroy = () => {
@@ -25,6 +34,13 @@ describe("createAwsClients", () => {
     expect(await other.config.region()).toBe("eu-west-1");
     expect(await other.config.maxAttempts()).toBe(2);
     expect(other.middlewareStack.identify().join(" ")).toContain("ecsLogOperator-logs-instrument");
+    // Its deadlines and its retries are the operator's, as for every client.
+    expect(given?.requestHandler).toEqual({
+      connectionTimeout: 1_500,
+      requestTimeout: 7_000,
+      throwOnRequestTimeout: true,
+    });
+    expect(given?.retryStrategy).toBeInstanceOf(OperatorRetryStrategy);
     clients.destroy();
     expect(destroyed).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "./timeouts.ts";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
@@ -5,9 +6,11 @@ import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { classifyAwsError } from "./errors.ts";
+import { refreshableCredentials, type CredentialSource, type RefreshableCredentials } from "./credentials.ts";
+import { classifyAwsError, type AwsErrorClass } from "./errors.ts";
 import { TokenBucket } from "./rate-limiter.ts";
 import { rateLimits, type RateLimitedService } from "./rate-limits.ts";
+import { OperatorRetryStrategy } from "./retry-strategy.ts";
 
 /** An AWS service by its IAM prefix: the ones `AwsClients` has a field for, or one a kind builds with `client()`. */
 export type AwsService =
@@ -17,7 +20,7 @@ export type AwsService =
 export interface AwsCallRecord {
   readonly service: AwsService;
   readonly operation: string;
-  readonly outcome: "success" | "throttled" | "transient" | "conflict" | "not-found" | "invalid" | "terminal";
+  readonly outcome: "success" | AwsErrorClass;
   readonly seconds: number;
   /**
    * False when the attempt got no HTTP answer at all (connection refused, DNS, timeout): AWS was not reached. An
@@ -102,7 +105,7 @@ export interface AwsClientOptions {
   readonly route53RequestsPerSecond?: number | undefined;
   /** Client-side limits of the other services, requests a second; defaults in `DEFAULT_RATE_LIMITS`. */
   readonly requestsPerSecond?: Partial<Record<Exclude<RateLimitedService, "route53">, number | undefined>>;
-  /** SDK attempts per call, retries of throttling and 5xx included. */
+  /** SDK attempts per call of a transient failure (5xx, reset connection); throttling is never retried in-call. */
   readonly maxAttempts?: number | undefined;
   /** One endpoint for every service (an emulator); otherwise the SDK's standard endpoint configuration. */
   readonly endpoint?: string | undefined;
@@ -113,6 +116,12 @@ export interface AwsClientOptions {
   readonly readCache?: ClientCacheHook | undefined;
   /** Checks every attempt of every client's calls, except those of clients built with `{ guarded: false }`. */
   readonly requestGuard?: AwsRequestGuard | undefined;
+  /** How long a TCP (and TLS) connection may take to open. Default 5 s. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** How long one HTTP attempt may take, from sending to the last byte of the answer. Default 30 s. */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Default: the SDK's credential chain, behind one cache the clients share and empty on `ExpiredToken`. */
+  readonly credentials?: RefreshableCredentials | undefined;
 }
 
 /** A cache that puts itself in front of an SDK client's middleware stack, above retries and rate limits. */
@@ -131,6 +140,9 @@ const sentCalls = new WeakSet<object>();
 export function anyAttemptSent(context: object): boolean {
   return sentCalls.has(context);
 }
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS };
+/** SQS long polling holds a ReceiveMessage open for up to 20 s: its request timeout is this much longer. */
+const LONG_POLL_MS = 20_000;
 
 export interface AwsClients {
   readonly ecs: ECSClient;
@@ -163,8 +175,17 @@ export interface AwsClients {
 export interface AwsSdkConfig {
   readonly region?: string;
   readonly endpoint?: string;
+  /** The process's one credential cache (`refreshableCredentials`). */
+  readonly credentials: CredentialSource & { memoized: true };
   readonly maxAttempts: number;
-  readonly retryMode: string;
+  /** The operator's one retry policy (`OperatorRetryStrategy`). */
+  readonly retryStrategy: OperatorRetryStrategy;
+  /** Connection and request timeouts: without them the SDK waits for a hung endpoint for ever. */
+  readonly requestHandler: {
+    readonly connectionTimeout: number;
+    readonly requestTimeout: number;
+    readonly throwOnRequestTimeout: true;
+  };
 }
 
 /** What `client()` needs of an SDK v3 client. */
@@ -188,11 +209,25 @@ interface MiddlewareStackLike {
  * `AWS_ENDPOINT_URL_<SERVICE>` point them at an emulator without any code here.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const credentials = options.credentials ?? refreshableCredentials();
+  const maxAttempts = options.maxAttempts ?? 5;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const handler = (requestTimeoutMs: number) => ({
+    // Without these the SDK waits for a hung endpoint for ever: every call has a deadline of its own.
+    connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeout: requestTimeoutMs,
+    throwOnRequestTimeout: true as const,
+  });
   const base: AwsSdkConfig = {
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-    maxAttempts: options.maxAttempts ?? 6,
-    retryMode: "standard",
+    credentials: credentials.provider,
+    maxAttempts,
+    retryStrategy: new OperatorRetryStrategy({
+      maxAttempts,
+      refreshCredentials: () => credentials.refresh(),
+    }),
+    requestHandler: handler(requestTimeout),
   };
   const usesEmulator = Boolean(
     options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL_SERVICEDISCOVERY,
@@ -213,7 +248,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
       options.readCache?.attach(client.middlewareStack, "ec2");
       return client;
     }));
-  const sqs = new SQSClient(base);
+  const sqs = new SQSClient({ ...base, requestHandler: handler(requestTimeout + LONG_POLL_MS) });
   const s3 = new S3Client({
     ...base,
     // The SDK addresses a bucket as a host name (BUCKET.s3.REGION.amazonaws.com, or BUCKET.localhost for an

@@ -295,11 +295,9 @@ export class GitSpecSource {
       }
       outcome = { result: "failed", reason: err.reason as GitFailureReason, message: err.message };
       // Interrupted by close(): the process is stopping, not the remote failing. Neither a warning nor a failure
-      // metric (a fetch in flight at SIGTERM logged "Git fetch failed" after "stopped").
-      if (signal.aborted) {
-        this.logger.debug("Git fetch abandoned: the Git source is closing", { trigger });
-        return outcome;
-      }
+      // metric, nor any line at all: "stopped" is run's last line (a fetch in flight at SIGTERM logged "Git fetch
+      // failed" after it).
+      if (signal.aborted) return outcome;
     }
     this.record(outcome, trigger, (this.clock.now() - started) / 1000);
     return outcome;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
@@ -39,24 +39,40 @@ export interface LoadResult {
   readonly environments?: string[];
   /** The files read, relative to nothing: as they would be printed. */
   readonly files: string[];
+  /** The real path the directory was read from (its symlinks resolved once, at the start of the read). */
+  readonly root?: string | undefined;
 }
 
 type Path = readonly (string | number)[];
+
+/** Larger than any spec set needs: a file this size is a mistake (a log, a dump), not specs. */
+export const MAX_SPEC_FILE_BYTES = 8 * 1024 * 1024;
+/** Directories below the spec directory followed at most, symlinks included. */
+const MAX_DEPTH = 64;
 
 /**
  * Reads every `*.yaml` / `*.yml` below `dir`, validates every document, then checks the documents against each
  * other. All problems of the run are returned at once; a document with a problem is left out of `documents`, and
  * callers must not treat a run with diagnostics as the complete desired state (see `isComplete`).
+ *
+ * Symlinked files and directories are followed (git-sync style checkouts and mounted config volumes are made of
+ * them). `dir` itself is resolved to its real path once, at the start of the read, and every file is read below that
+ * path: a checkout whose link is swapped mid-read is read wholly from one tree. A symlink loop, a dangling symlink
+ * and a file that cannot be read are each a diagnostic naming the path, so the set is incomplete and deletes nothing.
  */
 export async function loadSpecDirectory(
   dir: string,
   kinds: readonly KindDefinition[],
   options: LoadOptions = {},
 ): Promise<LoadResult> {
-  let files: string[];
+  let listing: SpecListing;
+  let root: string;
   try {
-    const info = await stat(dir);
-    files = info.isDirectory() ? await listSpecFiles(dir) : [dir];
+    root = await realpath(dir);
+    const info = await stat(root);
+    listing = info.isDirectory()
+      ? await listSpecFiles(dir, root)
+      : { files: [{ path: dir, real: root }], problems: [] };
   } catch (error) {
     return {
       documents: [],
@@ -66,12 +82,16 @@ export async function loadSpecDirectory(
   }
   const documents: SpecDocument[] = [];
   const identified: SpecDocument[] = [];
-  const diagnostics: SpecDiagnostic[] = [];
+  const diagnostics: SpecDiagnostic[] = [...listing.problems];
   const warnings: SpecDiagnostic[] = [];
   const environments = new Set<string>();
-  for (const file of files) {
-    const text = await readFile(file, "utf8");
-    const parsed = parseSpecText(file, text, kinds, options);
+  for (const file of listing.files) {
+    const text = await readSpecFile(file);
+    if (typeof text !== "string") {
+      diagnostics.push(text);
+      continue;
+    }
+    const parsed = parseSpecText(file.path, text, kinds, options);
     documents.push(...parsed.documents);
     identified.push(...parsed.identified);
     // In reading order, whatever order the checks found them in.
@@ -87,7 +107,8 @@ export async function loadSpecDirectory(
     diagnostics: [...diagnostics, ...cross.diagnostics],
     warnings,
     environments: [...environments].sort(),
-    files,
+    files: listing.files.map((f) => f.path),
+    root,
   };
 }
 
@@ -105,20 +126,125 @@ export function isComplete(result: LoadResult): boolean {
   return result.diagnostics.length === 0;
 }
 
-async function listSpecFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    const entries = await readdir(d, { withFileTypes: true });
+/** A spec file: the path it is shown by (through the links the user gave), and the real path it is read from. */
+interface SpecFile {
+  readonly path: string;
+  readonly real: string;
+}
+
+interface SpecListing {
+  readonly files: SpecFile[];
+  readonly problems: SpecDiagnostic[];
+}
+
+/**
+ * Every spec file below `root` (the real path of `shown`), following symlinks. A directory reached again through a
+ * link below itself is a loop, reported and not followed; a directory or file reached twice by two links is read
+ * once.
+ */
+async function listSpecFiles(shown: string, root: string): Promise<SpecListing> {
+  const files: SpecFile[] = [];
+  const problems: SpecDiagnostic[] = [];
+  const seenFiles = new Set<string>();
+  const seenDirs = new Set<string>([root]);
+  const problem = (file: string, message: string): void => {
+    problems.push({ file, line: 1, col: 1, message });
+  };
+  const walk = async (shownDir: string, realDir: string, ancestors: readonly string[]): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(realDir, { withFileTypes: true });
+    } catch (error) {
+      problem(shownDir, `cannot read this directory: ${fsProblem(error)}`);
+      return;
+    }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(p);
+      const shownPath = join(shownDir, e.name);
+      const entryPath = join(realDir, e.name);
+      let real = entryPath;
+      let isDirectory = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          real = await realpath(entryPath);
+          const info = await stat(real);
+          isDirectory = info.isDirectory();
+          isFile = info.isFile();
+        } catch (error) {
+          const target = await readlink(entryPath).catch(() => "?");
+          problem(
+            shownPath,
+            (error as NodeJS.ErrnoException).code === "ELOOP"
+              ? `symlink loop: ${shownPath} -> ${target} never reaches a file or directory; not followed`
+              : `dangling symlink: ${shownPath} -> ${target} (${fsProblem(error)}); what its specs managed is kept`,
+          );
+          continue;
+        }
+      }
+      if (isDirectory) {
+        if (ancestors.includes(real)) {
+          problem(
+            shownPath,
+            `symlink loop: ${shownPath} leads back to ${displayAncestor(real, root, shown)}; not followed`,
+          );
+          continue;
+        }
+        if (seenDirs.has(real)) continue;
+        seenDirs.add(real);
+        if (ancestors.length >= MAX_DEPTH) {
+          problem(shownPath, `more than ${MAX_DEPTH} directories deep; not read`);
+          continue;
+        }
+        await walk(shownPath, real, [...ancestors, real]);
+      } else if (isFile && /\.ya?ml$/i.test(e.name)) {
+        if (seenFiles.has(real)) continue;
+        seenFiles.add(real);
+        files.push({ path: shownPath, real });
+      }
     }
   };
-  await walk(dir);
-  return out;
+  await walk(shown, root, [root]);
+  return { files, problems };
+}
+
+function displayAncestor(real: string, root: string, shown: string): string {
+  const rel = relative(root, real);
+  return rel === "" ? shown : rel.startsWith("..") ? real : join(shown, rel);
+}
+
+/** The file's text, or a diagnostic naming it when it cannot be read as a spec file. */
+async function readSpecFile(file: SpecFile): Promise<string | SpecDiagnostic> {
+  const at = (message: string): SpecDiagnostic => ({ file: file.path, line: 1, col: 1, message });
+  try {
+    const info = await stat(file.real);
+    if (info.size > MAX_SPEC_FILE_BYTES) {
+      return at(`${info.size} bytes, more than the ${MAX_SPEC_FILE_BYTES} a spec file may have; not read`);
+    }
+    return await readFile(file.real, "utf8");
+  } catch (error) {
+    // A checkout swapped mid-read can remove the old tree under us: the read is incomplete, never a deletion.
+    return at(`cannot read this file: ${fsProblem(error)}`);
+  }
+}
+
+/** A file system error in words, with its code. */
+function fsProblem(error: unknown, fallback?: string): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e.code) {
+    case "ENOENT":
+      return fallback ?? "no such file or directory (ENOENT)";
+    case "EACCES":
+    case "EPERM":
+      return `permission denied (${e.code})`;
+    case "ELOOP":
+      return "too many levels of symbolic links (ELOOP)";
+    case "ENOTDIR":
+      return "a path component is not a directory (ENOTDIR)";
+    default:
+      return e.code !== undefined ? `${e.code}: ${e.message}` : String(e.message ?? error);
+  }
 }
 
 /** One file's documents and findings. */
@@ -164,13 +290,33 @@ export function parseSpecText(
   }
   for (const ydoc of yamlDocs) {
     if (ydoc.errors.length > 0) {
-      for (const e of ydoc.errors) diagnostics.push(at(e.pos[0], `invalid YAML: ${firstLine(e.message)}`));
+      for (const e of ydoc.errors) diagnostics.push(at(e.pos[0], `invalid YAML: ${yamlProblem(e.message)}`));
       continue;
     }
     // An empty document, e.g. after a trailing `---`.
     if (ydoc.contents === null || (isScalar(ydoc.contents) && ydoc.contents.value === null)) continue;
-    const value: unknown = ydoc.toJS({ maxAliasCount: 100 });
     const start = ydoc.contents.range?.[0] ?? 0;
+    let value: unknown;
+    try {
+      // Each alias expands to a copy: an "alias bomb" of nested aliases would expand to gigabytes.
+      value = ydoc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // Whatever a hostile document makes the YAML library throw is a problem of this file, named.
+      diagnostics.push(at(start, `invalid YAML: ${yamlProblem(messageOf(error))}`));
+      continue;
+    }
+    try {
+      parseDocument(ydoc, value, start);
+    } catch (error) {
+      // A document nested deeper than the validator's stack is the file's problem too; any other throw is a bug of
+      // a kind's check on a spec its schema accepted, and is not to be hidden as a finding.
+      if (!(error instanceof RangeError)) throw error;
+      diagnostics.push(at(start, `invalid YAML: ${yamlProblem(messageOf(error))}`));
+    }
+  }
+  return { documents, diagnostics, warnings, identified, environments: [...environments] };
+
+  function parseDocument(ydoc: Document, value: unknown, start: number): void {
     const positionOf = (path: Path, atKey = false, index?: number): SourcePosition => {
       const inValue = index !== undefined ? sourceOffsetInScalar(ydoc, text, path, index) : undefined;
       const offset = inValue ?? offsetOf(ydoc, path, atKey) ?? start;
@@ -199,7 +345,7 @@ export function parseSpecText(
         unvalidated.add(invalid);
         identified.push(invalid);
       }
-      continue;
+      return;
     }
     warnings.push(...result.warnings.map(located));
     const doc: SpecDocument = {
@@ -210,7 +356,19 @@ export function parseSpecText(
     documents.push(doc);
     identified.push(doc);
   }
-  return { documents, diagnostics, warnings, identified, environments: [...environments] };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The YAML library's message as a sentence for the user (its first line; its resource guards in plain words). */
+function yamlProblem(message: string): string {
+  if (/Excessive alias count/i.test(message)) {
+    return "too many aliases expand in this document (more than 100; an alias bomb?); not read";
+  }
+  if (/call stack|stack overflow/i.test(message)) return "nested too deeply to be a spec; not read";
+  return firstLine(message);
 }
 
 type ValidatedDocument = Omit<SpecDocument, "source" | "positionOf">;

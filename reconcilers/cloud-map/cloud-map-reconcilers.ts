@@ -8,6 +8,7 @@ import { NamespaceLookup } from "./namespace-lookup.ts";
 import { CloudMapNamespaceReconciler } from "./namespace-reconciler.ts";
 import { OperationWaiter } from "./operation-waiter.ts";
 import { OrphanNamespaces } from "./orphan-namespaces.ts";
+import { RequestTokens } from "./request-tokens.ts";
 import { CloudMapServiceReconciler } from "./service-reconciler.ts";
 
 /** Both Cloud Map reconcilers over one adapter, sharing what they learn about namespaces. */
@@ -21,14 +22,16 @@ export function cloudMapReconcilers(clients: {
   const lookup = new NamespaceLookup(api);
   const operations = new OperationWaiter(api);
   const orphans = new OrphanNamespaces(api, lookup);
+  const tokens = new RequestTokens();
   return [
-    new CloudMapNamespaceReconciler({ api, lookup, operations, orphans }),
+    new CloudMapNamespaceReconciler({ api, lookup, operations, orphans, tokens }),
     new CloudMapServiceReconciler({
       api,
       tasks: new AwsEcsTaskApi(clients),
       lookup,
       operations,
       orphans,
+      tokens,
     }),
   ];
 }

@@ -28,7 +28,18 @@ export class NamespaceLookup {
 
   /** Every private DNS namespace, listed once per pass. */
   all(signal: AbortSignal | undefined, pass: object): Promise<ObservedNamespace[]> {
-    return this.perPass.get(pass, "", () => this.api.listPrivateDnsNamespaces(undefined, signal));
+    return this.perPass.get(pass, "", async () => {
+      const all = await this.api.listPrivateDnsNamespaces(undefined, signal);
+      // The VPCs of namespaces that are gone are forgotten: the map follows the account's namespaces, not time.
+      const present = new Set(all.map((ns) => ns.id));
+      for (const id of [...this.vpcs.keys()]) if (!present.has(id)) this.vpcs.delete(id);
+      return all;
+    });
+  }
+
+  /** Namespace ids whose VPCs are known, for tests and the soak benchmark. */
+  knownVpcs(): string[] {
+    return [...this.vpcs.keys()].sort();
   }
 
   /** Drops a pass's listing after a namespace was created or deleted in it. */

@@ -12,11 +12,9 @@ import type { NamespaceLookup } from "./namespace-lookup.ts";
 import { planNamespace, type NamespaceCandidate, type NamespaceStep } from "./namespace-planner.ts";
 import type { OperationWaiter } from "./operation-waiter.ts";
 import { OrphanNamespaces } from "./orphan-namespaces.ts";
-import { requestId } from "./ownership.ts";
+import { RequestTokens } from "./request-tokens.ts";
 import { deleteServiceWithInstances } from "./service-deletion.ts";
 import { CloudMapServiceKind } from "./service-kind.ts";
-
-const DAY_MS = 86_400_000;
 
 export interface CloudMapNamespaceReconcilerDeps {
   readonly api: CloudMapApi;
@@ -25,6 +23,8 @@ export interface CloudMapNamespaceReconcilerDeps {
   /** Shared with the service reconciler, whose sweep leaves the services of a deleted namespace to this one. */
   readonly orphans?: OrphanNamespaces | undefined;
   readonly clock?: Clock | undefined;
+  /** Shared with the service reconciler; default one of its own. */
+  readonly tokens?: RequestTokens | undefined;
 }
 
 export class CloudMapNamespaceReconciler implements Reconciler {
@@ -36,6 +36,12 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   private readonly operations: OperationWaiter;
   private readonly clock: Clock;
   private readonly orphans: OrphanNamespaces;
+  private readonly tokens: RequestTokens;
+
+  /** Ids of the namespaces held as foreign, for tests and the soak benchmark. */
+  foreignIds(): string[] {
+    return this.orphans.foreignIds();
+  }
 
   constructor(deps: CloudMapNamespaceReconcilerDeps) {
     this.api = deps.api;
@@ -43,6 +49,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
     this.operations = deps.operations;
     this.orphans = deps.orphans ?? new OrphanNamespaces(deps.api, deps.lookup);
     this.clock = deps.clock ?? systemClock;
+    this.tokens = deps.tokens ?? new RequestTokens({ clock: this.clock });
   }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
@@ -134,36 +141,43 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   ): Promise<void> {
     switch (step.type) {
       case "create": {
-        const op = await this.api.createPrivateDnsNamespace(
-          {
-            name: step.name,
-            vpc: step.vpc,
-            description: step.description,
-            // Equal for a retry of the same creation on the same day: Cloud Map then returns the first operation.
-            creatorRequestId: requestId(
-              ownerId,
-              key,
-              step.name,
-              step.vpc,
-              String(Math.floor(this.clock.now() / DAY_MS)),
-            ),
-            tags: step.tags,
+        // A fresh token per intended creation, kept for its retries (request-tokens.ts).
+        const done = await this.tokens.run(
+          `namespace:${ownerId}/${key}`,
+          `${step.name}|${step.vpc}`,
+          async (creatorRequestId) => {
+            const op = await this.api.createPrivateDnsNamespace(
+              {
+                name: step.name,
+                vpc: step.vpc,
+                description: step.description,
+                creatorRequestId,
+                tags: step.tags,
+              },
+              signal,
+            );
+            return this.operations.wait(op, `create namespace ${step.name}`, signal);
           },
-          signal,
         );
-        const done = await this.operations.wait(op, `create namespace ${step.name}`, signal);
         const id = done.targets.NAMESPACE;
         if (id !== undefined) this.lookup.remember(id, step.vpc);
         return;
       }
       case "update-description": {
-        const op = await this.api.updateNamespaceDescription(
-          step.id,
+        // A description changed A -> B -> A is three intents, three tokens: the third must not get the first's answer.
+        await this.tokens.run(
+          `namespace-description:${step.id}`,
           step.description,
-          requestId(step.id, step.description, String(Math.floor(this.clock.now() / DAY_MS))),
-          signal,
+          async (updaterRequestId) => {
+            const op = await this.api.updateNamespaceDescription(
+              step.id,
+              step.description,
+              updaterRequestId,
+              signal,
+            );
+            await this.operations.wait(op, `update namespace ${step.id}`, signal);
+          },
         );
-        await this.operations.wait(op, `update namespace ${step.id}`, signal);
         return;
       }
       case "tag":

@@ -1,6 +1,8 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { fromPromise, SimulatedClock } from "xstate";
 import { AwsError } from "../../controllers/aws/errors.ts";
+import { Backoff } from "../../controllers/backoff.ts";
 import { ManualClock, timerClockOf } from "../../controllers/clock.ts";
 import type { OperationStatus } from "./cloud-map-api.ts";
 import {
@@ -44,10 +46,13 @@ async function drive(clock: SimulatedClock, ms: number, step = 250): Promise<voi
 }
 
 describe("pollDelayMs", () => {
-  it("starts at 250 ms and doubles up to 5 s", () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 20].map(pollDelayMs)).toEqual([
+  it("starts at 250 ms and doubles up to 5 s, jitter taking up to half off", () => {
+    const most = new Backoff({ baseMs: 250, maxMs: 5_000, random: () => 1 });
+    const least = new Backoff({ baseMs: 250, maxMs: 5_000, random: () => 0 });
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map((n) => pollDelayMs(n, most))).toEqual([
       250, 500, 1000, 2000, 4000, 5000, 5000, 5000,
     ]);
+    expect([1, 2, 7].map((n) => pollDelayMs(n, least))).toEqual([125, 250, 2500]);
   });
 });
 
@@ -160,5 +165,21 @@ describe("operationMachine", () => {
     await clock.advance(500);
     await expect(result).resolves.toMatchObject({ status: "SUCCESS" });
     expect(clock.pendingSleepers).toBe(0);
+  });
+
+  it("leaves no listener on a long-lived signal after its operations end", async () => {
+    const clock = new SimulatedClock();
+    const lifetime = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const { machine } = scripted([status("SUCCESS")]);
+      const result = waitForOperation(
+        machine,
+        { operationId: `op-${i}`, what: "x" },
+        { clock, signal: lifetime.signal },
+      );
+      await drive(clock, 250);
+      await result;
+    }
+    expect(getEventListeners(lifetime.signal, "abort")).toHaveLength(0);
   });
 });

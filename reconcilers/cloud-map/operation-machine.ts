@@ -1,5 +1,6 @@
 import { assign, createActor, fromPromise, setup, toPromise } from "xstate";
 import { AwsError } from "../../controllers/aws/errors.ts";
+import { Backoff } from "../../controllers/backoff.ts";
 import type { TimerClock } from "../../controllers/clock.ts";
 import type { OperationStatus } from "./cloud-map-api.ts";
 
@@ -28,9 +29,14 @@ export type OperationOutcome =
   | { readonly kind: "failed"; readonly message: string; readonly cause?: unknown }
   | { readonly kind: "timed-out"; readonly polls: number };
 
-/** First poll after 250 ms, doubling to at most 5 s: namespace operations take tens of seconds, instances a few. */
-export function pollDelayMs(polls: number): number {
-  return Math.min(250 * 2 ** Math.max(0, polls - 1), 5_000);
+/**
+ * First poll after at most 250 ms, doubling to at most 5 s: namespace operations take tens of seconds, instances a
+ * few. The operator's one backoff policy, jitter included, so the polls of many registrations spread out.
+ */
+export const OPERATION_POLL_BACKOFF = new Backoff({ baseMs: 250, maxMs: 5_000 });
+
+export function pollDelayMs(polls: number, backoff: Backoff = OPERATION_POLL_BACKOFF): number {
+  return backoff.delayMs(polls - 1);
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 5 * 60_000;
@@ -133,9 +139,16 @@ export type OperationMachine = typeof operationMachine;
 export class CloudMapOperationError extends Error {
   override readonly name = "CloudMapOperationError";
   readonly operationId: string;
-  constructor(message: string, operationId: string, options?: { cause?: unknown }) {
+  /** `failed`: Cloud Map answered FAIL (settled); otherwise the outcome is not known yet. */
+  readonly outcome: "failed" | "timed-out" | "stopped";
+  constructor(
+    message: string,
+    operationId: string,
+    options?: { cause?: unknown; outcome?: "failed" | "timed-out" | "stopped" },
+  ) {
     super(message, options);
     this.operationId = operationId;
+    this.outcome = options?.outcome ?? "failed";
   }
 }
 
@@ -153,25 +166,29 @@ export async function waitForOperation(
     input,
     ...(options.clock !== undefined ? { clock: options.clock as never } : {}),
   });
+  // One listener on the caller's signal, removed in `finally`: the signal may live as long as the process.
+  let rejectAborted: (reason: unknown) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
   const onAbort = (): void => {
+    rejectAborted(options.signal?.reason);
     actor.stop();
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const done = toPromise(actor);
     actor.start();
-    const aborted = new Promise<never>((_, reject) => {
-      if (options.signal === undefined) return;
-      options.signal.addEventListener("abort", () => reject(options.signal?.reason as Error), { once: true });
-    });
     const outcome: OperationOutcome | undefined = await Promise.race([done, aborted]);
     // A stopped actor settles its promise without an output.
     options.signal?.throwIfAborted();
-    if (outcome === undefined) throw new CloudMapOperationError(`${input.what}: stopped`, input.operationId);
+    if (outcome === undefined) {
+      throw new CloudMapOperationError(`${input.what}: stopped`, input.operationId, { outcome: "stopped" });
+    }
     if (outcome.kind === "succeeded") return outcome.status;
     if (outcome.kind === "failed") {
       throw new CloudMapOperationError(`${input.what}: ${outcome.message}`, input.operationId, {
         cause: outcome.cause,
+        // A GetOperation that failed (rather than an operation that did) says nothing of the operation's outcome.
+        outcome: outcome.cause === undefined ? "failed" : "stopped",
       });
     }
     throw new CloudMapOperationError(
@@ -179,6 +196,7 @@ export async function waitForOperation(
         `${Math.round((input.timeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS) / 1000)} s ` +
         `(${outcome.polls} polls); the next reconcile looks again`,
       input.operationId,
+      { outcome: "timed-out" },
     );
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

@@ -5,6 +5,7 @@ import type { CloudMapApi, ObservedNamespace } from "./cloud-map-api.ts";
 import { sameDnsName } from "./dns-name.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
+import { keptReason } from "../../controllers/removal.ts";
 import { decideOrphanNamespace, type OrphanNamespaceDecision } from "./namespace-planner.ts";
 import { readOwnership } from "./ownership.ts";
 
@@ -39,6 +40,11 @@ export class OrphanNamespaces {
     for (const id of ids) this.foreign.delete(id);
   }
 
+  /** Ids of the namespaces held as foreign, for tests and the soak benchmark. */
+  foreignIds(): string[] {
+    return [...this.foreign].sort();
+  }
+
   /** The pass's findings (the pass's context is the key). */
   find(ctx: ReconcileContext): Promise<OrphanNamespaceFinding[]> {
     return this.perPass.get(ctx, "", () => this.read(ctx));
@@ -59,7 +65,11 @@ export class OrphanNamespaces {
     const live = new Set(ctx.documents.map(resourceKey));
     const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapNamespaceKind) ? [d.spec.name] : []));
     const out: OrphanNamespaceFinding[] = [];
-    for (const ns of await this.lookup.all(ctx.signal, ctx)) {
+    const all = await this.lookup.all(ctx.signal, ctx);
+    // Ids of namespaces that are gone are forgotten: the set follows the account's namespaces, not time.
+    const present = new Set(all.map((ns) => ns.id));
+    for (const id of [...this.foreign]) if (!present.has(id)) this.foreign.delete(id);
+    for (const ns of all) {
       if (this.foreign.has(ns.id)) continue;
       // A live spec's own plan looks after the namespace of its name; only the others can be orphans.
       if (liveNames.some((n) => sameDnsName(n, ns.name))) continue;
@@ -69,7 +79,15 @@ export class OrphanNamespaces {
         this.foreign.add(ns.id);
         continue;
       }
-      if (own.resource === undefined || live.has(own.resource) || !own.prune) continue;
+      if (own.resource === undefined || live.has(own.resource)) continue;
+      if (!own.prune) {
+        out.push({
+          namespace: ns,
+          resource: own.resource,
+          decision: { type: "keep", reason: keptReason(own.resource, `namespace ${ns.name} (${ns.id})`) },
+        });
+        continue;
+      }
       const services = await this.api.listServices(ns.id, ctx.signal);
       const withState = await Promise.all(
         services.map(async (s) => ({

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /**
  * What this operator owns in Cloud Map is written in AWS, not kept in memory, so a restarted operator (or a second
  * one with another owner id) reads it back. Namespaces and services carry tags; instances carry an attribute.
@@ -39,12 +37,4 @@ export function tagsToWrite(
 ): Record<string, string> | undefined {
   const diff = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => current[k] !== v));
   return Object.keys(diff).length > 0 ? diff : undefined;
-}
-
-/**
- * A CreatorRequestId: equal for equal requests, so a request retried after a crash is recognised by Cloud Map and
- * not executed twice, and different whenever the request differs. Cloud Map allows 64 characters.
- */
-export function requestId(...parts: readonly string[]): string {
-  return createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 40);
 }

@@ -121,7 +121,7 @@ export const CloudMapServiceSpecSchema = Type.Object(
       Type.Boolean({
         default: false,
         description:
-          "When true, deleting this spec deregisters the instances and deletes the service in AWS. Only services this operator created or adopted are ever deleted.",
+          "When true, deleting this spec deregisters the instances and deletes the service in AWS. Only services this operator created are ever deleted.",
       }),
     ),
   },

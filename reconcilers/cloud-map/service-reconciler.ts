@@ -15,9 +15,11 @@ import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
+import { keptOrphan } from "../../controllers/removal.ts";
 import { runAll, type OperationWaiter } from "./operation-waiter.ts";
 import { OrphanNamespaces } from "./orphan-namespaces.ts";
-import { readOwnership, requestId } from "./ownership.ts";
+import { readOwnership } from "./ownership.ts";
+import { RequestTokens } from "./request-tokens.ts";
 import { INSTANCE_CONCURRENCY, deleteServiceWithInstances } from "./service-deletion.ts";
 import { CloudMapServiceKind, type CloudMapServiceSpec } from "./service-kind.ts";
 import {
@@ -29,8 +31,6 @@ import {
   type ServiceStep,
 } from "./service-planner.ts";
 
-const DAY_MS = 86_400_000;
-
 export interface CloudMapServiceReconcilerDeps {
   readonly api: CloudMapApi;
   readonly tasks: EcsTaskApi;
@@ -39,6 +39,8 @@ export interface CloudMapServiceReconcilerDeps {
   /** Shared with the namespace reconciler: the services of a namespace its sweep deletes are left to it. */
   readonly orphans?: OrphanNamespaces | undefined;
   readonly clock?: Clock | undefined;
+  /** Shared with the namespace reconciler; default one of its own. */
+  readonly tokens?: RequestTokens | undefined;
 }
 
 export function taskSelector(spec: CloudMapServiceSpec): TaskSelector {
@@ -60,8 +62,14 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly operations: OperationWaiter;
   private readonly clock: Clock;
   private readonly orphans: OrphanNamespaces;
+  private readonly tokens: RequestTokens;
   /** Services seen without this owner's tag: never ours later, since only a spec's plan adds the tag. */
   private readonly foreign = new Set<string>();
+
+  /** Ids of the services held as foreign, for tests and the soak benchmark. */
+  foreignIds(): string[] {
+    return [...this.foreign].sort();
+  }
   private readonly servicesPerPass = new PassMemo<ObservedService[]>();
 
   constructor(deps: CloudMapServiceReconcilerDeps) {
@@ -71,6 +79,12 @@ export class CloudMapServiceReconciler implements Reconciler {
     this.operations = deps.operations;
     this.orphans = deps.orphans ?? new OrphanNamespaces(deps.api, deps.lookup);
     this.clock = deps.clock ?? systemClock;
+    this.tokens = deps.tokens ?? new RequestTokens({ clock: this.clock });
+  }
+
+  /** The idempotency tokens held, for tests and the soak benchmark. */
+  tokensHeld(): string[] {
+    return this.tokens.held();
   }
 
   watches(doc: SpecDocument): readonly string[] {
@@ -123,7 +137,11 @@ export class CloudMapServiceReconciler implements Reconciler {
     const plans: ResourcePlan[] = [];
     // The namespace sweep deletes these with their namespace, and lists them: one removal, one list of writes.
     const withNamespace = await this.orphans.servicesDeleted(ctx);
-    for (const service of await this.api.listServices(undefined, ctx.signal)) {
+    const services = await this.api.listServices(undefined, ctx.signal);
+    // Ids of services that are gone are forgotten: the set follows the account's services, not time.
+    const present = new Set(services.map((s) => s.id));
+    for (const id of [...this.foreign]) if (!present.has(id)) this.foreign.delete(id);
+    for (const service of services) {
       if (this.foreign.has(service.id) || withNamespace.has(service.id)) continue;
       // A live spec's own plan looks after the service of its name; only the others can be orphans.
       if (liveNames.some((n) => sameDnsName(n, service.name))) continue;
@@ -133,7 +151,12 @@ export class CloudMapServiceReconciler implements Reconciler {
         this.foreign.add(service.id);
         continue;
       }
-      if (!shouldPruneService({ service, tags }, ctx.ownerId, live)) continue;
+      if (!shouldPruneService({ service, tags }, ctx.ownerId, live)) {
+        if (own.resource?.startsWith(`${this.kind}/`) === true && !live.has(own.resource) && !own.prune) {
+          plans.push(keptOrphan(this.kind, own.resource, `service ${service.name} (${service.id})`));
+        }
+        continue;
+      }
       const instances = await this.api.listInstances(service.id, ctx.signal);
       const deletion = planServiceDeletion(`${service.name} (${service.id})`, instances, ctx.ownerId);
       const key = own.resource ?? `${this.kind}/${service.name}`;
@@ -154,15 +177,18 @@ export class CloudMapServiceReconciler implements Reconciler {
         key,
         kind: this.kind,
         changes: deletion.changes,
-        apply: (signal) =>
-          deleteServiceWithInstances(
+        apply: async (signal) => {
+          await deleteServiceWithInstances(
             this.api,
             this.operations,
             service.id,
             service.name,
             ctx.ownerId,
             signal,
-          ),
+          );
+          // A service that is gone needs no token for its instances any more.
+          this.tokens.retain(`instance:${service.id}/`, new Set());
+        },
       });
     }
     return plans;
@@ -245,22 +271,20 @@ export class CloudMapServiceReconciler implements Reconciler {
     const fqdn = `${spec.name}.${spec.namespace}`;
     for (const step of steps) {
       if (step.type === "create-service") {
-        service = await this.api.createService(
-          {
-            name: step.name,
-            namespaceId,
-            records: step.records,
-            routingPolicy: step.routingPolicy,
-            failureThreshold: step.failureThreshold,
-            creatorRequestId: requestId(
-              ctx.ownerId,
-              key,
-              namespaceId,
-              String(Math.floor(this.clock.now() / DAY_MS)),
+        const create = {
+          name: step.name,
+          namespaceId,
+          records: step.records,
+          routingPolicy: step.routingPolicy,
+        };
+        service = await this.tokens.run(
+          `service:${namespaceId}/${step.name}`,
+          JSON.stringify({ ...create, failureThreshold: step.failureThreshold }),
+          (creatorRequestId) =>
+            this.api.createService(
+              { ...create, failureThreshold: step.failureThreshold, creatorRequestId, tags: step.tags },
+              signal,
             ),
-            tags: step.tags,
-          },
-          signal,
         );
       } else if (step.type === "update-records" && service !== undefined) {
         const op = await this.api.updateServiceDnsRecords(
@@ -277,19 +301,28 @@ export class CloudMapServiceReconciler implements Reconciler {
     if (service === undefined) throw new TerminalError(`service ${fqdn} was not found or created`);
     const serviceId = service.id;
     const instanceSteps = steps.filter((s) => s.type === "register" || s.type === "deregister");
+    // A token is held only while a registration it names is planned: the map follows the service's instances.
+    const slot = (instanceId: string): string => `instance:${serviceId}/${instanceId}`;
+    this.tokens.retain(
+      slot(""),
+      new Set(instanceSteps.flatMap((s) => (s.type === "register" ? [slot(s.instanceId)] : []))),
+    );
     await runAll(
       instanceSteps.map((step) => async () => {
         if (step.type === "register") {
-          const op = await this.api.registerInstance(
-            {
-              serviceId,
-              instanceId: step.instanceId,
-              attributes: step.attributes,
-              creatorRequestId: requestId(serviceId, step.instanceId, JSON.stringify(step.attributes)),
+          // A fresh token per intended registration (a task deregistered by hand is registered again with a new
+          // one), reused only by a retry of this same registration (request-tokens.ts).
+          await this.tokens.run(
+            slot(step.instanceId),
+            JSON.stringify(step.attributes),
+            async (creatorRequestId) => {
+              const op = await this.api.registerInstance(
+                { serviceId, instanceId: step.instanceId, attributes: step.attributes, creatorRequestId },
+                signal,
+              );
+              await this.operations.wait(op, `register instance ${step.instanceId} in ${fqdn}`, signal);
             },
-            signal,
           );
-          await this.operations.wait(op, `register instance ${step.instanceId} in ${fqdn}`, signal);
         } else if (step.type === "deregister") {
           const op = await this.api.deregisterInstance(serviceId, step.instanceId, signal);
           if (op !== undefined) {

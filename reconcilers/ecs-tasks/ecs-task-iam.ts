@@ -54,5 +54,10 @@ export function ecsTaskStatements(
 
 /** A task's container instance's or an Auto Scaling instance's private address (`describePrivateIps`). */
 export function privateAddressStatement(): PolicyStatement {
-  return { Sid: "DescribeInstances", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" };
+  return {
+    Sid: "DescribeInstancesForTaskAddresses",
+    Effect: "Allow",
+    Action: ["ec2:DescribeInstances"],
+    Resource: "*",
+  };
 }

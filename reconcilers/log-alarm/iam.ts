@@ -16,7 +16,7 @@ export function logAlarmIamStatements(specs: readonly LogAlarmSpec[], ctx: IamCo
   const prune = ctx.allowPrune || specs.some((s) => s.prune === true);
   const out: PolicyStatement[] = [
     {
-      Sid: "LogAlarmRead",
+      Sid: "LogAlarmReadsAlarmsAndFilters",
       Effect: "Allow",
       Action: [
         "cloudwatch:DescribeAlarms",
@@ -28,7 +28,7 @@ export function logAlarmIamStatements(specs: readonly LogAlarmSpec[], ctx: IamCo
     {
       // Ownership is in the alarms' tags: read on every pass, written on what the specs create or adopt (creating an
       // alarm with tags needs cloudwatch:TagResource too).
-      Sid: "LogAlarmTags",
+      Sid: "LogAlarmTagsRecordOwnership",
       Effect: "Allow",
       Action: ["cloudwatch:ListTagsForResource", ...(specs.length > 0 ? ["cloudwatch:TagResource"] : [])],
       Resource: alarmArn,

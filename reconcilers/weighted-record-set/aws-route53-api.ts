@@ -1,5 +1,6 @@
 import {
   ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
   GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
@@ -10,7 +11,7 @@ import {
 } from "@aws-sdk/client-route-53";
 import { awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
 import { awsPages } from "../../controllers/aws/pages.ts";
-import type { HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
+import type { ChangeStatus, HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
 import { atOrBelow, recordKey } from "./route53-api.ts";
 
 /** ListResourceRecordSets returns at most 300 record sets a page. */
@@ -126,9 +127,9 @@ export class AwsRoute53Api implements Route53Api {
     zone: string,
     changes: readonly RecordChange[],
     signal?: AbortSignal,
-  ): Promise<void> {
-    if (changes.length === 0) return;
-    await awsCall("route53", "ChangeResourceRecordSets", () =>
+  ): Promise<string | undefined> {
+    if (changes.length === 0) return undefined;
+    const out = await awsCall("route53", "ChangeResourceRecordSets", () =>
       this.route53.send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: zone,
@@ -140,6 +141,15 @@ export class AwsRoute53Api implements Route53Api {
         { abortSignal: signal },
       ),
     );
+    return out.ChangeInfo?.Id?.replace(/^\/change\//, "");
+  }
+
+  async getChange(changeId: string, signal?: AbortSignal): Promise<ChangeStatus | undefined> {
+    const out = await awsCallOrUndefined("route53", "GetChange", () =>
+      this.route53.send(new GetChangeCommand({ Id: changeId }), { abortSignal: signal }),
+    );
+    const status = out?.ChangeInfo?.Status;
+    return status === "INSYNC" || status === "PENDING" ? status : undefined;
   }
 }
 

@@ -9,9 +9,14 @@ import type { DrainInput } from "./drain-machine.ts";
 export function drainEffects(deps: {
   readonly autoScaling: AutoScalingApi;
   readonly recordRemoved: (input: DrainInput, signal: AbortSignal) => Promise<void>;
+  /** True once every change is INSYNC (GetChange); a change Route 53 no longer knows is long in sync. */
+  readonly changesInSync: (changeIds: readonly string[], signal: AbortSignal) => Promise<boolean>;
 }) {
   return {
     removeRecord: fromPromise<void, DrainInput>(({ input, signal }) => deps.recordRemoved(input, signal)),
+    changesInSync: fromPromise<boolean, DrainInput>(({ input, signal }) =>
+      deps.changesInSync(input.changeIds ?? [], signal),
+    ),
     completeLifecycleAction: fromPromise<boolean, DrainInput>(({ input, signal }) =>
       deps.autoScaling.completeLifecycleAction(
         { groupName: input.groupName, hookName: input.hookName, instanceId: input.instanceId },

@@ -15,6 +15,11 @@ export interface DrainHook {
    * writes the deletion with the rest of the pass before the drains run.
    */
   readonly recordRemoved: (instanceId: string, signal: AbortSignal) => Promise<void>;
+  /** True once every Route 53 change is INSYNC (GetChange). Without it, the hold starts when Route 53 accepted it. */
+  readonly changesInSync?:
+    ((changeIds: readonly string[], signal: AbortSignal) => Promise<boolean>) | undefined;
+  /** How long the removal may stay PENDING; default 5 min. */
+  readonly syncTimeoutMs?: number | undefined;
   /** Where "draining" and "drained" are told, with the resource that drains. */
   readonly logger?: Logger | undefined;
 }
@@ -23,8 +28,11 @@ export interface DrainPlan {
   readonly changes: readonly Change[];
   /** `group/instance` of every drain `run` starts. */
   readonly instances: readonly string[];
-  /** Starts a drain machine for each newly leaving instance, after the pass's record deletions are written. */
-  run(signal: AbortSignal): Promise<void>;
+  /**
+   * Starts a drain machine for each newly leaving instance, after the pass's record deletions are written; `changeIds`
+   * are the Route 53 changes that wrote them, followed until INSYNC before the hold starts.
+   */
+  run(signal: AbortSignal, changeIds?: readonly string[]): Promise<void>;
 }
 
 /**
@@ -41,6 +49,11 @@ export class DrainCoordinator {
     this.clock = deps.clock;
   }
 
+  /** Drains running now. */
+  activeDrains(): number {
+    return this.active.size;
+  }
+
   /** Instances in `Terminating:Wait`; `recordSetIds`: the set identifiers whose records exist now. */
   plan(hook: DrainHook, leaving: readonly string[], recordSetIds: ReadonlySet<string>): DrainPlan {
     const fresh = leaving.filter((id) => !this.active.has(`${hook.groupName}/${id}`)).sort();
@@ -55,9 +68,11 @@ export class DrainCoordinator {
     return {
       changes,
       instances: fresh.map((id) => `${hook.groupName}/${id}`),
-      run: async (signal) => {
+      run: async (signal, changeIds = []) => {
         const outputs = await Promise.all(
-          fresh.map((instanceId) => this.start(hook, instanceId, recordSetIds.has(instanceId), signal)),
+          fresh.map((instanceId) =>
+            this.start(hook, instanceId, recordSetIds.has(instanceId), signal, changeIds),
+          ),
         );
         const failed = outputs.filter((o) => o.outcome === "failed");
         if (failed.length > 0) {
@@ -76,12 +91,15 @@ export class DrainCoordinator {
     instanceId: string,
     recordPresent: boolean,
     signal: AbortSignal,
+    changeIds: readonly string[],
   ): Promise<DrainOutput> {
+    signal.throwIfAborted();
     const key = `${hook.groupName}/${instanceId}`;
     const machine = drainMachine.provide({
       actors: drainEffects({
         autoScaling: this.autoScaling,
         recordRemoved: (input, s) => hook.recordRemoved(input.instanceId, s),
+        changesInSync: (ids, s) => hook.changesInSync?.(ids, s) ?? Promise.resolve(true),
       }),
     });
     const actor = createActor(machine, {
@@ -91,11 +109,17 @@ export class DrainCoordinator {
         waitSeconds: hook.waitSeconds,
         instanceId,
         recordPresent,
+        changeIds: hook.changesInSync !== undefined ? changeIds : [],
+        syncTimeoutMs: hook.syncTimeoutMs,
       },
       ...(this.clock !== undefined ? { clock: this.clock as never } : {}),
     });
     this.active.set(key, actor);
+    // One listener on the caller's signal, removed in `finally`: under `run` it is the process's shutdown signal.
+    let rejectAborted: (reason: unknown) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
     const stop = (): void => {
+      rejectAborted(signal.reason);
       actor.stop();
     };
     signal.addEventListener("abort", stop, { once: true });
@@ -103,10 +127,6 @@ export class DrainCoordinator {
       actor.start();
       hook.logger?.info("draining", { instance: key, waitSeconds: hook.waitSeconds });
       const done = toPromise(actor);
-      const aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
       const output = await Promise.race([done, aborted]);
       hook.logger?.info("drained", { instance: key, outcome: output.outcome });
       return output;

@@ -79,7 +79,7 @@ export function weightedRecordSetStatements(
   );
   if (groups.length > 0) {
     out.push({
-      Sid: "AutoScalingGroups",
+      Sid: "AutoScalingReadsGroupsForTargets",
       Effect: "Allow",
       // Auto Scaling's Describe actions accept no resource ARN. A drain also reads its lifecycle hook.
       Action: [
@@ -102,6 +102,13 @@ export function weightedRecordSetStatements(
       Resource: draining.map((g) =>
         arnOf(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${g}`),
       ),
+    });
+    // A drain's hold starts once the change that removed the record is INSYNC.
+    out.push({
+      Sid: "Route53DrainInSync",
+      Effect: "Allow",
+      Action: ["route53:GetChange"],
+      Resource: "arn:aws:route53:::change/*",
     });
   }
   return out;

@@ -87,15 +87,23 @@ export const WeightedRecordSetSpecSchema = Type.Object(
           seconds: Type.Integer({
             minimum: 0,
             maximum: 3600,
-            description: "Extra seconds to wait after the record is gone and its TTL has passed, 0 to 3600.",
+            description:
+              "Extra seconds to wait after the removal is INSYNC and its TTL has passed, 0 to 3600.",
           }),
         },
         {
           additionalProperties: false,
           description:
-            "On scale-in, remove the instance's record first, wait TTL + seconds, then complete the lifecycle action (CONTINUE). Under `run` the wait goes on beside the work queue (the records keep following the group meanwhile), and a restarted operator resumes it from what AWS shows. Auto Scaling groups only.",
+            "On scale-in, remove the instance's record first, wait until Route 53 reports the removal INSYNC on every name server (GetChange, at most 5 minutes, else the drain fails and is retried), then wait TTL + seconds, then complete the lifecycle action (CONTINUE). Under `run` the wait goes on beside the work queue (the records keep following the group meanwhile), and a restarted operator resumes it from what AWS shows: the record already gone, it waits the full TTL + seconds again. Auto Scaling groups only.",
         },
       ),
+    ),
+    prune: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "When true, removing this spec (or changing its name) deletes the records this operator wrote for it. The marker is written into each record's registry twin when it is applied, since after the removal there is no spec to read it from. Without it, the records are left in the zone, no longer managed.",
+      }),
     ),
   },
   { additionalProperties: false },

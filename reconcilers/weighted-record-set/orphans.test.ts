@@ -3,7 +3,7 @@ import { findOrphans } from "./orphans.ts";
 import { planRecords } from "./planner.ts";
 import type { RecordSet } from "./route53-api.ts";
 
-function written(name: string, owner: string, count: number, maxPerName = 100): RecordSet[] {
+function written(name: string, owner: string, count: number, maxPerName = 100, prune = false): RecordSet[] {
   const plan = planRecords({
     zoneId: "Z1",
     name,
@@ -12,6 +12,7 @@ function written(name: string, owner: string, count: number, maxPerName = 100): 
     weight: 1,
     ownerId: owner,
     resource: `WeightedRecordSet/${name.split(".")[0]}`,
+    prune,
     targets: Array.from({ length: count }, (_, i) => ({ id: `i-${name}-${i}`, address: `10.0.0.${i + 1}` })),
     observed: [],
     maxPerName,
@@ -65,5 +66,19 @@ describe("findOrphans", () => {
     });
     expect(plan.units.flatMap((u) => u.changes).map((c) => c.record.setIdentifier)).not.toContain("manual");
     expect(findOrphans(zone, "nobody", () => false)).toEqual([]);
+  });
+
+  it("says a name's records may go only when every registry record of this owner there says prune=true", () => {
+    const records = [...written("p.example", "me", 2, 100, true), ...written("q.example", "me", 2)];
+    const mixed = written("r.example", "me", 3, 100, true);
+    const unmarked = written("r.example", "me", 3);
+    // One of r's registry records was written before its spec said prune: true.
+    mixed[mixed.length - 1] = unmarked[unmarked.length - 1]!;
+    const groups = findOrphans([...records, ...mixed], "me", () => false);
+    expect(groups.map((g) => [g.name, g.prune])).toEqual([
+      ["p.example", true],
+      ["q.example", false],
+      ["r.example", false],
+    ]);
   });
 });

@@ -9,6 +9,11 @@ export interface OrphanGroup {
   readonly type: string;
   /** The resource the registry names, e.g. `WeightedRecordSet/fluentd`. */
   readonly resource: string;
+  /**
+   * Every registry record of this owner at the name says `prune=true`: the spec that wrote them asked for their
+   * removal with it. Otherwise they are left as they are, no longer managed.
+   */
+  readonly prune: boolean;
   /** Every record set at the name and below it: what the planner needs to delete them exactly. */
   readonly observed: readonly RecordSet[];
 }
@@ -31,7 +36,7 @@ export function findOrphans(
       .filter((r) => /^shard-s\d+$/.test(r.setIdentifier ?? ""))
       .map((r) => r.name.slice(r.name.indexOf(".") + 1)),
   );
-  const groups = new Map<string, { type: string; resource: string }>();
+  const groups = new Map<string, { type: string; resource: string; prune: boolean }>();
   for (const r of mine) {
     const label = r.name.slice(0, r.name.indexOf("."));
     const type = label.slice("_elo-".length).toUpperCase();
@@ -39,8 +44,11 @@ export function findOrphans(
     const m = /^s\d+\.(.+)$/.exec(valueName);
     const top =
       m !== null && aliasTops.has(m[1]!) && shardIndexOf(valueName, m[1]!) !== undefined ? m[1]! : valueName;
-    if (covered(top) || groups.has(`${top}|${type}`)) continue;
-    groups.set(`${top}|${type}`, { type, resource: parseOwnership(r)!.resource });
+    if (covered(top)) continue;
+    const own = parseOwnership(r)!;
+    const group = groups.get(`${top}|${type}`);
+    if (group !== undefined) group.prune &&= own.prune;
+    else groups.set(`${top}|${type}`, { type, resource: own.resource, prune: own.prune });
   }
   return [...groups].map(([key, g]) => {
     const name = key.slice(0, key.indexOf("|"));
@@ -48,6 +56,7 @@ export function findOrphans(
       name,
       type: g.type,
       resource: g.resource,
+      prune: g.prune,
       observed: records.filter((r) => atOrBelow(r.name, name)),
     };
   });

@@ -209,6 +209,25 @@ describe("planRecords", () => {
     ]);
   });
 
+  it("writes the spec's prune into every registry twin, and rewrites only the twins when it changes", () => {
+    const { after } = converge(targets(2), [], { prune: true });
+    const twins = after.filter((r) => r.type === "TXT");
+    expect(twins.map((r) => r.values)).toEqual([
+      [`"heritage=ecs-log-operator,owner=${OWNER},resource=${RESOURCE},prune=true"`],
+      [`"heritage=ecs-log-operator,owner=${OWNER},resource=${RESOURCE},prune=true"`],
+    ]);
+    const back = planRecords(input(targets(2), after, { prune: false }));
+    expect(back.units.flatMap((u) => u.changes).map((c) => `${c.action} ${c.record.type}`)).toEqual([
+      "UPSERT TXT",
+      "UPSERT TXT",
+    ]);
+    expect(back.summary.map((c) => c.detail)).toEqual(["prune true -> false", "prune true -> false"]);
+    // A spec that never said prune writes the value records wrote before the marker existed: nothing changes.
+    expect(converge(targets(2), []).after.filter((r) => r.type === "TXT")[0]?.values).toEqual([
+      `"heritage=ecs-log-operator,owner=${OWNER},resource=${RESOURCE}"`,
+    ]);
+  });
+
   it("cleans up a registry record whose record was deleted by hand", () => {
     const orphanTwin = registryRecord(NAME, "A", "i-0042", OWNER, RESOURCE);
     const { plan } = converge([], [orphanTwin]);

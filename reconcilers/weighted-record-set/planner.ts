@@ -27,6 +27,8 @@ export interface PlannerInput {
   readonly ownerId: string;
   /** `WeightedRecordSet/<name>`, written into the registry. */
   readonly resource: string;
+  /** The spec's `prune`, written into the registry beside every record. Default false. */
+  readonly prune?: boolean | undefined;
   readonly targets: readonly Target[];
   /** Every record set at `name` and below it, as listed. */
   readonly observed: readonly RecordSet[];
@@ -145,7 +147,7 @@ export function planRecords(input: PlannerInput): RecordPlan {
   const room = (name: string): number => max - (foreignWeighted.get(name) ?? 0);
   const desired = new Map<string, Pair>();
   const twin = (name: string, setIdentifier: string): RecordSet =>
-    registryRecord(name, type, setIdentifier, input.ownerId, input.resource);
+    registryRecord(name, type, setIdentifier, input.ownerId, input.resource, input.prune === true);
   const addValue = (name: string, t: Target): void => {
     desired.set(`${name}|${t.id}`, {
       name,
@@ -266,13 +268,16 @@ export function planRecords(input: PlannerInput): RecordPlan {
       lines.push(registryLine("create", want.registry!, `owner ${input.ownerId}, ${input.resource}`));
     } else if (!sameRecord(have.registry, want.registry!)) {
       changes.push({ action: "UPSERT", record: want.registry! });
+      const before = parseOwnership(have.registry);
       lines.push(
         registryLine(
           "update",
           want.registry!,
           own.kind === "mine" && own.adoptedFrom !== undefined
             ? `adopted from ${own.adoptedFrom}`
-            : `owner ${input.ownerId}, ${input.resource}`,
+            : before !== undefined && before.prune !== (input.prune === true)
+              ? `prune ${before.prune} -> ${input.prune === true}`
+              : `owner ${input.ownerId}, ${input.resource}`,
         ),
       );
     }

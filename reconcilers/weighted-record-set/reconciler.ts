@@ -1,4 +1,5 @@
 import { PassMemo } from "../../controllers/pass-memo.ts";
+import { keptOrphan } from "../../controllers/removal.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import {
@@ -81,6 +82,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
     this.writer = new ZoneWriter(deps.route53, { clock: this.clock, fence: deps.fence });
   }
 
+  /** What this reconciler holds between passes (zone queues, drains), for tests and the soak benchmark. */
+  keysHeld(): { zones: ReturnType<ZoneWriter["zonesHeld"]>; drains: number } {
+    return { zones: this.writer.zonesHeld(), drains: this.drains?.activeDrains() ?? 0 };
+  }
+
   watches(doc: SpecDocument): readonly string[] {
     const spec = doc.spec as WeightedRecordSetSpec;
     if (spec.targets.autoScalingGroup !== undefined)
@@ -136,6 +142,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       weight: spec.weight,
       ownerId: ctx.ownerId,
       resource: key,
+      prune: spec.prune === true,
       targets: observed.targets,
       observed: records,
       liveResources: new Set(ctx.documents.filter((d) => d.kind === this.kind).map(resourceKey)),
@@ -186,6 +193,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
                   throw new Error(`the record of ${instanceId} is still in zone ${zone.name}`);
                 }
               },
+              changesInSync: async (changeIds, signal) => {
+                const statuses = await Promise.all(changeIds.map((id) => this.route53.getChange(id, signal)));
+                // A change Route 53 no longer knows (undefined) is long past INSYNC.
+                return statuses.every((s) => s !== "PENDING");
+              },
             },
             observed.leaving,
             new Set(records.filter((r) => r.type === spec.type).map((r) => r.setIdentifier ?? "")),
@@ -208,22 +220,25 @@ export class WeightedRecordSetReconciler implements Reconciler {
         units.every((u) => u.changes.every((c) => c.action !== "UPSERT")),
       targets: observed.targets,
       async apply(signal: AbortSignal): Promise<void> {
-        await writer.submit(zone.id, units, signal);
+        const changeIds = await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });
         if (drainPlan === undefined || drainPlan.changes.length === 0) return;
         // The records are gone (written above); what is left is waiting TTL + seconds and completing the actions.
         // A drain is recoverable from AWS (the instance stays in Terminating:Wait until it is completed), so under
         // `run` it is detached: the key's worker is free for the next change, a scale-out during the wait included.
-        if (detach !== undefined) detach(`drain ${drainPlan.instances.join(", ")}`, (s) => drainPlan.run(s));
-        else await drainPlan.run(signal);
+        if (detach !== undefined) {
+          detach(`drain ${drainPlan.instances.join(", ")}`, (s) => drainPlan.run(s, changeIds));
+        } else await drainPlan.run(signal, changeIds);
       },
     };
   }
 
   /**
-   * Deletes what this owner wrote for specs that are gone, or at record names a spec no longer uses: every zone of the
-   * account is read for registry records of this owner at names no current spec covers. A spec whose zone cannot be
-   * resolved covers its name in every zone, so a lookup problem never reads as a deletion.
+   * Deletes what this owner wrote for specs that are gone, or at record names a spec no longer uses, when their
+   * registry records say `prune=true` (the spec that wrote them asked for it); records without the marker are left as
+   * they are, no longer managed, and the plan says so. Every zone of the account is read for registry records of this
+   * owner at names no current spec covers. A spec whose zone cannot be resolved covers its name in every zone, so a
+   * lookup problem never reads as a deletion.
    */
   async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
     if (invalidOwnerId(ctx.ownerId) !== undefined) return [];
@@ -262,6 +277,17 @@ export class WeightedRecordSetReconciler implements Reconciler {
         names.some((n) => top === n || shardIndexOf(top, n) !== undefined);
       const records = await this.zoneListing(zone.id, ctx);
       for (const group of findOrphans(records, ctx.ownerId, covered)) {
+        if (!group.prune) {
+          plans.push(
+            keptOrphan(
+              this.kind,
+              group.resource,
+              `the records at ${group.name} ${group.type} in zone ${zone.name} (${zone.id})`,
+              `${group.resource} (${group.name}: no spec manages it)`,
+            ),
+          );
+          continue;
+        }
         const planned = planRecords({
           zoneId: zone.id,
           name: group.name,
@@ -282,11 +308,11 @@ export class WeightedRecordSetReconciler implements Reconciler {
           kind: this.kind,
           changes: planned.summary,
           notes: [`zone ${zone.name} (${zone.id}): no spec manages ${group.name} ${group.type} any more`],
-          apply: (signal) => writer.submit(zone.id, units, signal),
+          apply: async (signal) => void (await writer.submit(zone.id, units, signal)),
         });
       }
     }
-    if (plans.length === 0) this.lastCleanScan = { fingerprint, at: startedAt };
+    if (plans.every((p) => p.changes.length === 0)) this.lastCleanScan = { fingerprint, at: startedAt };
     return plans;
   }
 

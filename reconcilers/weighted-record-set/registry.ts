@@ -3,8 +3,10 @@ import type { RecordSet } from "./route53-api.ts";
 /**
  * The ownership registry, after external-dns's TXT registry: every record this operator writes has a twin TXT record
  * with the same set identifier at `_elo-<type>.<name>`, written in the same change batch, holding
- * `"heritage=ecs-log-operator,owner=<id>,resource=WeightedRecordSet/<name>"`. Ownership is read back from these
- * records on every pass, so a restarted operator, or one with another owner id, knows what it may touch.
+ * `"heritage=ecs-log-operator,owner=<id>,resource=WeightedRecordSet/<name>"`, and `,prune=true` when the spec that
+ * wrote it said `prune: true`. Ownership is read back from these records on every pass, so a restarted operator, or
+ * one with another owner id, knows what it may touch; and once the spec is removed, the prune marker is what says
+ * whether its records go with it (there is no spec left to ask).
  *
  * The registry lives at a prefixed name because a TXT record cannot share a name with a CNAME (external-dns #262),
  * and the type is in the prefix so that registries of two record types at one name stay apart.
@@ -22,11 +24,13 @@ export interface Ownership {
   readonly heritage: string;
   readonly owner: string;
   readonly resource: string;
+  /** The spec that wrote the record said `prune: true`. Records written before the marker existed have none: false. */
+  readonly prune: boolean;
 }
 
-/** The TXT value: one quoted string, as Route 53 stores TXT values. */
-export function registryValue(owner: string, resource: string): string {
-  return `"heritage=${HERITAGE},owner=${owner},resource=${resource}"`;
+/** The TXT value: one quoted string, as Route 53 stores TXT values. No marker when not pruning: older records match. */
+export function registryValue(owner: string, resource: string, prune = false): string {
+  return `"heritage=${HERITAGE},owner=${owner},resource=${resource}${prune ? ",prune=true" : ""}"`;
 }
 
 /** Owner ids end up inside a quoted TXT value of `key=value` pairs: these characters would break it. */
@@ -49,7 +53,7 @@ export function parseOwnership(record: RecordSet): Ownership | undefined {
   const owner = fields.get("owner");
   const resource = fields.get("resource");
   if (heritage !== HERITAGE || owner === undefined || resource === undefined) return undefined;
-  return { heritage, owner, resource };
+  return { heritage, owner, resource, prune: fields.get("prune") === "true" };
 }
 
 export function registryRecord(
@@ -58,6 +62,7 @@ export function registryRecord(
   setIdentifier: string,
   owner: string,
   resource: string,
+  prune = false,
 ): RecordSet {
   return {
     name: registryName(recordName, type),
@@ -65,6 +70,6 @@ export function registryRecord(
     setIdentifier,
     weight: REGISTRY_WEIGHT,
     ttl: REGISTRY_TTL,
-    values: [registryValue(owner, resource)],
+    values: [registryValue(owner, resource, prune)],
   };
 }

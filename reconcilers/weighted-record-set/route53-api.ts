@@ -13,9 +13,20 @@ export interface Route53Api {
    * Without `name`, the whole zone.
    */
   listRecordSets(zoneId: string, name?: string, signal?: AbortSignal): Promise<RecordSet[]>;
-  /** One ChangeResourceRecordSets call: every change is applied, or none. */
-  changeRecordSets(zoneId: string, changes: readonly RecordChange[], signal?: AbortSignal): Promise<void>;
+  /**
+   * One ChangeResourceRecordSets call: every change is applied, or none. Resolves with the change's id (its
+   * ChangeInfo), which `getChange` follows until the change reaches every Route 53 name server.
+   */
+  changeRecordSets(
+    zoneId: string,
+    changes: readonly RecordChange[],
+    signal?: AbortSignal,
+  ): Promise<string | undefined>;
+  /** GetChange: PENDING until every name server answers with the change, then INSYNC; undefined when unknown. */
+  getChange(changeId: string, signal?: AbortSignal): Promise<ChangeStatus | undefined>;
 }
+
+export type ChangeStatus = "PENDING" | "INSYNC";
 
 export interface HostedZone {
   /** Without the `/hostedzone/` prefix. */

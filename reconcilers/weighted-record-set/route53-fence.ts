@@ -42,7 +42,7 @@ export interface BatchFence {
     zoneId: string,
     changes: readonly RecordChange[],
     signal: AbortSignal,
-  ): Promise<void>;
+  ): Promise<string | undefined>;
 }
 
 export const FENCE_LABEL = "_ecs-log-operator-fence";
@@ -220,7 +220,7 @@ export class Route53Fence implements BatchFence {
     zoneId: string,
     changes: readonly RecordChange[],
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     return this.serialized(zoneId, () => this.send(api, zoneId, changes, signal));
   }
 
@@ -237,14 +237,15 @@ export class Route53Fence implements BatchFence {
     zoneId: string,
     changes: readonly RecordChange[],
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const term = this.liveTerm();
     const both = AbortSignal.any([signal, term.signal]);
     const fence = await this.ensure(api, zoneId, term, both);
     const next = tokenRecord(fence.parent, fence.seq + 1);
     term.assertMayWrite();
+    let id: string | undefined;
     try {
-      await api.changeRecordSets(
+      id = await api.changeRecordSets(
         zoneId,
         [{ action: "DELETE", record: fence.token }, { action: "CREATE", record: next }, ...changes],
         both,
@@ -254,6 +255,7 @@ export class Route53Fence implements BatchFence {
     }
     fence.token = next;
     fence.seq += 1;
+    return id;
   }
 
   private liveTerm(): LeaderTerm {

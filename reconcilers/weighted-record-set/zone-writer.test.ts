@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeUnit } from "./planner.ts";
 import type { HostedZone, RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
+import { AwsError } from "../../controllers/aws/errors.ts";
 import { ManualClock } from "../../controllers/clock.ts";
 import { ZoneWriter } from "./zone-writer.ts";
 
@@ -10,14 +11,28 @@ class RecordingRoute53 implements Route53Api {
   inFlight = 0;
   maxInFlight = 0;
   release: (() => void)[] = [];
+  /** Every batch sent, failed or not. */
+  sent = 0;
+  /** The sent batch (1 = the first) that Route 53 answers with Throttling. */
+  throttled = 0;
 
-  async changeRecordSets(zone: string, changes: readonly RecordChange[]): Promise<void> {
+  async changeRecordSets(zone: string, changes: readonly RecordChange[]): Promise<string> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise<void>((r) => this.release.push(r));
     this.inFlight--;
-    if (changes.some((c) => c.record.name === "bad")) throw new Error("InvalidChangeBatch");
+    this.sent++;
+    if (this.sent === this.throttled) {
+      throw new AwsError("throttled", "route53", "ChangeResourceRecordSets", "Throttling", "Rate exceeded");
+    }
+    if (changes.some((c) => c.record.name === "bad")) {
+      throw new AwsError("invalid", "route53", "ChangeResourceRecordSets", "InvalidChangeBatch", "bad");
+    }
     this.batches.push({ zone, ids: changes.map((c) => c.record.setIdentifier ?? "") });
+    return `C${this.sent}`;
+  }
+  getChange(): Promise<undefined> {
+    throw new Error("unused");
   }
   zonesByName(): Promise<HostedZone[]> {
     throw new Error("unused");
@@ -88,6 +103,28 @@ describe("ZoneWriter", () => {
       { zone: "Z1", ids: ["a"] },
       { zone: "Z1", ids: ["b"] },
     ]);
+  });
+
+  it("fails every submission of a throttled combined batch at once, leaving the retry to their backoff", async () => {
+    const api = new RecordingRoute53();
+    const writer = new ZoneWriter(api);
+    const signal = new AbortController().signal;
+    api.throttled = 2;
+    const first = writer.submit("Z1", unit("a"), signal);
+    await tick();
+    const together = [writer.submit("Z1", unit("b"), signal), writer.submit("Z1", unit("c"), signal)];
+    const settled = Promise.allSettled(together);
+    await releaseAll(api);
+    await first;
+    const results = await settled;
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason.errorClass)).toEqual([
+      "throttled",
+      "throttled",
+    ]);
+    // One combined batch tried, none re-sent submission by submission.
+    expect(api.sent).toBe(2);
+    expect(api.batches).toEqual([{ zone: "Z1", ids: ["a"] }]);
   });
 
   it("holds a zone's first batch while plans for the zone are being made, so one pass sends one batch", async () => {

@@ -1,3 +1,4 @@
+import { AwsError } from "../../controllers/aws/errors.ts";
 import { systemClock, type Clock } from "../../controllers/clock.ts";
 import { packBatches, ROUTE53_BATCH_LIMITS, type BatchLimits } from "./batches.ts";
 import type { ChangeUnit } from "./planner.ts";
@@ -7,7 +8,8 @@ import type { BatchFence } from "./route53-fence.ts";
 interface Submission {
   readonly units: readonly ChangeUnit[];
   readonly signal: AbortSignal;
-  resolve(): void;
+  /** With the ids of the changes (batches) that carried the submission's units. */
+  resolve(changeIds: string[]): void;
   reject(error: unknown): void;
 }
 
@@ -19,8 +21,10 @@ interface ZoneQueue {
 /**
  * Writes to each hosted zone one change batch at a time (Route 53 answers PriorRequestNotComplete to a second one while
  * the first is pending) and commits as a group: what several specs submit while a batch is in flight goes out together
- * in the next one, when it fits. A combined batch that Route 53 rejects changed nothing (a batch is atomic), so each
- * submission in it is then sent alone and only the faulty one fails.
+ * in the next one, when it fits. A combined batch that fails changed nothing (a batch is atomic). Rejected for what it
+ * holds (an invalid or stale change), each submission in it is then sent alone, so only the faulty one fails.
+ * Throttled, timed out or failing on AWS's side, every submission fails at once and goes back to its key's backoff:
+ * sending them one by one would spend more of the quota that just ran out.
  *
  * Specs of one zone planned at the same time are written together: while a plan for the zone is being made
  * (`planning`), the first batch waits for it, at most `maxHoldMs`, so a pass sends one batch per zone where the
@@ -65,7 +69,9 @@ export class ZoneWriter {
       // The plan's apply is called right after it is returned: give it that turn to submit.
       setImmediate(() => {
         if (this.planningCount.has(zoneId)) return;
-        for (const wake of this.idleWaiters.get(zoneId)?.splice(0) ?? []) wake();
+        const waiters = this.idleWaiters.get(zoneId) ?? [];
+        this.idleWaiters.delete(zoneId);
+        for (const wake of waiters) wake();
       });
     };
   }
@@ -82,12 +88,26 @@ export class ZoneWriter {
     const timeout = this.clock.sleep(this.maxHoldMs, stop.signal).catch(() => undefined);
     await Promise.race([idle, timeout]);
     stop.abort();
+    // A hold that timed out leaves its waiter behind: dropped, so the map holds only zones being planned.
+    if (!this.planningCount.has(zoneId)) this.idleWaiters.delete(zoneId);
   }
 
-  /** Resolves when every change of `units` is accepted by Route 53. */
-  submit(zoneId: string, units: readonly ChangeUnit[], signal: AbortSignal): Promise<void> {
-    if (units.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+  /** Zones with state held (queues, plans being made, waiters), for tests and the soak benchmark. */
+  zonesHeld(): { queues: string[]; planning: string[]; waiting: string[] } {
+    return {
+      queues: [...this.zones.keys()].sort(),
+      planning: [...this.planningCount.keys()].sort(),
+      waiting: [...this.idleWaiters.keys()].sort(),
+    };
+  }
+
+  /**
+   * Resolves when every change of `units` is accepted by Route 53 (PENDING), with the ids of the changes that carried
+   * them (to follow with GetChange until INSYNC).
+   */
+  submit(zoneId: string, units: readonly ChangeUnit[], signal: AbortSignal): Promise<string[]> {
+    if (units.length === 0) return Promise.resolve([]);
+    return new Promise<string[]>((resolve, reject) => {
       let q = this.zones.get(zoneId);
       if (q === undefined) {
         q = { pending: [], running: false };
@@ -116,10 +136,11 @@ export class ZoneWriter {
             group.flatMap((s) => s.units),
             this.limits,
           );
-          await this.change(zoneId, batch ?? [], group[0]!.signal);
-          for (const s of group) s.resolve();
-        } catch {
-          for (const s of group) await this.sendAlone(zoneId, s);
+          const id = await this.change(zoneId, batch ?? [], group[0]!.signal);
+          for (const s of group) s.resolve(id === undefined ? [] : [id]);
+        } catch (error) {
+          if (notAboutItsChanges(error)) for (const s of group) s.reject(error);
+          else for (const s of group) await this.sendAlone(zoneId, s);
         }
       }
     } finally {
@@ -128,7 +149,7 @@ export class ZoneWriter {
     }
   }
 
-  private change(zoneId: string, batch: RecordChange[], signal: AbortSignal): Promise<void> {
+  private change(zoneId: string, batch: RecordChange[], signal: AbortSignal): Promise<string | undefined> {
     if (this.fence === undefined) return this.api.changeRecordSets(zoneId, batch, signal);
     return this.fence.changeRecordSets(this.api, zoneId, batch, signal);
   }
@@ -146,13 +167,23 @@ export class ZoneWriter {
 
   private async sendAlone(zoneId: string, s: Submission): Promise<void> {
     try {
+      const ids: string[] = [];
       for (const batch of packBatches(s.units, this.limits)) {
         s.signal.throwIfAborted();
-        await this.change(zoneId, batch, s.signal);
+        const id = await this.change(zoneId, batch, s.signal);
+        if (id !== undefined) ids.push(id);
       }
-      s.resolve();
+      s.resolve(ids);
     } catch (error) {
       s.reject(error);
     }
   }
+}
+
+/** A failure that says nothing about the batch's changes: the same batch, or any part of it, would fail alike now. */
+function notAboutItsChanges(error: unknown): boolean {
+  return (
+    error instanceof AwsError &&
+    (error.errorClass === "throttled" || error.errorClass === "timeout" || error.errorClass === "transient")
+  );
 }

@@ -8,6 +8,7 @@ import {
   GetInstancesHealthStatusCommand,
   UpdateInstanceCustomHealthStatusCommand,
   RegisterInstanceCommand,
+  DeregisterInstanceCommand,
 } from "@aws-sdk/client-servicediscovery";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
@@ -19,7 +20,15 @@ import { runPass, type PassResult } from "../../controllers/pass.ts";
 import type { KindDefinition, SpecDocument } from "../../controllers/spec/document.ts";
 import { parseSpecText } from "../../controllers/spec/load.ts";
 import { AwsScene } from "../../cmd/demo/scene.ts";
+import { AwsCloudMapApi } from "../../reconcilers/cloud-map/aws-cloud-map-api.ts";
+import type { RegisterInstanceInput } from "../../reconcilers/cloud-map/cloud-map-api.ts";
 import { cloudMapReconcilers } from "../../reconcilers/cloud-map/cloud-map-reconcilers.ts";
+import { NamespaceLookup } from "../../reconcilers/cloud-map/namespace-lookup.ts";
+import { CloudMapNamespaceReconciler } from "../../reconcilers/cloud-map/namespace-reconciler.ts";
+import { OperationWaiter } from "../../reconcilers/cloud-map/operation-waiter.ts";
+import { RequestTokens } from "../../reconcilers/cloud-map/request-tokens.ts";
+import { CloudMapServiceReconciler } from "../../reconcilers/cloud-map/service-reconciler.ts";
+import { AwsEcsTaskApi } from "../../reconcilers/ecs-tasks/aws-ecs-task-api.ts";
 import { CloudMapNamespaceKind } from "../../reconcilers/cloud-map/namespace-kind.ts";
 import { CloudMapServiceKind } from "../../reconcilers/cloud-map/service-kind.ts";
 import { taskIdOf } from "../../reconcilers/ecs-tasks/running-tasks.ts";
@@ -110,6 +119,8 @@ async function pass(
       ownerId,
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     apply,
   );
@@ -397,6 +408,45 @@ describe("Cloud Map kinds against the emulator", () => {
     expect(await namespaces()).toEqual([]);
   });
 
+  it("registers an instance deregistered by hand again, with a new CreatorRequestId", async () => {
+    await scene.cluster("logs", 1);
+    await scene.taskDefinition("fluentd");
+    const [arn] = await scene.runTasks("logs", "fluentd", 1, "fluentd");
+    const taskId = taskIdOf(arn ?? "");
+    // The adapter as the operator builds it, recording the tokens it sends (moto does not model them).
+    const sent: string[] = [];
+    class RecordingCloudMap extends AwsCloudMapApi {
+      override registerInstance(input: RegisterInstanceInput, signal?: AbortSignal): Promise<string> {
+        sent.push(`${input.instanceId} ${input.creatorRequestId}`);
+        return super.registerInstance(input, signal);
+      }
+    }
+    const api = new RecordingCloudMap(clients);
+    const lookup = new NamespaceLookup(api);
+    const operations = new OperationWaiter(api);
+    const tokens = new RequestTokens();
+    const reconcilers: [CloudMapNamespaceReconciler, CloudMapServiceReconciler] = [
+      new CloudMapNamespaceReconciler({ api, lookup, operations, tokens }),
+      new CloudMapServiceReconciler({ api, tasks: new AwsEcsTaskApi(clients), lookup, operations, tokens }),
+    ];
+    const docs = parse(specs(scene.vpcId));
+    expect(failures(await pass(docs, true, "it", reconcilers))).toEqual([]);
+    const [service] = await services();
+    await clients.serviceDiscovery.send(
+      new DeregisterInstanceCommand({ ServiceId: service?.Id, InstanceId: taskId }),
+    );
+    expect(failures(await pass(docs, true, "it", reconcilers))).toEqual([]);
+    const ids = (await clients.serviceDiscovery.send(new ListInstancesCommand({ ServiceId: service?.Id })))
+      .Instances;
+    expect(ids?.map((i) => i.Id)).toEqual([taskId]);
+    expect(sent).toHaveLength(2);
+    const [first, second] = sent.map((l) => l.split(" "));
+    expect(first?.[0]).toBe(taskId);
+    expect(second?.[0]).toBe(taskId);
+    expect(second?.[1]).not.toBe(first?.[1]);
+    expect(tokens.held()).toEqual([]);
+  });
+
   it("never deletes without prune, and never treats an adopted namespace as its own to delete", async () => {
     await scene.cluster("logs", 1);
     await scene.taskDefinition("fluentd");
@@ -404,6 +454,19 @@ describe("Cloud Map kinds against the emulator", () => {
     expect(failures(await pass(parse(specs(scene.vpcId))))).toEqual([]);
     const removed = await pass([]);
     expect(removed.plans.flatMap((p) => p.changes)).toEqual([]);
+    // Left as they are, no longer managed, and the plan says so.
+    expect(removed.plans.map((p) => [p.key, p.notes?.[0]?.replace(/\(\S+\)/, "(ID)")])).toEqual([
+      [
+        "CloudMapNamespace/logs-namespace",
+        "namespace fluentd.local (ID) is left as it is, no longer managed: CloudMapNamespace/logs-namespace was " +
+          "removed and did not say prune: true",
+      ],
+      [
+        "CloudMapService/fluentd",
+        "service fluentd (ID) is left as it is, no longer managed: CloudMapService/fluentd was removed and did not " +
+          "say prune: true",
+      ],
+    ]);
     expect(await namespaces()).toHaveLength(1);
     expect(await services()).toHaveLength(1);
   });

@@ -76,7 +76,7 @@ describe("Prometheus config and alert rules", () => {
     expect(await promtool("test", "rules", "alerts.test.yml")).toContain("SUCCESS");
   });
 
-  it("alert on the operator down, no leader, reconcile errors, slow convergence and AWS throttling", async () => {
+  it("alert on the operator down, no leader, reconcile errors, slow convergence, AWS throttling and held deletions", async () => {
     const rules = parseYaml(await readFile(join(PROMETHEUS, "alerts.yml"), "utf8")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
@@ -93,6 +93,7 @@ describe("Prometheus config and alert rules", () => {
     );
     expect(byName.get("EcsLogOperatorNoLeader")).toBe("max(ecs_log_operator_leader) == 0");
     expect(byName.get("EcsLogOperatorSeveralLeaders")).toBe("sum(ecs_log_operator_leader) > 1");
+    expect(byName.get("EcsLogOperatorDeletionsHeld")).toContain("ecs_log_operator_deletions_held");
     expect(byName.get("EcsLogOperatorGitSourceStale")).toMatch(
       /ecs_log_operator_git_seconds_since_last_fetch\s+> 3 \* ecs_log_operator_git_interval_seconds/,
     );

@@ -114,20 +114,24 @@ async function freshScene(): Promise<void> {
 function needsAws(command: string, example: string): boolean {
   return (
     /(^|[|&;(]\s*)aws\s/.test(example) ||
-    ["plan", "apply", "run"].includes(command) ||
+    ["plan", "apply", "run", "inspect"].includes(command) ||
     (command === "render" && !example.includes("--from"))
   );
 }
 
 function writes(command: string, example: string): boolean {
-  return command !== "plan" || /(^|[|&;(]\s*)aws\s/.test(example);
+  return !["plan", "inspect"].includes(command) || /(^|[|&;(]\s*)aws\s/.test(example);
 }
+
+/** The commands that read a running controller's /status: their examples ask the `run` their note names. */
+const ASK_CONTROLLER = ["get", "describe"];
 
 /** What each command exits with when it worked: plan says 2 when it found changes. */
 const SUCCESS: Record<string, number[]> = { plan: [0, 2] };
 
-const offline = examples.filter(([c, e]) => !needsAws(c, e));
-const online = examples.filter(([c, e]) => needsAws(c, e));
+const asking = examples.filter(([c]) => ASK_CONTROLLER.includes(c));
+const offline = examples.filter(([c, e]) => !ASK_CONTROLLER.includes(c) && !needsAws(c, e));
+const online = examples.filter(([c, e]) => !ASK_CONTROLLER.includes(c) && needsAws(c, e));
 
 describe("every --help example", () => {
   it("is found: every command has at least one", () => {
@@ -140,6 +144,9 @@ describe("every --help example", () => {
       "iam-policy",
       "schema",
       "test-pattern",
+      "get",
+      "describe",
+      "inspect",
     ]);
     for (const c of commands)
       expect(
@@ -158,6 +165,30 @@ describe("every --help example", () => {
     dirty ||= writes(command, example);
     if (command === "run") await runUntilReady(example);
     else await runExample(command, example);
+  });
+});
+
+// The note of get and describe names the `run` to start first; they ask it where it serves, on the scene.
+describe("every --help example of a command that asks a controller", () => {
+  let controller: StartedRun | undefined;
+  beforeAll(async () => {
+    const notes = new Set<string>();
+    for (const command of ASK_CONTROLLER) {
+      const line = /`(npx ecs-log-operator run [^`]*)`/.exec(await help(command, "--help"))?.[1];
+      expect(line, `${command} --help names the run to start`).toBeDefined();
+      notes.add(line!);
+    }
+    expect(notes.size).toBe(1);
+    await freshScene();
+    dirty = true; // the controller reconciles the scene
+    controller = await startRun([...notes][0]!);
+  });
+  afterAll(async () => {
+    await controller?.stop();
+  });
+
+  it.each(asking)("%s (against run on the emulator): %s", async (command, example) => {
+    await runExample(command, onController(example, controller!.port));
   });
 });
 
@@ -182,12 +213,37 @@ function onEmulator(example: string): string {
 }
 
 /**
+ * The help's controller serves /status on the default 127.0.0.1:9464; this one is where `run` listens. An example
+ * without --server asks the default, so it is given this one.
+ */
+function onController(example: string, port: number): string {
+  const local = `127.0.0.1:${port}`;
+  return example.includes("--server")
+    ? example.replaceAll("127.0.0.1:9464", local)
+    : example.replace(/(\s+#.*)?$/, ` --server http://${local}$1`);
+}
+
+/**
  * `run` serves until it is stopped: it must get as far as ready, then stop cleanly on SIGINT, as Ctrl-C sends it
  * to the whole process group. (npx itself then ends on the signal rather than with run's exit code 0: the README
- * says to start run directly under a process manager.) The default metrics port may be another process's on a
- * shared machine, so the example gets a free one.
+ * says to start run directly under a process manager.)
  */
 async function runUntilReady(line: string): Promise<void> {
+  await (await startRun(line)).stop();
+}
+
+interface StartedRun {
+  /** Where it serves /metrics and /status. */
+  readonly port: number;
+  /** SIGINT to its process group; resolves once it stopped cleanly. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a `run` example on the emulator and waits until it is ready with the example's specs read. The default
+ * metrics port may be another process's on a shared machine, so the example gets a free one.
+ */
+async function startRun(line: string): Promise<StartedRun> {
   line = onEmulator(line);
   const withPort = line.includes("--metrics-bind-address")
     ? line
@@ -216,12 +272,22 @@ async function runUntilReady(line: string): Promise<void> {
   ]);
   expect(first, stderr + stdout).toBe("ready");
   // Ready with the example's specs read, not merely started: /status knows the resources they declare.
-  const port = /"msg":"ready".*?"port":(\d+)/.exec(stdout)?.[1];
-  const status = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.text());
-  expect(status).toContain("CloudMapNamespace/fluentd-local");
-  process.kill(-child.pid!, "SIGINT");
-  const end = await exited;
-  expect([0, 130, "SIGINT"], stderr).toContain(end.signal ?? end.code);
-  expect(stdout).toMatch(/"msg":"stopped"/);
-  expect(stderr.replace(/^npm warn EBADENGINE.*\n/gm, "")).not.toMatch(/ENOENT|unknown option|Usage:/);
+  const port = Number(/"msg":"ready".*?"port":(\d+)/.exec(stdout)?.[1]);
+  try {
+    const status = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.text());
+    expect(status).toContain("CloudMapNamespace/fluentd-local");
+  } catch (error) {
+    process.kill(-child.pid!, "SIGKILL"); // no controller left behind by a failed test
+    throw error;
+  }
+  return {
+    port,
+    async stop() {
+      process.kill(-child.pid!, "SIGINT");
+      const end = await exited;
+      expect([0, 130, "SIGINT"], stderr).toContain(end.signal ?? end.code);
+      expect(stdout).toMatch(/"msg":"stopped"/);
+      expect(stderr.replace(/^npm warn EBADENGINE.*\n/gm, "")).not.toMatch(/ENOENT|unknown option|Usage:/);
+    },
+  };
 }

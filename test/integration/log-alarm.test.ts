@@ -138,6 +138,8 @@ async function pass(
       ownerId,
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     apply,
   );

@@ -50,16 +50,16 @@ async function pass(documents: readonly SpecDocument[], apply: boolean): Promise
       ownerId: "plan-apply",
       logger: silentLogger,
       signal: AbortSignal.timeout(120_000),
+      // The kinds' own removal, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     apply,
   );
 }
 
-/** The specs as they would read with `prune: true` on every kind that takes it. */
+/** The specs as they would read with `prune: true` (every kind takes it). */
 function pruned(docs: readonly SpecDocument[]): SpecDocument[] {
-  return docs.map((d) =>
-    d.kind === "WeightedRecordSet" ? d : { ...d, spec: { ...(d.spec as object), prune: true } },
-  );
+  return docs.map((d) => ({ ...d, spec: { ...(d.spec as object), prune: true } }));
 }
 
 const writes = (r: PassResult) => r.plans.flatMap((p) => p.changes.map((c) => c.write));

@@ -166,7 +166,9 @@ function classify(req: IncomingMessage, body: string): Omit<ProxiedRequest, "at"
   } else {
     operation = new URLSearchParams(body).get("Action") ?? `${method} ${path}`; // awsQuery (EC2, Auto Scaling)
   }
-  const write = service === "route53" ? method !== "GET" : !isReadOperation(operation);
+  // An unsigned GET is no AWS call at all: `run`'s start-up probe of a hand-set endpoint (cmd/aws-preflight.ts).
+  const probe = service === "unknown" && method === "GET";
+  const write = probe ? false : service === "route53" ? method !== "GET" : !isReadOperation(operation);
   return { service, operation, write };
 }
 

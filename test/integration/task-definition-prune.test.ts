@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ListTaskDefinitionsCommand,
-  type RegisterTaskDefinitionCommandInput,
 } from "@aws-sdk/client-ecs";
 import { CreateBucketCommand, HeadObjectCommand, type BucketLocationConstraint } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -31,18 +29,14 @@ import {
 } from "../../reconcilers/task-definition/task-definition.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
 import { startEmulator } from "./harness.ts";
+import { fixture, registerInput } from "./task-definition-fixtures.ts";
 
 // Removing LogRouter and SidecarVolume specs against the emulator: the sweep finds the operator's revisions through
 // the Resource Groups Tagging API (moto lists ECS task definitions by tag), then registers and rolls out through ECS.
 
 const REGION = "ap-northeast-1";
-const TD = "test/fixtures/task-definitions";
 const SEED_003 = "manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml";
 const SEED_001 = "manifests/examples/seeds/001-sidecar-batch/log-batch.yaml";
-const fixture = (name: string): TaskDefinitionJson =>
-  JSON.parse(readFileSync(`${TD}/${name}`, "utf8")) as TaskDefinitionJson;
-const registerInput = (td: TaskDefinitionJson): RegisterTaskDefinitionCommandInput =>
-  td as unknown as RegisterTaskDefinitionCommandInput;
 
 let moto: MotoEmulator;
 let clients: AwsClients;
@@ -94,6 +88,8 @@ async function pass(documents: SpecDocument[], apply = true, complete = true): P
       ownerId: "it",
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     apply,
   );

@@ -6,7 +6,6 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ListTaskDefinitionsCommand,
-  type RegisterTaskDefinitionCommandInput,
 } from "@aws-sdk/client-ecs";
 import {
   CreateBucketCommand,
@@ -36,13 +35,9 @@ import {
   type TaskDefinitionJson,
 } from "../../reconcilers/task-definition/task-definition.ts";
 import { startEmulator } from "./harness.ts";
+import { fixture, registerInput, TD } from "./task-definition-fixtures.ts";
 
 const REGION = "ap-northeast-1";
-const TD = "test/fixtures/task-definitions";
-const fixture = (name: string): TaskDefinitionJson =>
-  JSON.parse(readFileSync(`${TD}/${name}`, "utf8")) as TaskDefinitionJson;
-const registerInput = (td: TaskDefinitionJson): RegisterTaskDefinitionCommandInput =>
-  td as unknown as RegisterTaskDefinitionCommandInput;
 
 let moto: MotoEmulator;
 let clients: AwsClients;

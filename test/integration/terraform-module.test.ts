@@ -262,7 +262,7 @@ output "operator" {
       }),
     );
     expect(runtime[2]).toMatchObject({
-      Sid: "EventsQueue",
+      Sid: "ReceiveTaskEventsFromQueue",
       Resource: expect.stringContaining(":ecs-log-operator-events"),
     });
 

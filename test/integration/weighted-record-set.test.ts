@@ -1,5 +1,4 @@
 import {
-  ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
@@ -39,6 +38,7 @@ import {
   createWeightedRecordSetReconciler,
   WeightedRecordSetReconciler,
 } from "../../reconcilers/weighted-record-set/reconciler.ts";
+import { createForeignRecords } from "./foreign-records.ts";
 import { startEmulator } from "./harness.ts";
 
 let emulator: MotoEmulator;
@@ -111,35 +111,7 @@ function weighted(records: readonly ResourceRecordSet[], name = NAME, type = "A"
 
 /** A hand-made weighted record at the same name, and an unrelated one: the operator must never change them. */
 async function seedForeignRecords(): Promise<string> {
-  await clients.route53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: "CREATE",
-            ResourceRecordSet: {
-              Name: NAME,
-              Type: "A",
-              SetIdentifier: "manual",
-              Weight: 3,
-              TTL: 10,
-              ResourceRecords: [{ Value: "192.168.7.7" }],
-            },
-          },
-          {
-            Action: "CREATE",
-            ResourceRecordSet: {
-              Name: "grafana.logs.internal",
-              Type: "CNAME",
-              TTL: 300,
-              ResourceRecords: [{ Value: "grafana.example.com" }],
-            },
-          },
-        ],
-      },
-    }),
-  );
+  await createForeignRecords(clients.route53, zoneId, NAME);
   return foreignSnapshot();
 }
 
@@ -194,6 +166,8 @@ async function pass(
       ownerId: options.ownerId ?? "test-owner",
       logger: silentLogger,
       signal: AbortSignal.timeout(60_000),
+      // The kind's own removal rule, apart from the prune guard (which has its tests in prune-guard.test.ts).
+      pruneGuard: { allowEmpty: true, maxCount: 1, maxFraction: 1 },
     },
     options.apply ?? true,
   );
@@ -347,8 +321,9 @@ describe("WeightedRecordSet against the emulator", () => {
 
   it("two spec sets on the default owner id: the scratch one removes nothing of the real one's, and says why", async () => {
     await scene.autoScalingGroup("log-asg", 2);
-    // The real directory, applied with no --owner-id.
-    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "default" });
+    // The real directory, applied with no --owner-id; its spec asks for prune, so only the owner id keeps the
+    // scratch directory from removing its records.
+    await pass(spec("autoScalingGroup: log-asg", { more: "  prune: true\n" }), { ownerId: "default" });
     const before = await zoneRecords();
     expect(weighted(before)).toHaveLength(2);
 
@@ -367,16 +342,48 @@ describe("WeightedRecordSet against the emulator", () => {
     // A spec set with its own owner id removes its own orphans as before (the next test).
   });
 
-  it("deletes its records when the spec is gone, only when every spec loaded, and never someone else's", async () => {
+  it("leaves the records of a removed spec that did not say prune: true, and plan says so", async () => {
+    await scene.autoScalingGroup("log-asg", 2);
+    await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue" });
+    const before = await zoneRecords();
+    counter.reset();
+    const result = await pass("", { ownerId: "blue" });
+    expect(counter.writes()).toEqual([]);
+    expect(result.plans.map((p) => [p.key, p.changes.length, p.notes])).toEqual([
+      [
+        `WeightedRecordSet/fluentd (${NAME}: no spec manages it)`,
+        0,
+        [
+          `the records at ${NAME} A in zone logs.internal (${zoneId}) is left as it is, no longer managed: ` +
+            "WeightedRecordSet/fluentd was removed and did not say prune: true",
+        ],
+      ],
+    ]);
+    expect(await zoneRecords()).toEqual(before);
+  });
+
+  it("deletes its records when a spec that said prune: true is gone, only when every spec loaded, and never someone else's", async () => {
     await scene.autoScalingGroup("log-asg", 3);
     // Another group for the other owner: moto's DELETE removes every record of the zone with the set identifier given,
     // whatever its name (Route 53 removes only the one named), so two owners must not share instance ids here.
     await scene.autoScalingGroup("green-asg", 3);
     const foreign = await seedForeignRecords();
+    // Applied first without prune, then with: the marker is written into every registry twin.
     await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue" });
-    await pass(spec("autoScalingGroup: green-asg").replace(NAME, `green.logs.internal`), {
-      ownerId: "green",
+    const marked = await pass(spec("autoScalingGroup: log-asg", { more: "  prune: true\n" }), {
+      ownerId: "blue",
     });
+    expect(marked.plans[0]?.changes.map((c) => c.detail)).toEqual([
+      "prune false -> true",
+      "prune false -> true",
+      "prune false -> true",
+    ]);
+    await pass(
+      spec("autoScalingGroup: green-asg", { more: "  prune: true\n" }).replace(NAME, `green.logs.internal`),
+      {
+        ownerId: "green",
+      },
+    );
     const before = await zoneRecords();
 
     // A spec set with an invalid file is incomplete: nothing is planned for deletion.
@@ -544,7 +551,7 @@ class StrictRoute53 implements Route53Api {
     zone: string,
     changes: readonly RecordChange[],
     signal?: AbortSignal,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const current = new Map(
       (await this.inner.listRecordSets(zone, undefined, signal)).map((r) => [recordKey(r), r]),
     );
@@ -554,7 +561,10 @@ class StrictRoute53 implements Route53Api {
         expect(c.record, `DELETE ${key} must match the record`).toEqual(current.get(key));
       if (c.action === "CREATE") expect(current.has(key), `CREATE ${key} of an existing record`).toBe(false);
     }
-    await this.inner.changeRecordSets(zone, changes, signal);
+    return this.inner.changeRecordSets(zone, changes, signal);
+  }
+  getChange(id: string, signal?: AbortSignal) {
+    return this.inner.getChange(id, signal);
   }
 }
 
@@ -624,7 +634,7 @@ describe("WeightedRecordSet drain on scale-in", () => {
 
   const reconcilerWith = (fake: AutoScalingApi, drains: boolean) => strictReconciler(fake, drains);
 
-  it("removes the record first, waits TTL + seconds, then completes the lifecycle action", async () => {
+  it("removes the record first, waits for INSYNC, then TTL + seconds, then completes the lifecycle action", async () => {
     await scene.autoScalingGroup("log-asg", 3, { lifecycleHook: "drain-dns" });
     const fake = new LifecycleHookFake(new AwsAutoScalingApi(clients));
     const reconciler = reconcilerWith(fake, true);
@@ -640,8 +650,11 @@ describe("WeightedRecordSet drain on scale-in", () => {
       write: "autoscaling:CompleteLifecycleAction",
     });
     const started = Date.now();
+    counter.reset();
     const applied = await pass(drainSpec(), { reconciler });
     expect(applied.failures).toEqual([]);
+    // The change that removed the record was followed to INSYNC (the emulator answers INSYNC at once).
+    expect(counter.count("route53", "GetChange")).toBe(1);
     expect(fake.completed).toHaveLength(1);
     expect(fake.completed[0]).toMatchObject({
       input: { groupName: "log-asg", hookName: "drain-dns", instanceId: leaving },

@@ -145,7 +145,7 @@ resource "aws_iam_role_policy" "runtime" {
         Resource = aws_dynamodb_table.lease.arn
       },
       {
-        Sid      = "EventsQueue"
+        Sid      = "ReceiveTaskEventsFromQueue"
         Effect   = "Allow"
         Action   = ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
         Resource = aws_sqs_queue.events.arn

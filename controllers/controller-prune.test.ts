@@ -1,0 +1,153 @@
+import { Type } from "@sinclair/typebox";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { MemorySpecSource } from "../test/memory-spec-source.ts";
+import { ManualClock } from "./clock.ts";
+import { Controller } from "./controller.ts";
+import type { Logger } from "./logger.ts";
+import { ControllerMetrics } from "./metrics.ts";
+import type { PruneGuardPolicy } from "./prune-guard.ts";
+import type { ReconcileContext, Reconciler, ResourcePlan } from "./reconciler.ts";
+import { defineKind, type SpecDocument } from "./spec/document.ts";
+
+const boxKind = defineKind({ kind: "Box", description: "test kind", specSchema: Type.Object({}) });
+
+/** Boxes exist in a fake world; a removed spec's box is deleted by the sweep (as if it had said prune: true). */
+class BoxReconciler implements Reconciler {
+  readonly kind = "Box";
+  readonly order = 1;
+  readonly world = new Set<string>();
+
+  async plan(doc: SpecDocument): Promise<ResourcePlan> {
+    const name = doc.metadata.name;
+    return {
+      key: `Box/${name}`,
+      kind: "Box",
+      changes: this.world.has(name) ? [] : [{ action: "create", target: name }],
+      apply: async () => void this.world.add(name),
+    };
+  }
+
+  async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
+    const live = new Set(ctx.documents.map((d) => d.metadata.name));
+    return [...this.world]
+      .filter((n) => !live.has(n))
+      .sort()
+      .map((n) => ({
+        key: `Box/${n}`,
+        kind: "Box",
+        changes: [{ action: "delete", target: n }],
+        apply: async () => void this.world.delete(n),
+      }));
+  }
+}
+
+const box = (n: string) =>
+  `apiVersion: ecs-log-operator/v1alpha1\nkind: Box\nmetadata: { name: ${n} }\nspec: {}\n`;
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+/** Lets the event loop turn until `test` holds: no time passes on the manual clock meanwhile. */
+async function until(test: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000 && !(await test()); i++) await new Promise((r) => setImmediate(r));
+  expect(await test()).toBe(true);
+}
+
+async function setup(names: string[], pruneGuard?: PruneGuardPolicy) {
+  const specs = new MemorySpecSource([boxKind]);
+  for (const n of names) specs.files.set(`${n}.yaml`, box(n));
+  const clock = new ManualClock();
+  const reconciler = new BoxReconciler();
+  const registry = new Registry();
+  const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: (msg, fields) => logs.push({ level: "info", msg, fields }),
+    warn: (msg, fields) => logs.push({ level: "warn", msg, fields }),
+    error: (msg, fields) => logs.push({ level: "error", msg, fields }),
+    child: () => logger,
+  };
+  const controller = new Controller({
+    specs,
+    reconcilers: [reconciler],
+    metrics: new ControllerMetrics(registry),
+    logger,
+    ownerId: "test",
+    intervalMs: 1000,
+    workers: 2,
+    clock,
+    pruneGuard,
+  });
+  cleanup.push(() => controller.stop());
+  await controller.start();
+  /** One more interval (a read of the specs and a resync), and what it started done. */
+  const advanceInterval = async (): Promise<void> => {
+    const reads = specs.reads;
+    await clock.advance(1000);
+    await until(() => {
+      const q = controller.keysHeld().queue;
+      return specs.reads > reads && q.waiting.length === 0 && q.processing.length === 0;
+    });
+  };
+  const gauge = async (): Promise<string | undefined> =>
+    (await registry.metrics())
+      .split("\n")
+      .find((l) => l.startsWith('ecs_log_operator_deletions_held{kind="Box"}'));
+  const held = () => controller.status.get("Box/*")?.conditions.find((c) => c.type === "DeletionHeld");
+  return { specs, reconciler, controller, logs, advanceInterval, gauge, held };
+}
+
+describe("Controller and the prune guard", () => {
+  it("holds the deletions of an emptied spec set: logged once, a DeletionHeld condition, a metric; restored, released", async () => {
+    const t = await setup(["a", "b", "c"]);
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
+    // The checkout is emptied: one read finds no spec.
+    for (const n of ["a", "b", "c"]) t.specs.files.delete(`${n}.yaml`);
+    await t.advanceInterval();
+    expect(t.held()?.status).toBe("True");
+    expect(t.held()).toMatchObject({ reason: "SpecSetEmpty" });
+    expect(t.held()?.message).toMatch(
+      /^the spec set is empty: the deletions for 3 removed Box spec\(s\) are held/,
+    );
+    expect(await t.gauge()).toBe('ecs_log_operator_deletions_held{kind="Box"} 3');
+    // Several more intervals (reads and resyncs, each sweeping again): still held, nothing deleted, said once.
+    for (let i = 0; i < 5; i++) await t.advanceInterval();
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
+    expect(t.logs.filter((l) => l.msg === "deletions held")).toHaveLength(1);
+    expect(t.logs.find((l) => l.msg === "deletions held")?.fields).toMatchObject({
+      kind: "Box",
+      reason: "SpecSetEmpty",
+      resources: ["Box/a", "Box/b", "Box/c"],
+    });
+    expect(t.controller.endpoints.status().deletionsHeld.Box).toMatch(/^the spec set is empty/);
+
+    // The checkout comes back: the hold is released by the next read, with nothing deleted.
+    for (const n of ["a", "b", "c"]) t.specs.files.set(`${n}.yaml`, box(n));
+    await t.advanceInterval();
+    expect(t.held()?.status).toBe("False");
+    expect(await t.gauge()).toBe('ecs_log_operator_deletions_held{kind="Box"} 0');
+    expect(t.logs.filter((l) => l.msg === "deletions no longer held")).toHaveLength(1);
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("deletes with --allow-empty, and holds a sharp shrink but not one removal", async () => {
+    const empty = await setup(["a", "b"], { allowEmpty: true, maxCount: 1, maxFraction: 0.5 });
+    for (const n of ["a", "b"]) empty.specs.files.delete(`${n}.yaml`);
+    await empty.advanceInterval();
+    expect(empty.reconciler.world.size).toBe(0);
+    expect(empty.held()).toBeUndefined();
+
+    const shrink = await setup(["a", "b", "c", "d", "e"]);
+    await shrink.specs.remove("a.yaml");
+    await until(() => !shrink.reconciler.world.has("a"));
+    for (const n of ["b", "c", "d"]) shrink.specs.files.delete(`${n}.yaml`);
+    await shrink.advanceInterval();
+    expect(shrink.held()?.status).toBe("True");
+    expect(shrink.held()).toMatchObject({ reason: "SpecSetShrank" });
+    expect([...shrink.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
+  });
+});
