@@ -112,6 +112,7 @@ export async function composeController(options: ComposeControllerOptions & Spec
       watched,
       api: new AwsEcsServiceApi(clients),
       logger,
+      clock,
     }),
     watched,
     events: events && (leadership?.leaderOnly(events) ?? events),

@@ -228,7 +228,10 @@ afterEach(async () => {
 async function setup(
   files: Record<string, string>,
   options: Partial<
-    Pick<ControllerOptions, "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness" | "reads" | "queue">
+    Pick<
+      ControllerOptions,
+      "intervalMs" | "resyncIntervalMs" | "leadership" | "readiness" | "reads" | "queue"
+    >
   > & {
     lister?: WatchLister;
     events?: WatchEvents;

@@ -19,6 +19,8 @@ class MemoryEcs implements EcsServiceApi {
   readonly tasks: TaskRecord[] = [];
   desired = 2;
   denyDescribeServices = false;
+  /** Report the service's running count as its running tasks (a steady service), not 0. */
+  countRunning = false;
 
   async describeServices(cluster: string, services: readonly string[]): Promise<ServiceDescription[]> {
     this.calls.push(`DescribeServices ${services.join(",")}`);
@@ -31,7 +33,9 @@ class MemoryEcs implements EcsServiceApi {
       arn: `${ARN}:service/${cluster}/${name}`,
       status: "ACTIVE",
       desiredCount: this.desired,
-      runningCount: 0,
+      runningCount: this.countRunning
+        ? this.tasks.filter((t) => t.desiredStatus === "RUNNING" && t.group === `service:${name}`).length
+        : 0,
       pendingCount: 0,
       taskDefinition: `${ARN}:task-definition/${name}:1`,
       serviceRegistries: [],
@@ -115,9 +119,10 @@ function setup() {
     watched,
     api: ecs,
     logger: silentLogger,
+    clock,
   });
   const poll = () => poller.poll([...watchers.keys()].sort(), new AbortController().signal);
-  return { ecs, lister, watched, poll };
+  return { ecs, lister, watched, poll, clock };
 }
 
 describe("ServiceHealthPoller", () => {
@@ -169,5 +174,43 @@ describe("ServiceHealthPoller", () => {
     t.ecs.denyDescribeServices = false;
     expect(await t.poll()).toEqual([]);
     expect(t.watched.get(FLUENTD)).toMatchObject({ running: 2, error: null });
+  });
+
+  it("lists a steady service's stopped tasks once per refresh, and at once when its tasks or counts move", async () => {
+    const t = setup();
+    t.ecs.countRunning = true;
+    t.ecs.run("a");
+    t.ecs.run("b");
+    const stoppedListings = () => t.ecs.calls.filter((c) => c === "ListTasks fluentd STOPPED").length;
+    await t.poll();
+    expect(stoppedListings()).toBe(1);
+    // Two running of two desired, the same tasks: nothing new has stopped that ECS's scheduler knows of.
+    await t.poll();
+    await t.clock.advance(60_000);
+    await t.poll();
+    expect(stoppedListings()).toBe(1);
+    // A task replaced between two reads changes the running set: its predecessor's stop is read at once.
+    t.ecs.stop("a", "Essential container in task exited");
+    t.ecs.run("c");
+    await t.poll();
+    expect(stoppedListings()).toBe(2);
+    expect(t.watched.get(FLUENTD)).toMatchObject({
+      stoppedTasks: [{ taskId: "a", stoppedReason: "Essential container in task exited" }],
+    });
+    // Below desired: listed every interval while it lasts.
+    t.ecs.desired = 3;
+    await t.poll();
+    await t.poll();
+    expect(stoppedListings()).toBe(4);
+    t.ecs.desired = 2;
+    await t.poll();
+    await t.poll();
+    expect(stoppedListings()).toBe(5);
+    // Steady for the refresh period: listed again, so a task that started and stopped unseen still shows.
+    await t.clock.advance(5 * 60_000);
+    await t.poll();
+    expect(stoppedListings()).toBe(6);
+    // The family's standalone tasks have no service counts; steady on its running set alone, listed as rarely.
+    expect(t.ecs.calls.filter((c) => c === "ListTasks log-batch STOPPED").length).toBe(2);
   });
 });

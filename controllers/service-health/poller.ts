@@ -1,7 +1,8 @@
 import { normaliseWatchKey, taskListingLine, type Informer, type WatchPoller } from "../informers.ts";
 import type { Logger } from "../logger.ts";
 import type { EcsServiceApi } from "./ecs-service-api.ts";
-import { readWatched, type ReadWatchedOptions } from "./read.ts";
+import type { Clock } from "../clock.ts";
+import { readWatched, StoppedListings, type ReadWatchedOptions } from "./read.ts";
 import type { WatchedServices } from "./watched-services.ts";
 
 export interface ServiceHealthPollerOptions {
@@ -12,6 +13,8 @@ export interface ServiceHealthPollerOptions {
   readonly api: EcsServiceApi;
   readonly logger: Logger;
   readonly read?: ReadWatchedOptions;
+  /** Times the refresh of steady keys' stopped-task listings (`StoppedListings`). Default: the system clock. */
+  readonly clock?: Clock | undefined;
 }
 
 /**
@@ -25,16 +28,22 @@ export class ServiceHealthPoller implements WatchPoller {
   private readonly o: ServiceHealthPollerOptions;
   /** The error each failing key last logged, so that a lasting failure is logged once, not every interval. */
   private readonly failing = new Map<string, string>();
+  private readonly stoppedListings: StoppedListings;
 
   constructor(options: ServiceHealthPollerOptions) {
     this.o = options;
+    this.stoppedListings = new StoppedListings({ clock: options.clock });
   }
 
   async poll(watchKeys: readonly string[], signal: AbortSignal): Promise<string[]> {
     const { watched, logger } = this.o;
     const polled = new Set(watchKeys.map(normaliseWatchKey));
     const keys = watched.watchKeys().filter((k) => polled.has(k));
-    const { reads, failures } = await readWatched(this.o.api, keys, signal, this.o.read);
+    this.stoppedListings.retain(watched.watchKeys());
+    const { reads, failures } = await readWatched(this.o.api, keys, signal, {
+      listStopped: this.stoppedListings.listStopped,
+      ...this.o.read,
+    });
     const listed = new Map<string, string[]>();
     for (const read of reads) {
       watched.observed(read);

@@ -1,6 +1,7 @@
 import { parseWatchKey } from "../informers.ts";
 import { pool } from "../pool.ts";
 import { DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH, type EcsServiceApi } from "./ecs-service-api.ts";
+import { systemClock, type Clock } from "../clock.ts";
 import type { ServiceDescription, TaskRecord } from "./observation.ts";
 import type { ServiceRead } from "./watched-services.ts";
 
@@ -9,6 +10,15 @@ export interface ReadWatchedOptions {
   readonly maxStopped?: number;
   /** Keys read at once. Default 4. */
   readonly concurrency?: number;
+  /**
+   * Whether to list a key's STOPPED tasks this interval, given what its read found so far (see `StoppedListings`).
+   * Default: every interval.
+   */
+  readonly listStopped?: (
+    key: string,
+    running: readonly TaskRecord[],
+    description?: ServiceDescription,
+  ) => boolean;
 }
 
 /**
@@ -68,25 +78,30 @@ export async function readWatched(
           : new RegExp(`task-definition/${escapeRegExp(target.family)}:\\d+$`).test(
               t.taskDefinitionArn ?? "",
             );
-      const [running, stopped] = await Promise.all([
-        describeAll(
-          api,
-          target.cluster,
-          await api.listTaskArns(target.cluster, of, "RUNNING", signal),
-          signal,
-        ),
-        describeAll(
-          api,
-          target.cluster,
-          (await api.listTaskArns(target.cluster, of, "STOPPED", signal)).slice(0, options.maxStopped ?? 100),
-          signal,
-        ),
-      ]);
+      const description =
+        target.type === "ecs-service" ? descriptions.get(`${target.cluster}/${target.service}`) : undefined;
+      const running = await describeAll(
+        api,
+        target.cluster,
+        await api.listTaskArns(target.cluster, of, "RUNNING", signal),
+        signal,
+      );
+      // The stopped tasks after the running ones: whether they are worth listing depends on what changed.
+      const stopped =
+        options.listStopped?.(key, running.filter(belongs), description) === false
+          ? []
+          : await describeAll(
+              api,
+              target.cluster,
+              (await api.listTaskArns(target.cluster, of, "STOPPED", signal)).slice(
+                0,
+                options.maxStopped ?? 100,
+              ),
+              signal,
+            );
       reads.push({
         key,
-        ...(target.type === "ecs-service"
-          ? { description: descriptions.get(`${target.cluster}/${target.service}`) }
-          : {}),
+        ...(target.type === "ecs-service" ? { description } : {}),
         tasks: running.filter(belongs),
         stopped: stopped.filter(belongs),
       });
@@ -114,4 +129,83 @@ async function describeAll(
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** How long a steady key goes without a listing of its stopped tasks. ECS shows a stopped task for at least an hour. */
+export const STOPPED_REFRESH_MS = 5 * 60_000;
+
+/**
+ * Which keys' STOPPED tasks are listed this interval (a ListTasks, and DescribeTasks when there are any): a key whose
+ * running tasks and service counts are what they were at its last listing is steady, and nothing new has stopped in
+ * it that the scheduler knows of, so its listing is refreshed every `refreshMs` instead of every interval. Listed at
+ * once: a key not listed yet, a change of its running task set, a service whose running count is not its desired
+ * count, with pending tasks, more than one deployment, a rollout not completed, or a deployment's failed-task count
+ * that moved. What a skipped interval can miss is a task that started and stopped between two reads of a steady key
+ * (a standalone task that failed to start, say): it is listed at the next refresh (ECS keeps it at least an hour) or
+ * at once from an EventBridge event (`--events-queue-url`). Bounded by the watched keys (`retain`).
+ */
+export class StoppedListings {
+  private readonly clock: Clock;
+  private readonly refreshMs: number;
+  private readonly last = new Map<string, { at: number; fingerprint: string }>();
+
+  constructor(options: { clock?: Clock | undefined; refreshMs?: number | undefined } = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.refreshMs = options.refreshMs ?? STOPPED_REFRESH_MS;
+  }
+
+  /** `ReadWatchedOptions.listStopped`: whether to list now; a yes is remembered as this key's last listing. */
+  readonly listStopped = (
+    key: string,
+    running: readonly TaskRecord[],
+    description?: ServiceDescription,
+  ): boolean => {
+    const now = this.clock.now();
+    const fingerprint = steadyFingerprint(running, description);
+    const prior = this.last.get(key);
+    if (
+      fingerprint !== undefined &&
+      prior !== undefined &&
+      prior.fingerprint === fingerprint &&
+      now - prior.at < this.refreshMs
+    ) {
+      return false;
+    }
+    if (fingerprint === undefined) this.last.delete(key);
+    else this.last.set(key, { at: now, fingerprint });
+    return true;
+  };
+
+  /** Forgets keys no longer watched. */
+  retain(keys: Iterable<string>): void {
+    const live = new Set(keys);
+    for (const key of [...this.last.keys()]) if (!live.has(key)) this.last.delete(key);
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
+}
+
+/** What must stay the same for a key to count as steady; undefined when it is not steady now. */
+function steadyFingerprint(
+  running: readonly TaskRecord[],
+  description?: ServiceDescription,
+): string | undefined {
+  if (description !== undefined) {
+    const { desiredCount, runningCount, pendingCount, deployments } = description;
+    const [only, ...more] = deployments;
+    if (runningCount !== desiredCount || pendingCount > 0 || more.length > 0) return undefined;
+    if (only !== undefined && only.rolloutState !== undefined && only.rolloutState !== "COMPLETED")
+      return undefined;
+    const counts = `${desiredCount}/${only?.id ?? ""}/${only?.failedTasks ?? 0}`;
+    return `${counts} ${running
+      .map((t) => t.taskArn)
+      .sort()
+      .join(" ")}`;
+  }
+  return running
+    .map((t) => t.taskArn)
+    .sort()
+    .join(" ");
 }
