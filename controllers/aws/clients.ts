@@ -10,6 +10,7 @@ import { refreshableCredentials, type CredentialSource, type RefreshableCredenti
 import { classifyAwsError, type AwsErrorClass } from "./errors.ts";
 import { TokenBucket } from "./rate-limiter.ts";
 import { rateLimits, type RateLimitedService } from "./rate-limits.ts";
+import { currentPriority } from "./request-priority.ts";
 import { OperatorRetryStrategy } from "./retry-strategy.ts";
 
 /** An AWS service by its IAM prefix: the ones `AwsClients` has a field for, or one a kind builds with `client()`. */
@@ -325,7 +326,7 @@ function instrument(
       const items = batchItems(args);
       if (limiter !== undefined) {
         const waitFrom = performance.now();
-        await limiter.take();
+        await limiter.take(undefined, currentPriority());
         observer?.rateLimitWaited?.(service, (performance.now() - waitFrom) / 1000);
       }
       // Last, after any wait: a paused process resumes here, and the guard reads the clock as it is now.

@@ -1,6 +1,7 @@
 import { parseWatchKey } from "../informers.ts";
 import { pool } from "../pool.ts";
 import { DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH, type EcsServiceApi } from "./ecs-service-api.ts";
+import { inBackground } from "../aws/request-priority.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { ServiceDescription, TaskRecord } from "./observation.ts";
 import type { ServiceRead } from "./watched-services.ts";
@@ -24,7 +25,8 @@ export interface ReadWatchedOptions {
 /**
  * One interval's read of the watched ECS services and families: DescribeServices for ten services of a cluster a
  * call, then each key's RUNNING and STOPPED tasks (ListTasks, DescribeTasks by 100). A key whose read fails is
- * reported beside the others, which are still read.
+ * reported beside the others, which are still read. The running tasks are what the reconciles read too; the rest
+ * waits on ECS's rate limit behind them (`inBackground`).
  */
 export async function readWatched(
   api: EcsServiceApi,
@@ -49,11 +51,9 @@ export async function readWatched(
     const unique = [...new Set(services)].sort();
     for (let i = 0; i < unique.length; i += DESCRIBE_SERVICES_BATCH) {
       try {
-        for (const d of await api.describeServices(
-          cluster,
-          unique.slice(i, i + DESCRIBE_SERVICES_BATCH),
-          signal,
-        )) {
+        const batch = unique.slice(i, i + DESCRIBE_SERVICES_BATCH);
+        // Background on ECS's rate limit, as the stopped tasks below: no reconcile waits for the health read.
+        for (const d of await inBackground(() => api.describeServices(cluster, batch, signal))) {
           descriptions.set(`${cluster}/${d.name}`, d);
         }
       } catch (error) {
@@ -90,15 +90,10 @@ export async function readWatched(
       const stopped =
         options.listStopped?.(key, running.filter(belongs), description) === false
           ? []
-          : await describeAll(
-              api,
-              target.cluster,
-              (await api.listTaskArns(target.cluster, of, "STOPPED", signal)).slice(
-                0,
-                options.maxStopped ?? 100,
-              ),
-              signal,
-            );
+          : await inBackground(async () => {
+              const arns = await api.listTaskArns(target.cluster, of, "STOPPED", signal);
+              return describeAll(api, target.cluster, arns.slice(0, options.maxStopped ?? 100), signal);
+            });
       reads.push({
         key,
         ...(target.type === "ecs-service" ? { description } : {}),
