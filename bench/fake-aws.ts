@@ -439,6 +439,17 @@ class FakeRoute53 implements Route53Api {
       0,
     );
     if (values > 1000) throw new Error(`ChangeResourceRecordSets: ${values} values, limit 1,000`);
+    // Route 53 also counts the characters of every Value, an UPSERT's twice: at most 32,000 a request, 4,000 a value.
+    const characters = changes.reduce(
+      (n, c) =>
+        n + (c.record.values ?? []).reduce((m, v) => m + v.length, 0) * (c.action === "UPSERT" ? 2 : 1),
+      0,
+    );
+    if (characters > 32_000)
+      throw new Error(`ChangeResourceRecordSets: ${characters} characters of values, limit 32,000`);
+    const long = changes.find((c) => (c.record.values ?? []).some((v) => v.length > 4000));
+    if (long !== undefined)
+      throw new Error(`InvalidChangeBatch: a value of ${recordKey(long.record)} is over 4,000 characters`);
     const current = new Map((this.fake.state.records[zoneId] ?? []).map((r) => [recordKey(r), r]));
     for (const c of changes) {
       const key = recordKey(c.record);
