@@ -37,8 +37,8 @@ import {
  * `AutoScalingApi`), for sizes the emulator cannot hold in reasonable time (10,000 tasks). It counts one call per
  * HTTP request the AWS adapters would send, pages included (ListTasks and ListInstances 100 a page, ListResourceRecordSets
  * 300, DescribeInstances 200 ids a call as `AwsAutoScalingApi` chunks them), and enforces the API limits the operator
- * must respect: DescribeTasks takes at most 100 ARNs, ChangeResourceRecordSets at most 1,000 changes and 1,000 values,
- * is atomic, rejects a CREATE of an existing record and a DELETE that does not match, and a name holds at most 100
+ * must respect: DescribeTasks takes at most 100 ARNs, ChangeResourceRecordSets at most 1,000 changes, 1,000 values and
+ * 32,000 characters of values (an UPSERT's counted twice), values of at most 4,000 characters, is atomic, rejects a CREATE of an existing record and a DELETE that does not match, and a name holds at most 100
  * weighted records of one type. Cloud Map operations are done when first polled. Its own CPU time is kept apart
  * (`cpuMicros`) so the operator's can be told from it.
  */
