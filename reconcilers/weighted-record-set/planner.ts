@@ -139,10 +139,13 @@ export function planRecords(input: PlannerInput): RecordPlan {
   const lists = new Map<string, RegistryEntry[]>();
   /** TXT records at a twin's place that are not a registry record: someone else's. */
   const unreadable = new Map<string, RecordSet>();
+  /** Every TXT record with a set identifier at a registry name, by value name and set identifier. */
+  const txtAt = new Map<string, RecordSet>();
   for (const r of input.observed) {
     if (r.type !== "TXT" || r.setIdentifier === undefined || !r.name.startsWith(prefix)) continue;
     const name = r.name.slice(prefix.length);
     if (!isValueName(name)) continue;
+    txtAt.set(key(name, r.setIdentifier), r);
     const entry = parseRegistry(r);
     if (entry === undefined) {
       if (!r.setIdentifier.startsWith(REGISTRY_SET_ID_PREFIX)) unreadable.set(key(name, r.setIdentifier), r);
@@ -159,6 +162,12 @@ export function planRecords(input: PlannerInput): RecordPlan {
   const replaceable = (e: RegistryEntry): boolean =>
     e.owner === owner && (e.resource === input.resource || input.liveResources?.has(e.resource) !== true);
 
+  const idSets = new Map<RegistryEntry, Set<string>>();
+  const listedIn = (e: RegistryEntry): Set<string> => {
+    let ids = idSets.get(e);
+    if (ids === undefined) idSets.set(e, (ids = new Set(e.setIdentifiers)));
+    return ids;
+  };
   const ownershipMemo = new Map<string, Ownership>();
   const ownershipOf = (name: string, setIdentifier: string): Ownership => {
     const k = key(name, setIdentifier);
@@ -176,7 +185,7 @@ export function planRecords(input: PlannerInput): RecordPlan {
     const twin = twins.get(key(name, setIdentifier));
     const claims = [
       ...(twin === undefined ? [] : [twin]),
-      ...(lists.get(name) ?? []).filter((e) => e.setIdentifiers.includes(setIdentifier)),
+      ...(lists.get(name) ?? []).filter((e) => listedIn(e).has(setIdentifier)),
     ];
     if (claims.length === 0) {
       return records.has(key(name, setIdentifier))
@@ -279,7 +288,9 @@ export function planRecords(input: PlannerInput): RecordPlan {
     }
   }
 
-  // Diff, name by name.
+  // Diff, name by name, from indexes by name (a zone of 10,000 targets has 100 names).
+  const recordsAt = groupBy([...records.values()], (r) => r.name);
+  const twinsAt = groupBy([...twins.values()], (e) => e.recordName);
   const names = new Set<string>([
     ...desired.keys(),
     ...[...records.values()].filter(mine).map((r) => r.name),
@@ -319,8 +330,8 @@ export function planRecords(input: PlannerInput): RecordPlan {
         }
       }
     }
-    for (const r of records.values()) {
-      if (r.name !== name || wanted.has(r.setIdentifier!) || !mine(r)) continue;
+    for (const r of recordsAt.get(name) ?? []) {
+      if (wanted.has(r.setIdentifier!) || !mine(r)) continue;
       // Route 53 rejects a DELETE whose values differ from the current record: send the record exactly as listed.
       deletes.push({ change: { action: "DELETE", record: r }, line: recordLine("delete", r) });
       deleted.set(r.setIdentifier!, name);
@@ -328,9 +339,7 @@ export function planRecords(input: PlannerInput): RecordPlan {
     }
     const ourId = ourListId(name);
     const ours = (lists.get(name) ?? []).find((e) => isOurs(e, name));
-    const occupied = input.observed.find(
-      (r) => r.name === registryName(name, type) && r.type === "TXT" && r.setIdentifier === ourId,
-    );
+    const occupied = txtAt.get(key(name, ourId));
     if (ours === undefined && occupied !== undefined) {
       conflicts.push(
         `${occupied.name} TXT set identifier ${ourId} holds a record this operator did not write`,
@@ -339,8 +348,8 @@ export function planRecords(input: PlannerInput): RecordPlan {
     }
     // Twins and other lists of this owner at the name are replaced by this spec's list, in the same unit.
     const replaced: RegistryEntry[] = [];
-    for (const e of twins.values()) {
-      if (e.recordName !== name || !replaceable(e)) continue;
+    for (const e of twinsAt.get(name) ?? []) {
+      if (!replaceable(e)) continue;
       if (ownershipOf(name, e.setIdentifiers[0]!).kind === "conflict") continue;
       replaced.push(e);
       const hasRecord = records.has(key(name, e.setIdentifiers[0]!));
@@ -431,6 +440,12 @@ export function planRecords(input: PlannerInput): RecordPlan {
     while (groupOf.get(r) !== r) r = groupOf.get(r)!;
     return r;
   };
+  const groupCost = new Map(
+    [...perName].map(([n, p]) => [
+      n,
+      costOf([...p.deletes, ...p.writes, ...p.registry].map((w) => w.change)),
+    ]),
+  );
   let moves = 0;
   for (const [setIdentifier, to] of created) {
     const from = deleted.get(setIdentifier);
@@ -439,8 +454,16 @@ export function planRecords(input: PlannerInput): RecordPlan {
     const a = root(from);
     const b = root(to);
     if (a === b) continue;
-    const joined = [...perName.keys()].filter((n) => root(n) === a || root(n) === b);
-    if (fits(costOf(unitChanges(joined.map((n) => perName.get(n)!))), MERGED_UNIT_LIMITS)) groupOf.set(b, a);
+    const x = groupCost.get(a)!;
+    const y = groupCost.get(b)!;
+    const both = {
+      values: x.values + y.values,
+      characters: x.characters + y.characters,
+      changes: x.changes + y.changes,
+    };
+    if (!fits(both, MERGED_UNIT_LIMITS)) continue;
+    groupOf.set(b, a);
+    groupCost.set(a, both);
   }
   const groups = new Map<string, string[]>();
   for (const n of perName.keys()) groups.set(root(n), [...(groups.get(root(n)) ?? []), n]);
@@ -510,6 +533,17 @@ function unitChanges(
     ...writes.filter((c) => c.record.alias !== undefined),
     ...parts.flatMap((p) => p.registry.map((w) => w.change)),
   ];
+}
+
+function groupBy<T>(items: readonly T[], by: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = by(item);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [item]);
+    else list.push(item);
+  }
+  return out;
 }
 
 function registryLast(c: Change): number {
