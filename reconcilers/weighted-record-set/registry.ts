@@ -160,30 +160,27 @@ function parseIdsValue(value: string): string[] {
  * never split between strings, each value at most 4,000 characters.
  */
 export function idsValues(setIdentifiers: readonly string[]): string[] {
-  const strings: string[] = [];
+  const ids = setIdentifiers.map(encodeId);
+  const long = ids.find((id) => id.length > TXT_STRING_MAX);
+  if (long !== undefined) throw new Error(`set identifier ${long} is longer than a TXT string`);
+  const strings = joinedUpTo(ids, TXT_STRING_MAX).map((x) => `"${x}"`);
+  return joinedUpTo(strings, VALUE_MAX);
+}
+
+/** Joins items with single spaces into as few runs as fit `max` characters each, in order, never splitting one. */
+function joinedUpTo(items: readonly string[], max: number): string[] {
+  const runs: string[] = [];
   let current = "";
-  for (const id of setIdentifiers.map(encodeId)) {
-    if (id.length > TXT_STRING_MAX) throw new Error(`set identifier ${id} is longer than a TXT string`);
-    if (current === "") current = id;
-    else if (current.length + 1 + id.length <= TXT_STRING_MAX) current += ` ${id}`;
+  for (const item of items) {
+    if (current === "") current = item;
+    else if (current.length + 1 + item.length <= max) current += ` ${item}`;
     else {
-      strings.push(current);
-      current = id;
+      runs.push(current);
+      current = item;
     }
   }
-  if (current !== "") strings.push(current);
-  const values: string[] = [];
-  let value = "";
-  for (const s of strings.map((x) => `"${x}"`)) {
-    if (value === "") value = s;
-    else if (value.length + 1 + s.length <= VALUE_MAX) value += ` ${s}`;
-    else {
-      values.push(value);
-      value = s;
-    }
-  }
-  if (value !== "") values.push(value);
-  return values;
+  if (current !== "") runs.push(current);
+  return runs;
 }
 
 /** The registry record of (owner, resource) at `recordName`, listing `setIdentifiers` (sorted, so it is stable). */
