@@ -37,8 +37,8 @@ import {
  * `AutoScalingApi`), for sizes the emulator cannot hold in reasonable time (10,000 tasks). It counts one call per
  * HTTP request the AWS adapters would send, pages included (ListTasks and ListInstances 100 a page, ListResourceRecordSets
  * 300, DescribeInstances 200 ids a call as `AwsAutoScalingApi` chunks them), and enforces the API limits the operator
- * must respect: DescribeTasks takes at most 100 ARNs, ChangeResourceRecordSets at most 1,000 changes and 1,000 values,
- * is atomic, rejects a CREATE of an existing record and a DELETE that does not match, and a name holds at most 100
+ * must respect: DescribeTasks takes at most 100 ARNs, ChangeResourceRecordSets at most 1,000 changes, 1,000 values and
+ * 32,000 characters of values (an UPSERT's counted twice), values of at most 4,000 characters, is atomic, rejects a CREATE of an existing record and a DELETE that does not match, and a name holds at most 100
  * weighted records of one type. Cloud Map operations are done when first polled. Its own CPU time is kept apart
  * (`cpuMicros`) so the operator's can be told from it.
  */
@@ -439,6 +439,17 @@ class FakeRoute53 implements Route53Api {
       0,
     );
     if (values > 1000) throw new Error(`ChangeResourceRecordSets: ${values} values, limit 1,000`);
+    // Route 53 also counts the characters of every Value, an UPSERT's twice: at most 32,000 a request, 4,000 a value.
+    const characters = changes.reduce(
+      (n, c) =>
+        n + (c.record.values ?? []).reduce((m, v) => m + v.length, 0) * (c.action === "UPSERT" ? 2 : 1),
+      0,
+    );
+    if (characters > 32_000)
+      throw new Error(`ChangeResourceRecordSets: ${characters} characters of values, limit 32,000`);
+    const long = changes.find((c) => (c.record.values ?? []).some((v) => v.length > 4000));
+    if (long !== undefined)
+      throw new Error(`InvalidChangeBatch: a value of ${recordKey(long.record)} is over 4,000 characters`);
     const current = new Map((this.fake.state.records[zoneId] ?? []).map((r) => [recordKey(r), r]));
     for (const c of changes) {
       const key = recordKey(c.record);

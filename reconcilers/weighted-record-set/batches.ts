@@ -31,15 +31,17 @@ export function costOf(changes: readonly RecordChange[]): BatchCost {
   return { values, characters, changes: changes.length };
 }
 
-function fits(cost: BatchCost, limits: BatchLimits): boolean {
+export function fits(cost: BatchCost, limits: BatchLimits): boolean {
   return (
     cost.values <= limits.values && cost.characters <= limits.characters && cost.changes <= limits.changes
   );
 }
 
 /**
- * Packs units, in the order given (callers sort them by phase), into as few batches as the limits allow; a unit is
- * never split, so a record and its registry twin, or both halves of a move, land in the same batch.
+ * Packs units, in phase order, into as few batches as the limits allow; a unit is never split, so records and the
+ * registry record that lists them, or both names of a move, land in the same batch. In each batch every DELETE comes
+ * first: Route 53 applies a batch as a whole, and moto, which deletes every record of a set identifier whatever its
+ * name, then cannot take a record that a later change of the batch creates or restates.
  */
 export function packBatches(
   units: readonly ChangeUnit[],
@@ -68,5 +70,8 @@ export function packBatches(
     }
   }
   if (current.length > 0) batches.push(current);
-  return batches;
+  return batches.map((b) => [
+    ...b.filter((c) => c.action === "DELETE"),
+    ...b.filter((c) => c.action !== "DELETE"),
+  ]);
 }

@@ -43,7 +43,7 @@ export function weightedRecordSetStatements(
       zones.length === 0 || zones.includes("*")
         ? ["arn:aws:route53:::hostedzone/*"]
         : zones.map((z) => `arn:aws:route53:::hostedzone/${z}`);
-    // Every record has a TXT twin at `_elo-<type>.<name>` that records its owner.
+    // The registry records that say who owns the records live at `_elo-<type>.<name>` (registry.ts).
     const names = sortedUnique(
       specs.flatMap((r) => {
         const name = normalizeRecordName(r.name);

@@ -102,7 +102,7 @@ export const WeightedRecordSetSpecSchema = Type.Object(
       Type.Boolean({
         default: false,
         description:
-          "When true, removing this spec (or changing its name) deletes the records this operator wrote for it. The marker is written into each record's registry twin when it is applied, since after the removal there is no spec to read it from. Without it, the records are left in the zone, no longer managed.",
+          "When true, removing this spec (or changing its name) deletes the records this operator wrote for it. The marker is written into the registry record at each of its names (the `_elo-` TXT record that lists the records it owns) when it is applied, since after the removal there is no spec to read it from. Without it, the records are left in the zone, no longer managed.",
       }),
     ),
   },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { findOrphans } from "./orphans.ts";
 import { planRecords } from "./planner.ts";
+import { legacyTwinRecord, parseRegistry } from "./registry.ts";
 import type { RecordSet } from "./route53-api.ts";
 
 function written(name: string, owner: string, count: number, maxPerName = 100, prune = false): RecordSet[] {
@@ -72,7 +73,7 @@ describe("findOrphans", () => {
     const records = [...written("p.example", "me", 2, 100, true), ...written("q.example", "me", 2)];
     const mixed = written("r.example", "me", 3, 100, true);
     const unmarked = written("r.example", "me", 3);
-    // One of r's registry records was written before its spec said prune: true.
+    // One of r's registry records (here its only one) was written before its spec said prune: true.
     mixed[mixed.length - 1] = unmarked[unmarked.length - 1]!;
     const groups = findOrphans([...records, ...mixed], "me", () => false);
     expect(groups.map((g) => [g.name, g.prune])).toEqual([
@@ -80,5 +81,61 @@ describe("findOrphans", () => {
       ["q.example", false],
       ["r.example", false],
     ]);
+  });
+});
+
+describe("findOrphans across the two registry formats", () => {
+  /** What the operator before issue 16 wrote: each record with a TXT twin of its own. */
+  function legacy(name: string, owner: string, ids: readonly string[], prune: boolean): RecordSet[] {
+    return ids.flatMap((id, i) => [
+      { name, type: "A", setIdentifier: id, weight: 1, ttl: 10, values: [`10.0.1.${i + 1}`] },
+      legacyTwinRecord(name, "A", id, owner, `WeightedRecordSet/${name.split(".")[0]}`, prune),
+    ]);
+  }
+
+  it("identifies a removed spec's records by their twins, with the prune marker, and deletes records and twins", () => {
+    const zone = [
+      ...legacy("old.example", "me", ["i-1", "i-2"], true),
+      ...legacy("kept.example", "me", ["i-3"], false),
+    ];
+    const groups = findOrphans(zone, "me", () => false);
+    expect(groups.map((g) => [g.name, g.resource, g.prune])).toEqual([
+      ["old.example", "WeightedRecordSet/old", true],
+      ["kept.example", "WeightedRecordSet/kept", false],
+    ]);
+    const plan = planRecords({
+      zoneId: "Z1",
+      name: "old.example",
+      type: "A",
+      ttl: 0,
+      weight: 0,
+      ownerId: "me",
+      resource: "WeightedRecordSet/old",
+      targets: [],
+      observed: groups[0]!.observed,
+    });
+    const changes = plan.units.flatMap((u) => u.changes);
+    expect(changes.every((c) => c.action === "DELETE")).toBe(true);
+    expect(changes).toHaveLength(4);
+  });
+
+  it("groups a sharded name written in the new format under its top name, prune read from every registry record", () => {
+    const zone = written("big.example", "me", 5, 3, true);
+    expect(zone.filter((r) => parseRegistry(r)?.format === "list")).toHaveLength(3);
+    expect(findOrphans(zone, "me", () => false).map((g) => [g.name, g.prune])).toEqual([
+      ["big.example", true],
+    ]);
+    // One shard's registry record without the marker (written before the spec said prune) keeps them all.
+    const i = zone.findIndex((r) => r.name === "_elo-a.s1.big.example");
+    const unmarked = {
+      ...zone[i]!,
+      values: [zone[i]!.values![0]!.replace(",prune=true", ""), ...zone[i]!.values!.slice(1)],
+    };
+    const mixed = zone.map((r, j) => (j === i ? unmarked : r));
+    expect(findOrphans(mixed, "me", () => false).map((g) => [g.name, g.prune])).toEqual([
+      ["big.example", false],
+    ]);
+    expect(findOrphans(zone, "me", (n) => n === "big.example")).toEqual([]);
+    expect(findOrphans(zone, "someone-else", () => false)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { parseOwnership } from "./registry.ts";
+import { parseRegistry } from "./registry.ts";
 import { atOrBelow, type RecordSet } from "./route53-api.ts";
 import { shardIndexOf } from "./shards.ts";
 
@@ -28,27 +28,25 @@ export function findOrphans(
   ownerId: string,
   covered: (name: string) => boolean,
 ): OrphanGroup[] {
-  const mine = records.filter(
-    (r) => r.type === "TXT" && r.name.startsWith("_elo-") && parseOwnership(r)?.owner === ownerId,
-  );
+  // Registry records of both formats: one per record (before) or one per name listing set identifiers.
+  const mine = records.flatMap((r) => {
+    const entry = r.type === "TXT" ? parseRegistry(r) : undefined;
+    return entry !== undefined && entry.owner === ownerId ? [entry] : [];
+  });
   const aliasTops = new Set(
-    mine
-      .filter((r) => /^shard-s\d+$/.test(r.setIdentifier ?? ""))
-      .map((r) => r.name.slice(r.name.indexOf(".") + 1)),
+    mine.filter((e) => e.setIdentifiers.some((id) => /^shard-s\d+$/.test(id))).map((e) => e.recordName),
   );
   const groups = new Map<string, { type: string; resource: string; prune: boolean }>();
-  for (const r of mine) {
-    const label = r.name.slice(0, r.name.indexOf("."));
-    const type = label.slice("_elo-".length).toUpperCase();
-    const valueName = r.name.slice(label.length + 1);
-    const m = /^s\d+\.(.+)$/.exec(valueName);
+  for (const e of mine) {
+    const m = /^s\d+\.(.+)$/.exec(e.recordName);
     const top =
-      m !== null && aliasTops.has(m[1]!) && shardIndexOf(valueName, m[1]!) !== undefined ? m[1]! : valueName;
+      m !== null && aliasTops.has(m[1]!) && shardIndexOf(e.recordName, m[1]!) !== undefined
+        ? m[1]!
+        : e.recordName;
     if (covered(top)) continue;
-    const own = parseOwnership(r)!;
-    const group = groups.get(`${top}|${type}`);
-    if (group !== undefined) group.prune &&= own.prune;
-    else groups.set(`${top}|${type}`, { type, resource: own.resource, prune: own.prune });
+    const group = groups.get(`${top}|${e.type}`);
+    if (group !== undefined) group.prune &&= e.prune;
+    else groups.set(`${top}|${e.type}`, { type: e.type, resource: e.resource, prune: e.prune });
   }
   return [...groups].map(([key, g]) => {
     const name = key.slice(0, key.indexOf("|"));

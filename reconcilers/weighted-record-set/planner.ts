@@ -1,6 +1,14 @@
 import type { Change } from "../../controllers/reconciler.ts";
-import { parseOwnership, registryName, registryRecord } from "./registry.ts";
-import { recordKey, type RecordChange, type RecordSet } from "./route53-api.ts";
+import { costOf, fits, ROUTE53_BATCH_LIMITS, type BatchLimits } from "./batches.ts";
+import {
+  parseRegistry,
+  REGISTRY_SET_ID_PREFIX,
+  registryName,
+  registryRecord,
+  registrySetIdentifier,
+  type RegistryEntry,
+} from "./registry.ts";
+import type { RecordChange, RecordSet } from "./route53-api.ts";
 import {
   assignShards,
   MAX_WEIGHTED_PER_NAME,
@@ -39,8 +47,10 @@ export interface PlannerInput {
 }
 
 /**
- * Changes that must travel in one batch (a record and its registry twin; a target moving between names), and the
- * batch order they belong to.
+ * Changes that must travel in one batch, and the batch order they belong to. A unit holds every change at one record
+ * name (its records, the registry record that lists them, and the registry twins of the format before that it
+ * replaces), so that the proof of ownership changes in the batch that changes the records; names that a target moves
+ * between are one unit when they fit in one batch together.
  */
 export interface ChangeUnit {
   readonly phase: UnitPhase;
@@ -48,9 +58,10 @@ export interface ChangeUnit {
 }
 
 /**
- * The order of units when a plan is split over several batches, so that every batch leaves a valid zone: targets that
- * left go first (room for the rest), then moves, then new records, then the alias records at the top name that need
- * their shard names to exist, and last the alias records of shards that are gone.
+ * The order of units when a plan is split over several batches, so that every batch leaves a valid zone: first the
+ * names that gain or change records (2), then the top name's alias records, which need their shard names to exist (3),
+ * and last the names that only lose records (4), so a target moving between names is never absent and an alias
+ * record never points at a name already emptied. Lower goes first; 0 and 1 are free for units built elsewhere.
  */
 export type UnitPhase = 0 | 1 | 2 | 3 | 4;
 
@@ -63,8 +74,8 @@ export interface Layout {
 export interface RecordPlan {
   readonly units: readonly ChangeUnit[];
   /**
-   * What a person reads in `plan`: one line per record written, each target's or alias record's registry twin
-   * (`_elo-...` TXT) on its own line, since each is one change of a Route 53 batch.
+   * What a person reads in `plan`: one line per change of the batches, registry records (`_elo-...` TXT, which say
+   * who owns the records) on lines of their own, since each is one change of a Route 53 batch.
    */
   readonly summary: readonly Change[];
   readonly layout: Layout;
@@ -76,35 +87,43 @@ export interface RecordPlan {
 /** How full the smaller layout must be able to stay before fewer names are used. */
 const SHRINK_FILL = 0.8;
 
-type Ownership =
-  { kind: "mine"; adoptedFrom?: string } | { kind: "free" } | { kind: "conflict"; why: string };
+/**
+ * What the names a move connects may cost together to be one unit: a batch's limits, less room for the fence's two
+ * token changes (route53-fence.ts).
+ */
+const MERGED_UNIT_LIMITS: BatchLimits = {
+  values: ROUTE53_BATCH_LIMITS.values - 10,
+  characters: ROUTE53_BATCH_LIMITS.characters - 1000,
+  changes: ROUTE53_BATCH_LIMITS.changes - 10,
+};
 
-/** A record set and its registry twin, as observed or desired. */
-interface Pair {
-  readonly name: string;
-  readonly setIdentifier: string;
-  readonly value: RecordSet | undefined;
-  readonly registry: RecordSet | undefined;
+type Ownership =
+  { kind: "mine"; adoptedFrom?: string | undefined } | { kind: "free" } | { kind: "conflict"; why: string };
+
+/** One change and the line `plan` prints for it. */
+interface Write {
+  readonly change: RecordChange;
+  readonly line: Change;
 }
 
 /**
  * Plans the writes that make the zone hold one weighted record per target, spread over shard names when one name
- * cannot hold them all. Pure. Only records whose registry twin names this owner are changed or deleted; every other
+ * cannot hold them all, and at each such name one registry record listing the set identifiers this owner's spec owns
+ * there. Pure. Only records that a registry record of this owner proves its own are changed or deleted; every other
  * record is read to count Route 53's per-name limit and to detect set identifiers already taken, never written.
  */
 export function planRecords(input: PlannerInput): RecordPlan {
   const max = input.maxPerName ?? MAX_WEIGHTED_PER_NAME;
   const top = input.name;
   const type = input.type;
-  const byKey = new Map(input.observed.map((r) => [recordKey(r), r]));
+  const owner = input.ownerId;
   const isValueName = (name: string): boolean => name === top || shardIndexOf(name, top) !== undefined;
   const conflicts: string[] = [];
   const notes: string[] = [];
+  const key = (name: string, setIdentifier: string): string => `${name}|${setIdentifier}`;
 
-  // Observed pairs at the top name and at shard names.
-  const observedPairs = new Map<string, Pair>();
-  const foreignWeighted = new Map<string, number>();
-  const foreignTtls = new Map<string, number>();
+  // Observed records at the top name and at shard names, and the registry records beside them.
+  const records = new Map<string, RecordSet>();
   for (const r of input.observed) {
     if (r.type !== type || !isValueName(r.name)) continue;
     if (r.setIdentifier === undefined || r.weight === undefined || r.otherRouting === true) {
@@ -113,59 +132,107 @@ export function planRecords(input: PlannerInput): RecordPlan {
       );
       continue;
     }
-    const registry = byKey.get(
-      recordKey({ name: registryName(r.name, type), type: "TXT", setIdentifier: r.setIdentifier }),
-    );
-    observedPairs.set(`${r.name}|${r.setIdentifier}`, {
-      name: r.name,
-      setIdentifier: r.setIdentifier,
-      value: r,
-      registry,
-    });
-    if (ownershipOf(registry, input).kind !== "mine") {
-      foreignWeighted.set(r.name, (foreignWeighted.get(r.name) ?? 0) + 1);
-      if (r.alias === undefined && r.ttl !== undefined) foreignTtls.set(r.name, r.ttl);
-    }
+    records.set(key(r.name, r.setIdentifier), r);
   }
+  const prefix = registryName("", type);
+  const twins = new Map<string, RegistryEntry>();
+  const lists = new Map<string, RegistryEntry[]>();
+  /** TXT records at a twin's place that are not a registry record: someone else's. */
+  const unreadable = new Map<string, RecordSet>();
+  /** Every TXT record with a set identifier at a registry name, by value name and set identifier. */
+  const txtAt = new Map<string, RecordSet>();
   for (const r of input.observed) {
-    if (r.type !== "TXT" || r.setIdentifier === undefined) continue;
-    const valueName = r.name.startsWith(registryName("", type))
-      ? r.name.slice(registryName("", type).length)
-      : "";
-    if (!isValueName(valueName) || observedPairs.has(`${valueName}|${r.setIdentifier}`)) continue;
-    // A registry record whose record is gone (deleted by hand): ours to clean up, or to reuse.
-    observedPairs.set(`${valueName}|${r.setIdentifier}`, {
-      name: valueName,
-      setIdentifier: r.setIdentifier,
-      value: undefined,
-      registry: r,
-    });
+    if (r.type !== "TXT" || r.setIdentifier === undefined || !r.name.startsWith(prefix)) continue;
+    const name = r.name.slice(prefix.length);
+    if (!isValueName(name)) continue;
+    txtAt.set(key(name, r.setIdentifier), r);
+    const entry = parseRegistry(r);
+    if (entry === undefined) {
+      if (!r.setIdentifier.startsWith(REGISTRY_SET_ID_PREFIX)) unreadable.set(key(name, r.setIdentifier), r);
+    } else if (entry.format === "twin") twins.set(key(name, r.setIdentifier), entry);
+    else lists.set(name, [...(lists.get(name) ?? []), entry]);
+  }
+  const ourListId = (name: string): string => registrySetIdentifier(owner, input.resource, name);
+  const isOurs = (e: RegistryEntry, name: string): boolean =>
+    e.format === "list" &&
+    e.record.setIdentifier === ourListId(name) &&
+    e.owner === owner &&
+    e.resource === input.resource;
+  /** A registry record this plan may replace: this spec's, or this owner's for a spec that is gone (adopted). */
+  const replaceable = (e: RegistryEntry): boolean =>
+    e.owner === owner && (e.resource === input.resource || input.liveResources?.has(e.resource) !== true);
+
+  const idSets = new Map<RegistryEntry, Set<string>>();
+  const listedIn = (e: RegistryEntry): Set<string> => {
+    let ids = idSets.get(e);
+    if (ids === undefined) idSets.set(e, (ids = new Set(e.setIdentifiers)));
+    return ids;
+  };
+  const ownershipMemo = new Map<string, Ownership>();
+  const ownershipOf = (name: string, setIdentifier: string): Ownership => {
+    const k = key(name, setIdentifier);
+    const known = ownershipMemo.get(k);
+    if (known !== undefined) return known;
+    const found = decide(name, setIdentifier);
+    ownershipMemo.set(k, found);
+    return found;
+  };
+  const decide = (name: string, setIdentifier: string): Ownership => {
+    const other = unreadable.get(key(name, setIdentifier));
+    if (other !== undefined) {
+      return { kind: "conflict", why: `${other.name} TXT holds a record this operator did not write` };
+    }
+    const twin = twins.get(key(name, setIdentifier));
+    const claims = [
+      ...(twin === undefined ? [] : [twin]),
+      ...(lists.get(name) ?? []).filter((e) => listedIn(e).has(setIdentifier)),
+    ];
+    if (claims.length === 0) {
+      return records.has(key(name, setIdentifier))
+        ? {
+            kind: "conflict",
+            why: "a record with this set identifier exists and is not owned by this operator",
+          }
+        : { kind: "free" };
+    }
+    const foreign = claims.find((c) => c.owner !== owner);
+    if (foreign !== undefined) {
+      return { kind: "conflict", why: `owned by operator owner id "${foreign.owner}" (${foreign.resource})` };
+    }
+    // Another spec of this run (the same zone named once by name and once by id escapes the loader's claims check).
+    const live = claims.find(
+      (c) => c.resource !== input.resource && input.liveResources?.has(c.resource) === true,
+    );
+    if (live !== undefined) return { kind: "conflict", why: `managed by ${live.resource}, another spec` };
+    return { kind: "mine", adoptedFrom: claims.find((c) => c.resource !== input.resource)?.resource };
+  };
+  const mine = (r: RecordSet): boolean => ownershipOf(r.name, r.setIdentifier!).kind === "mine";
+
+  const foreignWeighted = new Map<string, number>();
+  const foreignTtls = new Map<string, number>();
+  for (const r of records.values()) {
+    if (mine(r)) continue;
+    foreignWeighted.set(r.name, (foreignWeighted.get(r.name) ?? 0) + 1);
+    if (r.alias === undefined && r.ttl !== undefined) foreignTtls.set(r.name, r.ttl);
   }
 
   // Layout: one name while it has room, shards behind alias records otherwise.
   const targets = dedupeTargets(input.targets);
   const room = (name: string): number => max - (foreignWeighted.get(name) ?? 0);
-  const desired = new Map<string, Pair>();
-  const twin = (name: string, setIdentifier: string): RecordSet =>
-    registryRecord(name, type, setIdentifier, input.ownerId, input.resource, input.prune === true);
-  const addValue = (name: string, t: Target): void => {
-    desired.set(`${name}|${t.id}`, {
-      name,
-      setIdentifier: t.id,
-      value: { name, type, setIdentifier: t.id, weight: input.weight, ttl: input.ttl, values: [t.address] },
-      registry: twin(name, t.id),
-    });
+  /** name -> set identifier -> the record wanted. */
+  const desired = new Map<string, Map<string, RecordSet>>();
+  const want = (r: RecordSet): void => {
+    const at = desired.get(r.name) ?? new Map<string, RecordSet>();
+    at.set(r.setIdentifier!, r);
+    desired.set(r.name, at);
   };
+  const addValue = (name: string, t: Target): void =>
+    want({ name, type, setIdentifier: t.id, weight: input.weight, ttl: input.ttl, values: [t.address] });
   // Hysteresis: a layout grows as soon as it must, and shrinks only once the targets fit in SHRINK_FILL of the
   // smaller layout, so a group scaling back and forth around a boundary does not move every target each time.
-  const shardsNow = new Set(
-    [...observedPairs.values()]
-      .filter(
-        (p) =>
-          p.name === top && p.value?.alias !== undefined && ownershipOf(p.registry, input).kind === "mine",
-      )
-      .map((p) => p.setIdentifier),
-  ).size;
+  const shardsNow = [...records.values()].filter(
+    (r) => r.name === top && r.alias !== undefined && mine(r),
+  ).length;
   const shrinkTo = Math.ceil(targets.length / SHRINK_FILL);
   let layout: Layout;
   if (targets.length <= room(top) && (shardsNow === 0 || shrinkTo <= room(top))) {
@@ -179,15 +246,9 @@ export function planRecords(input: PlannerInput): RecordPlan {
       conflicts.push(`${targets.length} targets need ${count} shards, more than ${top} has room for`);
     }
     const current = new Map<string, number>();
-    for (const p of observedPairs.values()) {
-      const k = shardIndexOf(p.name, top);
-      if (
-        k !== undefined &&
-        p.value !== undefined &&
-        ownershipOf(p.registry, input).kind === "mine" &&
-        !current.has(p.setIdentifier)
-      )
-        current.set(p.setIdentifier, k);
+    for (const r of records.values()) {
+      const k = shardIndexOf(r.name, top);
+      if (k !== undefined && mine(r) && !current.has(r.setIdentifier!)) current.set(r.setIdentifier!, k);
     }
     const capacities = Array.from({ length: count }, (_, k) => room(shardName(top, k)));
     const shards = assignShards(
@@ -199,20 +260,14 @@ export function planRecords(input: PlannerInput): RecordPlan {
     shards.forEach((ids, k) => {
       const name = shardName(top, k);
       for (const id of ids) addValue(name, byId.get(id)!);
-      const setIdentifier = shardSetIdentifier(k);
-      desired.set(`${top}|${setIdentifier}`, {
+      // The alias weight is the shard's size, so every address gets the same share of answers (sizes stay <= 100,
+      // inside Route 53's 0-255).
+      want({
         name: top,
-        setIdentifier,
-        // The alias weight is the shard's size, so every address gets the same share of answers (sizes stay <= 100,
-        // inside Route 53's 0-255).
-        value: {
-          name: top,
-          type,
-          setIdentifier,
-          weight: ids.length,
-          alias: { hostedZoneId: input.zoneId, dnsName: name, evaluateTargetHealth: false },
-        },
-        registry: twin(top, setIdentifier),
+        type,
+        setIdentifier: shardSetIdentifier(k),
+        weight: ids.length,
+        alias: { hostedZoneId: input.zoneId, dnsName: name, evaluateTargetHealth: false },
       });
     });
     layout = {
@@ -223,11 +278,9 @@ export function planRecords(input: PlannerInput): RecordPlan {
 
   // Route 53 gives every weighted record of one name and type the TTL written last: writing another TTL beside
   // records this operator does not own would change theirs.
-  const valueNames = new Set(
-    [...desired.values()].filter((p) => p.value?.alias === undefined).map((p) => p.name),
-  );
   for (const [name, ttl] of foreignTtls) {
-    if (valueNames.has(name) && ttl !== input.ttl) {
+    const valuesThere = [...(desired.get(name)?.values() ?? [])].some((r) => r.alias === undefined);
+    if (valuesThere && ttl !== input.ttl) {
       conflicts.push(
         `weighted records at ${name} ${type} not owned by this operator have TTL ${ttl}, and Route 53 keeps one TTL ` +
           `per name and type: writing TTL ${input.ttl} would change theirs (set ttl: ${ttl}, or change them)`,
@@ -235,103 +288,194 @@ export function planRecords(input: PlannerInput): RecordPlan {
     }
   }
 
-  // Diff, pair by pair.
-  const writes: {
-    pair: Pair;
-    changes: RecordChange[];
-    lines: Change[];
-    alias: boolean;
-    removal: boolean;
-    created: boolean;
-  }[] = [];
-  for (const [key, want] of desired) {
-    const have = observedPairs.get(key);
-    const own = ownershipOf(have?.registry, input, have?.value);
-    if (own.kind === "conflict") {
-      conflicts.push(`${want.name} ${type} set identifier ${want.setIdentifier}: ${own.why}`);
-      continue;
-    }
-    const changes: RecordChange[] = [];
-    const lines: Change[] = [];
-    if (have?.value === undefined) {
-      changes.push({ action: "CREATE", record: want.value! });
-      lines.push(recordLine("create", want.value!));
-    } else {
-      const diffs = differences(have.value, want.value!);
-      if (diffs.length > 0) {
-        changes.push({ action: "UPSERT", record: want.value! });
-        lines.push(recordLine("update", want.value!, diffs.join(", ")));
+  // Diff, name by name, from indexes by name (a zone of 10,000 targets has 100 names).
+  const recordsAt = groupBy([...records.values()], (r) => r.name);
+  const twinsAt = groupBy([...twins.values()], (e) => e.recordName);
+  const names = new Set<string>([
+    ...desired.keys(),
+    ...[...records.values()].filter(mine).map((r) => r.name),
+    ...[...twins.values()].filter(replaceable).map((e) => e.recordName),
+    ...[...lists.entries()].filter(([, es]) => es.some(replaceable)).map(([n]) => n),
+  ]);
+  const perName = new Map<string, { deletes: Write[]; writes: Write[]; registry: Write[] }>();
+  const created = new Map<string, string>();
+  const deleted = new Map<string, string>();
+  for (const name of [...names].sort()) {
+    const deletes: Write[] = [];
+    const writes: Write[] = [];
+    const registry: Write[] = [];
+    const wanted = desired.get(name) ?? new Map<string, RecordSet>();
+    const listed: string[] = [];
+    const written = new Set<string>();
+    for (const [setIdentifier, r] of wanted) {
+      const own = ownershipOf(name, setIdentifier);
+      if (own.kind === "conflict") {
+        conflicts.push(`${name} ${type} set identifier ${setIdentifier}: ${own.why}`);
+        continue;
+      }
+      listed.push(setIdentifier);
+      const have = records.get(key(name, setIdentifier));
+      if (have === undefined) {
+        writes.push({ change: { action: "CREATE", record: r }, line: recordLine("create", r) });
+        created.set(setIdentifier, name);
+        written.add(setIdentifier);
+      } else {
+        const diffs = differences(have, r);
+        if (diffs.length > 0) {
+          writes.push({
+            change: { action: "UPSERT", record: r },
+            line: recordLine("update", r, diffs.join(", ")),
+          });
+          written.add(setIdentifier);
+        }
       }
     }
-    if (have?.registry === undefined) {
-      changes.push({ action: "CREATE", record: want.registry! });
-      lines.push(registryLine("create", want.registry!, `owner ${input.ownerId}, ${input.resource}`));
-    } else if (!sameRecord(have.registry, want.registry!)) {
-      changes.push({ action: "UPSERT", record: want.registry! });
-      const before = parseOwnership(have.registry);
-      lines.push(
-        registryLine(
-          "update",
-          want.registry!,
-          own.kind === "mine" && own.adoptedFrom !== undefined
-            ? `adopted from ${own.adoptedFrom}`
-            : before !== undefined && before.prune !== (input.prune === true)
-              ? `prune ${before.prune} -> ${input.prune === true}`
-              : `owner ${input.ownerId}, ${input.resource}`,
-        ),
+    for (const r of recordsAt.get(name) ?? []) {
+      if (wanted.has(r.setIdentifier!) || !mine(r)) continue;
+      // Route 53 rejects a DELETE whose values differ from the current record: send the record exactly as listed.
+      deletes.push({ change: { action: "DELETE", record: r }, line: recordLine("delete", r) });
+      deleted.set(r.setIdentifier!, name);
+      written.add(r.setIdentifier!);
+    }
+    const ourId = ourListId(name);
+    const ours = (lists.get(name) ?? []).find((e) => isOurs(e, name));
+    const occupied = txtAt.get(key(name, ourId));
+    if (ours === undefined && occupied !== undefined) {
+      conflicts.push(
+        `${occupied.name} TXT set identifier ${ourId} holds a record this operator did not write`,
       );
+      continue;
     }
-    if (changes.length === 0) continue;
-    const alias = want.value!.alias !== undefined;
-    writes.push({ pair: want, changes, lines, alias, removal: false, created: have?.value === undefined });
-  }
-  for (const [key, have] of observedPairs) {
-    if (desired.has(key) || ownershipOf(have.registry, input, have.value).kind !== "mine") continue;
-    // Route 53 rejects a DELETE whose values differ from the current record: send the record exactly as listed.
-    const changes: RecordChange[] = [];
-    const lines: Change[] = [];
-    if (have.value !== undefined) {
-      changes.push({ action: "DELETE", record: have.value });
-      lines.push(recordLine("delete", have.value));
-    }
-    if (have.registry !== undefined) {
-      changes.push({ action: "DELETE", record: have.registry });
-      lines.push(
-        registryLine(
+    // Twins and other lists of this owner at the name are replaced by this spec's list, in the same unit.
+    const replaced: RegistryEntry[] = [];
+    for (const e of twinsAt.get(name) ?? []) {
+      if (!replaceable(e)) continue;
+      if (ownershipOf(name, e.setIdentifiers[0]!).kind === "conflict") continue;
+      replaced.push(e);
+      const hasRecord = records.has(key(name, e.setIdentifiers[0]!));
+      deletes.push({
+        change: { action: "DELETE", record: e.record },
+        line: registryLine(
           "delete",
-          have.registry,
-          have.value === undefined ? "registry record without its record" : undefined,
+          e.record,
+          hasRecord
+            ? `registry twin of the format before, replaced by ${ourId}`
+            : "registry record without its record",
         ),
-      );
+      });
+      // moto deletes every record of a set identifier, whatever its name, when one is deleted (Route 53 deletes the
+      // one named): a record whose twin goes and that is otherwise unchanged is sent again after the DELETE in the
+      // same batch. On Route 53 that UPSERT changes nothing; it is paid once, when the twins are replaced.
+      const stays = wanted.get(e.setIdentifiers[0]!);
+      if (
+        hasRecord &&
+        stays !== undefined &&
+        !written.has(e.setIdentifiers[0]!) &&
+        listed.includes(stays.setIdentifier!)
+      ) {
+        writes.push({
+          change: { action: "UPSERT", record: stays },
+          line: recordLine("update", stays, "unchanged; sent again beside the removal of its registry twin"),
+        });
+      }
     }
-    writes.push({
-      pair: have,
-      changes,
-      lines,
-      alias: have.value?.alias !== undefined,
-      removal: true,
-      created: false,
-    });
+    for (const e of lists.get(name) ?? []) {
+      if (isOurs(e, name) || !replaceable(e)) continue;
+      if (e.setIdentifiers.some((id) => ownershipOf(name, id).kind === "conflict")) continue;
+      replaced.push(e);
+      deletes.push({
+        change: { action: "DELETE", record: e.record },
+        line: registryLine("delete", e.record, `${e.resource}'s, adopted by ${input.resource}`),
+      });
+    }
+    if (listed.length > 0) {
+      const record = registryRecord(name, type, owner, input.resource, listed, input.prune === true);
+      const adopted = replaced.find((e) => e.resource !== input.resource)?.resource;
+      if (ours === undefined) {
+        // moto refuses a CREATE beside a DELETE of the same name and type in one batch (Route 53 accepts it): where
+        // twins are replaced, the list is an UPSERT, which Route 53 also takes for a record that does not exist.
+        const action = replaced.length > 0 ? "UPSERT" : "CREATE";
+        const detail =
+          `owner ${owner}, ${input.resource}: ${listed.length} set identifier(s)` +
+          (replaced.some((e) => e.format === "twin")
+            ? `, replacing ${replaced.filter((e) => e.format === "twin").length} registry twin(s)`
+            : "") +
+          (adopted !== undefined ? `, adopted from ${adopted}` : "");
+        registry.push({
+          change: { action, record },
+          line: registryLine(action === "CREATE" ? "create" : "update", record, detail),
+        });
+      } else if (!sameRecord(ours.record, record)) {
+        const before = new Set(ours.setIdentifiers);
+        const now = new Set(listed);
+        const added = listed.filter((id) => !before.has(id)).length;
+        const removed = ours.setIdentifiers.filter((id) => !now.has(id)).length;
+        const parts = [
+          ...(added > 0 ? [`+${added}`] : []),
+          ...(removed > 0 ? [`-${removed}`] : []),
+          ...(ours.prune !== (input.prune === true)
+            ? [`prune ${ours.prune} -> ${input.prune === true}`]
+            : []),
+          ...(adopted !== undefined ? [`adopted from ${adopted}`] : []),
+        ];
+        registry.push({
+          change: { action: "UPSERT", record },
+          line: registryLine("update", record, parts.join(", ") || "rewritten"),
+        });
+      }
+    } else if (ours !== undefined) {
+      registry.push({
+        change: { action: "DELETE", record: ours.record },
+        line: registryLine("delete", ours.record, `no records of ${input.resource} left at ${name}`),
+      });
+    }
+    if (deletes.length + writes.length + registry.length > 0)
+      perName.set(name, { deletes, writes, registry });
   }
 
-  // Units: a target deleted at one name and created at another moves in one unit.
-  const units: ChangeUnit[] = [];
-  const valueWrites = writes.filter((w) => !w.alias);
-  const bySetId = new Map<string, typeof valueWrites>();
-  for (const w of valueWrites)
-    bySetId.set(w.pair.setIdentifier, [...(bySetId.get(w.pair.setIdentifier) ?? []), w]);
+  // Units: a name's changes together; names a target moves between together when they fit in one batch.
+  const groupOf = new Map<string, string>([...perName.keys()].map((n) => [n, n]));
+  const root = (n: string): string => {
+    let r = n;
+    while (groupOf.get(r) !== r) r = groupOf.get(r)!;
+    return r;
+  };
+  const groupCost = new Map(
+    [...perName].map(([n, p]) => [
+      n,
+      costOf([...p.deletes, ...p.writes, ...p.registry].map((w) => w.change)),
+    ]),
+  );
   let moves = 0;
-  for (const ws of bySetId.values()) {
-    const removals = ws.filter((w) => w.removal);
-    const others = ws.filter((w) => !w.removal);
-    if (removals.length > 0 && others.some((w) => w.created)) {
-      moves++;
-      units.push({ phase: 1, changes: [...removals, ...others].flatMap((w) => w.changes) });
-    } else {
-      for (const w of ws) units.push({ phase: w.removal ? 0 : 2, changes: w.changes });
-    }
+  for (const [setIdentifier, to] of created) {
+    const from = deleted.get(setIdentifier);
+    if (from === undefined || from === to || setIdentifier.startsWith("shard-s")) continue;
+    moves++;
+    const a = root(from);
+    const b = root(to);
+    if (a === b) continue;
+    const x = groupCost.get(a)!;
+    const y = groupCost.get(b)!;
+    const both = {
+      values: x.values + y.values,
+      characters: x.characters + y.characters,
+      changes: x.changes + y.changes,
+    };
+    if (!fits(both, MERGED_UNIT_LIMITS)) continue;
+    groupOf.set(b, a);
+    groupCost.set(a, both);
   }
-  for (const w of writes.filter((x) => x.alias)) units.push({ phase: w.removal ? 4 : 3, changes: w.changes });
+  const groups = new Map<string, string[]>();
+  for (const n of perName.keys()) groups.set(root(n), [...(groups.get(root(n)) ?? []), n]);
+  const units: ChangeUnit[] = [...groups.values()].map((ns) => {
+    const changes = unitChanges(ns.map((n) => perName.get(n)!));
+    const phase: UnitPhase = changes.some((c) => c.record.alias !== undefined)
+      ? 3
+      : changes.every((c) => c.action === "DELETE")
+        ? 4
+        : 2;
+    return { phase, changes };
+  });
   units.sort((a, b) => a.phase - b.phase);
 
   if (layout.mode === "sharded") {
@@ -350,19 +494,60 @@ export function planRecords(input: PlannerInput): RecordPlan {
   const foreign = [...foreignWeighted.entries()].map(([n, c]) => `${c} at ${n}`);
   if (foreign.length > 0)
     notes.push(`left untouched: weighted records not owned by this operator (${foreign.join(", ")})`);
+  const twinCount = [...twins.values()].filter(replaceable).length;
+  if (twinCount > 0 && conflicts.length === 0) {
+    notes.push(
+      `registry: ${twinCount} registry twin(s) of the format before replaced by one registry record per name, in ` +
+        `the batches that write them`,
+    );
+  }
 
-  // Each record, then its registry twin; deletes first, then updates, then creates.
-  const first = (w: (typeof writes)[number]): Change => w.lines[0]!;
-  const sortedWrites = [...writes].sort(
-    (a, b) => order(first(a)) - order(first(b)) || (first(a).target < first(b).target ? -1 : 1),
+  // Deletes first, then updates, then creates; each record before the registry record that lists it.
+  const lines = [...perName.values()].flatMap((p) =>
+    [...p.deletes, ...p.writes, ...p.registry].map((w) => w.line),
   );
+  const sorted = lines
+    .map((line, i) => ({ line, i }))
+    .sort((a, b) => order(a.line) - order(b.line) || registryLast(a.line) - registryLast(b.line) || a.i - b.i)
+    .map((x) => x.line);
   return {
     units: conflicts.length > 0 ? [] : units,
-    summary: conflicts.length > 0 ? [] : sortedWrites.flatMap((w) => w.lines),
+    summary: conflicts.length > 0 ? [] : sorted,
     layout,
     conflicts,
     notes,
   };
+}
+
+/**
+ * The changes of names planned together: every DELETE first (the registry twins and lists replaced among them), then
+ * the records written (values before aliases, which need their targets), then the registry records that list them.
+ */
+function unitChanges(
+  parts: readonly { deletes: Write[]; writes: Write[]; registry: Write[] }[],
+): RecordChange[] {
+  const writes = parts.flatMap((p) => p.writes.map((w) => w.change));
+  return [
+    ...parts.flatMap((p) => p.deletes.map((w) => w.change)),
+    ...writes.filter((c) => c.record.alias === undefined),
+    ...writes.filter((c) => c.record.alias !== undefined),
+    ...parts.flatMap((p) => p.registry.map((w) => w.change)),
+  ];
+}
+
+function groupBy<T>(items: readonly T[], by: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = by(item);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [item]);
+    else list.push(item);
+  }
+  return out;
+}
+
+function registryLast(c: Change): number {
+  return c.target.startsWith("registry ") ? 1 : 0;
 }
 
 /** One record of a Route 53 change batch, as `plan` lists it. */
@@ -388,30 +573,6 @@ function dedupeTargets(targets: readonly Target[]): Target[] {
   const byId = new Map<string, Target>();
   for (const t of targets) if (!byId.has(t.id)) byId.set(t.id, t);
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function ownershipOf(registry: RecordSet | undefined, input: PlannerInput, value?: RecordSet): Ownership {
-  if (registry === undefined) {
-    return value === undefined
-      ? { kind: "free" }
-      : {
-          kind: "conflict",
-          why: "a record with this set identifier exists and is not owned by this operator",
-        };
-  }
-  const o = parseOwnership(registry);
-  if (o === undefined) {
-    return { kind: "conflict", why: `${registry.name} TXT holds a record this operator did not write` };
-  }
-  if (o.owner !== input.ownerId) {
-    return { kind: "conflict", why: `owned by operator owner id "${o.owner}" (${o.resource})` };
-  }
-  if (o.resource === input.resource) return { kind: "mine" };
-  // Another spec of this run (the same zone named once by name and once by id escapes the loader's claims check).
-  if (input.liveResources?.has(o.resource) === true) {
-    return { kind: "conflict", why: `managed by ${o.resource}, another spec` };
-  }
-  return { kind: "mine", adoptedFrom: o.resource };
 }
 
 function differences(have: RecordSet, want: RecordSet): string[] {

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsScene } from "../../cmd/demo/scene.ts";
 import type { AwsClients } from "../../controllers/aws/clients.ts";
 import type { MotoEmulator } from "../moto-emulator.ts";
+import { parseRegistry, registrySetIdentifier } from "../../reconcilers/weighted-record-set/registry.ts";
 import { seededRandom } from "../seeded-random.ts";
 import { FaultProxy } from "./fault-proxy.ts";
 import { createForeignRecords } from "./foreign-records.ts";
@@ -26,7 +27,7 @@ import { fluentdCloudMapSpecs, startEmulator } from "./harness.ts";
  * The operator under about 20% injected faults (throttling, 5xx and connection resets, some after the emulator made
  * the change) and killed with SIGKILL at random moments: repeated `apply`, and then a `run` killed and restarted,
  * must each end exactly converged: one namespace, one service, one instance per running task, one weighted record
- * and one registry twin per running task, nothing left of stopped tasks, and the records it does not own untouched.
+ * per running task and one registry record listing exactly them, nothing left of stopped tasks, and the records it does not own untouched.
  * The randomness is seeded; what is asserted is only the end state, which must hold whatever the faults hit.
  */
 const REGION = "us-east-1";
@@ -165,9 +166,18 @@ async function state() {
       .filter((r) => r.Type === "A")
       .map((r) => `${r.Name} ${r.SetIdentifier}`)
       .sort(),
+    // Each registry record with the set identifiers it lists.
     registry: mine
       .filter((r) => r.Type === "TXT")
-      .map((r) => `${r.Name} ${r.SetIdentifier}`)
+      .flatMap((r) => {
+        const entry = parseRegistry({
+          name: (r.Name ?? "").replace(/\.$/, ""),
+          type: "TXT",
+          setIdentifier: r.SetIdentifier,
+          values: r.ResourceRecords?.map((v) => v.Value ?? ""),
+        });
+        return (entry?.setIdentifiers ?? ["?"]).map((id) => `${r.Name} ${r.SetIdentifier} ${id}`);
+      })
       .sort(),
     other: mine.filter((r) => r.Type !== "A" && r.Type !== "TXT").map((r) => `${r.Name} ${r.Type}`),
     foreign: JSON.stringify(all.filter(isForeign)),
@@ -180,7 +190,11 @@ function converged(tasks: readonly string[]) {
     services: ["fluentd"],
     instances: tasks.map((t) => `${t} 24224`),
     weighted: tasks.map((t) => `${NAME}. ${t}`),
-    registry: tasks.map((t) => `_elo-a.${NAME}. ${t}`),
+    registry: [...tasks]
+      .sort()
+      .map(
+        (t) => `_elo-a.${NAME}. ${registrySetIdentifier("faults", "WeightedRecordSet/fluentd", NAME)} ${t}`,
+      ),
     other: [],
     foreign,
   };

@@ -33,6 +33,11 @@ import {
   type Route53Api,
 } from "../../reconcilers/weighted-record-set/route53-api.ts";
 import { DrainCoordinator } from "../../reconcilers/weighted-record-set/drain.ts";
+import {
+  legacyTwinRecord,
+  parseRegistry,
+  registrySetIdentifier,
+} from "../../reconcilers/weighted-record-set/registry.ts";
 import { AwsEcsTaskApi } from "../../reconcilers/ecs-tasks/aws-ecs-task-api.ts";
 import {
   createWeightedRecordSetReconciler,
@@ -200,9 +205,9 @@ describe("WeightedRecordSet against the emulator", () => {
     counter.reset();
     const planned = await pass(text, { apply: false });
     expect(planned.failures).toEqual([]);
-    // Each record and its registry twin (the `_elo-` TXT that says who owns it): six writes, six lines.
-    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(Array(6).fill("create"));
-    expect(planned.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(3);
+    // Each record, and the registry record (the `_elo-` TXT that says who owns them): four writes, four lines.
+    expect(planned.plans[0]!.changes.map((c) => c.action)).toEqual(Array(4).fill("create"));
+    expect(planned.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(1);
     expect(planned.plans[0]!.notes?.join("\n")).toContain("layout: 3 weighted record(s)");
     expect(counter.writes()).toEqual([]);
 
@@ -218,9 +223,14 @@ describe("WeightedRecordSet against the emulator", () => {
         .map((r) => [r.SetIdentifier, r.Weight, r.TTL, r.ResourceRecords?.map((v) => v.Value)])
         .sort(),
     ).toEqual([...ips].map(([id, ip]) => [id, 10, 10, [ip]]).sort());
-    expect(weighted(records, `_elo-a.${NAME}`, "TXT").map((r) => r.ResourceRecords?.[0]?.Value)).toEqual(
-      Array(3).fill('"heritage=ecs-log-operator,owner=test-owner,resource=WeightedRecordSet/fluentd"'),
-    );
+    expect(
+      weighted(records, `_elo-a.${NAME}`, "TXT").map((r) => r.ResourceRecords?.map((v) => v.Value)),
+    ).toEqual([
+      [
+        '"heritage=ecs-log-operator,owner=test-owner,resource=WeightedRecordSet/fluentd"',
+        `"${[...ips.keys()].sort().join(" ")}"`,
+      ],
+    ]);
     expect(await foreignSnapshot()).toBe(foreign);
     await converged(text);
   });
@@ -368,16 +378,12 @@ describe("WeightedRecordSet against the emulator", () => {
     // whatever its name (Route 53 removes only the one named), so two owners must not share instance ids here.
     await scene.autoScalingGroup("green-asg", 3);
     const foreign = await seedForeignRecords();
-    // Applied first without prune, then with: the marker is written into every registry twin.
+    // Applied first without prune, then with: the marker is written into the registry record.
     await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue" });
     const marked = await pass(spec("autoScalingGroup: log-asg", { more: "  prune: true\n" }), {
       ownerId: "blue",
     });
-    expect(marked.plans[0]?.changes.map((c) => c.detail)).toEqual([
-      "prune false -> true",
-      "prune false -> true",
-      "prune false -> true",
-    ]);
+    expect(marked.plans[0]?.changes.map((c) => c.detail)).toEqual(["prune false -> true"]);
     await pass(
       spec("autoScalingGroup: green-asg", { more: "  prune: true\n" }).replace(NAME, `green.logs.internal`),
       {
@@ -394,8 +400,8 @@ describe("WeightedRecordSet against the emulator", () => {
 
     const planned = await pass("", { ownerId: "blue", apply: false });
     expect(planned.plans.map((p) => [p.key, p.changes.length])).toEqual([
-      // Three records and their three registry twins.
-      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 6],
+      // Three records and their registry record.
+      [`WeightedRecordSet/fluentd (${NAME}: no spec manages it)`, 4],
     ]);
     counter.reset();
     expect((await pass("", { ownerId: "blue" })).failures).toEqual([]);
@@ -415,6 +421,104 @@ describe("WeightedRecordSet against the emulator", () => {
     expect(counter.count("route53", "ListHostedZones")).toBe(0);
     await pass(spec("autoScalingGroup: log-asg"), { ownerId: "blue", reconciler: running });
     expect(counter.count("route53", "ListHostedZones")).toBe(1);
+  });
+
+  it("migrates registry twins of the format before in place: same records, proven after every batch, twins gone", async () => {
+    await scene.autoScalingGroup("log-asg", 3);
+    await scene.autoScalingGroup("green-asg", 2);
+    const foreign = await seedForeignRecords();
+    const blueIps = await groupIps("log-asg");
+    const greenIps = await groupIps("green-asg");
+    // The zone as the operator before issue 16 left it, written through the real SDK: owner blue's records at NAME
+    // (prune: true), owner green's at the same name, and blue's at a name no spec names any more (prune: true).
+    const legacy = (
+      name: string,
+      id: string,
+      ip: string,
+      owner: string,
+      resource: string,
+      prune: boolean,
+    ) => [
+      { name, type: "A", setIdentifier: id, weight: 10, ttl: 10, values: [ip] },
+      legacyTwinRecord(name, "A", id, owner, resource, prune),
+    ];
+    const old = [
+      ...[...blueIps].flatMap(([id, ip]) => legacy(NAME, id, ip, "blue", "WeightedRecordSet/fluentd", true)),
+      ...[...greenIps].flatMap(([id, ip]) => legacy(NAME, id, ip, "green", "WeightedRecordSet/green", false)),
+      ...legacy("gone.logs.internal", "i-0gone0", "10.0.9.1", "blue", "WeightedRecordSet/gone", true),
+    ];
+    await new AwsRoute53Api(clients).changeRecordSets(
+      zoneId,
+      old.map((record) => ({ action: "CREATE", record })),
+    );
+    const before = await zoneRecords();
+    const records = (all: readonly ResourceRecordSet[], name: string) =>
+      JSON.stringify(
+        weighted(all, name).sort((a, b) => ((a.SetIdentifier ?? "") < (b.SetIdentifier ?? "") ? -1 : 1)),
+      );
+    const text = spec("autoScalingGroup: log-asg", { more: "  prune: true\n" });
+
+    // plan lists what apply will send: each twin deleted, each record restated beside it, the registry record.
+    const route53 = new ProvingRoute53(new AwsRoute53Api(clients), async () => zoneRecords());
+    const reconciler = new WeightedRecordSetReconciler({
+      route53,
+      autoScaling: new AwsAutoScalingApi(clients),
+      ecsTasks: new AwsEcsTaskApi(clients),
+    });
+    const planned = await pass(text, { ownerId: "blue", apply: false, reconciler });
+    expect(planned.failures).toEqual([]);
+    const lines = planned.plans.flatMap((p) => p.changes);
+    expect(lines.filter((c) => c.target.startsWith("registry ") && c.action === "delete")).toHaveLength(4);
+    expect(
+      lines.filter((c) => c.detail === "unchanged; sent again beside the removal of its registry twin"),
+    ).toHaveLength(3);
+    expect(planned.plans.flatMap((p) => p.notes ?? []).join("\n")).toContain(
+      "3 registry twin(s) of the format before replaced",
+    );
+    expect(route53.batches).toEqual([]);
+
+    counter.reset();
+    const applied = await pass(text, { ownerId: "blue", reconciler });
+    expect(applied.failures).toEqual([]);
+    // One batch per zone for both plans (the spec's, and the sweep's for the name no spec names); what was sent is
+    // what plan listed.
+    expect(route53.batches.flat()).toHaveLength(lines.length);
+    expect(counter.count("route53", "ChangeResourceRecordSets")).toBe(route53.batches.length);
+    const after = await zoneRecords();
+    // Nothing a resolver sees changed: blue's and green's records are as they were, green's twins too.
+    expect(records(after, NAME)).toBe(records(before, NAME));
+    const txt = weighted(after, `_elo-a.${NAME}`, "TXT");
+    expect(txt.map((r) => [r.SetIdentifier, r.ResourceRecords?.map((v) => v.Value)])).toEqual(
+      expect.arrayContaining([
+        [
+          registrySetIdentifier("blue", "WeightedRecordSet/fluentd", NAME),
+          [
+            '"heritage=ecs-log-operator,owner=blue,resource=WeightedRecordSet/fluentd,prune=true"',
+            `"${[...blueIps.keys()].sort().join(" ")}"`,
+          ],
+        ],
+      ]),
+    );
+    expect(
+      txt
+        .filter((r) => !r.SetIdentifier?.startsWith("_elo-registry-"))
+        .map((r) => r.SetIdentifier)
+        .sort(),
+    ).toEqual([...greenIps.keys()].sort());
+    // The removed spec's records, proven by twins with its prune marker, are gone with them.
+    expect(after.filter((r) => r.Name?.endsWith("gone.logs.internal."))).toEqual([]);
+    expect(await foreignSnapshot()).toBe(foreign);
+
+    // Converged, for this operator restarted, and another owner id finds nothing of its own to change.
+    await converged(text, { ownerId: "blue" });
+    counter.reset();
+    expect((await pass("", { ownerId: "green" })).failures).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+    // Scaling goes on from the new format.
+    await scene.scaleGroup("log-asg", 4);
+    expect((await pass(text, { ownerId: "blue" })).failures).toEqual([]);
+    expect(weighted(await zoneRecords()).length).toBe(4 + 2);
+    await converged(text, { ownerId: "blue" });
   });
 
   it("plans with exit code 2, applies, then plans 0 through the command line", async () => {
@@ -438,11 +542,11 @@ describe("WeightedRecordSet against the emulator", () => {
       const planned = await run("plan");
       expect(planned.code).toBe(2);
       expect(planned.out).toContain("layout: 3 weighted record(s) at fluentd.logs.internal");
-      expect(planned.out).toContain("Plan: 6 to create, 0 to update, 0 to delete.");
+      expect(planned.out).toContain("Plan: 4 to create, 0 to update, 0 to delete.");
       const applied = await run("apply");
       expect(applied.code).toBe(0);
-      // What it did, in the past tense, the same six changes plan listed: before, apply's summary began "Plan:".
-      expect(applied.out).toContain("Applied: 6 created, 0 updated, 0 deleted.");
+      // What it did, in the past tense, the same four changes plan listed: before, apply's summary began "Plan:".
+      expect(applied.out).toContain("Applied: 4 created, 0 updated, 0 deleted.");
       expect(applied.out).not.toContain("Plan:");
       expect(applied.out).toContain("+ created registry _elo-a.fluentd.logs.internal TXT");
       expect(weighted(await zoneRecords())).toHaveLength(3);
@@ -568,6 +672,42 @@ class StrictRoute53 implements Route53Api {
   }
 }
 
+/**
+ * StrictRoute53 that also keeps every batch it sent and, after each, reads the zone back: every weighted record at
+ * NAME but the hand-made one must be listed by a registry record, of either format, at that moment.
+ */
+class ProvingRoute53 extends StrictRoute53 {
+  readonly batches: RecordChange[][] = [];
+  private readonly zone: () => Promise<ResourceRecordSet[]>;
+  constructor(inner: AwsRoute53Api, zone: () => Promise<ResourceRecordSet[]>) {
+    super(inner);
+    this.zone = zone;
+  }
+  override async changeRecordSets(
+    zone: string,
+    changes: readonly RecordChange[],
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const id = await super.changeRecordSets(zone, changes, signal);
+    this.batches.push([...changes]);
+    const now = await this.zone();
+    const proven = new Set(
+      now.flatMap((r) => {
+        const entry = parseRegistry({
+          name: (r.Name ?? "").replace(/\.$/, ""),
+          type: r.Type ?? "",
+          setIdentifier: r.SetIdentifier,
+          values: r.ResourceRecords?.map((v) => v.Value ?? ""),
+        });
+        return entry === undefined ? [] : entry.setIdentifiers.map((s) => `${entry.recordName}.|${s}`);
+      }),
+    );
+    for (const r of weighted(now))
+      expect(proven, `${r.SetIdentifier} proven`).toContain(`${r.Name}|${r.SetIdentifier}`);
+    return id;
+  }
+}
+
 function strictReconciler(autoScaling?: AutoScalingApi, drains = false): WeightedRecordSetReconciler {
   const asg = autoScaling ?? new AwsAutoScalingApi(clients);
   return new WeightedRecordSetReconciler({
@@ -686,8 +826,8 @@ describe("WeightedRecordSet drain on scale-in", () => {
     const during = await pass(drainSpec(), { reconciler, detach });
     expect(during.failures).toEqual([]);
     expect(fake.completed).toEqual([]);
-    // One new record, and the drain already running is not started twice.
-    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["create", "create"]);
+    // One new record and the registry record listing it, and the drain already running is not started twice.
+    expect(during.plans[0]!.changes.map((c) => c.action)).toEqual(["update", "create"]);
     expect(during.plans[0]!.changes.filter((c) => c.target.startsWith("registry _elo-"))).toHaveLength(1);
     expect(detached).toHaveLength(1);
     expect(weighted(await zoneRecords())).toHaveLength(2);
