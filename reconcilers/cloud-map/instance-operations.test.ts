@@ -160,6 +160,20 @@ describe("InstanceOperations", () => {
     expect(second.state()).toBe("resolved");
   });
 
+  it("settles every wait for one operation (two reconciles may wait for the same one)", async () => {
+    const ops = new Operations();
+    const clock = new ManualClock();
+    const waiter = new InstanceOperations(ops.api, { clock, backoff });
+    ops.status.set("srv-a/op-1", "PENDING");
+    const first = settled(waiter.wait("srv-a", "srv-a/op-1", "register 1"));
+    const second = settled(waiter.wait("srv-a", "srv-a/op-1", "register 1 again"));
+    await clock.advance(250);
+    ops.status.delete("srv-a/op-1");
+    await clock.advance(500);
+    expect([first.state(), second.state()]).toEqual(["resolved", "resolved"]);
+    expect(ops.listings).toHaveLength(2);
+  });
+
   it("times an operation out on the injected clock, and keeps waiting through a throttled listing", async () => {
     const ops = new Operations();
     const clock = new ManualClock();

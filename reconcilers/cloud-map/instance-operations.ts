@@ -42,7 +42,8 @@ interface Waiter {
 }
 
 interface ServiceGroup {
-  readonly waiting: Map<OperationId, Waiter>;
+  /** One entry per wait: two reconciles may wait for the same operation. */
+  readonly waiting: Set<Waiter>;
   /** Listings since an operation last joined: the backoff's exponent. */
   quietRounds: number;
   /** Aborted once nobody waits any more: ends the sleep or listing in flight. */
@@ -129,21 +130,21 @@ export class InstanceOperations {
       // A group whose waiters all left is ending; a new one starts beside it.
       const start = group === undefined || group.stop.signal.aborted;
       if (group === undefined || start) {
-        group = { waiting: new Map(), quietRounds: 0, stop: new AbortController() };
+        group = { waiting: new Set(), quietRounds: 0, stop: new AbortController() };
         this.groups.set(serviceId, group);
       }
       const g = group;
       const onAbort = (): void => {
-        g.waiting.delete(operationId);
+        g.waiting.delete(waiter);
         if (g.waiting.size === 0) g.stop.abort();
         reject(signal?.reason);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       const done = (): void => {
         signal?.removeEventListener("abort", onAbort);
-        g.waiting.delete(operationId);
+        g.waiting.delete(waiter);
       };
-      g.waiting.set(operationId, {
+      const waiter: Waiter = {
         operationId,
         what,
         since: this.clock.now(),
@@ -155,7 +156,8 @@ export class InstanceOperations {
           done();
           reject(error);
         },
-      });
+      };
+      g.waiting.add(waiter);
       g.quietRounds = 0;
       if (start) void this.poll(serviceId, g);
     });
@@ -172,7 +174,7 @@ export class InstanceOperations {
         await this.clock.sleep(this.backoff.delayMs(group.quietRounds), group.stop.signal);
         group.quietRounds++;
         const now = this.clock.now();
-        for (const w of [...group.waiting.values()]) {
+        for (const w of [...group.waiting]) {
           if (now - w.since >= this.timeoutMs) {
             w.reject(
               new CloudMapOperationError(
@@ -185,7 +187,7 @@ export class InstanceOperations {
           }
         }
         // Decided by this listing: the operations waited for when it is sent.
-        const asked = [...group.waiting.values()];
+        const asked = [...group.waiting];
         if (asked.length === 0) break;
         const oldest = Math.min(...asked.map((w) => w.since));
         let unfinished: Map<string, OperationState>;
@@ -215,7 +217,7 @@ export class InstanceOperations {
           continue;
         }
         for (const w of asked) {
-          if (!group.waiting.has(w.operationId)) continue;
+          if (!group.waiting.has(w)) continue;
           const status = unfinished.get(w.operationId);
           if (status === undefined) w.resolve();
           else if (status === "FAIL") w.reject(await this.failure(w));
@@ -223,7 +225,7 @@ export class InstanceOperations {
       }
     } catch (error) {
       // Aborted: nobody waits any more. Anything else would be a defect here; it must not leave anyone waiting.
-      if (!group.stop.signal.aborted) for (const w of [...group.waiting.values()]) w.reject(error);
+      if (!group.stop.signal.aborted) for (const w of [...group.waiting]) w.reject(error);
     } finally {
       if (this.groups.get(serviceId) === group) this.groups.delete(serviceId);
     }
