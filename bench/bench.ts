@@ -210,6 +210,17 @@ function report(): void {
     targets.push(
       `${writes === 0 && worstOver <= 0.1 ? "MET " : "MISS"} converged pass: 0 writes (${writes} seen), reads within 10% of the floor (${overBy})`,
     );
+    const cloudMapCold = results.efficiency.find(
+      (r) => r.kind === "CloudMapService" && r.backend === "moto" && r.targets === 1000,
+    );
+    if (cloudMapCold !== undefined) {
+      targets.push(
+        `${cloudMapCold.cold.seconds < 5 ? "MET " : "MISS"} cold 1,000-task Cloud Map apply on moto under 5 s: ` +
+          `${cloudMapCold.cold.seconds.toFixed(1)} s (${(cloudMapCold.cold.seconds / 5).toFixed(2)}x the target; ` +
+          `${cloudMapCold.cold.calls["servicediscovery:GetOperation"] ?? 0} GetOperation, ` +
+          `${cloudMapCold.cold.calls["servicediscovery:ListOperations"] ?? 0} ListOperations)`,
+      );
+    }
     const wrs = results.efficiency.filter((r) => r.kind === "WeightedRecordSet");
     const batches = wrs.map(
       (r) =>

@@ -10,10 +10,12 @@ import type {
   ObservedNamespace,
   ObservedService,
   OperationStatus,
+  OperationSummary,
   RegisterInstanceInput,
 } from "../reconcilers/cloud-map/cloud-map-api.ts";
 import { NamespaceLookup } from "../reconcilers/cloud-map/namespace-lookup.ts";
 import { CloudMapNamespaceReconciler } from "../reconcilers/cloud-map/namespace-reconciler.ts";
+import { InstanceOperations } from "../reconcilers/cloud-map/instance-operations.ts";
 import { OperationWaiter } from "../reconcilers/cloud-map/operation-waiter.ts";
 import { CloudMapServiceReconciler } from "../reconcilers/cloud-map/service-reconciler.ts";
 import type { EcsTask, EcsTaskApi, TaskSelector } from "../reconcilers/ecs-tasks/ecs-task-api.ts";
@@ -79,13 +81,21 @@ export class FakeAws {
   reconcilers(): Reconciler[] {
     const lookup = new NamespaceLookup(this.cloudMap);
     const operations = new OperationWaiter(this.cloudMap, { clock: instantClock });
+    const instances = new InstanceOperations(this.cloudMap, { clock: instantClock });
     return [
-      new CloudMapNamespaceReconciler({ api: this.cloudMap, lookup, operations, clock: instantClock }),
+      new CloudMapNamespaceReconciler({
+        api: this.cloudMap,
+        lookup,
+        operations,
+        instances,
+        clock: instantClock,
+      }),
       new CloudMapServiceReconciler({
         api: this.cloudMap,
         tasks: this.ecs,
         lookup,
         operations,
+        instances,
         clock: instantClock,
       }),
       new WeightedRecordSetReconciler({
@@ -391,6 +401,12 @@ class FakeCloudMap implements CloudMapApi {
   async getOperation(id: string): Promise<OperationStatus> {
     this.fake.count("servicediscovery:GetOperation");
     return { id, status: "SUCCESS", errorMessage: undefined, targets: {} };
+  }
+
+  /** The fake's operations succeed at once: none is ever listed as unfinished (one page, empty). */
+  async listServiceOperations(): Promise<OperationSummary[]> {
+    this.fake.count("servicediscovery:ListOperations");
+    return [];
   }
 }
 

@@ -15,27 +15,32 @@ import {
   paginateGetInstancesHealthStatus,
   paginateListInstances,
   paginateListNamespaces,
+  paginateListOperations,
   paginateListServices,
   type RecordType,
   type ServiceDiscoveryClient,
   type ServiceSummary,
   type Service,
 } from "@aws-sdk/client-servicediscovery";
-import { awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
+import { AwsError, awsCall, awsCallOrUndefined } from "../../controllers/aws/errors.ts";
 import { awsPages } from "../../controllers/aws/pages.ts";
 import { sameDnsName } from "./dns-name.ts";
-import type {
-  CloudMapApi,
-  CreateNamespaceInput,
-  CreateServiceInput,
-  CustomHealth,
-  DnsRecord,
-  ObservedInstance,
-  ObservedNamespace,
-  ObservedService,
-  OperationId,
-  OperationStatus,
-  RegisterInstanceInput,
+import {
+  OperationInProgressError,
+  type CloudMapApi,
+  type CreateNamespaceInput,
+  type CreateServiceInput,
+  type CustomHealth,
+  type DnsRecord,
+  type ObservedInstance,
+  type ObservedNamespace,
+  type ObservedService,
+  type OperationId,
+  type OperationStatus,
+  type OperationState,
+  type OperationSummary,
+  type RegisterInstanceInput,
+  type ServiceOperationsQuery,
 } from "./cloud-map-api.ts";
 
 const SD = "servicediscovery";
@@ -216,7 +221,7 @@ export class AwsCloudMapApi implements CloudMapApi {
   }
 
   async registerInstance(input: RegisterInstanceInput, signal?: AbortSignal): Promise<OperationId> {
-    const out = await awsCall(SD, "RegisterInstance", () =>
+    const out = await instanceWrite("RegisterInstance", () =>
       this.sd.send(
         new RegisterInstanceCommand({
           ServiceId: input.serviceId,
@@ -235,10 +240,12 @@ export class AwsCloudMapApi implements CloudMapApi {
     instanceId: string,
     signal?: AbortSignal,
   ): Promise<OperationId | undefined> {
-    const out = await awsCallOrUndefined(SD, "DeregisterInstance", () =>
-      this.sd.send(new DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instanceId }), {
-        abortSignal: signal,
-      }),
+    const out = await instanceWrite("DeregisterInstance", () =>
+      awsCallOrUndefined(SD, "DeregisterInstance", () =>
+        this.sd.send(new DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instanceId }), {
+          abortSignal: signal,
+        }),
+      ),
     );
     return out?.OperationId;
   }
@@ -303,6 +310,64 @@ export class AwsCloudMapApi implements CloudMapApi {
         Object.entries(op.Targets ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"),
       ),
     };
+  }
+
+  async listServiceOperations(
+    query: ServiceOperationsQuery,
+    signal?: AbortSignal,
+  ): Promise<OperationSummary[]> {
+    const out: OperationSummary[] = [];
+    const pages = paginateListOperations(
+      // Cloud Map reads MaxResults operations, then filters them: a page may come back empty with a NextToken, and
+      // every page is followed.
+      { client: this.sd, pageSize: 100 },
+      {
+        Filters: [
+          { Name: "SERVICE_ID", Values: [query.serviceId], Condition: "EQ" },
+          { Name: "STATUS", Values: [...query.statuses], Condition: "IN" },
+          // "Specify a start date and an end date in Unix date/time format": seconds, the start first.
+          {
+            Name: "UPDATE_DATE",
+            Values: [String(Math.floor(query.updatedFrom / 1000)), String(Math.ceil(query.updatedTo / 1000))],
+            Condition: "BETWEEN",
+          },
+        ],
+      },
+      { abortSignal: signal },
+    );
+    const wanted = new Set<string>(query.statuses);
+    for await (const page of awsPages(SD, "ListOperations", pages)) {
+      for (const op of page.Operations ?? []) {
+        // Filtered again by status here: the emulator ignores Filters. The service cannot be checked here (a
+        // summary names none), which is why callers look only for the ids of operations they started on it.
+        if (op.Id === undefined || op.Status === undefined || !wanted.has(op.Status)) continue;
+        out.push({ id: op.Id, status: op.Status as OperationState });
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * RegisterInstance and DeregisterInstance: Cloud Map's `DuplicateRequest` names the operation already in progress on
+ * the instance (`DuplicateOperationId`); it becomes an `OperationInProgressError` so the caller can wait for it.
+ */
+async function instanceWrite<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await awsCall(SD, operation, call);
+  } catch (error) {
+    const duplicate =
+      error instanceof AwsError && error.code === "DuplicateRequest"
+        ? (error.cause as { DuplicateOperationId?: unknown } | undefined)?.DuplicateOperationId
+        : undefined;
+    if (typeof duplicate === "string" && duplicate !== "") {
+      throw new OperationInProgressError(
+        `${operation}: operation ${duplicate} on the instance is still in progress`,
+        duplicate,
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 

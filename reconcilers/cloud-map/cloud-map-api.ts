@@ -58,6 +58,40 @@ export interface CloudMapApi {
 
   /** Undefined when Cloud Map no longer knows the operation. */
   getOperation(id: string, signal?: AbortSignal): Promise<OperationStatus | undefined>;
+  /**
+   * Every page of ListOperations: the operations on one service whose status is one of `statuses` and that changed
+   * status between `updatedFrom` and `updatedTo` (epoch milliseconds). Only id and status: Cloud Map's summaries
+   * carry nothing else.
+   */
+  listServiceOperations(query: ServiceOperationsQuery, signal?: AbortSignal): Promise<OperationSummary[]>;
+}
+
+export type OperationState = "SUBMITTED" | "PENDING" | "SUCCESS" | "FAIL";
+
+export interface ServiceOperationsQuery {
+  readonly serviceId: string;
+  readonly statuses: readonly OperationState[];
+  readonly updatedFrom: number;
+  readonly updatedTo: number;
+}
+
+export interface OperationSummary {
+  readonly id: string;
+  readonly status: OperationState;
+}
+
+/**
+ * Cloud Map refused a RegisterInstance or DeregisterInstance because an operation on that instance is in progress
+ * (`DuplicateRequest`, which names it in `DuplicateOperationId`): after a restart, or when another writer got there
+ * first. The caller waits for that operation, then sends its own request again.
+ */
+export class OperationInProgressError extends Error {
+  override readonly name = "OperationInProgressError";
+  readonly operationId: string;
+  constructor(message: string, operationId: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.operationId = operationId;
+  }
 }
 
 export type OperationId = string;
@@ -124,7 +158,7 @@ export interface RegisterInstanceInput {
 
 export interface OperationStatus {
   readonly id: string;
-  readonly status: "SUBMITTED" | "PENDING" | "SUCCESS" | "FAIL";
+  readonly status: OperationState;
   readonly errorMessage: string | undefined;
   /** `NAMESPACE`, `SERVICE`, `INSTANCE` -> id. */
   readonly targets: Readonly<Record<string, string>>;

@@ -22,6 +22,8 @@ function cloudMapReads(ctx: IamContext, tags: boolean): PolicyStatement[] {
         "servicediscovery:GetOperation",
         "servicediscovery:ListInstances",
         "servicediscovery:ListNamespaces",
+        // Instance operations are awaited together: one listing of a service's unfinished operations a round.
+        "servicediscovery:ListOperations",
         "servicediscovery:ListServices",
         // A namespace's VPCs are its hosted zone's: read to check the spec's vpc.
         "route53:GetHostedZone",

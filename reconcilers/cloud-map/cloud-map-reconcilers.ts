@@ -4,6 +4,7 @@ import type { Route53Client } from "@aws-sdk/client-route-53";
 import type { ServiceDiscoveryClient } from "@aws-sdk/client-servicediscovery";
 import { AwsEcsTaskApi } from "../ecs-tasks/aws-ecs-task-api.ts";
 import { AwsCloudMapApi } from "./aws-cloud-map-api.ts";
+import { InstanceOperations } from "./instance-operations.ts";
 import { NamespaceLookup } from "./namespace-lookup.ts";
 import { CloudMapNamespaceReconciler } from "./namespace-reconciler.ts";
 import { OperationWaiter } from "./operation-waiter.ts";
@@ -21,15 +22,17 @@ export function cloudMapReconcilers(clients: {
   const api = new AwsCloudMapApi(clients);
   const lookup = new NamespaceLookup(api);
   const operations = new OperationWaiter(api);
+  const instances = new InstanceOperations(api);
   const orphans = new OrphanNamespaces(api, lookup);
   const tokens = new RequestTokens();
   return [
-    new CloudMapNamespaceReconciler({ api, lookup, operations, orphans, tokens }),
+    new CloudMapNamespaceReconciler({ api, lookup, operations, instances, orphans, tokens }),
     new CloudMapServiceReconciler({
       api,
       tasks: new AwsEcsTaskApi(clients),
       lookup,
       operations,
+      instances,
       orphans,
       tokens,
     }),

@@ -10,6 +10,7 @@ import type { CloudMapApi, ObservedNamespace } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
 import { planNamespace, type NamespaceCandidate, type NamespaceStep } from "./namespace-planner.ts";
+import { InstanceOperations } from "./instance-operations.ts";
 import type { OperationWaiter } from "./operation-waiter.ts";
 import { OrphanNamespaces } from "./orphan-namespaces.ts";
 import { RequestTokens } from "./request-tokens.ts";
@@ -20,6 +21,8 @@ export interface CloudMapNamespaceReconcilerDeps {
   readonly api: CloudMapApi;
   readonly lookup: NamespaceLookup;
   readonly operations: OperationWaiter;
+  /** Instance deregistrations of the services a sweep deletes; shared with the service reconciler. */
+  readonly instances?: InstanceOperations | undefined;
   /** Shared with the service reconciler, whose sweep leaves the services of a deleted namespace to this one. */
   readonly orphans?: OrphanNamespaces | undefined;
   readonly clock?: Clock | undefined;
@@ -34,6 +37,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
   private readonly api: CloudMapApi;
   private readonly lookup: NamespaceLookup;
   private readonly operations: OperationWaiter;
+  private readonly instanceOps: InstanceOperations;
   private readonly clock: Clock;
   private readonly orphans: OrphanNamespaces;
   private readonly tokens: RequestTokens;
@@ -50,6 +54,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
     this.orphans = deps.orphans ?? new OrphanNamespaces(deps.api, deps.lookup);
     this.clock = deps.clock ?? systemClock;
     this.tokens = deps.tokens ?? new RequestTokens({ clock: this.clock });
+    this.instanceOps = deps.instances ?? new InstanceOperations(deps.api, { clock: this.clock });
   }
 
   async plan(doc: SpecDocument, ctx: ReconcileContext): Promise<ResourcePlan> {
@@ -107,7 +112,7 @@ export class CloudMapNamespaceReconciler implements Reconciler {
           apply: (signal) =>
             deleteServiceWithInstances(
               this.api,
-              this.operations,
+              this.instanceOps,
               s.id,
               `${s.name}.${ns.name}`,
               ctx.ownerId,

@@ -11,8 +11,10 @@ import type {
   ObservedNamespace,
   ObservedService,
   OperationStatus,
+  OperationSummary,
   RegisterInstanceInput,
 } from "./cloud-map-api.ts";
+import { InstanceOperations } from "./instance-operations.ts";
 import { NamespaceLookup } from "./namespace-lookup.ts";
 import { CloudMapOperationError } from "./operation-machine.ts";
 import { OperationWaiter } from "./operation-waiter.ts";
@@ -134,6 +136,10 @@ class TokenAwareCloudMap {
       if (status === "SUCCESS") this.onComplete.get(id)?.();
       return { id, status, errorMessage: undefined, targets: {} };
     },
+    listServiceOperations: async (): Promise<OperationSummary[]> => {
+      for (const [id, complete] of this.onComplete) if (!this.pending.has(id)) complete();
+      return [...this.pending].map((id) => ({ id, status: "PENDING" as const }));
+    },
   } as unknown as CloudMapApi;
   private readonly onComplete = new Map<string, () => void>();
 }
@@ -185,6 +191,7 @@ describe("CloudMapServiceReconciler's CreatorRequestIds", () => {
       tasks,
       lookup: new NamespaceLookup(cloudMap.api),
       operations: new OperationWaiter(cloudMap.api, { clock, timeoutMs: 1000 }),
+      instances: new InstanceOperations(cloudMap.api, { clock, timeoutMs: 1000 }),
       clock,
     });
     const drive = async (p: Promise<void>) => {

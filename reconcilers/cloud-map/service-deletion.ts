@@ -1,9 +1,10 @@
 import { TerminalError } from "../../controllers/reconciler.ts";
 import type { CloudMapApi } from "./cloud-map-api.ts";
-import { runAll, type OperationWaiter } from "./operation-waiter.ts";
+import type { InstanceOperations } from "./instance-operations.ts";
+import { runAll } from "./operation-waiter.ts";
 import { planServiceDeletion } from "./service-planner.ts";
 
-/** Parallel Cloud Map instance operations per service. */
+/** Parallel UpdateInstanceCustomHealthStatus calls per service (not an operation: answered at once). */
 export const INSTANCE_CONCURRENCY = 8;
 
 /**
@@ -12,7 +13,7 @@ export const INSTANCE_CONCURRENCY = 8;
  */
 export async function deleteServiceWithInstances(
   api: CloudMapApi,
-  operations: OperationWaiter,
+  writes: InstanceOperations,
   serviceId: string,
   label: string,
   ownerId: string,
@@ -28,12 +29,18 @@ export async function deleteServiceWithInstances(
       `service ${label} is kept: instances ${planned.blockers.join(", ")} were registered by someone else`,
     );
   }
+  // Every deregistration is started (a bounded number in flight) and their operations are awaited together.
   await runAll(
-    planned.deregister.map((id) => async () => {
-      const op = await api.deregisterInstance(serviceId, id, signal);
-      if (op !== undefined) await operations.wait(op, `deregister instance ${id} from ${label}`, signal);
-    }),
-    INSTANCE_CONCURRENCY,
+    planned.deregister.map(
+      (id) => () =>
+        writes.send(
+          serviceId,
+          `deregister instance ${id} from ${label}`,
+          (s) => api.deregisterInstance(serviceId, id, s),
+          signal,
+        ),
+    ),
+    planned.deregister.length,
     signal,
   );
   await api.deleteService(serviceId, signal);

@@ -67,15 +67,24 @@ export function instanceAttributes(
   };
 }
 
-function sameAttributes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  // AWS_INIT_HEALTH_STATUS is an input Cloud Map may echo back; it is not ours to compare.
-  const keys = (r: Readonly<Record<string, string>>) =>
-    Object.keys(r)
-      .filter((k) => k !== "AWS_INIT_HEALTH_STATUS")
-      .sort();
-  const ka = keys(a);
-  const kb = keys(b);
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+/**
+ * Whether `current` holds exactly the attributes `wanted` (an `instanceAttributes` result) gives, with `address` as
+ * AWS_INSTANCE_IPV4. Builds nothing: a converged pass compares every instance of every service.
+ */
+function sameAttributes(
+  current: Readonly<Record<string, string>>,
+  wanted: Readonly<Record<string, string>>,
+  wantedCount: number,
+  address: string,
+): boolean {
+  let n = 0;
+  for (const k in current) {
+    // AWS_INIT_HEALTH_STATUS is an input Cloud Map may echo back; it is not ours to compare.
+    if (k === "AWS_INIT_HEALTH_STATUS") continue;
+    if (current[k] !== (k === "AWS_INSTANCE_IPV4" ? address : wanted[k])) return false;
+    n++;
+  }
+  return n === wantedCount;
 }
 
 function endpoint(attrs: Readonly<Record<string, string>>): string {
@@ -200,6 +209,9 @@ export function planService(
   }
 
   const existing = new Map((observed?.instances ?? []).map((i) => [i.id, i]));
+  // Every task's attributes but its address, built once: each task's are built only when it is (re)registered.
+  const template = instanceAttributes(spec, "", ctx.ownerId);
+  const templateCount = Object.keys(template).length;
   const serving = new Set<string>();
   for (const task of tasks) {
     serving.add(task.taskId);
@@ -207,10 +219,10 @@ export function planService(
       notes.push(`task ${task.taskId} has no address yet; it is registered once ECS reports one`);
       continue;
     }
-    const attributes = instanceAttributes(spec, task.address, ctx.ownerId);
     const current = existing.get(task.taskId);
     const health = desiredHealth(task);
     if (current === undefined) {
+      const attributes = { ...template, AWS_INSTANCE_IPV4: task.address };
       steps.push({ type: "register", instanceId: task.taskId, attributes });
       changes.push({
         action: "create",
@@ -233,7 +245,8 @@ export function planService(
       notes.push(`instance ${task.taskId} was registered by someone else; left as it is`);
       continue;
     }
-    if (!sameAttributes(current.attributes, attributes)) {
+    if (!sameAttributes(current.attributes, template, templateCount, task.address)) {
+      const attributes = { ...template, AWS_INSTANCE_IPV4: task.address };
       steps.push({ type: "register", instanceId: task.taskId, attributes });
       changes.push({
         action: "update",

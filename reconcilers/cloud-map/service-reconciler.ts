@@ -16,6 +16,7 @@ import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 import type { NamespaceLookup } from "./namespace-lookup.ts";
 import { keptOrphan } from "../../controllers/removal.ts";
+import { InstanceOperations } from "./instance-operations.ts";
 import { runAll, type OperationWaiter } from "./operation-waiter.ts";
 import { OrphanNamespaces } from "./orphan-namespaces.ts";
 import { readOwnership } from "./ownership.ts";
@@ -36,6 +37,8 @@ export interface CloudMapServiceReconcilerDeps {
   readonly tasks: EcsTaskApi;
   readonly lookup: NamespaceLookup;
   readonly operations: OperationWaiter;
+  /** Instance registrations and deregistrations; shared with the namespace reconciler. Default one of its own. */
+  readonly instances?: InstanceOperations | undefined;
   /** Shared with the namespace reconciler: the services of a namespace its sweep deletes are left to it. */
   readonly orphans?: OrphanNamespaces | undefined;
   readonly clock?: Clock | undefined;
@@ -60,6 +63,7 @@ export class CloudMapServiceReconciler implements Reconciler {
   private readonly tasks: EcsTaskApi;
   private readonly lookup: NamespaceLookup;
   private readonly operations: OperationWaiter;
+  private readonly instanceOps: InstanceOperations;
   private readonly clock: Clock;
   private readonly orphans: OrphanNamespaces;
   private readonly tokens: RequestTokens;
@@ -80,6 +84,7 @@ export class CloudMapServiceReconciler implements Reconciler {
     this.orphans = deps.orphans ?? new OrphanNamespaces(deps.api, deps.lookup);
     this.clock = deps.clock ?? systemClock;
     this.tokens = deps.tokens ?? new RequestTokens({ clock: this.clock });
+    this.instanceOps = deps.instances ?? new InstanceOperations(deps.api, { clock: this.clock });
   }
 
   /** The idempotency tokens held, for tests and the soak benchmark. */
@@ -187,7 +192,7 @@ export class CloudMapServiceReconciler implements Reconciler {
         apply: async (signal) => {
           await deleteServiceWithInstances(
             this.api,
-            this.operations,
+            this.instanceOps,
             service.id,
             service.name,
             ctx.ownerId,
@@ -314,30 +319,35 @@ export class CloudMapServiceReconciler implements Reconciler {
       slot(""),
       new Set(instanceSteps.flatMap((s) => (s.type === "register" ? [slot(s.instanceId)] : []))),
     );
+    // Every registration and deregistration is started (a bounded number in flight, process-wide) and their
+    // operations are awaited together: one ListOperations per service and round (instance-operations.ts).
     await runAll(
       instanceSteps.map((step) => async () => {
         if (step.type === "register") {
           // A fresh token per intended registration (a task deregistered by hand is registered again with a new
           // one), reused only by a retry of this same registration (request-tokens.ts).
-          await this.tokens.run(
-            slot(step.instanceId),
-            JSON.stringify(step.attributes),
-            async (creatorRequestId) => {
-              const op = await this.api.registerInstance(
-                { serviceId, instanceId: step.instanceId, attributes: step.attributes, creatorRequestId },
-                signal,
-              );
-              await this.operations.wait(op, `register instance ${step.instanceId} in ${fqdn}`, signal);
-            },
+          await this.tokens.run(slot(step.instanceId), JSON.stringify(step.attributes), (creatorRequestId) =>
+            this.instanceOps.send(
+              serviceId,
+              `register instance ${step.instanceId} in ${fqdn}`,
+              (s) =>
+                this.api.registerInstance(
+                  { serviceId, instanceId: step.instanceId, attributes: step.attributes, creatorRequestId },
+                  s,
+                ),
+              signal,
+            ),
           );
         } else if (step.type === "deregister") {
-          const op = await this.api.deregisterInstance(serviceId, step.instanceId, signal);
-          if (op !== undefined) {
-            await this.operations.wait(op, `deregister instance ${step.instanceId} from ${fqdn}`, signal);
-          }
+          await this.instanceOps.send(
+            serviceId,
+            `deregister instance ${step.instanceId} from ${fqdn}`,
+            (s) => this.api.deregisterInstance(serviceId, step.instanceId, s),
+            signal,
+          );
         }
       }),
-      INSTANCE_CONCURRENCY,
+      instanceSteps.length,
       signal,
     );
     // After the registrations: a custom health status can only be set on an instance that exists.

@@ -206,6 +206,37 @@ describe("Cloud Map kinds against the emulator", () => {
     console.log("converged pass reads:", Object.fromEntries(counter.byOperation()));
   });
 
+  it("registers many tasks at once and awaits their operations together, one ListOperations per round", async () => {
+    await scene.cluster("logs", 1);
+    // Small tasks, so that one container instance holds them all (the emulator places by memory).
+    await scene.taskDefinition("fluentd", "awsvpc", [{ name: "fluentd", image: "fluentd", memory: 16 }]);
+    const arns = await scene.runTasks("logs", "fluentd", 80, "fluentd");
+    const docs = parse(specs(scene.vpcId));
+
+    const { applied } = await planThenApply(counter, (apply) => pass(docs, apply));
+    expect(applied.plans.find((p) => p.key === "CloudMapService/fluentd")?.changes).toHaveLength(81);
+    const [svc] = await services();
+    expect((await instances(svc?.Id ?? "")).map((i) => i.id)).toEqual(arns.map(taskIdOf).sort());
+    expect(counter.count("servicediscovery", "RegisterInstance")).toBe(80);
+    // The namespace's creation is the one operation polled on its own (its answer carries the new namespace's id).
+    expect(counter.count("servicediscovery", "GetOperation")).toBe(1);
+    // The 80 registrations' operations are awaited with listings of the service's unfinished operations, one a
+    // round, the rounds at least 125 ms apart (so fewer listings than registrations, 16 of which are in flight at
+    // once, unless each took over 1 s). The emulator's ListOperations ignores Filters and lists only namespace
+    // operations (all SUCCESS); the adapter filters the statuses itself as AWS would, so every registration reads as
+    // finished at the first round after it. The mechanism (N operations on a service, one listing a round) is
+    // asserted exactly in instance-operations.test.ts, and the filters on the wire in cloud-map-operations.test.ts.
+    const listings = counter.count("servicediscovery", "ListOperations");
+    expect(listings).toBeGreaterThanOrEqual(1);
+    expect(listings).toBeLessThanOrEqual(40);
+
+    counter.reset();
+    const converged = await pass(docs);
+    expect(failures(converged)).toEqual([]);
+    expect(counter.writes()).toEqual([]);
+    expect(counter.count("servicediscovery", "ListOperations")).toBe(0);
+  });
+
   it("follows tasks as they stop and start, and a plan shows the change before apply makes it", async () => {
     await scene.cluster("logs", 1);
     await scene.taskDefinition("fluentd");
