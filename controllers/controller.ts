@@ -53,6 +53,9 @@ export interface ControllerServer {
   readonly address: string;
 }
 
+/** Reconciles at once by default (`--workers`). At 4, a cold start of 60 CloudMapServices waited on 4 at a time. */
+export const DEFAULT_WORKERS = 16;
+
 export interface ControllerOptions {
   /** Where the desired state comes from: the spec directory (`SpecWatcher`), or a source of whole revisions. */
   readonly specs: SpecSource;
@@ -82,7 +85,11 @@ export interface ControllerOptions {
   readonly intervalMs?: number;
   /** How often every key is enqueued. Default: `intervalMs`. */
   readonly resyncIntervalMs?: number;
-  /** Reconciles at once (never two of one key). Default 4. */
+  /**
+   * Reconciles at once (never two of one key). Default `DEFAULT_WORKERS`: a reconcile spends most of its time waiting
+   * (for Cloud Map's operations, Route 53's batches, the rate limiters), and the per-service rate limiters, not the
+   * workers, keep the requests under AWS's quotas.
+   */
   readonly workers?: number;
   /** When a sweep's deletions are held (see prune-guard.ts). Default `DEFAULT_PRUNE_GUARD`. */
   readonly pruneGuard?: PruneGuardPolicy | undefined;
@@ -272,7 +279,7 @@ export class Controller {
       this.options.reads?.beginTick();
       void this.resync();
     });
-    for (let i = 0; i < (this.options.workers ?? 4); i++) this.background.push(this.worker());
+    for (let i = 0; i < (this.options.workers ?? DEFAULT_WORKERS); i++) this.background.push(this.worker());
     this.background.push(this.loop(this.intervalMs, () => this.poll()));
     if (this.resyncIntervalMs !== this.intervalMs) {
       this.background.push(this.loop(this.resyncIntervalMs, () => this.resync()));

@@ -2,6 +2,7 @@ import { Registry } from "prom-client";
 import { createAwsClients, observeAll } from "../../controllers/aws/clients.ts";
 import { AwsReachability } from "../../controllers/aws/reachability.ts";
 import { TickReadCache } from "../../controllers/aws/read-cache.ts";
+import { DEFAULT_WORKERS } from "../../controllers/controller.ts";
 import { parseBindAddress } from "../../controllers/http-server.ts";
 import { JsonLogger } from "../../controllers/logger.ts";
 import { collectProcessMetrics, ControllerMetrics } from "../../controllers/metrics.ts";
@@ -75,7 +76,10 @@ export const runHelp: CommandHelp = {
     ],
     ...METRICS_SERVING_HELP,
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
-    ["--workers N", "reconciles at once, never two of one resource (default 4)"],
+    [
+      "--workers N",
+      "reconciles at once, never two of one resource (default 16; AWS's quotas are kept by the rate limits)",
+    ],
     logLevelHelp("info"),
     ...LEADER_ELECTION_OPTIONS_HELP,
     ...AWS_OPTIONS_HELP,
@@ -97,7 +101,7 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     interval: { type: "string", default: "30s" },
     "metrics-bind-address": { type: "string", default: ":9464" },
     "events-queue-url": { type: "string" },
-    workers: { type: "string", default: "4" },
+    workers: { type: "string", default: String(DEFAULT_WORKERS) },
     ...METRICS_SERVING_OPTIONS,
     ...LOG_LEVEL_OPTIONS,
     ...LEADER_ELECTION_OPTIONS,
