@@ -10,6 +10,7 @@ import type {
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import type {
+  DescribeServicesCommandInput,
   DescribeServicesCommandOutput,
   DescribeTasksCommandInput,
   DescribeTasksCommandOutput,
@@ -101,7 +102,7 @@ export class FakeSdk {
       ecs: {
         ListTasks: h((i: ListTasksCommandInput) => this.listTasks(i)),
         DescribeTasks: h((i: DescribeTasksCommandInput) => this.describeTasks(i)),
-        DescribeServices: h((): Out<DescribeServicesCommandOutput> => ({ services: [], failures: [] })),
+        DescribeServices: h((i: DescribeServicesCommandInput) => this.describeServices(i)),
       },
       servicediscovery: {
         ListNamespaces: h((i: ListNamespacesCommandInput) => this.listNamespaces(i)),
@@ -275,6 +276,62 @@ export class FakeSdk {
         })),
       })),
       failures: arns.filter((a) => !found.has(a)).map((arn) => ({ arn, reason: "MISSING" })),
+    };
+  }
+
+  /**
+   * A service exists where FakeAws has its tasks (group `service:NAME`): steady, its one deployment completed, as
+   * many running as desired.
+   */
+  private describeServices(i: DescribeServicesCommandInput): Out<DescribeServicesCommandOutput> {
+    const cluster = clusterName(i.cluster);
+    const names = i.services ?? [];
+    // ECS: "services: A list of services to describe. You may specify up to 10 services to describe in a single operation."
+    if (names.length === 0 || names.length > 10)
+      throw awsError(
+        "InvalidParameterException",
+        400,
+        `Services cannot be empty or more than 10 (${names.length})`,
+      );
+    const tasks = this.fake.state.tasks[cluster];
+    if (tasks === undefined) throw clusterNotFound();
+    const arn = (name: string) => `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/${name}`;
+    const found = names.flatMap((name) => {
+      const running = tasks.filter((t) => t.group === `service:${name}`).length;
+      if (running === 0) return [];
+      const taskDefinition = "arn:aws:ecs:us-east-1:123456789012:task-definition/fluentd:1";
+      return [
+        {
+          serviceName: name,
+          serviceArn: arn(name),
+          clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`,
+          status: "ACTIVE",
+          desiredCount: running,
+          runningCount: running,
+          pendingCount: 0,
+          launchType: "FARGATE" as const,
+          taskDefinition,
+          deployments: [
+            {
+              id: `ecs-svc/${name}`,
+              status: "PRIMARY",
+              taskDefinition,
+              desiredCount: running,
+              runningCount: running,
+              pendingCount: 0,
+              failedTasks: 0,
+              rolloutState: "COMPLETED" as const,
+              createdAt: new Date(0),
+            },
+          ],
+          events: [],
+        },
+      ];
+    });
+    const foundNames = new Set(found.map((f) => f.serviceName));
+    return {
+      services: found,
+      failures: names.filter((n) => !foundNames.has(n)).map((n) => ({ arn: arn(n), reason: "MISSING" })),
     };
   }
 
