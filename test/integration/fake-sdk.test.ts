@@ -1,4 +1,9 @@
-import { DescribeTasksCommand, ListClustersCommand, paginateListTasks } from "@aws-sdk/client-ecs";
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListClustersCommand,
+  paginateListTasks,
+} from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwsCallCounter, createAwsClients, type AwsClients } from "../../controllers/aws/clients.ts";
 import { refreshableCredentials } from "../../controllers/aws/credentials.ts";
@@ -55,6 +60,20 @@ describe("the bench's in-process AWS behind the real SDK clients", () => {
     expect(counter.count("ecs", "ListTasks")).toBe(3);
     expect(counter.calls.every((c) => c.outcome === "success")).toBe(true);
     expect(sdk.answered.get("ecs:ListTasks")).toBe(3);
+
+    // A service exists where its tasks run: steady, as many running as desired; an unknown one is a failure.
+    const described = await clients.ecs.send(
+      new DescribeServicesCommand({ cluster: "logs", services: ["fluentd-1", "nope"] }),
+    );
+    expect(described.services).toMatchObject([
+      {
+        serviceName: "fluentd-1",
+        desiredCount: 5,
+        runningCount: 5,
+        deployments: [{ rolloutState: "COMPLETED" }],
+      },
+    ]);
+    expect(described.failures).toMatchObject([{ reason: "MISSING" }]);
   });
 
   it("refuses DescribeTasks of more than 100 ARNs as ECS does, an error the operator classifies as invalid", async () => {
