@@ -1,29 +1,43 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
 import { CreateHostedZoneCommand } from "@aws-sdk/client-route-53";
 import { Registry } from "prom-client";
 import {
   AwsCallCounter,
   createAwsClients,
+  type AwsCallObserver,
   isReadOperation,
   observeAll,
   type AwsClients,
 } from "../controllers/aws/clients.ts";
+import { refreshableCredentials } from "../controllers/aws/credentials.ts";
 import { TickReadCache } from "../controllers/aws/read-cache.ts";
 import type { Controller } from "../controllers/controller.ts";
 import type { Logger } from "../controllers/logger.ts";
 import { ControllerMetrics } from "../controllers/metrics.ts";
 import { composeController } from "../cmd/compose-controller.ts";
 import { AwsScene } from "../cmd/demo/scene.ts";
+import { AwsRoute53Api } from "../reconcilers/weighted-record-set/aws-route53-api.ts";
 import type { MotoEmulator } from "../test/moto-emulator.ts";
+import { FakeSdk } from "./fake-sdk.ts";
 import { cloudMapSpecs, weightedSpec } from "./specs.ts";
 
 export interface RunFigures {
-  readonly backend: "moto";
+  /** moto (the emulator, real HTTP), or fake (bench/fake-sdk.ts: the same SDK clients answered in process). */
+  readonly backend: "moto" | "fake";
   readonly cloudMapServices: number;
   readonly weightedRecordSets: number;
+  /** Running tasks over all the watched ECS services. */
+  readonly tasks?: number;
+  /** Auto Scaling groups the WeightedRecordSets follow, and instances in each. */
+  readonly groups?: number;
+  readonly instancesPerGroup?: number;
+  /** Record sets in the WeightedRecordSets' zone once converged, its SOA and NS included: what its listing reads. */
+  readonly zoneRecords?: number;
   readonly intervalMs: number;
   /** From `start()` to every key reconciled once (what `/readyz` waits for). */
   readonly firstSyncSeconds: number;
@@ -38,12 +52,30 @@ export interface RunFigures {
   /** The floor by the issue's formula, and the same with one ownership-tag read per Cloud Map service. */
   readonly floor: number;
   readonly floorWithServiceTags: number;
+  /** The floor by operation (pages counted): what `callsPerInterval` is held against. */
+  readonly floorByOperation?: Record<string, number>;
   /** Route 53 requests a second over the converged intervals. */
   readonly route53PerSecond: number;
+  /** Route 53 requests per converged interval. */
+  readonly route53PerInterval?: number;
   /** Seconds spent waiting on each client-side rate limiter over the converged intervals, when the metric exists. */
   readonly limiterWaitSeconds?: Record<string, number>;
+  /** Seconds from one resync to the next over the converged intervals (the interval plus the informer's listing). */
+  readonly secondsPerInterval?: number;
+  /**
+   * Memory (fake only, in a child process of its own): the highest RSS sampled every 100 ms over the converged
+   * intervals; the process's peak RSS over its whole life, the cold first sync included; and RSS with the fake's
+   * state built, before the controller starts.
+   */
+  readonly convergedPeakRssMb?: number;
+  readonly processPeakRssMb?: number;
+  readonly baselineRssMb?: number;
+  /** CPU seconds of the whole child over the converged intervals, and the part spent answering in the fake. */
+  readonly cpuSecondsPerInterval?: number;
+  readonly fakeCpuSecondsPerInterval?: number;
 }
 
+const execFileAsync = promisify(execFile);
 const REGION = "us-east-1";
 const ZONE = "logs.internal";
 const GROUP = "log-asg";
@@ -55,8 +87,14 @@ export class ResyncCounter implements Logger {
     if (msg === "resync") this.resyncs++;
   }
   info(): void {}
-  warn(): void {}
-  error(): void {}
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    if (process.env.BENCH_RUN_LOG !== undefined)
+      process.stderr.write(`warn: ${msg} ${String(fields?.error ?? "")}\n`);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    if (process.env.BENCH_RUN_LOG !== undefined)
+      process.stderr.write(`error: ${msg} ${String(fields?.error ?? "")}\n`);
+  }
   child(): Logger {
     return this;
   }
@@ -75,8 +113,6 @@ export async function benchRun(
   await emulator.reset();
   const clients = createAwsClients({ endpoint: emulator.endpoint, region: REGION });
   const dir = await mkdtemp(join(tmpdir(), "bench-run-"));
-  let controller: Controller | undefined;
-  let operatorClients: AwsClients | undefined;
   try {
     const scene = await new AwsScene(clients).network();
     await scene.taskDefinition("fluentd", "awsvpc", [{ name: "fluentd", image: "fluentd", memory: 16 }]);
@@ -84,7 +120,7 @@ export async function benchRun(
       await scene.cluster(`logs-${s}`, 1);
       await scene.runTasks(`logs-${s}`, "fluentd", 2, `fluentd-${s}`);
     }
-    await clients.route53.send(
+    const zone = await clients.route53.send(
       new CreateHostedZoneCommand({
         Name: ZONE,
         CallerReference: `bench-run-${Date.now()}`,
@@ -93,30 +129,191 @@ export async function benchRun(
       }),
     );
     await scene.autoScalingGroup(GROUP, 3);
-    const specs = [
-      cloudMapSpecs(scene.vpcId, options.services, (s) => `logs-${s}`),
-      ...Array.from({ length: options.recordSets }, (_, i) =>
-        weightedSpec(`records-${i}`, ZONE, `r${i}.${ZONE}`, GROUP),
-      ),
-    ].join("---\n");
-    await writeFile(join(dir, "specs.yaml"), specs);
+    await writeSpecs(
+      dir,
+      scene.vpcId,
+      options.services,
+      (s) => `logs-${s}`,
+      options.recordSets,
+      () => GROUP,
+    );
+    const figures = await measureRun(
+      (observer, readCache) =>
+        createAwsClients({ endpoint: emulator.endpoint, region: REGION, observer, readCache }),
+      dir,
+      options,
+    );
+    const zoneRecords = (await new AwsRoute53Api(clients).listRecordSets(zone.HostedZone?.Id ?? "")).length;
+    return {
+      backend: "moto",
+      cloudMapServices: options.services,
+      weightedRecordSets: options.recordSets,
+      tasks: options.services * 2,
+      groups: 1,
+      instancesPerGroup: 3,
+      zoneRecords,
+      intervalMs: options.intervalMs,
+      ...figures,
+      ...floors({
+        tasksPerService: Array<number>(options.services).fill(2),
+        zoneRecords,
+        groups: [3],
+      }),
+    };
+  } finally {
+    clients.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
-    const registry = new Registry();
-    const metrics = new ControllerMetrics(registry);
-    const counter = new AwsCallCounter();
-    const logger = new ResyncCounter();
-    // As `run` builds it: the operator's defaults (its Route 53 limit of 5/s is part of what the first sync costs)
-    // and the tick's shared read cache.
-    const reads = new TickReadCache({ maxAgeMs: options.intervalMs });
-    operatorClients = createAwsClients({
-      endpoint: emulator.endpoint,
-      region: REGION,
-      observer: observeAll(metrics, counter),
-      readCache: reads,
-    });
+export interface FakeRunOptions {
+  readonly services: number;
+  /** Spread over the services as evenly as they go (16,000 over 350: 250 of 46 and 100 of 45). */
+  readonly tasks: number;
+  /** ECS clusters the services are spread over. */
+  readonly clusters: number;
+  readonly recordSets: number;
+  readonly groups: number;
+  readonly instancesPerGroup: number;
+  readonly intervalMs: number;
+  readonly intervals: number;
+}
+
+/**
+ * The same controller over bench/fake-sdk.ts: the real SDK clients (read cache, rate limiters at their defaults, call
+ * record) answered in process, at sizes the emulator cannot hold: `services` CloudMapServices each following its own
+ * ECS service (`tasks` in all, over `clusters` clusters), `recordSets` WeightedRecordSets at as many names of one
+ * private zone, record set i over Auto Scaling group i mod `groups`. Run it in a child process of its own
+ * (`benchRunOnFakeInChild`), so that its memory figures are the controller's and the fake's alone.
+ */
+export async function benchRunOnFake(options: FakeRunOptions): Promise<RunFigures> {
+  const sdk = new FakeSdk();
+  const tasksPerService = Array.from(
+    { length: options.services },
+    (_, s) => Math.floor(options.tasks / options.services) + (s < options.tasks % options.services ? 1 : 0),
+  );
+  const clusterOf = (s: number) => `logs-${s % options.clusters}`;
+  tasksPerService.forEach((n, s) => sdk.fake.addTasks(clusterOf(s), `fluentd-${s}`, n));
+  const vpc = "vpc-0abc1234";
+  const zoneId = sdk.addZone(ZONE, vpc);
+  const groupOf = (i: number) => `${GROUP}-${i % options.groups}`;
+  for (let g = 0; g < options.groups; g++) sdk.fake.addGroup(groupOf(g), options.instancesPerGroup);
+  const dir = await mkdtemp(join(tmpdir(), "bench-run-fake-"));
+  try {
+    await writeSpecs(dir, vpc, options.services, clusterOf, options.recordSets, groupOf);
+    const credentials = refreshableCredentials(() => async () => ({
+      accessKeyId: "bench",
+      secretAccessKey: "bench",
+    }));
+    const baselineRssMb = process.memoryUsage.rss() / 1e6;
+    let fakeCpuBefore = 0;
+    const figures = await measureRun(
+      (observer, readCache) =>
+        sdk.attach(
+          createAwsClients({
+            endpoint: "http://fake.invalid",
+            region: REGION,
+            credentials,
+            observer,
+            readCache,
+          }),
+        ),
+      dir,
+      options,
+      {
+        converged: () => {
+          fakeCpuBefore = sdk.cpuMicros;
+        },
+      },
+    );
+    const zoneRecords = (sdk.fake.state.records[zoneId]?.length ?? 0) + 2;
+    return {
+      backend: "fake",
+      cloudMapServices: options.services,
+      weightedRecordSets: options.recordSets,
+      tasks: options.tasks,
+      groups: options.groups,
+      instancesPerGroup: options.instancesPerGroup,
+      zoneRecords,
+      intervalMs: options.intervalMs,
+      ...figures,
+      ...floors({
+        tasksPerService,
+        zoneRecords,
+        groups: Array<number>(options.groups).fill(options.instancesPerGroup),
+      }),
+      baselineRssMb,
+      processPeakRssMb: process.resourceUsage().maxRSS / 1024,
+      fakeCpuSecondsPerInterval: (sdk.cpuMicros - fakeCpuBefore) / 1e6 / options.intervals,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `benchRunOnFake` in a child process (bench/run-fake-child.ts), so its peak RSS is its own. */
+export async function benchRunOnFakeInChild(options: FakeRunOptions): Promise<RunFigures> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [join(import.meta.dirname, "run-fake-child.ts"), JSON.stringify(options)],
+    { maxBuffer: 1 << 22 },
+  );
+  return JSON.parse(stdout) as RunFigures;
+}
+
+async function writeSpecs(
+  dir: string,
+  vpcId: string,
+  services: number,
+  clusterOf: (s: number) => string,
+  recordSets: number,
+  groupOf: (i: number) => string,
+): Promise<void> {
+  const specs = [
+    cloudMapSpecs(vpcId, services, clusterOf),
+    ...Array.from({ length: recordSets }, (_, i) =>
+      weightedSpec(`records-${i}`, ZONE, `r${i}.${ZONE}`, groupOf(i)),
+    ),
+  ].join("---\n");
+  await writeFile(join(dir, "specs.yaml"), specs);
+}
+
+type MeasuredFigures = Omit<
+  RunFigures,
+  | "backend"
+  | "cloudMapServices"
+  | "weightedRecordSets"
+  | "intervalMs"
+  | "floor"
+  | "floorWithServiceTags"
+  | "floorByOperation"
+>;
+
+/**
+ * Starts the controller over the specs in `dir` with clients from `build` (given the call record and the tick's read
+ * cache, as `run` builds them), times its first sync, waits for a whole interval without a write, and counts the
+ * calls of `intervals` intervals from resync to resync.
+ */
+async function measureRun(
+  build: (observer: AwsCallObserver, readCache: TickReadCache) => AwsClients,
+  dir: string,
+  options: { intervalMs: number; intervals: number },
+  hooks: { converged?: () => void } = {},
+): Promise<MeasuredFigures> {
+  const registry = new Registry();
+  const metrics = new ControllerMetrics(registry);
+  const counter = new AwsCallCounter();
+  const logger = new ResyncCounter();
+  // As `run` builds it: the operator's defaults (its Route 53 limit of 5/s is part of what the first sync costs)
+  // and the tick's shared read cache, whose answers serve for one interval at most.
+  const reads = new TickReadCache({ maxAgeMs: options.intervalMs });
+  const clients = build(observeAll(metrics, counter), reads);
+  let controller: Controller | undefined;
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
     controller = await composeController({
       specDir: dir,
-      clients: operatorClients,
+      clients,
       metrics,
       logger,
       ownerId: "bench",
@@ -139,11 +336,19 @@ export async function benchRun(
       if (counter.writes().length === writes) break;
     }
     const waitBefore = await limiterWaits(registry);
+    hooks.converged?.();
     counter.reset();
+    let convergedPeakRss = process.memoryUsage.rss();
+    sampler = setInterval(() => {
+      convergedPeakRss = Math.max(convergedPeakRss, process.memoryUsage.rss());
+    }, 100);
+    const cpuBefore = process.cpuUsage();
     const from = logger.resyncs;
     const t0 = performance.now();
     while (logger.resyncs < from + options.intervals) await delay(20);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    clearInterval(sampler);
     const calls = counter.byOperation();
     const waitAfter = await limiterWaits(registry);
     const per = (n: number) => Math.round((n / options.intervals) * 10) / 10;
@@ -156,25 +361,19 @@ export async function benchRun(
       if (isReadOperation(op.slice(op.indexOf(":") + 1))) readCalls += n;
       else writeCalls += n;
     }
-    // Per interval: per ECS service one ListTasks page and one DescribeTasks; per Cloud Map service one ListInstances
-    // page; the zone's one listing; the group's DescribeAutoScalingGroups and one DescribeInstances page; one
-    // ListNamespaces and one ListServices page; the namespace's ownership tags.
-    const floor = options.services * 3 + 1 + 2 + 2 + 1;
     const route53 = [...calls].filter(([op]) => op.startsWith("route53:")).reduce((n, [, c]) => n + c, 0);
     return {
-      backend: "moto",
-      cloudMapServices: options.services,
-      weightedRecordSets: options.recordSets,
-      intervalMs: options.intervalMs,
       firstSyncSeconds,
       firstSyncCalls,
       intervals: options.intervals,
       callsPerInterval,
       readsPerInterval: per(readCalls),
       writesPerInterval: per(writeCalls),
-      floor,
-      floorWithServiceTags: floor + options.services,
       route53PerSecond: route53 / seconds,
+      route53PerInterval: per(route53),
+      secondsPerInterval: seconds / options.intervals,
+      convergedPeakRssMb: convergedPeakRss / 1e6,
+      cpuSecondsPerInterval: (cpu.user + cpu.system) / 1e6 / options.intervals,
       ...(waitAfter === undefined
         ? {}
         : {
@@ -184,11 +383,40 @@ export async function benchRun(
           }),
     };
   } finally {
+    if (sampler !== undefined) clearInterval(sampler);
     await controller?.stop();
-    operatorClients?.destroy();
     clients.destroy();
-    await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The floor per interval, as the issue defines it, pages counted: per watched ECS service one ListTasks page and one
+ * DescribeTasks per 100 tasks; per Cloud Map service one ListInstances page per 100 instances; the zone's one listing,
+ * 300 record sets a page; per Auto Scaling group one DescribeAutoScalingGroups and one DescribeInstances page (1,000
+ * instances); per pass ListNamespaces and ListServices (100 a page) and the namespace's ownership tags. The operator
+ * also reads each Cloud Map service's ownership tags every interval (ownership is read back from AWS): the floor
+ * with those is `floorWithServiceTags`.
+ */
+function floors(scene: {
+  tasksPerService: readonly number[];
+  zoneRecords: number;
+  groups: readonly number[];
+}): Pick<RunFigures, "floor" | "floorWithServiceTags" | "floorByOperation"> {
+  const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+  const perService = scene.tasksPerService.reduce((n, t) => n + pages(t, 100), 0);
+  const floorByOperation: Record<string, number> = {
+    "autoscaling:DescribeAutoScalingGroups": scene.groups.length,
+    "ec2:DescribeInstances": scene.groups.reduce((n, size) => n + pages(size, 1000), 0),
+    "ecs:DescribeTasks": perService,
+    "ecs:ListTasks": perService,
+    "route53:ListResourceRecordSets": pages(scene.zoneRecords, 300),
+    "servicediscovery:ListInstances": perService,
+    "servicediscovery:ListNamespaces": 1,
+    "servicediscovery:ListServices": pages(scene.tasksPerService.length, 100),
+    "servicediscovery:ListTagsForResource": 1,
+  };
+  const floor = Object.values(floorByOperation).reduce((a, b) => a + b, 0);
+  return { floor, floorWithServiceTags: floor + scene.tasksPerService.length, floorByOperation };
 }
 
 /** `ecs_log_operator_aws_rate_limit_wait_seconds_sum` by service, when the operator exports it. */
