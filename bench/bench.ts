@@ -345,7 +345,7 @@ function report(): void {
           "specs",
           "tasks",
           "first sync s",
-          "reads/interval (floor; with service tags)",
+          "reads/interval (floor; with service tags; and health)",
           "over the floor",
           "writes/interval",
           "Route 53 req/interval",
@@ -357,7 +357,7 @@ function report(): void {
           `${r.cloudMapServices} CloudMapService + ${r.weightedRecordSets} WeightedRecordSet`,
           String(r.tasks ?? "-"),
           r.firstSyncSeconds.toFixed(1),
-          `${r.readsPerInterval} (${r.floor}; ${r.floorWithServiceTags})`,
+          `${r.readsPerInterval} (${r.floor}; ${r.floorWithServiceTags}; ${r.floorWithHealth ?? "-"})`,
           pct(r.readsPerInterval, r.floor),
           String(r.writesPerInterval),
           String(r.route53PerInterval ?? "-"),
@@ -382,9 +382,13 @@ function report(): void {
         );
       targets.push(
         `${r.writesPerInterval === 0 && r.readsPerInterval <= r.floor * 1.1 ? "MET " : "MISS"} run converged (${r.backend}, ${r.cloudMapServices} + ${r.weightedRecordSets} specs): 0 writes ` +
-          `(${r.writesPerInterval}), reads within 10% of the floor: ${r.readsPerInterval} for ${r.floor} ` +
+          `(${r.writesPerInterval}), reads within 10% of the issue's floor: ${r.readsPerInterval} for ${r.floor} ` +
           `(${pct(r.readsPerInterval, r.floor)}; ${pct(r.readsPerInterval, r.floorWithServiceTags)} against the floor with one tag read per service)`,
       );
+      if (r.floorWithHealth !== undefined)
+        targets.push(
+          `${r.writesPerInterval === 0 && r.readsPerInterval <= r.floorWithHealth * 1.1 ? "MET " : "MISS"} run converged (${r.backend}): reads within 10% of the floor with each service's ownership tags and the health read's DescribeServices: ${r.readsPerInterval} for ${r.floorWithHealth} (${pct(r.readsPerInterval, r.floorWithHealth)})`,
+        );
       if (r.backend === "moto")
         targets.push(
           `${r.firstSyncSeconds < 5 ? "MET " : "MISS"} first sync of ${r.cloudMapServices + r.weightedRecordSets + 1} specs under 5 s: ${r.firstSyncSeconds.toFixed(1)} s`,

@@ -52,6 +52,11 @@ export interface RunFigures {
   /** The floor by the issue's formula, and the same with one ownership-tag read per Cloud Map service. */
   readonly floor: number;
   readonly floorWithServiceTags: number;
+  /**
+   * `floorWithServiceTags` and the watched services' health read (issue 19, after the issue's floor was written):
+   * one DescribeServices per ten services of a cluster. What the 10% target is held against.
+   */
+  readonly floorWithHealth: number;
   /** The floor by operation (pages counted): what `callsPerInterval` is held against. */
   readonly floorByOperation?: Record<string, number>;
   /** Route 53 requests a second over the converged intervals. */
@@ -158,6 +163,7 @@ export async function benchRun(
         tasksPerService: Array<number>(options.services).fill(2),
         zoneRecords,
         groups: [3],
+        servicesPerCluster: Array<number>(options.services).fill(1),
       }),
     };
   } finally {
@@ -241,6 +247,10 @@ export async function benchRunOnFake(options: FakeRunOptions): Promise<RunFigure
         tasksPerService,
         zoneRecords,
         groups: Array<number>(options.groups).fill(options.instancesPerGroup),
+        servicesPerCluster: Array.from(
+          { length: options.clusters },
+          (_, c) => tasksPerService.filter((_t, s) => s % options.clusters === c).length,
+        ),
       }),
       baselineRssMb,
       processPeakRssMb: process.resourceUsage().maxRSS / 1024,
@@ -286,6 +296,7 @@ type MeasuredFigures = Omit<
   | "intervalMs"
   | "floor"
   | "floorWithServiceTags"
+  | "floorWithHealth"
   | "floorByOperation"
 >;
 
@@ -401,7 +412,9 @@ function floors(scene: {
   tasksPerService: readonly number[];
   zoneRecords: number;
   groups: readonly number[];
-}): Pick<RunFigures, "floor" | "floorWithServiceTags" | "floorByOperation"> {
+  /** How many of the services each cluster holds. */
+  servicesPerCluster: readonly number[];
+}): Pick<RunFigures, "floor" | "floorWithServiceTags" | "floorWithHealth" | "floorByOperation"> {
   const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
   const perService = scene.tasksPerService.reduce((n, t) => n + pages(t, 100), 0);
   const floorByOperation: Record<string, number> = {
@@ -416,7 +429,9 @@ function floors(scene: {
     "servicediscovery:ListTagsForResource": 1,
   };
   const floor = Object.values(floorByOperation).reduce((a, b) => a + b, 0);
-  return { floor, floorWithServiceTags: floor + scene.tasksPerService.length, floorByOperation };
+  const floorWithServiceTags = floor + scene.tasksPerService.length;
+  const health = scene.servicesPerCluster.reduce((n, services) => n + Math.ceil(services / 10), 0);
+  return { floor, floorWithServiceTags, floorWithHealth: floorWithServiceTags + health, floorByOperation };
 }
 
 /** `ecs_log_operator_aws_rate_limit_wait_seconds_sum` by service, when the operator exports it. */
