@@ -326,6 +326,30 @@ describe("Controller", () => {
     );
   });
 
+  it("keeps its interval from one listing's start to the next when a listing takes a while", async () => {
+    const started: number[] = [];
+    const at: { clock?: ManualClock } = {};
+    // A listing that waits 30 ms of the manual clock (as the informers' listing waits on the ECS rate limit).
+    const slow: WatchLister = {
+      async list() {
+        started.push(at.clock!.now());
+        await at.clock!.sleep(30);
+        return [];
+      },
+    };
+    const t = await setup(
+      { "a.yaml": widget("a", 1, "svc-a") },
+      { intervalMs: 50, resyncIntervalMs: 60_000, lister: slow },
+    );
+    at.clock = t.clock;
+    await t.controller.start();
+    for (let i = 0; i < 30; i++) await t.clock.advance(10);
+    const ticks = started.slice(1); // the first is the informers' baseline at start, outside the loop
+    expect(ticks.length).toBeGreaterThanOrEqual(4);
+    const periods = ticks.slice(1).map((at, i) => at - ticks[i]!);
+    expect(periods.every((p) => p === 50)).toBe(true);
+  });
+
   it("counts a change the workload caused (a watched listing moved) as applied, not as drift", async () => {
     const lister = new FakeLister();
     const t = await setup(

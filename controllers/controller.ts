@@ -329,12 +329,23 @@ export class Controller {
     }
   }
 
+  /**
+   * Runs `tick` every `ms`, counted from one tick's start to the next: a tick that takes a while (the informers'
+   * listing waits on the ECS rate limit at a few hundred services) does not stretch the interval, and one that takes
+   * longer than it is followed at once by the next.
+   */
   private async loop(ms: number, tick: () => Promise<void>): Promise<void> {
     const signal = this.stopping.signal;
+    let took = 0;
     while (!signal.aborted) {
       try {
-        await this.clock.sleep(ms, signal);
-        await tick();
+        await this.clock.sleep(Math.max(0, ms - took), signal);
+        const started = this.clock.now();
+        try {
+          await tick();
+        } finally {
+          took = this.clock.now() - started;
+        }
       } catch (error) {
         if (signal.aborted) return;
         this.logger.warn("periodic work failed", { error });
