@@ -122,6 +122,45 @@ describe("TickReadCache", () => {
     expect(aws.sent).toEqual(["route53:ListResourceRecordSets", "route53:ListResourceRecordSets"]);
   });
 
+  it("asks AWS for what a Cloud Map operation touches until the next tick: the operation may not show yet", async () => {
+    const cache = new TickReadCache({ clock: new ManualClock() });
+    const aws = backend();
+    const namespaces: AwsRequest = { service: "servicediscovery", operation: "ListNamespaces", input: {} };
+    const create: AwsRequest = {
+      service: "servicediscovery",
+      operation: "CreatePrivateDnsNamespace",
+      input: { Name: "logs.internal", Vpc: "vpc-1" },
+    };
+    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(create, aws.send(create));
+    aws.sent.length = 0;
+    // The namespace appears when its operation succeeds: each read of the tick asks AWS, none is kept.
+    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(namespaces, aws.send(namespaces));
+    expect(aws.sent).toEqual(["servicediscovery:ListNamespaces", "servicediscovery:ListNamespaces"]);
+    // The next tick caches again. A registration leaves its own service's instances uncached for the tick, and
+    // another service's cached.
+    cache.beginTick();
+    const register: AwsRequest = {
+      service: "servicediscovery",
+      operation: "RegisterInstance",
+      input: { ServiceId: "srv-2", InstanceId: "a" },
+    };
+    await cache.request(listInstances("srv-1"), aws.send(listInstances("srv-1")));
+    await cache.request(listInstances("srv-2"), aws.send(listInstances("srv-2")));
+    await cache.request(register, aws.send(register));
+    aws.sent.length = 0;
+    await cache.request(listInstances("srv-1"), aws.send(listInstances("srv-1")));
+    await cache.request(listInstances("srv-2"), aws.send(listInstances("srv-2")));
+    await cache.request(listInstances("srv-2"), aws.send(listInstances("srv-2")));
+    expect(aws.sent).toEqual(["servicediscovery:ListInstances", "servicediscovery:ListInstances"]);
+    aws.sent.length = 0;
+    cache.beginTick();
+    await cache.request(listInstances("srv-2"), aws.send(listInstances("srv-2")));
+    await cache.request(listInstances("srv-2"), aws.send(listInstances("srv-2")));
+    expect(aws.sent).toEqual(["servicediscovery:ListInstances"]);
+  });
+
   it("says which reads each write makes stale", () => {
     const register = staleAfterWrite({
       service: "servicediscovery",

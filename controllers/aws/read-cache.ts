@@ -43,6 +43,24 @@ const NO_CACHED_EFFECT: Readonly<Record<string, ReadonlySet<string>>> = {
   ecs: new Set(["RegisterTaskDefinition", "DeregisterTaskDefinition", "TagResource", "UntagResource"]),
 };
 
+/**
+ * Writes AWS finishes after answering (Cloud Map's operations): a read right after one may not show it yet, so the
+ * reads it makes stale are not cached again in the tick, only asked of AWS (a namespace being created would otherwise
+ * stay missing, an instance being registered unregistered, until the next tick).
+ */
+const ASYNCHRONOUS: Readonly<Record<string, ReadonlySet<string>>> = {
+  servicediscovery: new Set([
+    "CreatePrivateDnsNamespace",
+    "CreatePublicDnsNamespace",
+    "CreateHttpNamespace",
+    "UpdatePrivateDnsNamespace",
+    "DeleteNamespace",
+    "RegisterInstance",
+    "DeregisterInstance",
+    "UpdateService",
+  ]),
+};
+
 export function isCachedRead(service: AwsService, operation: string): boolean {
   return CACHED[service]?.has(operation) === true;
 }
@@ -185,6 +203,8 @@ export interface ReadCacheStats {
  */
 export class TickReadCache implements ClientCacheHook {
   private readonly entries = new Map<string, Entry>();
+  /** What asynchronous writes of this tick made stale (`ASYNCHRONOUS`): asked of AWS, not cached, until the next. */
+  private readonly settling = new Map<string, Match>();
   private readonly liveScope = new AsyncLocalStorage<boolean>();
   private readonly maxAgeMs: number;
   private readonly clock: Clock;
@@ -201,6 +221,7 @@ export class TickReadCache implements ClientCacheHook {
   beginTick(): void {
     this.tick++;
     this.entries.clear();
+    this.settling.clear();
   }
 
   get ticks(): number {
@@ -249,14 +270,15 @@ export class TickReadCache implements ClientCacheHook {
       if (isReadOperation(request.operation)) return send();
       try {
         const out = await send();
-        this.invalidate(staleAfterWrite(request));
+        this.wrote(request);
         return out;
       } catch (error) {
-        if (sent?.() !== false) this.invalidate(staleAfterWrite(request));
+        if (sent?.() !== false) this.wrote(request);
         throw error;
       }
     }
     const key = requestKey(request);
+    for (const stale of this.settling.values()) if (stale(request)) return send();
     const now = this.clock.now();
     const found = this.entries.get(key);
     if (
@@ -274,6 +296,15 @@ export class TickReadCache implements ClientCacheHook {
     }
     this.misses++;
     return this.start(key, request, send, now);
+  }
+
+  /** Drops what a write made stale; an asynchronous one keeps it uncached for the rest of the tick. */
+  private wrote(write: AwsRequest): void {
+    const stale = staleAfterWrite(write);
+    this.invalidate(stale);
+    // Keyed by the write's own request: bounded by what this tick wrote, cleared with it.
+    if (ASYNCHRONOUS[write.service]?.has(write.operation) === true)
+      this.settling.set(requestKey(write), stale);
   }
 
   /** Puts the cache in front of one SDK client (`ClientCacheHook`). */
