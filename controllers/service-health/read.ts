@@ -176,10 +176,6 @@ export class StoppedListings {
     const live = new Set(keys);
     for (const key of [...this.last.keys()]) if (!live.has(key)) this.last.delete(key);
   }
-
-  get size(): number {
-    return this.last.size;
-  }
 }
 
 /** What must stay the same for a key to count as steady; undefined when it is not steady now. */
