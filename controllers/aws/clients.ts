@@ -296,6 +296,8 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
         observer: options.observer,
         guard: clientOptions?.guarded === false ? undefined : options.requestGuard,
       });
+      // What the tick's cache keeps of this service (the tagging API's listing), and the writes that drop it.
+      options.readCache?.attach(client.middlewareStack, service);
       others.push(client);
       return client;
     },

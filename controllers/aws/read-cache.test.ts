@@ -161,6 +161,52 @@ describe("TickReadCache", () => {
     expect(aws.sent).toEqual(["servicediscovery:ListInstances"]);
   });
 
+  it("caches what an operation touched again once AWS says the operation finished", async () => {
+    const cache = new TickReadCache({ clock: new ManualClock() });
+    const aws = backend();
+    const namespaces: AwsRequest = { service: "servicediscovery", operation: "ListNamespaces", input: {} };
+    const create: AwsRequest = {
+      service: "servicediscovery",
+      operation: "CreatePrivateDnsNamespace",
+      input: { Name: "logs.internal", Vpc: "vpc-1" },
+    };
+    const getOperation: AwsRequest = {
+      service: "servicediscovery",
+      operation: "GetOperation",
+      input: { OperationId: "op-1" },
+    };
+    // What the SDK's `initialize` step resolves with.
+    const answer = (output: object) => () => Promise.resolve({ output, response: {} });
+    await cache.request(create, answer({ OperationId: "op-1" }));
+    await cache.request(getOperation, answer({ Operation: { Id: "op-1", Status: "PENDING" } }));
+    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(namespaces, aws.send(namespaces));
+    expect(aws.sent).toEqual(["servicediscovery:ListNamespaces", "servicediscovery:ListNamespaces"]);
+    // Another operation's success changes nothing; this one's makes the namespaces cached again.
+    await cache.request(getOperation, answer({ Operation: { Id: "op-2", Status: "SUCCESS" } }));
+    await cache.request(namespaces, aws.send(namespaces));
+    expect(aws.sent).toHaveLength(3);
+    await cache.request(getOperation, answer({ Operation: { Id: "op-1", Status: "SUCCESS" } }));
+    aws.sent.length = 0;
+    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(namespaces, aws.send(namespaces));
+    expect(aws.sent).toEqual(["servicediscovery:ListNamespaces"]);
+    // A registration, finished as a ListOperations page shows it (FAIL is finished too).
+    const register: AwsRequest = {
+      service: "servicediscovery",
+      operation: "RegisterInstance",
+      input: { ServiceId: "srv-1", InstanceId: "a" },
+    };
+    const listOperations: AwsRequest = { service: "servicediscovery", operation: "ListOperations", input: {} };
+    await cache.request(register, answer({ OperationId: "op-3" }));
+    aws.sent.length = 0;
+    await cache.request(listInstances("srv-1"), aws.send(listInstances("srv-1")));
+    await cache.request(listOperations, answer({ Operations: [{ Id: "op-3", Status: "FAIL" }] }));
+    await cache.request(listInstances("srv-1"), aws.send(listInstances("srv-1")));
+    await cache.request(listInstances("srv-1"), aws.send(listInstances("srv-1")));
+    expect(aws.sent).toEqual(["servicediscovery:ListInstances", "servicediscovery:ListInstances"]);
+  });
+
   it("says which reads each write makes stale", () => {
     const register = staleAfterWrite({
       service: "servicediscovery",
@@ -198,6 +244,31 @@ describe("TickReadCache", () => {
       input: {},
     });
     expect(taskDefinition(listTasks("logs", "fluentd"))).toBe(false);
+    // The sweeps' listing of revisions by tag is what a task definition write changes.
+    const revisions: AwsRequest = {
+      service: "tag",
+      operation: "GetResources",
+      input: { ResourceTypeFilters: ["ecs:task-definition"] },
+    };
+    expect(taskDefinition(revisions)).toBe(true);
+    expect(unknown(revisions)).toBe(false);
+    // A namespace's new zone: the zone listings and the lookups of its name, not another name's nor any records.
+    const created = staleAfterWrite({
+      service: "servicediscovery",
+      operation: "CreatePrivateDnsNamespace",
+      input: { Name: "fluentd.local", Vpc: "vpc-1" },
+    });
+    const byName = (DNSName: string): AwsRequest => ({
+      service: "route53",
+      operation: "ListHostedZonesByName",
+      input: { DNSName },
+    });
+    expect(created(byName("Fluentd.Local."))).toBe(true);
+    expect(created(byName("logs.internal"))).toBe(false);
+    expect(created({ service: "route53", operation: "ListHostedZones", input: {} })).toBe(true);
+    expect(
+      created({ service: "route53", operation: "ListResourceRecordSets", input: { HostedZoneId: "Z1" } }),
+    ).toBe(false);
   });
 
   it("drops the reads an event's or a spec edit's watch key names, and only those", async () => {

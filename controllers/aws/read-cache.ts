@@ -12,9 +12,10 @@ export interface AwsRequest {
 
 /**
  * The reads that carry watched state: ECS tasks, Auto Scaling groups and their instances, hosted zones and their
- * records, Cloud Map namespaces, services, instances and ownership tags. Everything else (Cloud Map's GetOperation
- * and Route 53's GetChange, which are polled for progress; leases; logs, alarms, task definitions, S3) always goes to
- * AWS.
+ * records, Cloud Map namespaces, services, instances and ownership tags; and the tagging API's listing of this
+ * owner's task definition revisions, which two sweeps of a tick share. Everything else (Cloud Map's GetOperation
+ * and Route 53's GetChange, which are polled for progress; leases; logs, alarms, task definitions themselves, S3)
+ * always goes to AWS.
  */
 const CACHED: Readonly<Record<string, ReadonlySet<string>>> = {
   ecs: new Set(["ListTasks", "DescribeTasks", "DescribeContainerInstances"]),
@@ -28,6 +29,9 @@ const CACHED: Readonly<Record<string, ReadonlySet<string>>> = {
     "GetInstancesHealthStatus",
     "ListTagsForResource",
   ]),
+  // This owner's task definition revisions by tag: one listing a tick serves the LogRouter and SidecarVolume
+  // sweeps, which ask the same question (on moto each listing costs about 0.8 s of the emulator's one thread).
+  tag: new Set(["GetResources"]),
 };
 
 /**
@@ -38,10 +42,17 @@ const CACHED: Readonly<Record<string, ReadonlySet<string>>> = {
  */
 const TARGETS: ReadonlySet<string> = new Set(["ecs", "ec2", "autoscaling"]);
 
-/** Writes that change none of the cached reads of their service. */
-const NO_CACHED_EFFECT: Readonly<Record<string, ReadonlySet<string>>> = {
-  ecs: new Set(["RegisterTaskDefinition", "DeregisterTaskDefinition", "TagResource", "UntagResource"]),
-};
+/**
+ * Writes of task definitions and their tags: they change no cached ECS read (tasks, container instances), only the
+ * tagging API's listing of revisions by tag.
+ */
+const TASK_DEFINITION_WRITES: ReadonlySet<string> = new Set([
+  "RegisterTaskDefinition",
+  "DeregisterTaskDefinition",
+  "DeleteTaskDefinitions",
+  "TagResource",
+  "UntagResource",
+]);
 
 /**
  * Writes AWS finishes after answering (Cloud Map's operations): a read right after one may not show it yet, so the
@@ -61,6 +72,22 @@ const ASYNCHRONOUS: Readonly<Record<string, ReadonlySet<string>>> = {
   ]),
 };
 
+/** Reads that tell how Cloud Map's operations went: a finished one ends the settling of its write. */
+const OPERATION_READS: ReadonlySet<string> = new Set([
+  "servicediscovery:GetOperation",
+  "servicediscovery:ListOperations",
+]);
+
+interface Operation {
+  readonly Id?: string;
+  readonly Status?: string;
+}
+
+/** What a command resolved with, from what the `initialize` step's handler returns (`{ output, response }`). */
+function outputOf(result: unknown): unknown {
+  return (result as { output?: unknown } | undefined)?.output;
+}
+
 export function isCachedRead(service: AwsService, operation: string): boolean {
   return CACHED[service]?.has(operation) === true;
 }
@@ -69,6 +96,8 @@ type Match = (r: AwsRequest) => boolean;
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const zoneIdOf = (v: unknown): string => (str(v) ?? "").replace(/^\/hostedzone\//, "");
+/** DNS names compare without case and without a trailing dot. */
+const dnsNameKey = (name: string): string => name.replace(/\.$/, "").toLowerCase();
 
 /**
  * Which cached reads a write makes stale. A write this table does not know drops every cached read of its service:
@@ -76,7 +105,8 @@ const zoneIdOf = (v: unknown): string => (str(v) ?? "").replace(/^\/hostedzone\/
  */
 export function staleAfterWrite(write: AwsRequest): Match {
   const { service, operation, input } = write;
-  if (NO_CACHED_EFFECT[service]?.has(operation) === true) return () => false;
+  if (service === "ecs" && TASK_DEFINITION_WRITES.has(operation))
+    return (r) => r.service === "tag" && r.operation === "GetResources";
   const same =
     (s: AwsService, ops: readonly string[], test: (input: Readonly<Record<string, unknown>>) => boolean) =>
     (r: AwsRequest) =>
@@ -113,6 +143,24 @@ export function staleAfterWrite(write: AwsRequest): Match {
           r.operation !== "ListNamespaces" &&
           r.operation !== "ListTagsForResource";
       case "CreatePrivateDnsNamespace":
+      case "CreatePublicDnsNamespace": {
+        // The namespace's hosted zone is a new zone: no cached record listing or GetHostedZone can be of it (a read
+        // of a zone that did not exist failed, and failures are not kept), so of Route 53 only the zone listings
+        // go, and of the lookups by name (ListHostedZonesByName) those of its name. That is enough because a
+        // lookup's answer is only ever read as the zones named DNSName (`AwsRoute53Api.zonesByName` stops at the
+        // first other name): a new zone of another name changes nothing taken from it. Without this, creating a
+        // namespace made every zone lookup and listing of the tick live, one request per WeightedRecordSet.
+        const name = str(input.Name);
+        if (name === undefined) return (r) => r.service === "servicediscovery" || r.service === "route53";
+        const created = dnsNameKey(name);
+        // Of Cloud Map, only the namespace listings: a new namespace holds no service yet.
+        return (r) =>
+          (r.service === "servicediscovery" && r.operation === "ListNamespaces") ||
+          (r.service === "route53" &&
+            (r.operation === "ListHostedZones" ||
+              (r.operation === "ListHostedZonesByName" &&
+                (str(r.input.DNSName) === undefined || dnsNameKey(str(r.input.DNSName)!) === created))));
+      }
       case "UpdatePrivateDnsNamespace":
       case "DeleteNamespace":
         // A private DNS namespace is also a Route 53 hosted zone.
@@ -204,7 +252,7 @@ export interface ReadCacheStats {
 export class TickReadCache implements ClientCacheHook {
   private readonly entries = new Map<string, Entry>();
   /** What asynchronous writes of this tick made stale (`ASYNCHRONOUS`): asked of AWS, not cached, until the next. */
-  private readonly settling = new Map<string, Match>();
+  private readonly settling = new Map<string, { readonly stale: Match; readonly operationId?: string }>();
   private readonly liveScope = new AsyncLocalStorage<boolean>();
   private readonly maxAgeMs: number;
   private readonly clock: Clock;
@@ -267,10 +315,15 @@ export class TickReadCache implements ClientCacheHook {
    */
   async request<T>(request: AwsRequest, send: () => Promise<T>, sent?: () => boolean): Promise<T> {
     if (!isCachedRead(request.service, request.operation)) {
-      if (isReadOperation(request.operation)) return send();
+      if (isReadOperation(request.operation)) {
+        if (!OPERATION_READS.has(`${request.service}:${request.operation}`)) return send();
+        const out = await send();
+        this.settled(outputOf(out));
+        return out;
+      }
       try {
         const out = await send();
-        this.wrote(request);
+        this.wrote(request, outputOf(out));
         return out;
       } catch (error) {
         if (sent?.() !== false) this.wrote(request);
@@ -278,7 +331,7 @@ export class TickReadCache implements ClientCacheHook {
       }
     }
     const key = requestKey(request);
-    for (const stale of this.settling.values()) if (stale(request)) return send();
+    for (const { stale } of this.settling.values()) if (stale(request)) return send();
     const now = this.clock.now();
     const found = this.entries.get(key);
     if (
@@ -298,13 +351,37 @@ export class TickReadCache implements ClientCacheHook {
     return this.start(key, request, send, now);
   }
 
-  /** Drops what a write made stale; an asynchronous one keeps it uncached for the rest of the tick. */
-  private wrote(write: AwsRequest): void {
+  /**
+   * Drops what a write made stale; an asynchronous one keeps it uncached until AWS says its operation finished
+   * (`settled`), or for the rest of the tick when it never says so.
+   */
+  private wrote(write: AwsRequest, output?: unknown): void {
     const stale = staleAfterWrite(write);
     this.invalidate(stale);
     // Keyed by the write's own request: bounded by what this tick wrote, cleared with it.
-    if (ASYNCHRONOUS[write.service]?.has(write.operation) === true)
-      this.settling.set(requestKey(write), stale);
+    if (ASYNCHRONOUS[write.service]?.has(write.operation) === true) {
+      const operationId = str((output as { OperationId?: unknown } | undefined)?.OperationId);
+      this.settling.set(requestKey(write), operationId === undefined ? { stale } : { stale, operationId });
+    }
+  }
+
+  /**
+   * Ends the settling of the writes whose operations a GetOperation or ListOperations answer shows finished
+   * (SUCCESS or FAIL): what they touched reads as AWS now has it, so it is cached again. Without this, a namespace
+   * created at the start of a tick made every Cloud Map reconcile of that tick list the namespaces again.
+   */
+  private settled(output: unknown): void {
+    if (this.settling.size === 0) return;
+    const o = output as { Operation?: Operation; Operations?: Operation[] } | undefined;
+    const finished = new Set(
+      [...(o?.Operation !== undefined ? [o.Operation] : []), ...(o?.Operations ?? [])]
+        .filter((op) => op.Status === "SUCCESS" || op.Status === "FAIL")
+        .map((op) => op.Id),
+    );
+    if (finished.size === 0) return;
+    for (const [key, s] of this.settling) {
+      if (s.operationId !== undefined && finished.has(s.operationId)) this.settling.delete(key);
+    }
   }
 
   /** Puts the cache in front of one SDK client (`ClientCacheHook`). */
