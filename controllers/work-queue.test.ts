@@ -14,6 +14,46 @@ describe("WorkQueue", () => {
     expect(q.length).toBe(0);
   });
 
+  it("takes the kinds in turn, each kind's keys in the order they came, and sweeps once no spec waits", async () => {
+    const q = new WorkQueue({ clock: new ManualClock() });
+    for (let i = 1; i <= 4; i++) q.add(`CloudMapService/s${i}`);
+    q.add("WeightedRecordSet/w1");
+    q.add("WeightedRecordSet/w2");
+    q.add("CloudMapService/*");
+    q.add("LogAlarm/*");
+    const order: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const key = (await q.get()) ?? "";
+      order.push(key);
+      q.done(key);
+      // A spec's key that comes while sweeps wait goes before them.
+      if (i === 5) q.add("WeightedRecordSet/w3");
+    }
+    expect(order).toEqual([
+      "CloudMapService/s1",
+      "WeightedRecordSet/w1",
+      "CloudMapService/s2",
+      "WeightedRecordSet/w2",
+      "CloudMapService/s3",
+      "CloudMapService/s4",
+      "WeightedRecordSet/w3",
+      "CloudMapService/*",
+      "LogAlarm/*",
+    ]);
+    expect(q.length).toBe(0);
+    // A kind that comes back after its lane emptied waits its turn behind the others.
+    q.add("CloudMapService/s1");
+    q.add("WeightedRecordSet/w1");
+    q.add("CloudMapService/s2");
+    const again: string[] = [];
+    for (let i = 0; i < 3; i++) again.push((await q.get()) ?? "");
+    expect(again).toEqual([
+      "CloudMapService/s1",
+      "WeightedRecordSet/w1",
+      "CloudMapService/s2",
+    ]);
+  });
+
   it("never hands a key being processed to a second worker, and hands it again when done", async () => {
     const q = new WorkQueue({ clock: new ManualClock() });
     q.add("A/a");

@@ -30,13 +30,22 @@ export interface WorkQueueOptions {
  * is added; a key being processed is never handed to a second worker, and one added meanwhile is handed out again
  * when the first worker is done. Retries wait for a per-key exponential backoff with jitter (`Backoff`, the
  * operator's one retry policy), then for a token of a global bucket.
+ *
+ * Waiting keys are kept in one lane per kind (the key's `Kind/` prefix), first in, first out within a lane, and the
+ * workers take from the lanes in turn. controller-runtime gives each kind its own queue and workers for the same
+ * reason: kinds wait on different AWS services and quotas (Cloud Map's operations, Route 53's 5 requests a second),
+ * so a backlog of one kind (60 CloudMapServices at start-up) must not hold back the keys of another. A kind's orphan
+ * sweep (`Kind/*`) waits in a lane of its own, taken only when no spec's key waits: the specs' own work comes
+ * first, and what a sweep removes is never urgent (Argo CD prunes last in a sync for the same reason).
  */
 export class WorkQueue {
   private readonly clock: Clock;
   private readonly observer: WorkQueueObserver | undefined;
   private readonly backoff: Backoff;
   private readonly bucket: TokenBucket;
-  private readonly queue: string[] = [];
+  /** Waiting keys by kind, in the order the kinds first came, specs' keys and sweeps apart. */
+  private readonly lanes = new Lanes();
+  private readonly sweeps = new Lanes();
   private readonly dirty = new Set<string>();
   private readonly processing = new Map<string, number>();
   private readonly failures = new Map<string, number>();
@@ -61,7 +70,7 @@ export class WorkQueue {
 
   /** Keys waiting to be handed out. */
   get length(): number {
-    return this.queue.length;
+    return this.lanes.size + this.sweeps.size;
   }
 
   add(key: string): void {
@@ -80,8 +89,8 @@ export class WorkQueue {
       waiter(key);
       return;
     }
-    this.queue.push(key);
-    this.observer?.depth(this.queue.length);
+    (key.endsWith("/*") ? this.sweeps : this.lanes).push(key);
+    this.observer?.depth(this.length);
   }
 
   /** Adds the key after `ms`, unless the queue is shut down by then. */
@@ -145,11 +154,11 @@ export class WorkQueue {
 
   /** The next key to process, or undefined once the queue is shut down. Call `done` when finished with it. */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.lanes.take() ?? this.sweeps.take();
     if (key !== undefined) {
       this.dirty.delete(key);
       this.processing.set(key, this.clock.now());
-      this.observer?.depth(this.queue.length);
+      this.observer?.depth(this.length);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -178,12 +187,56 @@ export class WorkQueue {
   async shutDown(): Promise<void> {
     if (!this.shuttingDown) {
       this.shutdown.abort();
-      this.queue.length = 0;
+      this.lanes.clear();
+      this.sweeps.clear();
       this.dirty.clear();
       this.observer?.depth(0);
       for (const w of this.waiters.splice(0)) w(undefined);
     }
     if (this.processing.size === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+/** First-in-first-out lanes, one per kind (a key's `Kind/` prefix), taken in turn. */
+class Lanes {
+  private readonly byKind = new Map<string, string[]>();
+  /** The lane the next `take` starts at. */
+  private next = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(key: string): void {
+    const kind = key.slice(0, Math.max(0, key.indexOf("/")));
+    let lane = this.byKind.get(kind);
+    if (lane === undefined) this.byKind.set(kind, (lane = []));
+    lane.push(key);
+    this.count++;
+  }
+
+  /** The next key, taking the lanes in turn. A lane that empties is dropped: the map follows the backlog. */
+  take(): string | undefined {
+    if (this.count === 0) return undefined;
+    const kinds = [...this.byKind.keys()];
+    const at = this.next % kinds.length;
+    const kind = kinds[at]!;
+    const lane = this.byKind.get(kind)!;
+    const key = lane.shift()!;
+    this.count--;
+    // The lane after this one is at `at` once this one is dropped, at `at + 1` while it stays.
+    if (lane.length === 0) {
+      this.byKind.delete(kind);
+      this.next = at;
+    } else this.next = at + 1;
+    return key;
+  }
+
+  clear(): void {
+    this.byKind.clear();
+    this.count = 0;
+    this.next = 0;
   }
 }
