@@ -42,7 +42,8 @@ export interface ResourcePlan {
    * from the tick's shared reads is safe to apply as it is: a stale read makes AWS refuse the write (which then
    * drops the cached reads it touched, and the retry reads live), never overwrite (Route 53 refuses a CREATE of a
    * record that exists and a DELETE that does not match the record exactly, and applies a batch whole or not at
-   * all). Otherwise a plan that writes is made again from live reads first (`planForWrite`).
+   * all), or the write puts the desired state whatever was read (Cloud Map's RegisterInstance of a task's
+   * instance). Otherwise a plan that writes is made again from live reads first (`planForWrite`).
    */
   readonly guarded?: boolean;
   /**

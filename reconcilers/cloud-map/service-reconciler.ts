@@ -130,6 +130,13 @@ export class CloudMapServiceReconciler implements Reconciler {
       kind: this.kind,
       changes: planned.changes,
       notes: planned.notes,
+      // Applied as planned from the tick's reads, without a live re-plan: each write either is checked by Cloud Map
+      // against its current state (CreateService of a name that exists fails with ServiceAlreadyExists, a
+      // deregistration or an update of a service or instance that is gone fails with *NotFound, and the conflict is
+      // planned again from live reads) or puts the spec's state whatever was there (RegisterInstance of a task's id,
+      // UpdateService of the spec's settings, the ownership tags). A stale read can cost a write that changes
+      // nothing, never one that undoes someone else's. Deleting services is the sweep's, which reads live.
+      guarded: true,
       // Every task with an address is registered; one without is left for the next reconcile.
       targets: tasks.flatMap((t) => (t.address === undefined ? [] : [{ id: t.taskId, address: t.address }])),
       apply: (signal) => this.apply(spec, key, namespace, observed?.service, planned.steps, ctx, signal),

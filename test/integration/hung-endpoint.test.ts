@@ -170,13 +170,18 @@ describe("run with a hung AWS endpoint", () => {
         .sort();
       return JSON.stringify(ids) === JSON.stringify(taskIds) ? ids : undefined;
     });
-    const resources = (await status()).resources;
+    // The instances show in Cloud Map as soon as they are registered, while the reconcile that registered them still
+    // awaits their operations (250 ms at least, instance-operations.ts); /status reports the last reconcile that
+    // finished, so each key is waited for until it says it converged.
     for (const key of [
       "CloudMapNamespace/logs-namespace",
       "CloudMapService/fluentd",
       "WeightedRecordSet/tasks",
     ]) {
-      const ready = resources.find((r) => r.key === key)?.conditions.find((c) => c.type === "Ready");
+      const ready = await until(`${key} to be Ready`, async () => {
+        const c = (await status()).resources.find((r) => r.key === key)?.conditions.find((x) => x.type === "Ready");
+        return c?.status === "True" ? c : undefined;
+      });
       expect(ready, key).toMatchObject({ status: "True", reason: "Converged" });
     }
     // Still stuck, still saying why; the process stays healthy and stops cleanly.
