@@ -78,7 +78,7 @@ export const runHelp: CommandHelp = {
     ["--events-queue-url URL", "SQS queue fed by EventBridge with ECS task and Auto Scaling events"],
     [
       "--workers N",
-      "reconciles at once, never two of one resource (default 16; AWS's quotas are kept by the rate limits)",
+      "reconciles at once, never two of one resource (default 64; AWS's quotas are kept by the rate limits)",
     ],
     logLevelHelp("info"),
     ...LEADER_ELECTION_OPTIONS_HELP,
