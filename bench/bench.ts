@@ -344,7 +344,7 @@ function report(): void {
           "backend",
           "specs",
           "tasks",
-          "first sync s",
+          "first sync s (ready; every spec converged)",
           "reads/interval (floor; with service tags; and health)",
           "over the floor",
           "writes/interval",
@@ -356,7 +356,7 @@ function report(): void {
           r.backend,
           `${r.cloudMapServices} CloudMapService + ${r.weightedRecordSets} WeightedRecordSet`,
           String(r.tasks ?? "-"),
-          r.firstSyncSeconds.toFixed(1),
+          `${r.firstSyncSeconds.toFixed(1)}; ${r.firstConvergedSeconds?.toFixed(1) ?? "-"}`,
           `${r.readsPerInterval} (${r.floor}; ${r.floorWithServiceTags}; ${r.floorWithHealth ?? "-"})`,
           pct(r.readsPerInterval, r.floor),
           String(r.writesPerInterval),
@@ -389,10 +389,13 @@ function report(): void {
         targets.push(
           `${r.writesPerInterval === 0 && r.readsPerInterval <= r.floorWithHealth * 1.1 ? "MET " : "MISS"} run converged (${r.backend}): reads within 10% of the floor with each service's ownership tags and the health read's DescribeServices: ${r.readsPerInterval} for ${r.floorWithHealth} (${pct(r.readsPerInterval, r.floorWithHealth)})`,
         );
-      if (r.backend === "moto")
+      if (r.backend === "moto") {
+        // Judged on every spec converged, not only on every key reconciled once (/readyz).
+        const s = r.firstConvergedSeconds ?? r.firstSyncSeconds;
         targets.push(
-          `${r.firstSyncSeconds < 5 ? "MET " : "MISS"} first sync of ${r.cloudMapServices + r.weightedRecordSets + 1} specs under 5 s: ${r.firstSyncSeconds.toFixed(1)} s`,
+          `${s < 5 ? "MET " : "MISS"} first sync of ${r.cloudMapServices + r.weightedRecordSets + 1} specs under 5 s, every spec converged: ${s.toFixed(1)} s (ready after ${r.firstSyncSeconds.toFixed(1)} s)`,
         );
+      }
     }
     const r53 = results.run.map(
       (r) =>
