@@ -184,9 +184,8 @@ export async function benchRun(
  * operator's sweeps call are asked once before the first sync is timed.
  */
 async function warmEmulator(emulator: MotoEmulator): Promise<void> {
-  const { ResourceGroupsTaggingAPIClient, GetResourcesCommand } = await import(
-    "@aws-sdk/client-resource-groups-tagging-api"
-  );
+  const { ResourceGroupsTaggingAPIClient, GetResourcesCommand } =
+    await import("@aws-sdk/client-resource-groups-tagging-api");
   const { CloudWatchClient, DescribeAlarmsCommand } = await import("@aws-sdk/client-cloudwatch");
   const tag = new ResourceGroupsTaggingAPIClient({ endpoint: emulator.endpoint, region: REGION });
   const cloudWatch = new CloudWatchClient({ endpoint: emulator.endpoint, region: REGION });

@@ -47,11 +47,7 @@ describe("WorkQueue", () => {
     q.add("CloudMapService/s2");
     const again: string[] = [];
     for (let i = 0; i < 3; i++) again.push((await q.get()) ?? "");
-    expect(again).toEqual([
-      "CloudMapService/s1",
-      "WeightedRecordSet/w1",
-      "CloudMapService/s2",
-    ]);
+    expect(again).toEqual(["CloudMapService/s1", "WeightedRecordSet/w1", "CloudMapService/s2"]);
   });
 
   it("never hands a key being processed to a second worker, and hands it again when done", async () => {

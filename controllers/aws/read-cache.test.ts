@@ -197,7 +197,11 @@ describe("TickReadCache", () => {
       operation: "RegisterInstance",
       input: { ServiceId: "srv-1", InstanceId: "a" },
     };
-    const listOperations: AwsRequest = { service: "servicediscovery", operation: "ListOperations", input: {} };
+    const listOperations: AwsRequest = {
+      service: "servicediscovery",
+      operation: "ListOperations",
+      input: {},
+    };
     await cache.request(register, answer({ OperationId: "op-3" }));
     aws.sent.length = 0;
     await cache.request(listInstances("srv-1"), aws.send(listInstances("srv-1")));

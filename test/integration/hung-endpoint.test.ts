@@ -179,7 +179,9 @@ describe("run with a hung AWS endpoint", () => {
       "WeightedRecordSet/tasks",
     ]) {
       const ready = await until(`${key} to be Ready`, async () => {
-        const c = (await status()).resources.find((r) => r.key === key)?.conditions.find((x) => x.type === "Ready");
+        const c = (await status()).resources
+          .find((r) => r.key === key)
+          ?.conditions.find((x) => x.type === "Ready");
         return c?.status === "True" ? c : undefined;
       });
       expect(ready, key).toMatchObject({ status: "True", reason: "Converged" });
