@@ -44,6 +44,13 @@ const listInstances = (serviceId: string): AwsRequest => ({
   input: { ServiceId: serviceId },
 });
 
+const listNamespaces: AwsRequest = { service: "servicediscovery", operation: "ListNamespaces", input: {} };
+const createNamespace: AwsRequest = {
+  service: "servicediscovery",
+  operation: "CreatePrivateDnsNamespace",
+  input: { Name: "logs.internal", Vpc: "vpc-1" },
+};
+
 describe("TickReadCache", () => {
   it("answers a read once per tick, however many reconciles ask, and asks AWS again in the next tick", async () => {
     const cache = new TickReadCache({ clock: new ManualClock() });
@@ -125,18 +132,12 @@ describe("TickReadCache", () => {
   it("asks AWS for what a Cloud Map operation touches until the next tick: the operation may not show yet", async () => {
     const cache = new TickReadCache({ clock: new ManualClock() });
     const aws = backend();
-    const namespaces: AwsRequest = { service: "servicediscovery", operation: "ListNamespaces", input: {} };
-    const create: AwsRequest = {
-      service: "servicediscovery",
-      operation: "CreatePrivateDnsNamespace",
-      input: { Name: "logs.internal", Vpc: "vpc-1" },
-    };
-    await cache.request(namespaces, aws.send(namespaces));
-    await cache.request(create, aws.send(create));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
+    await cache.request(createNamespace, aws.send(createNamespace));
     aws.sent.length = 0;
     // The namespace appears when its operation succeeds: each read of the tick asks AWS, none is kept.
-    await cache.request(namespaces, aws.send(namespaces));
-    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
     expect(aws.sent).toEqual(["servicediscovery:ListNamespaces", "servicediscovery:ListNamespaces"]);
     // The next tick caches again. A registration leaves its own service's instances uncached for the tick, and
     // another service's cached.
@@ -164,12 +165,6 @@ describe("TickReadCache", () => {
   it("caches what an operation touched again once AWS says the operation finished", async () => {
     const cache = new TickReadCache({ clock: new ManualClock() });
     const aws = backend();
-    const namespaces: AwsRequest = { service: "servicediscovery", operation: "ListNamespaces", input: {} };
-    const create: AwsRequest = {
-      service: "servicediscovery",
-      operation: "CreatePrivateDnsNamespace",
-      input: { Name: "logs.internal", Vpc: "vpc-1" },
-    };
     const getOperation: AwsRequest = {
       service: "servicediscovery",
       operation: "GetOperation",
@@ -177,19 +172,19 @@ describe("TickReadCache", () => {
     };
     // What the SDK's `initialize` step resolves with.
     const answer = (output: object) => () => Promise.resolve({ output, response: {} });
-    await cache.request(create, answer({ OperationId: "op-1" }));
+    await cache.request(createNamespace, answer({ OperationId: "op-1" }));
     await cache.request(getOperation, answer({ Operation: { Id: "op-1", Status: "PENDING" } }));
-    await cache.request(namespaces, aws.send(namespaces));
-    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
     expect(aws.sent).toEqual(["servicediscovery:ListNamespaces", "servicediscovery:ListNamespaces"]);
     // Another operation's success changes nothing; this one's makes the namespaces cached again.
     await cache.request(getOperation, answer({ Operation: { Id: "op-2", Status: "SUCCESS" } }));
-    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
     expect(aws.sent).toHaveLength(3);
     await cache.request(getOperation, answer({ Operation: { Id: "op-1", Status: "SUCCESS" } }));
     aws.sent.length = 0;
-    await cache.request(namespaces, aws.send(namespaces));
-    await cache.request(namespaces, aws.send(namespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
+    await cache.request(listNamespaces, aws.send(listNamespaces));
     expect(aws.sent).toEqual(["servicediscovery:ListNamespaces"]);
     // A registration, finished as a ListOperations page shows it (FAIL is finished too).
     const register: AwsRequest = {
