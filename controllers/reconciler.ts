@@ -131,3 +131,8 @@ export class DependencyNotReadyError extends Error {
 export function sweepKey(kind: string): string {
   return `${kind}/*`;
 }
+
+/** Whether a key is a kind's orphan sweep (`sweepKey`), not a spec's. */
+export function isSweepKey(key: string): boolean {
+  return key.endsWith("/*");
+}

@@ -1,3 +1,4 @@
+import { isSweepKey } from "./reconciler.ts";
 import type { ResourceStatus } from "./status.ts";
 
 /**
@@ -266,11 +267,6 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
     source: parts.source ?? null,
     deletionsHeld: parts.deletionsHeld ?? {},
   };
-}
-
-/** `Kind/*`: the key of a kind's orphan sweep, which `StatusStore` records beside the specs. */
-function isSweepKey(key: string): boolean {
-  return key.endsWith("/*");
 }
 
 /** A sweep's record in `StatusStore` (or an older document's resource list). */

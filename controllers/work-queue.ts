@@ -1,6 +1,7 @@
 import { Backoff } from "./backoff.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { TokenBucket } from "./aws/rate-limiter.ts";
+import { isSweepKey } from "./reconciler.ts";
 
 /** What the queue reports as it works. The controller's metrics implement it. */
 export interface WorkQueueObserver {
@@ -89,7 +90,7 @@ export class WorkQueue {
       waiter(key);
       return;
     }
-    (key.endsWith("/*") ? this.sweeps : this.lanes).push(key);
+    (isSweepKey(key) ? this.sweeps : this.lanes).push(key);
     this.observer?.depth(this.length);
   }
 

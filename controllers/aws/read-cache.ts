@@ -251,7 +251,10 @@ export interface ReadCacheStats {
  */
 export class TickReadCache implements ClientCacheHook {
   private readonly entries = new Map<string, Entry>();
-  /** What asynchronous writes of this tick made stale (`ASYNCHRONOUS`): asked of AWS, not cached, until the next. */
+  /**
+   * What asynchronous writes of this tick made stale (`ASYNCHRONOUS`): asked of AWS, not cached, until AWS says the
+   * write's operation finished or the next tick starts.
+   */
   private readonly settling = new Map<string, { readonly stale: Match; readonly operationId?: string }>();
   private readonly liveScope = new AsyncLocalStorage<boolean>();
   private readonly maxAgeMs: number;
