@@ -77,6 +77,23 @@ beforeAll(async () => {
   }
   await started;
   base = `http://127.0.0.1:${controller.port}`;
+  // Ready is every key reconciled once, and the informers' first listing runs beside it: its answer may wake the
+  // Cloud Map service again after ready. The tests below need the controller idle, or a task stopped meanwhile is
+  // seen by a reconcile that started before the stop's interval (counted as drift) instead of the one the stop wakes.
+  await statusShows("the first read", (d) => d.services[0]?.observedAt !== null);
+  const idle = () => {
+    const { processing, waiting } = controller.keysHeld().queue;
+    return processing.length === 0 && waiting.length === 0;
+  };
+  let advancedToIdle = advancedToReady;
+  while (!idle() && advancedToIdle < 5_000) {
+    await clock.advance(10);
+    advancedToIdle += 10;
+    await delay(20);
+  }
+  // Short of an interval: the tests below count intervals from here.
+  expect(idle()).toBe(true);
+  expect(advancedToIdle).toBeLessThan(INTERVAL_MS);
 });
 
 afterAll(async () => {
