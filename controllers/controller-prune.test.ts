@@ -17,6 +17,9 @@ class BoxReconciler implements Reconciler {
   readonly kind = "Box";
   readonly order = 1;
   readonly world = new Set<string>();
+  /** While set, each sweep waits for it after planning: a sweep still planning when the next read comes. */
+  gate: Promise<void> | undefined;
+  gateReached = 0;
 
   async plan(doc: SpecDocument): Promise<ResourcePlan> {
     const name = doc.metadata.name;
@@ -30,7 +33,7 @@ class BoxReconciler implements Reconciler {
 
   async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
     const live = new Set(ctx.documents.map((d) => d.metadata.name));
-    return [...this.world]
+    const plans: ResourcePlan[] = [...this.world]
       .filter((n) => !live.has(n))
       .sort()
       .map((n) => ({
@@ -39,6 +42,11 @@ class BoxReconciler implements Reconciler {
         changes: [{ action: "delete", target: n }],
         apply: async () => void this.world.delete(n),
       }));
+    if (this.gate !== undefined) {
+      this.gateReached++;
+      await this.gate;
+    }
+    return plans;
   }
 }
 
@@ -149,5 +157,51 @@ describe("Controller and the prune guard", () => {
     expect(shrink.held()?.status).toBe("True");
     expect(shrink.held()).toMatchObject({ reason: "SpecSetShrank" });
     expect([...shrink.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
+  });
+
+  it("judges a sweep by the specs it planned from: a read that restores the specs mid-sweep deletes nothing", async () => {
+    const t = await setup(["a", "b", "c"]);
+    let open = (): void => undefined;
+    t.reconciler.gate = new Promise<void>((resolve) => (open = resolve));
+    // The checkout is emptied, and the sweep that read finds every box an orphan, then is slow to finish planning...
+    for (const n of ["a", "b", "c"]) t.specs.files.delete(`${n}.yaml`);
+    const reached = t.reconciler.gateReached;
+    void t.advanceInterval();
+    await until(() => t.reconciler.gateReached > reached);
+    // ...while the checkout comes back and is read (as git-sync swapping a link back does).
+    for (const n of ["a", "b", "c"]) await t.specs.write(`${n}.yaml`, box(n));
+    expect(t.controller.endpoints.status().deletionsHeld.Box).toBeUndefined();
+    t.reconciler.gate = undefined;
+    open();
+    await until(() => {
+      const q = t.controller.keysHeld().queue;
+      return q.waiting.length === 0 && q.processing.length === 0;
+    });
+    // The stale sweep applied nothing: it was planned over an empty spec set (held), and the specs changed since.
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
+    expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
+    // The sweep made from the restored specs finds nothing to delete, and leaves no hold behind.
+    expect(t.controller.endpoints.status().deletionsHeld.Box).toBeUndefined();
+    expect(await t.gauge()).toBe('ecs_log_operator_deletions_held{kind="Box"} 0');
+  });
+
+  it("applies no sweep planned before a spec of its kind came back, though the guard would let it", async () => {
+    const t = await setup(["a", "b", "c", "d"]);
+    let open = (): void => undefined;
+    t.reconciler.gate = new Promise<void>((resolve) => (open = resolve));
+    // One spec removed (the guard lets one removal through), and the sweep is slow to finish planning...
+    const reached = t.reconciler.gateReached;
+    void t.specs.remove("a.yaml");
+    await until(() => t.reconciler.gateReached > reached);
+    // ...while the spec comes back.
+    await t.specs.write("a.yaml", box("a"));
+    t.reconciler.gate = undefined;
+    open();
+    await until(() => {
+      const q = t.controller.keysHeld().queue;
+      return q.waiting.length === 0 && q.processing.length === 0;
+    });
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c", "d"]);
+    expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
   });
 });

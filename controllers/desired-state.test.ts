@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DesiredState } from "./desired-state.ts";
+import { DesiredState, sweepStillValid } from "./desired-state.ts";
 import type { Reconciler, ResourcePlan } from "./reconciler.ts";
 import type { SpecDocument } from "./spec/document.ts";
 import type { SpecSnapshot } from "./spec-source.ts";
@@ -104,5 +104,30 @@ describe("DesiredState", () => {
     const state = new DesiredState(reconcilers);
     state.update(snapshot([doc("Plain", "b")], false), { changed: ["Plain/b"], removed: [] });
     expect([...state.liveKeys()].sort()).toEqual(["Plain/b", "Sweeping/*"]);
+  });
+});
+
+describe("sweepStillValid", () => {
+  const a = doc("Sweeping", "a");
+  const b = doc("Sweeping", "b");
+  const other = doc("Plain", "x");
+
+  it("keeps a sweep whose kind's specs are the same in the new read, whatever other kinds did", () => {
+    const planned = snapshot([a, other]);
+    expect(sweepStillValid(planned, planned, "Sweeping")).toBe(true);
+    expect(sweepStillValid(planned, snapshot([a, doc("Plain", "y")]), "Sweeping")).toBe(true);
+  });
+
+  it("drops it when a spec of its kind came back, left or changed, or a file turned invalid", () => {
+    const planned = snapshot([a, other]);
+    expect(sweepStillValid(planned, snapshot([a, b, other]), "Sweeping")).toBe(false);
+    expect(sweepStillValid(planned, snapshot([other]), "Sweeping")).toBe(false);
+    expect(sweepStillValid(planned, snapshot([{ ...a, generation: "h" }, other]), "Sweeping")).toBe(false);
+    expect(sweepStillValid(planned, snapshot([a, other], false), "Sweeping")).toBe(false);
+  });
+
+  it("drops it when the whole spec set emptied or came back: the prune guard's judgement changes", () => {
+    expect(sweepStillValid(snapshot([]), snapshot([other]), "Sweeping")).toBe(false);
+    expect(sweepStillValid(snapshot([other]), snapshot([]), "Sweeping")).toBe(false);
   });
 });

@@ -20,6 +20,29 @@ export interface SpecUpdate {
 }
 
 /**
+ * Whether a sweep of `kind` planned over the specs `planned` may still be applied now that the last read is `now`. A
+ * sweep deletes what no spec of its kind manages, and the prune guard judged it by the spec set it was planned from:
+ * a read taken while it planned (a checkout swapped back, a spec restored or edited, a file turned invalid) makes both
+ * judgements stale. The sweep is then made again from the new read, not applied. Pure.
+ */
+export function sweepStillValid(planned: SpecSnapshot, now: SpecSnapshot, kind: string): boolean {
+  if (planned === now) return true;
+  if (!now.complete) return false;
+  // The prune guard's one whole-set rule: the set being empty.
+  if ((planned.documents.length === 0) !== (now.documents.length === 0)) return false;
+  return specsOfKind(planned, kind) === specsOfKind(now, kind);
+}
+
+/** The kind's specs in a snapshot, each as its key and generation: equal when no spec of the kind came, went or changed. */
+function specsOfKind(snapshot: SpecSnapshot, kind: string): string {
+  return snapshot.documents
+    .filter((d) => d.kind === kind)
+    .map((d) => `${resourceKey(d)}@${d.generation}`)
+    .sort()
+    .join("\n");
+}
+
+/**
  * The specs the controller works from (the source's last snapshot, swapped in whole), the watch index built from
  * them, and which keys a new snapshot wakes. Pure: no I/O, no clock.
  */

@@ -5,7 +5,7 @@ import type { Clock } from "./clock.ts";
 import type { ConvergenceTracker } from "./convergence.ts";
 import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS } from "./deadline.ts";
 import type { DeletionHolds } from "./deletion-holds.ts";
-import type { DesiredState } from "./desired-state.ts";
+import { sweepStillValid, type DesiredState } from "./desired-state.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
 import {
@@ -98,13 +98,15 @@ export class KeyReconciler {
       return;
     }
     const started = clock.now();
+    // The specs this reconcile works from: a read that lands while it runs swaps `state.snapshot`, not these.
+    const snapshot = state.snapshot;
     // A context per reconcile, over the snapshot it started with: what a reconciler shares through `PassMemo`
     // (keyed by the context) lives as long as this one reconcile.
     const ctx: ReconcileContext = {
       signal,
       logger,
       ownerId: this.o.ownerId,
-      documents: state.snapshot.documents,
+      documents: snapshot.documents,
       detach: ((what, work) => this.o.detach(key, what, work, term, logger)) satisfies Detach,
     };
     const seconds = (): number => (clock.now() - started) / 1000;
@@ -114,23 +116,32 @@ export class KeyReconciler {
     let applied = 0;
     try {
       if (key === sweepKey(kind)) {
-        if (!state.snapshot.complete || reconciler.planOrphans === undefined) return;
+        if (!snapshot.complete || reconciler.planOrphans === undefined) return;
         const planOrphans = reconciler.planOrphans.bind(reconciler);
         // The sweep's plans pass the orphan guard (the default owner id removes no orphan) inside the planning, so a
         // sweep it keeps from removing anything plans no write and is not planned again from live reads; then the
         // prune guard, over the plans that would be applied: an emptied or shrunk spec set holds them. (While it
         // holds, each sweep plans from live reads again: a rare state, and the guard must judge what AWS holds now.)
+        // The guard judges the spec set the sweep was planned from, never a later read.
         const plans = this.o.holds.guard(
           kind,
           await planOrphansForWrite(this.o.reads, ctx, async (c) =>
             guardOrphanPlans(await planOrphans(c), ctx.ownerId),
           ),
-          state.snapshot,
+          snapshot,
         );
         for (const plan of plans) {
           if (plan.changes.length === 0 || plan.held !== undefined) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
+          if (!sweepStillValid(snapshot, state.snapshot, kind)) {
+            // Specs of this kind came back, changed or turned invalid while the sweep planned: what it found orphaned
+            // may be managed again. Nothing more is deleted from this plan; the sweep is made again from the new read.
+            queue.add(key);
+            return logger.info("the specs changed while the sweep planned; swept again from the new read", {
+              orphan: plan.key,
+            });
+          }
           await applyLive(this.o.reads, () => plan.apply(signal));
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
