@@ -20,6 +20,8 @@ class BoxReconciler implements Reconciler {
   /** While set, each sweep waits for it after planning: a sweep still planning when the next read comes. */
   gate: Promise<void> | undefined;
   gateReached = 0;
+  /** Awaited by each deletion before it is made. */
+  deleting: ((name: string) => Promise<void>) | undefined;
 
   async plan(doc: SpecDocument): Promise<ResourcePlan> {
     const name = doc.metadata.name;
@@ -40,7 +42,10 @@ class BoxReconciler implements Reconciler {
         key: `Box/${n}`,
         kind: "Box",
         changes: [{ action: "delete", target: n }],
-        apply: async () => void this.world.delete(n),
+        apply: async () => {
+          await this.deleting?.(n);
+          this.world.delete(n);
+        },
       }));
     if (this.gate !== undefined) {
       this.gateReached++;
@@ -177,9 +182,13 @@ describe("Controller and the prune guard", () => {
       const q = t.controller.keysHeld().queue;
       return q.waiting.length === 0 && q.processing.length === 0;
     });
-    // The stale sweep applied nothing: it was planned over an empty spec set (held), and the specs changed since.
+    // The stale sweep applied nothing: the specs it was planned over are not the specs now. Nor did it hold.
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
     expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
+    expect(t.logs.filter((l) => l.msg === "deletions held")).toHaveLength(0);
+    expect(
+      t.logs.some((l) => l.msg === "the specs changed while the sweep ran; swept again from the new read"),
+    ).toBe(true);
     // The sweep made from the restored specs finds nothing to delete, and leaves no hold behind.
     expect(t.controller.endpoints.status().deletionsHeld.Box).toBeUndefined();
     expect(await t.gauge()).toBe('ecs_log_operator_deletions_held{kind="Box"} 0');
@@ -203,5 +212,30 @@ describe("Controller and the prune guard", () => {
     });
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c", "d"]);
     expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
+  });
+
+  it("makes no further deletion of a sweep once a read brings back a spec it was about to delete", async () => {
+    const t = await setup(["a", "b", "c", "d", "e"]);
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let deleting = "";
+    t.reconciler.deleting = async (name) => {
+      deleting = name;
+      await gate;
+    };
+    // Two of five removed (not a sharp shrink): the sweep deletes a, and AWS is slow to answer...
+    for (const n of ["a", "b"]) t.specs.files.delete(`${n}.yaml`);
+    void t.advanceInterval();
+    await until(() => deleting === "a");
+    // ...while b comes back.
+    await t.specs.write("b.yaml", box("b"));
+    t.reconciler.deleting = undefined;
+    open();
+    await until(() => {
+      const q = t.controller.keysHeld().queue;
+      return !t.reconciler.world.has("a") && q.waiting.length === 0 && q.processing.length === 0;
+    });
+    expect([...t.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
+    expect(t.logs.filter((l) => l.msg === "orphan removed").map((l) => l.fields?.orphan)).toEqual(["Box/a"]);
   });
 });

@@ -122,26 +122,26 @@ export class KeyReconciler {
         // sweep it keeps from removing anything plans no write and is not planned again from live reads; then the
         // prune guard, over the plans that would be applied: an emptied or shrunk spec set holds them. (While it
         // holds, each sweep plans from live reads again: a rare state, and the guard must judge what AWS holds now.)
-        // The guard judges the spec set the sweep was planned from, never a later read.
-        const plans = this.o.holds.guard(
-          kind,
-          await planOrphansForWrite(this.o.reads, ctx, async (c) =>
-            guardOrphanPlans(await planOrphans(c), ctx.ownerId),
-          ),
-          snapshot,
+        // The guard judges the spec set the sweep was planned from, never a later read; and a sweep whose specs
+        // changed since it started (a spec of its kind came back, left or was edited, or a file turned invalid) is
+        // neither judged nor applied: what it found orphaned may be managed again. It is made again from the new read.
+        const planned = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
+          guardOrphanPlans(await planOrphans(c), ctx.ownerId),
         );
+        const stale = (orphan?: string): boolean => {
+          if (sweepStillValid(snapshot, state.snapshot, kind)) return false;
+          queue.add(key);
+          logger.info("the specs changed while the sweep ran; swept again from the new read", { orphan });
+          return true;
+        };
+        if (stale()) return;
+        const plans = this.o.holds.guard(kind, planned, snapshot);
         for (const plan of plans) {
           if (plan.changes.length === 0 || plan.held !== undefined) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
-          if (!sweepStillValid(snapshot, state.snapshot, kind)) {
-            // Specs of this kind came back, changed or turned invalid while the sweep planned: what it found orphaned
-            // may be managed again. Nothing more is deleted from this plan; the sweep is made again from the new read.
-            queue.add(key);
-            return logger.info("the specs changed while the sweep planned; swept again from the new read", {
-              orphan: plan.key,
-            });
-          }
+          // Each deletion awaits AWS: a read may land between two of them.
+          if (stale(plan.key)) return;
           await applyLive(this.o.reads, () => plan.apply(signal));
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
