@@ -101,7 +101,11 @@ export class GitSpecWatcher implements SpecSource {
         return { snapshot: this.current, changes: { changed: [], removed: [] } };
       }
       const loaded = await loadSpecDirectory(git.dir, this.kinds, { environment: this.environment });
-      const read = nextRead(this.current, inRepository(loaded, git));
+      // As the directory source: an --environment no spec declares makes the revision unusable, not the base specs.
+      const read = nextRead(this.current, inRepository(loaded, git), {
+        environment: this.environment,
+        location: this.location,
+      });
       this.current = {
         ...read.snapshot,
         revision: { id: git.revision, fetchedAt: git.fetchedAt.getTime() },
