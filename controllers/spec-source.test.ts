@@ -20,9 +20,10 @@ const first = nextRead(
     documents: [doc("a", "with-overlay"), doc("b", "with-overlay")],
     diagnostics: [],
     environments: ["development"],
+    environment: "development",
     files: ["specs/a.yaml", "specs/b.yaml"],
   },
-  { environment: "development", location: "specs" },
+  { location: "specs" },
 );
 
 describe("nextRead", () => {
@@ -55,9 +56,10 @@ describe("nextRead", () => {
         documents: [doc("a", "base"), doc("b", "base")],
         diagnostics: [],
         environments: ["develop"],
+        environment: "development",
         files: ["specs/a.yaml", "specs/b.yaml"],
       },
-      { environment: "development", location: "specs" },
+      { location: "specs" },
     );
     expect(read.snapshot.unusable).toEqual({
       reason: "environment",

@@ -70,9 +70,8 @@ export class UnusableSpecsError extends Error {
   }
 }
 
-/** What a source read with: the `--environment` overlays it applied, and where it read, for messages. */
+/** Where a source read, for messages (the `--environment` it read with comes in the load result). */
 export interface ReadOptions {
-  readonly environment?: string | undefined;
   readonly location?: string | undefined;
 }
 
@@ -88,7 +87,7 @@ export function nextRead(previous: SpecSnapshot, loaded: LoadResult, options: Re
   const location = options.location ?? "the spec source";
   // A diagnostic on no file read means the directory itself could not be read: keep everything.
   const unreadable = loaded.diagnostics.filter((d) => !files.has(d.file));
-  const environment = undeclaredEnvironment(options.environment, loaded.environments, location);
+  const environment = undeclaredEnvironment(loaded.environment, loaded.environments, location);
   const unusable: SpecSnapshot["unusable"] =
     unreadable.length > 0
       ? {

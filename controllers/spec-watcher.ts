@@ -195,7 +195,7 @@ export class SpecWatcher implements SpecSource {
       this.root = loaded.root;
       if (this.watcher !== undefined) this.startWatches();
     }
-    const read = nextRead(this.current, loaded, { environment: this.environment, location: this.dir });
+    const read = nextRead(this.current, loaded, { location: this.dir });
     this.current = read.snapshot;
     return read;
   }

@@ -491,6 +491,42 @@ describe("GitSpecWatcher", () => {
     expect(read.snapshot.revision?.id).toBe(C2);
   });
 
+  it("reads a revision whose specs no longer declare --environment as unusable, keeping the applied specs", async () => {
+    const overlaid = [
+      defineKind({
+        kind: "Widget",
+        description: "test",
+        specSchema: Type.Object({
+          size: Type.Integer(),
+          environments: Type.Optional(Type.Record(Type.String(), Type.Object({ size: Type.Integer() }))),
+        }),
+      }),
+    ];
+    const withOverlay = (env: string) =>
+      `apiVersion: ecs-log-operator/v1alpha1\nkind: Widget\nmetadata: { name: a }\n` +
+      `spec: { size: 1, environments: { ${env}: { size: 3 } } }\n`;
+    const { remote, source } = setup({ check: async () => undefined });
+    remote.push(C1, { "specs/a.yaml": withOverlay("prod") });
+    const watcher = new GitSpecWatcher({
+      source,
+      kinds: overlaid,
+      logger: silentLogger,
+      environment: "prod",
+    });
+    const first = await watcher.load();
+    expect(first.snapshot.unusable).toBeUndefined();
+    expect(first.snapshot.documents.map((d) => d.spec)).toEqual([{ size: 3 }]);
+    // A commit renames the overlay: read under --environment prod, the documents would be the base specs.
+    remote.push(C2, { "specs/a.yaml": withOverlay("production") });
+    await source.refresh("manual");
+    const read = await watcher.load();
+    expect(read.snapshot.unusable).toMatchObject({ reason: "environment" });
+    expect(read.snapshot.unusable?.message).toMatch(/^--environment prod: no spec under .* declares it/);
+    expect(read.snapshot.complete).toBe(false);
+    expect(read.snapshot.documents.map((d) => d.spec)).toEqual([{ size: 3 }]);
+    expect(read.changes).toEqual({ changed: [], removed: [] });
+  });
+
   it("throws the source's sentence when the first fetch fails", async () => {
     const { remote, source } = setup();
     remote.failure = new GitSourceError(

@@ -101,11 +101,7 @@ export class GitSpecWatcher implements SpecSource {
         return { snapshot: this.current, changes: { changed: [], removed: [] } };
       }
       const loaded = await loadSpecDirectory(git.dir, this.kinds, { environment: this.environment });
-      // As the directory source: an --environment no spec declares makes the revision unusable, not the base specs.
-      const read = nextRead(this.current, inRepository(loaded, git), {
-        environment: this.environment,
-        location: this.location,
-      });
+      const read = nextRead(this.current, inRepository(loaded, git), { location: this.location });
       this.current = {
         ...read.snapshot,
         revision: { id: git.revision, fetchedAt: git.fetchedAt.getTime() },
@@ -119,13 +115,18 @@ export class GitSpecWatcher implements SpecSource {
 function inRepository(loaded: LoadResult, git: GitSnapshot): LoadResult {
   const path = (file: string): string => repositoryPath(git, file);
   const at = (p: SourcePosition): SourcePosition => ({ ...p, file: path(p.file) });
+  // Every other field as loaded: the environment asked for and those declared are what `nextRead` judges.
   return {
+    ...loaded,
     documents: loaded.documents.map((doc): SpecDocument => ({
       ...doc,
       source: at(doc.source),
       positionOf: (p) => at(doc.positionOf(p)),
     })),
     diagnostics: loaded.diagnostics.map((d) => ({ ...d, file: path(d.file) })),
+    ...(loaded.warnings !== undefined
+      ? { warnings: loaded.warnings.map((d) => ({ ...d, file: path(d.file) })) }
+      : {}),
     files: loaded.files.map(path),
   };
 }

@@ -37,6 +37,11 @@ export interface LoadResult {
   readonly warnings?: SpecDiagnostic[];
   /** Every `spec.environments` name the documents declare, sorted: what `--environment` may select. */
   readonly environments?: string[];
+  /**
+   * The `--environment` the documents were read with (their overlays applied): `nextRead` judges it against
+   * `environments`, so a source cannot pass one to the load and forget it for the judgement.
+   */
+  readonly environment?: string | undefined;
   /** The files read, relative to nothing: as they would be printed. */
   readonly files: string[];
   /** The real path the directory was read from (its symlinks resolved once, at the start of the read). */
@@ -78,6 +83,7 @@ export async function loadSpecDirectory(
       documents: [],
       files: [],
       diagnostics: [{ file: dir, line: 1, col: 1, message: unreadablePath(error) }],
+      environment: options.environment,
     };
   }
   const documents: SpecDocument[] = [];
@@ -107,6 +113,7 @@ export async function loadSpecDirectory(
     diagnostics: [...diagnostics, ...cross.diagnostics],
     warnings,
     environments: [...environments].sort(),
+    environment: options.environment,
     files: listing.files.map((f) => f.path),
     root,
   };
