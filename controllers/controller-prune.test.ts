@@ -17,10 +17,9 @@ class BoxReconciler implements Reconciler {
   readonly kind = "Box";
   readonly order = 1;
   readonly world = new Set<string>();
-  /** While set, each sweep waits for it after planning: a sweep still planning when the next read comes. */
-  gate: Promise<void> | undefined;
-  gateReached = 0;
-  /** Awaited by each deletion before it is made. */
+  /** Awaited by each sweep once it has planned: a sweep still planning when the next read comes. */
+  planned: (() => Promise<void>) | undefined;
+  /** Awaited by each deletion before it is made: AWS slow to answer. */
   deleting: ((name: string) => Promise<void>) | undefined;
 
   async plan(doc: SpecDocument): Promise<ResourcePlan> {
@@ -47,10 +46,7 @@ class BoxReconciler implements Reconciler {
           this.world.delete(n);
         },
       }));
-    if (this.gate !== undefined) {
-      this.gateReached++;
-      await this.gate;
-    }
+    await this.planned?.();
     return plans;
   }
 }
@@ -63,6 +59,14 @@ afterEach(async () => {
   for (const c of cleanup.reverse()) await c();
   cleanup = [];
 });
+
+/** A hook that holds whoever calls it until `release`; `reached` says whether anyone has. */
+function hold(): { hook: () => Promise<void>; reached: () => boolean; release: () => void } {
+  let calls = 0;
+  let release = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return { hook: () => (calls++, gate), reached: () => calls > 0, release };
+}
 
 /** Lets the event loop turn until `test` holds: no time passes on the manual clock meanwhile. */
 async function until(test: () => boolean | Promise<boolean>): Promise<void> {
@@ -97,21 +101,23 @@ async function setup(names: string[], pruneGuard?: PruneGuardPolicy) {
   });
   cleanup.push(() => controller.stop());
   await controller.start();
+  /** No key waits or is being reconciled. */
+  const idle = (): boolean => {
+    const q = controller.keysHeld().queue;
+    return q.waiting.length === 0 && q.processing.length === 0;
+  };
   /** One more interval (a read of the specs and a resync), and what it started done. */
   const advanceInterval = async (): Promise<void> => {
     const reads = specs.reads;
     await clock.advance(1000);
-    await until(() => {
-      const q = controller.keysHeld().queue;
-      return specs.reads > reads && q.waiting.length === 0 && q.processing.length === 0;
-    });
+    await until(() => specs.reads > reads && idle());
   };
   const gauge = async (): Promise<string | undefined> =>
     (await registry.metrics())
       .split("\n")
       .find((l) => l.startsWith('ecs_log_operator_deletions_held{kind="Box"}'));
   const held = () => controller.status.get("Box/*")?.conditions.find((c) => c.type === "DeletionHeld");
-  return { specs, reconciler, controller, logs, advanceInterval, gauge, held };
+  return { specs, reconciler, controller, logs, idle, advanceInterval, gauge, held };
 }
 
 describe("Controller and the prune guard", () => {
@@ -166,22 +172,18 @@ describe("Controller and the prune guard", () => {
 
   it("judges a sweep by the specs it planned from: a read that restores the specs mid-sweep deletes nothing", async () => {
     const t = await setup(["a", "b", "c"]);
-    let open = (): void => undefined;
-    t.reconciler.gate = new Promise<void>((resolve) => (open = resolve));
+    const planning = hold();
+    t.reconciler.planned = planning.hook;
     // The checkout is emptied, and the sweep that read finds every box an orphan, then is slow to finish planning...
     for (const n of ["a", "b", "c"]) t.specs.files.delete(`${n}.yaml`);
-    const reached = t.reconciler.gateReached;
     void t.advanceInterval();
-    await until(() => t.reconciler.gateReached > reached);
+    await until(planning.reached);
     // ...while the checkout comes back and is read (as git-sync swapping a link back does).
     for (const n of ["a", "b", "c"]) await t.specs.write(`${n}.yaml`, box(n));
     expect(t.controller.endpoints.status().deletionsHeld.Box).toBeUndefined();
-    t.reconciler.gate = undefined;
-    open();
-    await until(() => {
-      const q = t.controller.keysHeld().queue;
-      return q.waiting.length === 0 && q.processing.length === 0;
-    });
+    t.reconciler.planned = undefined;
+    planning.release();
+    await until(t.idle);
     // The stale sweep applied nothing: the specs it was planned over are not the specs now. Nor did it hold.
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c"]);
     expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
@@ -196,33 +198,25 @@ describe("Controller and the prune guard", () => {
 
   it("applies no sweep planned before a spec of its kind came back, though the guard would let it", async () => {
     const t = await setup(["a", "b", "c", "d"]);
-    let open = (): void => undefined;
-    t.reconciler.gate = new Promise<void>((resolve) => (open = resolve));
+    const planning = hold();
+    t.reconciler.planned = planning.hook;
     // One spec removed (the guard lets one removal through), and the sweep is slow to finish planning...
-    const reached = t.reconciler.gateReached;
     void t.specs.remove("a.yaml");
-    await until(() => t.reconciler.gateReached > reached);
+    await until(planning.reached);
     // ...while the spec comes back.
     await t.specs.write("a.yaml", box("a"));
-    t.reconciler.gate = undefined;
-    open();
-    await until(() => {
-      const q = t.controller.keysHeld().queue;
-      return q.waiting.length === 0 && q.processing.length === 0;
-    });
+    t.reconciler.planned = undefined;
+    planning.release();
+    await until(t.idle);
     expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c", "d"]);
     expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
   });
 
   it("makes no further deletion of a sweep once a read brings back a spec it was about to delete", async () => {
     const t = await setup(["a", "b", "c", "d", "e"]);
-    let open = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
+    const answer = hold();
     let deleting = "";
-    t.reconciler.deleting = async (name) => {
-      deleting = name;
-      await gate;
-    };
+    t.reconciler.deleting = (name) => ((deleting = name), answer.hook());
     // Two of five removed (not a sharp shrink): the sweep deletes a, and AWS is slow to answer...
     for (const n of ["a", "b"]) t.specs.files.delete(`${n}.yaml`);
     void t.advanceInterval();
@@ -230,11 +224,8 @@ describe("Controller and the prune guard", () => {
     // ...while b comes back.
     await t.specs.write("b.yaml", box("b"));
     t.reconciler.deleting = undefined;
-    open();
-    await until(() => {
-      const q = t.controller.keysHeld().queue;
-      return !t.reconciler.world.has("a") && q.waiting.length === 0 && q.processing.length === 0;
-    });
+    answer.release();
+    await until(() => !t.reconciler.world.has("a") && t.idle());
     expect([...t.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
     expect(t.logs.filter((l) => l.msg === "orphan removed").map((l) => l.fields?.orphan)).toEqual(["Box/a"]);
   });

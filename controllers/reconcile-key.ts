@@ -128,20 +128,20 @@ export class KeyReconciler {
         const planned = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
           guardOrphanPlans(await planOrphans(c), ctx.ownerId),
         );
-        const stale = (orphan?: string): boolean => {
+        const requeuedAsStale = (orphan?: string): boolean => {
           if (sweepStillValid(snapshot, state.snapshot, kind)) return false;
           queue.add(key);
           logger.info("the specs changed while the sweep ran; swept again from the new read", { orphan });
           return true;
         };
-        if (stale()) return;
+        if (requeuedAsStale()) return;
         const plans = this.o.holds.guard(kind, planned, snapshot);
         for (const plan of plans) {
           if (plan.changes.length === 0 || plan.held !== undefined) continue;
           const stop = mayApply();
           if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
           // Each deletion awaits AWS: a read may land between two of them.
-          if (stale(plan.key)) return;
+          if (requeuedAsStale(plan.key)) return;
           await applyLive(this.o.reads, () => plan.apply(signal));
           applied += plan.changes.length;
           logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
