@@ -19,7 +19,12 @@ import {
 } from "../../controllers/leader-election/dynamodb-lease-lock.ts";
 import { LeaderElector } from "../../controllers/leader-election/elector.ts";
 import { ElectedLeadership } from "../../controllers/leader-election/leadership.ts";
-import { LeaseConflictError, type LeaseFields } from "../../controllers/leader-election/lease-lock.ts";
+import {
+  LeaseConflictError,
+  type LeaseFields,
+  type LeaseLock,
+  type LeaseRecord,
+} from "../../controllers/leader-election/lease-lock.ts";
 import { NotLeaderError } from "../../controllers/leader-election/term.ts";
 import { silentLogger } from "../../controllers/logger.ts";
 import { startEmulator } from "./harness.ts";
@@ -190,11 +195,29 @@ describe("electors contending on one DynamoDB item (real clock)", () => {
     identity,
     ...over,
   });
-  const elector = (identity: string, over: Partial<LeaderElectionConfig> = {}) =>
-    new LeaderElector({
-      lock: new DynamoDbLeaseLock({ dynamodb, table: TABLE, name: "default" }),
-      config: config(identity, over),
-    });
+  /** Each elector's lock, recording what its own conditional writes returned (DynamoDB's answer, not a copy). */
+  const writes = new Map<string, Written[]>();
+  const elector = (identity: string, over: Partial<LeaderElectionConfig> = {}) => {
+    const lock = new DynamoDbLeaseLock({ dynamodb, table: TABLE, name: "default" });
+    const written: Written[] = [];
+    writes.set(identity, written);
+    const recording: LeaseLock = {
+      description: lock.description,
+      get: (signal) => lock.get(signal),
+      create: async (f, signal) => record(written, undefined, await lock.create(f, signal)),
+      update: async (version, f, signal) => record(written, version, await lock.update(version, f, signal)),
+    };
+    return new LeaderElector({ lock: recording, config: config(identity, over) });
+  };
+  interface Written {
+    /** The version the conditional write required (undefined for a create). */
+    readonly replaced: string | undefined;
+    readonly record: LeaseRecord;
+  }
+  const record = (into: Written[], replaced: string | undefined, written: LeaseRecord): LeaseRecord => {
+    into.push({ replaced, record: written });
+    return written;
+  };
 
   /**
    * Samples every 20 ms until `done` (an error after `limitMs`), or for `limitMs` when `done` is omitted: never may two
@@ -235,9 +258,18 @@ describe("electors contending on one DynamoDB item (real clock)", () => {
     expect(standby.status()).toMatchObject({ role: "standby", leader: { holder: first.identity, epoch: 1 } });
 
     await leader.stop(async () => undefined);
-    expect(await lock.get()).toMatchObject({ holder: first.identity, epoch: 1, released: true });
+    // The leader's last write is the release. Read from the table instead and the standby (retrying every 200 ms) may
+    // already have taken the released lease: that read raced the handover it means to check.
+    const released = writes.get(first.identity)?.at(-1)?.record;
+    expect(released).toMatchObject({ holder: first.identity, epoch: 1, released: true });
     await watch([a, b], 20_000, () => standby.currentTerm() !== undefined);
     expect(standby.currentTerm()?.epoch).toBe(2);
+    // Taken from the release: the standby's write replaced exactly the version the release wrote.
+    expect(writes.get(standby.config.identity)?.[0]).toMatchObject({
+      replaced: released?.version,
+      record: { holder: standby.config.identity, epoch: 2 },
+    });
+    expect(await lock.get()).toMatchObject({ holder: standby.config.identity, epoch: 2, released: false });
     await standby.stop(async () => undefined);
 
     // Short leases now: c and d contend; the leader is abandoned (its drain fails: no release) and the other waits out
