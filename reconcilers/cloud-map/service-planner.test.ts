@@ -154,7 +154,20 @@ describe("planService", () => {
   it("waits for a task's address instead of registering it without one", () => {
     const p = planService(spec(), found, observed(), [task("t1", undefined)], ctx);
     expect(p.steps).toEqual([]);
-    expect(p.notes[0]).toMatch(/task t1 has no address yet/);
+    expect(p.notes[0]).toMatch(/task t1 has no address read/);
+  });
+
+  it("keeps the instance of a serving task whose address was not read (a describe failure), deregistering nothing", () => {
+    const s = spec();
+    const p = planService(
+      s,
+      found,
+      observed({ instances: [ours(s, "t1", "10.0.0.1")] }),
+      [task("t1", undefined)],
+      ctx,
+    );
+    expect(p.steps).toEqual([]);
+    expect(p.changes).toEqual([]);
   });
 
   it("updates TTLs in place and refuses what Cloud Map fixes at creation", () => {

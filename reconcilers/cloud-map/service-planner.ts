@@ -216,7 +216,8 @@ export function planService(
   for (const task of tasks) {
     serving.add(task.taskId);
     if (task.address === undefined) {
-      notes.push(`task ${task.taskId} has no address yet; it is registered once ECS reports one`);
+      // Not placed yet, or a read answered without it: an instance it has stays as it is, none is registered.
+      notes.push(`task ${task.taskId} has no address read; its instance, if any, is left as it is`);
       continue;
     }
     const current = existing.get(task.taskId);

@@ -44,6 +44,8 @@ export class AwsEcsTaskApi implements EcsTaskApi {
     const out = await awsCall("ecs", "DescribeTasks", () =>
       this.ecs.send(new DescribeTasksCommand({ cluster, tasks: [...taskArns] }), { abortSignal: signal }),
     );
+    // `failures` (MISSING, an ARN of another cluster) are not returned: the caller counts what it asked for and did
+    // not get (observeRunningTasks keeps those as tasks of unknown address).
     return (out.tasks ?? []).map((t) => ({
       taskArn: t.taskArn ?? "",
       lastStatus: t.lastStatus ?? "UNKNOWN",
@@ -71,6 +73,7 @@ export class AwsEcsTaskApi implements EcsTaskApi {
         abortSignal: signal,
       }),
     );
+    // A container instance in `failures` is left out of the map: its tasks' addresses are unknown, not gone.
     for (const ci of out.containerInstances ?? []) {
       if (ci.containerInstanceArn && ci.ec2InstanceId) map.set(ci.containerInstanceArn, ci.ec2InstanceId);
     }

@@ -6,9 +6,12 @@ import { formatWatchKey } from "../../controllers/informers.ts";
 export interface EcsTaskApi {
   /** Every page of ListTasks for tasks whose desired status is RUNNING. */
   listRunningTaskArns(selector: TaskSelector, signal?: AbortSignal): Promise<string[]>;
-  /** DescribeTasks; at most 100 ARNs a call (the API's limit). */
+  /** DescribeTasks; at most 100 ARNs a call (the API's limit). An ARN it could not describe is absent from the answer. */
   describeTasks(cluster: string, taskArns: readonly string[], signal?: AbortSignal): Promise<EcsTask[]>;
-  /** DescribeContainerInstances; at most 100 ARNs a call. Container instance ARN -> EC2 instance id. */
+  /**
+   * DescribeContainerInstances; at most 100 ARNs a call. Container instance ARN -> EC2 instance id; one it could not
+   * describe is absent.
+   */
   describeContainerInstances(
     cluster: string,
     arns: readonly string[],

@@ -99,6 +99,26 @@ describe("observeRunningTasks", () => {
   });
 });
 
+describe("observeRunningTasks when a describe answers with failures", () => {
+  it("keeps a listed task DescribeTasks did not return, and a task whose container instance failed, as unaddressed", async () => {
+    const api = new ListedTasks([
+      task("a", { attachments: eni("10.2.0.1") }),
+      task("b", { attachments: eni("10.2.0.2") }),
+      task("c", { containerInstanceArn: "ci-1" }),
+    ]);
+    // ECS: `failures: [{ arn, reason: "MISSING" }]` for b; the container instance of c likewise.
+    api.describeTasks = async (_c, arns) =>
+      api.tasks.filter((t) => arns.includes(t.taskArn) && !t.taskArn.endsWith("/b"));
+    api.describeContainerInstances = async () => new Map();
+    const running = await observeRunningTasks(api, { cluster: "logs", service: "fluentd" });
+    expect(running.map((r) => [r.taskId, r.address, r.health])).toEqual([
+      ["a", "10.2.0.1", "UNKNOWN"],
+      ["b", undefined, "UNKNOWN"],
+      ["c", undefined, "UNKNOWN"],
+    ]);
+  });
+});
+
 describe("observeRunningTasks on a missing cluster", () => {
   it("says which cluster is missing, as an error retrying cannot fix", async () => {
     const { AwsError } = await import("../../controllers/aws/errors.ts");

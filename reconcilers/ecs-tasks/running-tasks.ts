@@ -6,7 +6,11 @@ import type { EcsTask, EcsTaskApi, TaskSelector } from "./ecs-task-api.ts";
 export interface RunningTask {
   readonly taskId: string;
   readonly taskArn: string;
-  /** Private IPv4 the task is reached at; undefined when ECS has not reported it yet. */
+  /**
+   * Private IPv4 the task is reached at; undefined when it could not be read: ECS has not reported it yet, or a read
+   * answered without it (a `failures` entry of DescribeTasks or DescribeContainerInstances, an instance EC2 did not
+   * return). Callers leave what they registered for such a task as it is: an unanswered read is never a deletion.
+   */
   readonly address: string | undefined;
   /** Container health as ECS reports it. */
   readonly health: "HEALTHY" | "UNHEALTHY" | "UNKNOWN";
@@ -90,8 +94,12 @@ export async function observeRunningTasks(
   );
   // A service's tasks carry `group: service:NAME`; checking it as well costs nothing on AWS and keeps another
   // service's tasks out where ListTasks' serviceName filter is not honoured (the emulator ignores it).
-  const tasks = batches
-    .flat()
+  const described = batches.flat();
+  // ListTasks listed these as RUNNING and DescribeTasks answered for them with a `failures` entry (or not at all).
+  // They are kept as tasks whose address is unknown, so that what they had stays until a read says they stopped.
+  const answered = new Set(described.map((t) => t.taskArn));
+  const unanswered = arns.filter((arn) => !answered.has(arn));
+  const tasks = described
     .filter(isServing)
     .filter((t) => selector.service === undefined || t.group === `service:${selector.service}`)
     .filter((t) => selector.family === undefined || familyOf(t.taskDefinitionArn) === selector.family);
@@ -115,12 +123,18 @@ export async function observeRunningTasks(
       if (ip !== undefined) instanceIps.set(ci, ip);
     }
   }
-  return tasks
-    .map((t) => ({
+  return [
+    ...tasks.map((t) => ({
       taskId: taskIdOf(t.taskArn),
       taskArn: t.taskArn,
       address: taskAddress(t, instanceIps),
       health: normaliseHealth(t.healthStatus),
-    }))
-    .sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+    })),
+    ...unanswered.map((arn) => ({
+      taskId: taskIdOf(arn),
+      taskArn: arn,
+      address: undefined,
+      health: "UNKNOWN" as const,
+    })),
+  ].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
 }

@@ -200,6 +200,31 @@ describe("planRecords", () => {
     expect(plan.notes.join("\n")).toContain("left untouched");
   });
 
+  it("keeps the record of a serving target whose address was not read, and creates none for one without a record", () => {
+    const zone = converge(targets(3), []).after;
+    // i-0001's address went unanswered (a DescribeContainerInstances failure); i-0009 is new and unplaced.
+    const t = targets(3).filter((x) => x.id !== "i-0001");
+    const { plan, after } = converge(t, zone, { unaddressed: ["i-0001", "i-0009"] });
+    expect(plan.units).toEqual([]);
+    expect(after).toEqual(zone);
+    expect(plan.notes.join("\n")).toContain("record kept as it is: i-0001 10.0.0.2");
+    // Once it is no longer serving (no longer unaddressed), its record goes.
+    const gone = planRecords(input(t, zone));
+    expect(gone.units.flatMap((u) => u.changes.filter((c) => c.action === "DELETE"))).toEqual([
+      expect.objectContaining({ record: expect.objectContaining({ setIdentifier: "i-0001" }) }),
+    ]);
+  });
+
+  it("keeps an unaddressed target's record in shards too, and never keeps one it does not own", () => {
+    const zone = converge(targets(150), []).after;
+    const t = targets(150).filter((x) => x.id !== "i-0120");
+    expect(planRecords(input(t, zone, { unaddressed: ["i-0120"] })).units).toEqual([]);
+    const theirs = converge(targets(1, 500), [], { ownerId: "staging" }).after;
+    const plan = planRecords(input([], theirs, { unaddressed: ["i-0500"] }));
+    expect(plan.units).toEqual([]);
+    expect(plan.notes.join("\n")).not.toContain("record kept");
+  });
+
   it("refuses to write a set identifier someone else holds", () => {
     const theirs = converge(targets(1), [], { ownerId: "staging" }).after;
     const plan = planRecords(input(targets(1), theirs));

@@ -38,6 +38,11 @@ export interface PlannerInput {
   /** The spec's `prune`, written into the registry beside every record. Default false. */
   readonly prune?: boolean | undefined;
   readonly targets: readonly Target[];
+  /**
+   * Targets that are serving but whose address could not be read this time (a task ECS has not placed yet, or a read
+   * that answered without it). One that has a record of this spec keeps it at the address it holds; the rest wait.
+   */
+  readonly unaddressed?: readonly string[] | undefined;
   /** Every record set at `name` and below it, as listed. */
   readonly observed: readonly RecordSet[];
   /** The resources of every current spec: records one of them owns are not adopted by another. */
@@ -82,6 +87,24 @@ export interface RecordPlan {
   /** Records this operator wants to write but may not: each one a sentence. Nothing is written while any remain. */
   readonly conflicts: readonly string[];
   readonly notes: readonly string[];
+}
+
+/** The targets among `ids` that have a value record of this spec (`mine`), at the address that record holds. */
+function keptTargets(
+  ids: readonly string[],
+  records: Iterable<RecordSet>,
+  mine: (r: RecordSet) => boolean,
+): Target[] {
+  if (ids.length === 0) return [];
+  const wanted = new Set(ids);
+  const kept = new Map<string, Target>();
+  for (const r of records) {
+    const id = r.setIdentifier!;
+    if (!wanted.has(id) || kept.has(id) || r.alias !== undefined || r.values?.length !== 1 || !mine(r))
+      continue;
+    kept.set(id, { id, address: r.values[0]! });
+  }
+  return [...kept.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** How full the smaller layout must be able to stay before fewer names are used. */
@@ -216,8 +239,16 @@ export function planRecords(input: PlannerInput): RecordPlan {
     if (r.alias === undefined && r.ttl !== undefined) foreignTtls.set(r.name, r.ttl);
   }
 
+  // A serving target without an address this time keeps its record: an unanswered read is a doubt, never a deletion.
+  // The record goes once the target is no longer serving.
+  const kept = keptTargets(input.unaddressed ?? [], records.values(), mine);
+  if (kept.length > 0) {
+    notes.push(
+      `address not read, record kept as it is: ${kept.map((t) => `${t.id} ${t.address}`).join(", ")}`,
+    );
+  }
   // Layout: one name while it has room, shards behind alias records otherwise.
-  const targets = dedupeTargets(input.targets);
+  const targets = dedupeTargets([...input.targets, ...kept]);
   const room = (name: string): number => max - (foreignWeighted.get(name) ?? 0);
   /** name -> set identifier -> the record wanted. */
   const desired = new Map<string, Map<string, RecordSet>>();

@@ -144,6 +144,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       resource: key,
       prune: spec.prune === true,
       targets: observed.targets,
+      unaddressed: observed.withoutAddress,
       observed: records,
       liveResources: new Set(ctx.documents.filter((d) => d.kind === this.kind).map(resourceKey)),
       maxPerName: this.maxPerName,
@@ -163,7 +164,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
       ...planned.notes,
     ];
     if (observed.withoutAddress.length > 0) {
-      notes.push(`no private address yet, left out: ${observed.withoutAddress.join(", ")}`);
+      notes.push(`no private address read for: ${observed.withoutAddress.join(", ")}`);
     }
     if (spec.drain !== undefined && spec.targets.autoScalingGroup !== undefined) {
       notes.push(

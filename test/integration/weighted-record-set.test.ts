@@ -581,6 +581,45 @@ describe("WeightedRecordSet against the emulator", () => {
     await converged(text);
   });
 
+  it("keeps the record of a running task DescribeTasks answered with a failure for, until ListTasks drops it", async () => {
+    await scene.cluster("logs", 1);
+    await scene.taskDefinition("fluentd");
+    const tasks = await scene.runTasks("logs", "fluentd", 3, "fluentd");
+    const text = spec("ecsTasks: { cluster: logs, service: fluentd }");
+    expect((await pass(text)).failures).toEqual([]);
+    const before = weighted(await zoneRecords());
+    expect(before).toHaveLength(3);
+    // moto describes every task it lists; ECS can answer `failures: [{ arn, reason: "MISSING" }]` for one (eventual
+    // consistency). This in-process stand-in drops one task from the real DescribeTasks answer, as that failure does.
+    const doubtful = tasks[0]!;
+    const ecsTasks = new AwsEcsTaskApi(clients);
+    const describe = ecsTasks.describeTasks.bind(ecsTasks);
+    ecsTasks.describeTasks = async (cluster, arns, signal) =>
+      (await describe(cluster, arns, signal)).filter((t) => t.taskArn !== doubtful);
+    const reconciler = new WeightedRecordSetReconciler({
+      route53: new StrictRoute53(new AwsRoute53Api(clients)),
+      autoScaling: new AwsAutoScalingApi(clients),
+      ecsTasks,
+    });
+    counter.reset();
+    const again = await pass(text, { reconciler });
+    expect(again.failures).toEqual([]);
+    expect(again.plans.flatMap((p) => p.changes)).toEqual([]);
+    expect(again.plans.flatMap((p) => p.notes).join("\n")).toContain(
+      `record kept as it is: ${taskIdOf(doubtful)}`,
+    );
+    expect(counter.writes()).toEqual([]);
+    expect(weighted(await zoneRecords())).toEqual(before);
+    // Once it has stopped, ListTasks no longer lists it and its record goes.
+    await scene.stopTasks("logs", [doubtful]);
+    expect((await pass(text, { reconciler })).failures).toEqual([]);
+    expect(
+      weighted(await zoneRecords())
+        .map((r) => r.SetIdentifier)
+        .sort(),
+    ).toEqual(tasks.slice(1).map(taskIdOf).sort());
+  });
+
   it("names the file and line of a zone it cannot resolve, and changes nothing", async () => {
     await scene.autoScalingGroup("log-asg", 1);
     const cases: [string, RegExp][] = [
