@@ -16,7 +16,15 @@ class RecordingRoute53 implements Route53Api {
   /** The sent batch (1 = the first) that Route 53 answers with Throttling. */
   throttled = 0;
 
-  async changeRecordSets(zone: string, changes: readonly RecordChange[]): Promise<string> {
+  /** The signal each batch was sent with. */
+  readonly signals: AbortSignal[] = [];
+
+  async changeRecordSets(
+    zone: string,
+    changes: readonly RecordChange[],
+    signal?: AbortSignal,
+  ): Promise<string> {
+    if (signal !== undefined) this.signals.push(signal);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise<void>((r) => this.release.push(r));
@@ -87,6 +95,53 @@ describe("ZoneWriter", () => {
       { zone: "Z1", ids: ["b", "c"] },
     ]);
     expect(api.maxInFlight).toBe(2);
+  });
+
+  it("drops unsent a submission whose signal aborted while it waited; the others go out together", async () => {
+    const api = new RecordingRoute53();
+    const writer = new ZoneWriter(api);
+    const signal = new AbortController().signal;
+    const first = writer.submit("Z1", unit("a"), signal);
+    await tick();
+    // While a's batch is in flight, a sweep queues c, then withdraws it (its spec came back).
+    const withdrawn = new AbortController();
+    const b = writer.submit("Z1", unit("b"), signal);
+    const c = writer.submit("Z1", unit("c"), withdrawn.signal).catch((e: unknown) => e);
+    const d = writer.submit("Z1", unit("d"), signal);
+    withdrawn.abort(new Error("the specs changed while the sweep ran"));
+    await releaseAll(api);
+    await Promise.all([first, b, d]);
+    expect(await c).toEqual(new Error("the specs changed while the sweep ran"));
+    expect(api.batches).toEqual([
+      { zone: "Z1", ids: ["a"] },
+      { zone: "Z1", ids: ["b", "d"] },
+    ]);
+    // Submitted already withdrawn: refused at once, nothing queued.
+    await expect(writer.submit("Z1", unit("e"), withdrawn.signal)).rejects.toThrow("the specs changed");
+    expect(api.sent).toBe(2);
+  });
+
+  it("sends a combined batch under a signal that aborts only once every submitter gave up", async () => {
+    const api = new RecordingRoute53();
+    const writer = new ZoneWriter(api);
+    const first = writer.submit("Z1", unit("a"), new AbortController().signal);
+    await tick();
+    const [one, two] = [new AbortController(), new AbortController()];
+    const together = Promise.allSettled([
+      writer.submit("Z1", unit("b"), one.signal),
+      writer.submit("Z1", unit("c"), two.signal),
+    ]);
+    api.release.splice(0).forEach((r) => r());
+    await first;
+    await tick();
+    // b and c are on the wire together: b giving up does not abort c's write.
+    const sent = api.signals.at(-1)!;
+    one.abort();
+    expect(sent.aborted).toBe(false);
+    two.abort();
+    expect(sent.aborted).toBe(true);
+    await releaseAll(api);
+    await together;
   });
 
   it("fails only the submission Route 53 rejects when a combined batch fails", async () => {

@@ -107,6 +107,7 @@ export class ZoneWriter {
    */
   submit(zoneId: string, units: readonly ChangeUnit[], signal: AbortSignal): Promise<string[]> {
     if (units.length === 0) return Promise.resolve([]);
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<string[]>((resolve, reject) => {
       let q = this.zones.get(zoneId);
       if (q === undefined) {
@@ -127,20 +128,24 @@ export class ZoneWriter {
       await this.plansMade(zoneId);
       while (q.pending.length > 0) {
         const group = this.takeGroup(q);
+        if (group.length === 0) continue;
         if (group.length === 1) {
           await this.sendAlone(zoneId, group[0]!);
           continue;
         }
+        const sending = whileAnyWaits(group.map((s) => s.signal));
         try {
           const [batch] = packBatches(
             group.flatMap((s) => s.units),
             this.limits,
           );
-          const id = await this.change(zoneId, batch ?? [], group[0]!.signal);
+          const id = await this.change(zoneId, batch ?? [], sending.signal);
           for (const s of group) s.resolve(id === undefined ? [] : [id]);
         } catch (error) {
           if (notAboutItsChanges(error)) for (const s of group) s.reject(error);
           else for (const s of group) await this.sendAlone(zoneId, s);
+        } finally {
+          sending.dispose();
         }
       }
     } finally {
@@ -154,12 +159,28 @@ export class ZoneWriter {
     return this.fence.changeRecordSets(this.api, zoneId, batch, signal);
   }
 
-  /** The pending submissions that fit in one batch together (at least the first). */
+  /**
+   * The pending submissions that fit in one batch together (at least the first that still waits). One whose signal
+   * aborted while it waited (its reconcile timed out, or a sweep whose specs came back withdrew it) is dropped
+   * unsent, so a batch never carries a change its submitter no longer wants.
+   */
   private takeGroup(q: ZoneQueue): Submission[] {
-    const group: Submission[] = [q.pending.shift()!];
+    const group: Submission[] = [];
     while (q.pending.length > 0) {
-      const candidate = [...group, q.pending[0]!].flatMap((s) => s.units);
-      if (packBatches(candidate, this.limits).length > 1) break;
+      const next = q.pending[0]!;
+      if (next.signal.aborted) {
+        q.pending.shift();
+        next.reject(next.signal.reason);
+        continue;
+      }
+      if (
+        group.length > 0 &&
+        packBatches(
+          [...group, next].flatMap((s) => s.units),
+          this.limits,
+        ).length > 1
+      )
+        break;
       group.push(q.pending.shift()!);
     }
     return group;
@@ -178,6 +199,23 @@ export class ZoneWriter {
       s.reject(error);
     }
   }
+}
+
+/**
+ * A signal for a combined batch: aborted once every submission in it aborted. One submitter giving up must not abort
+ * the others' writes; a batch in flight when one gives up is sent (Route 53 applies a batch whole or not at all).
+ */
+function whileAnyWaits(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+  const all = new AbortController();
+  let left = signals.length;
+  const listeners = signals.map((s) => {
+    const aborted = (): void => {
+      if (--left === 0) all.abort(s.reason);
+    };
+    s.addEventListener("abort", aborted, { once: true });
+    return () => s.removeEventListener("abort", aborted);
+  });
+  return { signal: all.signal, dispose: () => listeners.forEach((remove) => remove()) };
 }
 
 /** A failure that says nothing about the batch's changes: the same batch, or any part of it, would fail alike now. */
