@@ -19,11 +19,15 @@ class BoxReconciler implements Reconciler {
   readonly world = new Set<string>();
   /** Awaited by each sweep once it has planned: a sweep still planning when the next read comes. */
   planned: (() => Promise<void>) | undefined;
-  /** Awaited by each deletion before it is made: AWS slow to answer. */
-  deleting: ((name: string) => Promise<void>) | undefined;
+  /** Awaited by each deletion before it is made, with the apply's signal: a writer holding it, or AWS slow to answer. */
+  deleting: ((name: string, signal: AbortSignal) => Promise<void>) | undefined;
+
+  /** The boxes each spec reconcile planned, in order. */
+  readonly plannedFor: string[] = [];
 
   async plan(doc: SpecDocument): Promise<ResourcePlan> {
     const name = doc.metadata.name;
+    this.plannedFor.push(name);
     return {
       key: `Box/${name}`,
       kind: "Box",
@@ -41,8 +45,8 @@ class BoxReconciler implements Reconciler {
         key: `Box/${n}`,
         kind: "Box",
         changes: [{ action: "delete", target: n }],
-        apply: async () => {
-          await this.deleting?.(n);
+        apply: async (signal) => {
+          await this.deleting?.(n, signal);
           this.world.delete(n);
         },
       }));
@@ -228,5 +232,55 @@ describe("Controller and the prune guard", () => {
     await until(() => !t.reconciler.world.has("a") && t.idle());
     expect([...t.reconciler.world].sort()).toEqual(["b", "c", "d", "e"]);
     expect(t.logs.filter((l) => l.msg === "orphan removed").map((l) => l.fields?.orphan)).toEqual(["Box/a"]);
+  });
+
+  it("withdraws a deletion still waiting in a writer when a read brings its spec back", async () => {
+    const t = await setup(["a", "b", "c", "d", "e"]);
+    let waiting = "";
+    // As Route 53's zone writer holds a batch (up to 2 s) or Cloud Map waits on an operation: nothing is sent until
+    // the wait ends, and a submission whose signal aborts meanwhile is dropped.
+    t.reconciler.deleting = (name, signal) => {
+      waiting = name;
+      return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    };
+    t.specs.files.delete("a.yaml");
+    void t.advanceInterval();
+    await until(() => waiting === "a");
+    await t.specs.write("a.yaml", box("a"));
+    t.reconciler.deleting = undefined;
+    await until(t.idle);
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c", "d", "e"]);
+    expect(t.logs.filter((l) => l.msg === "orphan removed")).toHaveLength(0);
+    expect(
+      t.logs.some((l) => l.msg === "the specs changed while the sweep ran; swept again from the new read"),
+    ).toBe(true);
+    // Withdrawn, not failed: the sweep is not in error.
+    expect(t.controller.status.get("Box/*")?.conditions.find((c) => c.type === "Ready")?.status).not.toBe(
+      "False",
+    );
+  });
+
+  it("reconciles a spec again whose deletion had gone out as it came back, so its object is made again", async () => {
+    const t = await setup(["a", "b", "c", "d", "e"]);
+    const inFlight = hold();
+    t.reconciler.deleting = () => inFlight.hook();
+    t.specs.files.delete("a.yaml");
+    void t.advanceInterval();
+    await until(inFlight.reached);
+    // The request is on the wire (it no longer listens to its signal) when a.yaml comes back; Box/a is reconciled at
+    // once, finds its box still there and does nothing...
+    const before = t.reconciler.plannedFor.length;
+    await t.specs.write("a.yaml", box("a"));
+    await until(
+      () =>
+        t.reconciler.plannedFor.slice(before).includes("a") &&
+        t.controller.keysHeld().queue.processing.join() === "Box/*",
+    );
+    expect(t.reconciler.world.has("a")).toBe(true);
+    // ...then the delete lands.
+    t.reconciler.deleting = undefined;
+    inFlight.release();
+    await until(() => t.idle() && t.reconciler.world.has("a"));
+    expect([...t.reconciler.world].sort()).toEqual(["a", "b", "c", "d", "e"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DesiredState, sweepStillValid } from "./desired-state.ts";
+import { DesiredState, specsChangedSince, sweepStillValid } from "./desired-state.ts";
 import type { Reconciler, ResourcePlan } from "./reconciler.ts";
 import type { SpecDocument } from "./spec/document.ts";
 import type { SpecSnapshot } from "./spec-source.ts";
@@ -112,22 +112,40 @@ describe("sweepStillValid", () => {
   const b = doc("Sweeping", "b");
   const other = doc("Plain", "x");
 
-  it("keeps a sweep whose kind's specs are the same in the new read, whatever other kinds did", () => {
+  it("keeps a sweep whose specs are the same in the new read, a new snapshot of them included", () => {
     const planned = snapshot([a, other]);
-    expect(sweepStillValid(planned, planned, "Sweeping")).toBe(true);
-    expect(sweepStillValid(planned, snapshot([a, doc("Plain", "y")]), "Sweeping")).toBe(true);
+    expect(sweepStillValid(planned, planned)).toBe(true);
+    expect(sweepStillValid(planned, snapshot([other, a]))).toBe(true);
   });
 
-  it("drops it when a spec of its kind came back, left or changed, or a file turned invalid", () => {
+  it("drops it when a spec came back, left or changed, or a file turned invalid", () => {
     const planned = snapshot([a, other]);
-    expect(sweepStillValid(planned, snapshot([a, b, other]), "Sweeping")).toBe(false);
-    expect(sweepStillValid(planned, snapshot([other]), "Sweeping")).toBe(false);
-    expect(sweepStillValid(planned, snapshot([{ ...a, generation: "h" }, other]), "Sweeping")).toBe(false);
-    expect(sweepStillValid(planned, snapshot([a, other], false), "Sweeping")).toBe(false);
+    expect(sweepStillValid(planned, snapshot([a, b, other]))).toBe(false);
+    expect(sweepStillValid(planned, snapshot([other]))).toBe(false);
+    expect(sweepStillValid(planned, snapshot([{ ...a, generation: "h" }, other]))).toBe(false);
+    expect(sweepStillValid(planned, snapshot([a, other], false))).toBe(false);
+  });
+
+  it("drops it when a spec of another kind changed: a namespace sweep deletes services of CloudMapService specs", () => {
+    const planned = snapshot([a, other]);
+    expect(sweepStillValid(planned, snapshot([a, doc("Plain", "y")]))).toBe(false);
+    expect(sweepStillValid(planned, snapshot([a, other, doc("Plain", "y")]))).toBe(false);
   });
 
   it("drops it when the whole spec set emptied or came back: the prune guard's judgement changes", () => {
-    expect(sweepStillValid(snapshot([]), snapshot([other]), "Sweeping")).toBe(false);
-    expect(sweepStillValid(snapshot([other]), snapshot([]), "Sweeping")).toBe(false);
+    expect(sweepStillValid(snapshot([]), snapshot([other]))).toBe(false);
+    expect(sweepStillValid(snapshot([other]), snapshot([]))).toBe(false);
+  });
+});
+
+describe("specsChangedSince", () => {
+  it("names the specs that are new, back or edited in the later read, of every kind", () => {
+    const a = doc("Sweeping", "a");
+    const x = doc("Plain", "x");
+    expect(specsChangedSince(snapshot([a]), snapshot([a, x]))).toEqual(["Plain/x"]);
+    expect(specsChangedSince(snapshot([a, x]), snapshot([{ ...a, generation: "h" }, x]))).toEqual([
+      "Sweeping/a",
+    ]);
+    expect(specsChangedSince(snapshot([a, x]), snapshot([a]))).toEqual([]);
   });
 });

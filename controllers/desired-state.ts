@@ -20,26 +20,39 @@ export interface SpecUpdate {
 }
 
 /**
- * Whether a sweep of `kind` planned over the specs `planned` may still be applied now that the last read is `now`. A
- * sweep deletes what no spec of its kind manages, and the prune guard judged it by the spec set it was planned from:
- * a read taken while it planned (a checkout swapped back, a spec restored or edited, a file turned invalid) makes both
- * judgements stale. The sweep is then made again from the new read, not applied. Pure.
+ * Whether a sweep planned over the specs `planned` may still be applied now that the last read is `now`. A sweep
+ * deletes what no spec manages, and the prune guard judged it by the spec set it was planned from: a read taken while
+ * it planned (a checkout swapped back, a spec restored or edited, a file turned invalid) makes both judgements stale.
+ * The sweep is then made again from the new read, not applied. Every kind's specs count, not only the sweep's: a
+ * CloudMapNamespace sweep deletes the services of CloudMapService specs, and a task definition family's revert takes
+ * back both LogRouter and SidecarVolume patches. Specs change rarely, so this costs no sweep that was still right.
+ * Pure.
  */
-export function sweepStillValid(planned: SpecSnapshot, now: SpecSnapshot, kind: string): boolean {
+export function sweepStillValid(planned: SpecSnapshot, now: SpecSnapshot): boolean {
   if (planned === now) return true;
   if (!now.complete) return false;
-  // The prune guard's one whole-set rule: the set being empty.
-  if ((planned.documents.length === 0) !== (now.documents.length === 0)) return false;
-  return specsOfKind(planned, kind) === specsOfKind(now, kind);
+  return fingerprint(planned) === fingerprint(now);
 }
 
-/** The kind's specs in a snapshot, each as its key and generation: equal when no spec of the kind came, went or changed. */
-function specsOfKind(snapshot: SpecSnapshot, kind: string): string {
-  return snapshot.documents
-    .filter((d) => d.kind === kind)
-    .map((d) => `${resourceKey(d)}@${d.generation}`)
-    .sort()
-    .join("\n");
+/**
+ * The specs of `now` that `planned` did not have as they are (new, back, or edited): those a sweep planned over
+ * `planned` may have deleted objects of, to reconcile again once it has applied.
+ */
+export function specsChangedSince(planned: SpecSnapshot, now: SpecSnapshot): string[] {
+  if (planned === now) return [];
+  const before = new Set(versions(planned));
+  return now.documents.filter((d) => !before.has(version(d))).map(resourceKey);
+}
+
+const version = (d: SpecDocument): string => `${resourceKey(d)}@${d.generation}`;
+const versions = (snapshot: SpecSnapshot): string[] => snapshot.documents.map(version);
+
+/** Each snapshot's specs as keys and generations, sorted: equal when no spec came, went or changed. */
+const fingerprints = new WeakMap<SpecSnapshot, string>();
+function fingerprint(snapshot: SpecSnapshot): string {
+  let known = fingerprints.get(snapshot);
+  if (known === undefined) fingerprints.set(snapshot, (known = versions(snapshot).sort().join("\n")));
+  return known;
 }
 
 /**
@@ -51,6 +64,7 @@ export class DesiredState {
   private current: SpecSnapshot = EMPTY_SNAPSHOT;
   private byKey = new Map<string, SpecDocument>();
   private index = new WatchIndex();
+  private readonly swapListeners = new Set<() => void>();
 
   constructor(reconcilers: readonly Reconciler[]) {
     this.reconcilers = new Map(reconcilers.map((r) => [r.kind, r]));
@@ -112,6 +126,15 @@ export class DesiredState {
       .map((r) => sweepKey(r.kind));
   }
 
+  /**
+   * Calls `listener` right after every swap (inside `update`), until the returned function is called: a sweep whose
+   * deletions wait in a writer learns at once that its specs changed.
+   */
+  onSwap(listener: () => void): () => void {
+    this.swapListeners.add(listener);
+    return () => void this.swapListeners.delete(listener);
+  }
+
   /** Swaps in a new snapshot, and says what it wakes; `held` are the kinds whose deletions the prune guard holds. */
   update(snapshot: SpecSnapshot, changes: SpecChanges, held: readonly string[] = []): SpecUpdate {
     const wasComplete = this.current.complete;
@@ -120,6 +143,7 @@ export class DesiredState {
     this.index = new WatchIndex(
       snapshot.documents.map((doc) => ({ resource: resourceKey(doc), watches: this.watchesOf(doc) })),
     );
+    for (const listener of [...this.swapListeners]) listener();
     const wake: string[] = [...changes.changed];
     // A watch key that names no AWS state (such as `taskdef:FAMILY`) groups specs that are reconciled together: an
     // edit to one wakes the others, since one of them may be the one that applies the group's changes.

@@ -5,7 +5,7 @@ import type { Clock } from "./clock.ts";
 import type { ConvergenceTracker } from "./convergence.ts";
 import { deadline, DeadlineExceededError, DEFAULT_RECONCILE_TIMEOUT_MS } from "./deadline.ts";
 import type { DeletionHolds } from "./deletion-holds.ts";
-import { sweepStillValid, type DesiredState } from "./desired-state.ts";
+import { specsChangedSince, sweepStillValid, type DesiredState } from "./desired-state.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
 import {
@@ -48,6 +48,14 @@ export interface KeyReconcilerOptions {
   ) => void;
   /** The tick's shared read cache: plans read from it, and a plan that writes is made again from live reads. */
   readonly reads?: TickReads | undefined;
+}
+
+/** The reason a sweep's writes are aborted: a read changed the specs it was planned from. */
+class StaleSweepError extends Error {
+  constructor() {
+    super("the specs changed while the sweep ran");
+    this.name = "StaleSweepError";
+  }
 }
 
 /**
@@ -123,29 +131,52 @@ export class KeyReconciler {
         // prune guard, over the plans that would be applied: an emptied or shrunk spec set holds them. (While it
         // holds, each sweep plans from live reads again: a rare state, and the guard must judge what AWS holds now.)
         // The guard judges the spec set the sweep was planned from, never a later read; and a sweep whose specs
-        // changed since it started (a spec of its kind came back, left or was edited, or a file turned invalid) is
-        // neither judged nor applied: what it found orphaned may be managed again. It is made again from the new read.
+        // changed since it started (a spec came back, left or was edited, or a file turned invalid) is neither judged
+        // nor applied: what it found orphaned may be managed again. It is made again from the new read.
         const planned = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
           guardOrphanPlans(await planOrphans(c), ctx.ownerId),
         );
         const requeuedAsStale = (orphan?: string): boolean => {
-          if (sweepStillValid(snapshot, state.snapshot, kind)) return false;
+          if (sweepStillValid(snapshot, state.snapshot)) return false;
           queue.add(key);
           logger.info("the specs changed while the sweep ran; swept again from the new read", { orphan });
           return true;
         };
         if (requeuedAsStale()) return;
         const plans = this.o.holds.guard(kind, planned, snapshot);
-        for (const plan of plans) {
-          if (plan.changes.length === 0 || plan.held !== undefined) continue;
-          const stop = mayApply();
-          if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
-          // Each deletion awaits AWS: a read may land between two of them.
-          if (requeuedAsStale(plan.key)) return;
-          await applyLive(this.o.reads, () => plan.apply(signal));
-          applied += plan.changes.length;
-          logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
-          activity.decided(key, "orphan-removed", `${plan.key}: ${changeList(plan.changes)}`);
+        // A deletion can wait inside a writer before it is sent (Route 53's zone batch, Cloud Map's operations): a
+        // read that makes the sweep stale aborts what has not gone out yet.
+        const stale = new AbortController();
+        const stopWatching = state.onSwap(() => {
+          if (!sweepStillValid(snapshot, state.snapshot)) stale.abort(new StaleSweepError());
+        });
+        const applySignal = AbortSignal.any([signal, stale.signal]);
+        let sent = false;
+        try {
+          for (const plan of plans) {
+            if (plan.changes.length === 0 || plan.held !== undefined) continue;
+            const stop = mayApply();
+            if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
+            // Each deletion awaits AWS: a read may land between two of them.
+            if (requeuedAsStale(plan.key)) return;
+            sent = true;
+            try {
+              await applyLive(this.o.reads, () => plan.apply(applySignal));
+            } catch (error) {
+              if (!stale.signal.aborted || signal.aborted) throw error;
+              // What was still waiting was not sent; what had gone out is what the wake below puts back.
+              requeuedAsStale(plan.key);
+              return;
+            }
+            applied += plan.changes.length;
+            logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
+            activity.decided(key, "orphan-removed", `${plan.key}: ${changeList(plan.changes)}`);
+          }
+        } finally {
+          stopWatching();
+          // A spec that came back (or changed) while its objects were being deleted may have been reconciled before
+          // the delete landed, and seen nothing to do: it is reconciled again now.
+          if (sent) for (const restored of specsChangedSince(snapshot, state.snapshot)) queue.add(restored);
         }
       } else {
         const doc = state.document(key);
