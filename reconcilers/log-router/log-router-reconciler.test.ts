@@ -137,6 +137,19 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
     expect(api.writes).toEqual([`put s3://${object}`, "register"]);
   });
 
+  it("writes neither the config nor a revision when the pipeline registered one between plan and apply", async () => {
+    const { api, reconciler } = setupS3();
+    const plan = await reconciler.plan(apiDocs[0]!, ctx(apiDocs));
+    const pipeline = structuredClone(apiBase);
+    pipeline.containerDefinitions[0]!.image = "api:v2";
+    api.add(pipeline);
+    await expect(plan.apply(new AbortController().signal)).rejects.toThrow(/changed since it was planned/);
+    // The config a superseded plan rendered is not written over whatever the newer revision reads.
+    expect(api.writes).toEqual([]);
+    await (await reconciler.plan(apiDocs[0]!, ctx(apiDocs))).apply(new AbortController().signal);
+    expect(api.writes).toEqual([`put s3://${object}`, "register"]);
+  });
+
   it("restores an object edited by hand without registering a revision", async () => {
     const { api, store, reconciler } = setupS3();
     await (await reconciler.plan(apiDocs[0]!, ctx(apiDocs))).apply(new AbortController().signal);

@@ -441,6 +441,18 @@ export class TaskDefinitionReconciler {
       notes,
       apply: async (signal) => {
         let arn = latest.arn;
+        // A pipeline may have registered a revision since the plan was read; patching the older one would undo its
+        // image, so the family is planned again instead. Checked before anything is written: a config rendered for
+        // the superseded revision is not uploaded either.
+        if (desired.changed) {
+          const now = await this.api.describeLatest(family, signal);
+          if (now !== undefined && now.arn !== latest.arn) {
+            throw new FamilyChangedError(
+              `family ${family} changed since it was planned (now at revision ${now.revision}); the next ` +
+                "reconcile patches that revision",
+            );
+          }
+        }
         // Written before any revision that reads it is registered or rolled out, so a task never starts with a
         // missing or stale config: FireLens reads the object once, when the task starts.
         if (upload !== undefined) {
@@ -449,15 +461,6 @@ export class TaskDefinitionReconciler {
           ctx.logger.info(`uploaded ${upload.desired.label}`, { family, bucket, key });
         }
         if (desired.changed) {
-          // A pipeline may have registered a revision since the plan was read; patching the older one would undo
-          // its image, so the family is planned again instead.
-          const now = await this.api.describeLatest(family, signal);
-          if (now !== undefined && now.arn !== latest.arn) {
-            throw new FamilyChangedError(
-              `family ${family} changed since it was planned (now at revision ${now.revision}); the next ` +
-                "reconcile patches that revision",
-            );
-          }
           const registered = await this.api.register(desired.definition, tags, signal);
           arn = registered.arn;
           ctx.logger.info("registered task definition", { family, revision: registered.revision });
