@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -245,6 +245,23 @@ describe("specRevisionCheck", () => {
     );
     expect(result?.reason).toBe("InvalidSpecs");
     expect(result?.message).toMatch(/^1 problem\(s\): specs\/ns\.yaml:4:\d+: /);
+  });
+
+  it("refuses a revision whose specs do not declare the --environment asked for", async () => {
+    const seed = readFileSync("manifests/examples/seeds/003-firelens-datadog/gaze-heatmap.yaml", "utf8");
+    // The seed declares one overlay, `development`.
+    const overlaid = (env: string) => seed.replace("    development:\n", `    ${env}:\n`);
+    const prod = specRevisionCheck(allKinds(), "development");
+    expect(
+      await prod(revision({ "specs/app.yaml": overlaid("development") }), AbortSignal.timeout(10_000)),
+    ).toBeUndefined();
+    // The overlay renamed in this revision: applying it would ship the base specs.
+    expect(
+      await prod(revision({ "specs/app.yaml": overlaid("develop") }), AbortSignal.timeout(10_000)),
+    ).toEqual({
+      reason: "UndeclaredEnvironment",
+      message: '--environment development: no spec under "specs" declares it (they declare: develop)',
+    });
   });
 
   it("refuses an emptied path: it is never read as a deletion", async () => {

@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "../controllers/aws/timeouts.ts";
 import type { Clock } from "../controllers/clock.ts";
 import type { Logger } from "../controllers/logger.ts";
+import { undeclaredEnvironment } from "../controllers/spec/environments.ts";
 import {
   FileSecretSource,
   SecretsManagerSecretSource,
@@ -332,8 +333,8 @@ export async function buildGitSource(
 }
 
 /**
- * The check `run` gives the source: a revision is applied only when its path holds at least one spec and every spec
- * validates. Otherwise the last good revision stays, and the reason names each problem as `FILE:LINE:COL` relative to
+ * The check `run` gives the source: a revision is applied only when its path holds at least one spec, every spec
+ * validates, and `--environment` (when given) is one its specs declare. Otherwise the last good revision stays, and the reason names each problem as `FILE:LINE:COL` relative to
  * the repository. An emptied path is refused too: never read as "delete everything".
  */
 export function specRevisionCheck(
@@ -352,6 +353,14 @@ export function specRevisionCheck(
         message: `${loaded.diagnostics.length} problem(s): ${first.join("; ")}${more}`,
       };
     }
+    // An --environment no spec of the revision declares (an overlay renamed, say) would ship the base specs where
+    // that environment's were meant: refused here, where the source's status names the revision kept and why.
+    const undeclared = undeclaredEnvironment(
+      environment,
+      loaded.environments,
+      `"${relative(snapshot.root, snapshot.dir) || "."}"`,
+    );
+    if (undeclared !== undefined) return { reason: "UndeclaredEnvironment", message: undeclared };
     if (loaded.documents.length === 0) {
       return {
         reason: "NoSpecs",

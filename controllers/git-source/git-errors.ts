@@ -13,7 +13,8 @@ export type GitFailureReason =
   | "FetchFailed";
 
 /** Why a fetched revision was not applied: the remote answered, its content is refused. */
-export type RevisionRejectionReason = "PathNotFound" | "NoSpecs" | "InvalidSpecs" | "UnsafeSymlink";
+export type RevisionRejectionReason =
+  "PathNotFound" | "NoSpecs" | "InvalidSpecs" | "UnsafeSymlink" | "UndeclaredEnvironment";
 
 /** A failure of the Git source: one sentence, never a secret, never a stack trace. */
 export class GitSourceError extends Error {
