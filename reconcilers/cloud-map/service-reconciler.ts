@@ -9,8 +9,8 @@ import {
 } from "../../controllers/reconciler.ts";
 import { isKind, resourceKey, type SpecDocument } from "../../controllers/spec/document.ts";
 import { taskWatchKey, type EcsTaskApi, type TaskSelector } from "../ecs-tasks/ecs-task-api.ts";
-import { EcsClusterNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
-import { atField } from "../../controllers/field-error.ts";
+import { EcsSelectorNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { atField, fieldError } from "../../controllers/field-error.ts";
 import { sameDnsName } from "./dns-name.ts";
 import type { CloudMapApi, ObservedService } from "./cloud-map-api.ts";
 import { CloudMapNamespaceKind } from "./namespace-kind.ts";
@@ -107,12 +107,14 @@ export class CloudMapServiceReconciler implements Reconciler {
         ["spec", "namespace"],
         this.resolveNamespace(spec.namespace, ctx.documents, ctx.signal, ctx),
       ),
-      atField(
-        doc,
-        ["spec", "instances", "ecsTasks", "cluster"],
-        observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal),
-        EcsClusterNotFoundError,
-      ),
+      observeRunningTasks(this.tasks, taskSelector(spec), ctx.signal).catch((error: unknown) => {
+        if (error instanceof EcsSelectorNotFoundError) {
+          throw fieldError(doc, ["spec", "instances", "ecsTasks", error.field], error.message, {
+            cause: error,
+          });
+        }
+        throw error;
+      }),
     ]);
     const observed =
       namespace.type === "found" ? await this.observe(namespace.id, spec.name, ctx.signal, ctx) : undefined;

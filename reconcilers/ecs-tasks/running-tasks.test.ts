@@ -130,5 +130,20 @@ describe("observeRunningTasks on a missing cluster", () => {
     const failure = observeRunningTasks(api, { cluster: "logs", service: "fluentd" });
     await expect(failure).rejects.toBeInstanceOf(TerminalError);
     await expect(failure).rejects.toThrow('ECS cluster "logs" does not exist (ClusterNotFoundException)');
+    await expect(failure).rejects.toMatchObject({ field: "cluster" });
+  });
+
+  it("names the service, not the cluster, when ListTasks answers ServiceNotFoundException", async () => {
+    // ListTasks with a serviceName ECS does not know fails so (the emulator ignores serviceName: no such answer there).
+    const { AwsError } = await import("../../controllers/aws/errors.ts");
+    const api = new ListedTasks([]);
+    api.listRunningTaskArns = async () => {
+      throw new AwsError("not-found", "ecs", "ListTasks", "ServiceNotFoundException", "Service not found.");
+    };
+    const failure = observeRunningTasks(api, { cluster: "logs", service: "fluentd" });
+    await expect(failure).rejects.toThrow(
+      'ECS service "fluentd" does not exist in cluster "logs" (ServiceNotFoundException): create the service or fix the name',
+    );
+    await expect(failure).rejects.toMatchObject({ field: "service" });
   });
 });

@@ -68,8 +68,18 @@ function normaliseHealth(h: string | undefined): RunningTask["health"] {
   return h === "HEALTHY" || h === "UNHEALTHY" ? h : "UNKNOWN";
 }
 
-/** The selector's cluster does not exist: a problem of the spec's `cluster` field, which callers locate. */
-export class EcsClusterNotFoundError extends TerminalError {}
+/**
+ * The selector's cluster, or its service, does not exist (ListTasks: ClusterNotFoundException,
+ * ServiceNotFoundException): a problem of the spec's `cluster` or `service` field (`field`), which callers locate.
+ * Nothing is read as gone: the spec fails, what it made stays.
+ */
+export class EcsSelectorNotFoundError extends TerminalError {
+  readonly field: "cluster" | "service";
+  constructor(field: "cluster" | "service", message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.field = field;
+  }
+}
 
 /**
  * The serving tasks of a service or family: ListTasks pages, DescribeTasks in batches of 100, and for tasks without
@@ -82,7 +92,16 @@ export async function observeRunningTasks(
 ): Promise<RunningTask[]> {
   const arns = await api.listRunningTaskArns(selector, signal).catch((error: unknown) => {
     if (error instanceof AwsError && error.errorClass === "not-found") {
-      throw new EcsClusterNotFoundError(
+      if (error.code === "ServiceNotFoundException" && selector.service !== undefined) {
+        throw new EcsSelectorNotFoundError(
+          "service",
+          `ECS service "${selector.service}" does not exist in cluster "${selector.cluster}" (${error.code}): ` +
+            "create the service or fix the name",
+          { cause: error },
+        );
+      }
+      throw new EcsSelectorNotFoundError(
+        "cluster",
         `ECS cluster "${selector.cluster}" does not exist (${error.code}): create the cluster or fix the name`,
         { cause: error },
       );

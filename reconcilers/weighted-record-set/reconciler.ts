@@ -12,7 +12,7 @@ import { resourceKey, type SpecDocument } from "../../controllers/spec/document.
 import type { EcsTaskApi } from "../ecs-tasks/ecs-task-api.ts";
 import { taskWatchKey } from "../ecs-tasks/ecs-task-api.ts";
 import { formatWatchKey } from "../../controllers/informers.ts";
-import { EcsClusterNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
+import { EcsSelectorNotFoundError, observeRunningTasks } from "../ecs-tasks/running-tasks.ts";
 import { AwsEcsTaskApi } from "../ecs-tasks/aws-ecs-task-api.ts";
 import { TERMINATING_WAIT, type AutoScalingApi } from "./auto-scaling-api.ts";
 import { AwsAutoScalingApi } from "./aws-auto-scaling-api.ts";
@@ -420,8 +420,8 @@ export class WeightedRecordSetReconciler implements Reconciler {
     }
     const selector = spec.targets.ecsTasks!;
     const tasks = await observeRunningTasks(this.ecsTasks, selector, signal).catch((error: unknown) => {
-      if (error instanceof EcsClusterNotFoundError)
-        throw fail(["targets", "ecsTasks", "cluster"], error.message);
+      if (error instanceof EcsSelectorNotFoundError)
+        throw fail(["targets", "ecsTasks", error.field], error.message);
       throw error;
     });
     return {
