@@ -369,6 +369,13 @@ function report(): void {
     for (const r of results.run) {
       say(`  ${r.backend}: calls per interval by operation (floor): ${overFloor(r)}`);
       say(`  ${r.backend}: calls of the first sync by operation: ${JSON.stringify(r.firstSyncCalls)}`);
+      const notReady = Object.entries(r.firstSyncNotReady ?? {});
+      say(
+        notReady.length === 0
+          ? `  ${r.backend}: every spec Ready once every key was reconciled`
+          : `  ${r.backend}: NOT READY at the first sync (its time is not a first sync): ` +
+              notReady.map(([k, v]) => `${v.count} ${k} (${v.first})`).join("; "),
+      );
       if (r.limiterWaitSeconds !== undefined)
         say(
           `  ${r.backend}: rate-limiter wait over the measured intervals (s): ${JSON.stringify(r.limiterWaitSeconds)}`,

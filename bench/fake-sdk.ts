@@ -44,6 +44,7 @@ import type {
   DeregisterInstanceCommandOutput,
   GetOperationCommandInput,
   GetOperationCommandOutput,
+  ListOperationsCommandOutput,
   ListInstancesCommandInput,
   ListInstancesCommandOutput,
   ListNamespacesCommandInput,
@@ -115,6 +116,9 @@ export class FakeSdk {
         RegisterInstance: h((i: RegisterInstanceCommandInput) => this.registerInstance(i)),
         DeregisterInstance: h((i: DeregisterInstanceCommandInput) => this.deregisterInstance(i)),
         GetOperation: h((i: GetOperationCommandInput) => this.getOperation(i)),
+        // Every operation succeeds at once, and the operator lists only the unfinished (SUBMITTED, PENDING, FAIL):
+        // one empty page. Before this answer the bench's instance registrations all failed at their wait.
+        ListOperations: h((): Out<ListOperationsCommandOutput> => ({ Operations: [] })),
       },
       route53: {
         ListHostedZonesByName: h((i: ListHostedZonesByNameCommandInput) => this.zonesByName(i)),

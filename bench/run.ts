@@ -48,6 +48,11 @@ export interface RunFigures {
   readonly firstConvergedSeconds?: number;
   /** The calls of the first sync, by `service:Operation`. */
   readonly firstSyncCalls: Record<string, number>;
+  /**
+   * Specs whose Ready condition was not True when every key had been reconciled once, by `Kind: reason`, with the
+   * first message: a first sync timed through failures (a call the fake does not answer, say) is not a first sync.
+   */
+  readonly firstSyncNotReady?: Record<string, { count: number; first: string }>;
   /** Intervals (resyncs) counted once converged. */
   readonly intervals: number;
   /** AWS calls per interval once converged, by `service:Operation`. */
@@ -362,6 +367,14 @@ async function measureRun(
     await controller.start();
     const firstSyncSeconds = (performance.now() - started) / 1000;
     const ready = controller;
+    const firstSyncNotReady: Record<string, { count: number; first: string }> = {};
+    for (const r of ready.status.list()) {
+      const c = r.conditions.find((x) => x.type === "Ready");
+      if (r.key.endsWith("/*") || c === undefined || c.status === "True") continue;
+      const k = `${r.key.slice(0, r.key.indexOf("/"))}: ${c.reason}`;
+      firstSyncNotReady[k] ??= { count: 0, first: c.message.slice(0, 300) };
+      firstSyncNotReady[k].count++;
+    }
     const converged = (): boolean => {
       const specs = ready.status.list().filter((r) => !r.key.endsWith("/*"));
       return specs.every((r) => r.conditions.some((c) => c.type === "Ready" && c.status === "True"));
@@ -409,6 +422,7 @@ async function measureRun(
     return {
       firstSyncSeconds,
       firstConvergedSeconds,
+      firstSyncNotReady,
       firstSyncCalls,
       intervals: options.intervals,
       callsPerInterval,
