@@ -15,7 +15,9 @@ import {
   type Change,
   type Detach,
   type ReconcileContext,
+  type Reconciler,
 } from "./reconciler.ts";
+import type { SpecSnapshot } from "./spec-source.ts";
 import type { ResourceActivity } from "./status-activity.ts";
 import type { StatusStore } from "./status.ts";
 import { applyLive, planForWrite, planOrphansForWrite, type TickReads } from "./tick-reads.ts";
@@ -124,60 +126,9 @@ export class KeyReconciler {
     let applied = 0;
     try {
       if (key === sweepKey(kind)) {
-        if (!snapshot.complete || reconciler.planOrphans === undefined) return;
-        const planOrphans = reconciler.planOrphans.bind(reconciler);
-        // The sweep's plans pass the orphan guard (the default owner id removes no orphan) inside the planning, so a
-        // sweep it keeps from removing anything plans no write and is not planned again from live reads; then the
-        // prune guard, over the plans that would be applied: an emptied or shrunk spec set holds them. (While it
-        // holds, each sweep plans from live reads again: a rare state, and the guard must judge what AWS holds now.)
-        // The guard judges the spec set the sweep was planned from, never a later read; and a sweep whose specs
-        // changed since it started (a spec came back, left or was edited, or a file turned invalid) is neither judged
-        // nor applied: what it found orphaned may be managed again. It is made again from the new read.
-        const planned = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
-          guardOrphanPlans(await planOrphans(c), ctx.ownerId),
-        );
-        const requeuedAsStale = (orphan?: string): boolean => {
-          if (sweepStillValid(snapshot, state.snapshot)) return false;
-          queue.add(key);
-          logger.info("the specs changed while the sweep ran; swept again from the new read", { orphan });
-          return true;
-        };
-        if (requeuedAsStale()) return;
-        const plans = this.o.holds.guard(kind, planned, snapshot);
-        // A deletion can wait inside a writer before it is sent (Route 53's zone batch, Cloud Map's operations): a
-        // read that makes the sweep stale aborts what has not gone out yet.
-        const stale = new AbortController();
-        const stopWatching = state.onSwap(() => {
-          if (!sweepStillValid(snapshot, state.snapshot)) stale.abort(new StaleSweepError());
-        });
-        const applySignal = AbortSignal.any([signal, stale.signal]);
-        let sent = false;
-        try {
-          for (const plan of plans) {
-            if (plan.changes.length === 0 || plan.held !== undefined) continue;
-            const stop = mayApply();
-            if (stop !== undefined) return logger.info(`${stop}; plan not applied`, { orphan: plan.key });
-            // Each deletion awaits AWS: a read may land between two of them.
-            if (requeuedAsStale(plan.key)) return;
-            sent = true;
-            try {
-              await applyLive(this.o.reads, () => plan.apply(applySignal));
-            } catch (error) {
-              if (!stale.signal.aborted || signal.aborted) throw error;
-              // What was still waiting was not sent; what had gone out is what the wake below puts back.
-              requeuedAsStale(plan.key);
-              return;
-            }
-            applied += plan.changes.length;
-            logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
-            activity.decided(key, "orphan-removed", `${plan.key}: ${changeList(plan.changes)}`);
-          }
-        } finally {
-          stopWatching();
-          // A spec that came back (or changed) while its objects were being deleted may have been reconciled before
-          // the delete landed, and seen nothing to do: it is reconciled again now.
-          if (sent) for (const restored of specsChangedSince(snapshot, state.snapshot)) queue.add(restored);
-        }
+        const swept = await this.sweep(key, kind, reconciler, snapshot, ctx, mayApply);
+        if (swept === undefined) return;
+        applied = swept;
       } else {
         const doc = state.document(key);
         // A spec that is gone: its kind's sweep removes what it made, when every spec file is valid.
@@ -229,6 +180,82 @@ export class KeyReconciler {
     status.record(key, { result: "success", generation, changes: applied });
     metrics.reconciled(kind, "success", seconds());
     this.o.convergence.converged(key, started);
+  }
+
+  /**
+   * A kind's orphan sweep: plans from live reads, passes the orphan guard and the prune guard, and applies each plan
+   * while the specs it was planned from are still the specs. The changes applied, or undefined when the sweep ended
+   * without finishing (requeued as stale, shutting down, leadership lost): nothing is recorded as done then.
+   */
+  private async sweep(
+    key: string,
+    kind: string,
+    reconciler: Reconciler,
+    snapshot: SpecSnapshot,
+    ctx: ReconcileContext,
+    mayApply: () => string | undefined,
+  ): Promise<number | undefined> {
+    const { state, activity, queue } = this.o;
+    const { signal, logger } = ctx;
+    let applied = 0;
+    if (!snapshot.complete || reconciler.planOrphans === undefined) return undefined;
+    const planOrphans = reconciler.planOrphans.bind(reconciler);
+    // The sweep's plans pass the orphan guard (the default owner id removes no orphan) inside the planning, so a
+    // sweep it keeps from removing anything plans no write and is not planned again from live reads; then the
+    // prune guard, over the plans that would be applied: an emptied or shrunk spec set holds them. (While it
+    // holds, each sweep plans from live reads again: a rare state, and the guard must judge what AWS holds now.)
+    // The guard judges the spec set the sweep was planned from, never a later read; and a sweep whose specs
+    // changed since it started (a spec came back, left or was edited, or a file turned invalid) is neither judged
+    // nor applied: what it found orphaned may be managed again. It is made again from the new read.
+    const planned = await planOrphansForWrite(this.o.reads, ctx, async (c) =>
+      guardOrphanPlans(await planOrphans(c), ctx.ownerId),
+    );
+    const requeuedAsStale = (orphan?: string): boolean => {
+      if (sweepStillValid(snapshot, state.snapshot)) return false;
+      queue.add(key);
+      logger.info("the specs changed while the sweep ran; swept again from the new read", { orphan });
+      return true;
+    };
+    if (requeuedAsStale()) return undefined;
+    const plans = this.o.holds.guard(kind, planned, snapshot);
+    // A deletion can wait inside a writer before it is sent (Route 53's zone batch, Cloud Map's operations): a
+    // read that makes the sweep stale aborts what has not gone out yet.
+    const stale = new AbortController();
+    const stopWatching = state.onSwap(() => {
+      if (!sweepStillValid(snapshot, state.snapshot)) stale.abort(new StaleSweepError());
+    });
+    const applySignal = AbortSignal.any([signal, stale.signal]);
+    let sent = false;
+    try {
+      for (const plan of plans) {
+        if (plan.changes.length === 0 || plan.held !== undefined) continue;
+        const stop = mayApply();
+        if (stop !== undefined) {
+          logger.info(`${stop}; plan not applied`, { orphan: plan.key });
+          return undefined;
+        }
+        // Each deletion awaits AWS: a read may land between two of them.
+        if (requeuedAsStale(plan.key)) return undefined;
+        sent = true;
+        try {
+          await applyLive(this.o.reads, () => plan.apply(applySignal));
+        } catch (error) {
+          if (!stale.signal.aborted || signal.aborted) throw error;
+          // What was still waiting was not sent; what had gone out is what the wake below puts back.
+          requeuedAsStale(plan.key);
+          return undefined;
+        }
+        applied += plan.changes.length;
+        logger.info("orphan removed", { orphan: plan.key, changes: plan.changes.length });
+        activity.decided(key, "orphan-removed", `${plan.key}: ${changeList(plan.changes)}`);
+      }
+    } finally {
+      stopWatching();
+      // A spec that came back (or changed) while its objects were being deleted may have been reconciled before
+      // the delete landed, and seen nothing to do: it is reconciled again now.
+      if (sent) for (const restored of specsChangedSince(snapshot, state.snapshot)) queue.add(restored);
+    }
+    return applied;
   }
 
   private failed(key: string, kind: string, error: unknown, seconds: number, logger: Logger): void {
