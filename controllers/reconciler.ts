@@ -127,6 +127,14 @@ export class DependencyNotReadyError extends Error {
   override readonly name = "DependencyNotReadyError";
 }
 
+/**
+ * What a plan was made from changed in AWS before it was applied (someone else wrote between the read and the write):
+ * plan again from a fresh read. Retried by `apply` and under `run`, never reported as a spec problem.
+ */
+export class StalePlanError extends Error {
+  override readonly name: string = "StalePlanError";
+}
+
 /** The key of a kind's orphan sweep: what the owner made for specs that no longer exist. */
 export function sweepKey(kind: string): string {
   return `${kind}/*`;

@@ -2,18 +2,18 @@ import { AwsError } from "./aws/errors.ts";
 import { Backoff } from "./backoff.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { DeadlineExceededError } from "./deadline.ts";
-import { DependencyNotReadyError, TerminalError } from "./reconciler.ts";
+import { DependencyNotReadyError, StalePlanError, TerminalError } from "./reconciler.ts";
 
 /**
  * Whether trying again later may succeed: a throttled, transient, timed-out or conflicting AWS call (a re-read fixes
- * a conflict), or a dependency not there yet, anywhere in the cause chain. A deadline that ran out is not retried
+ * a conflict), a plan made stale by someone else's write, or a dependency not there yet, anywhere in the cause chain. A deadline that ran out is not retried
  * here: the work already had its time.
  */
 export function isRetryable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 6; depth++) {
     if (e instanceof DeadlineExceededError || e instanceof TerminalError) return false;
     if (e instanceof AwsError) return e.retryable;
-    if (e instanceof DependencyNotReadyError) return true;
+    if (e instanceof DependencyNotReadyError || e instanceof StalePlanError) return true;
     e = e instanceof Error ? e.cause : undefined;
   }
   return false;

@@ -66,6 +66,24 @@ describe("TaskDefinitionReconciler", () => {
     expect(api.revisions.at(-1)?.definition.containerDefinitions[0]?.image).toBe("gaze-heatmap:v2");
   });
 
+  it("rolls no service to a revision a pipeline superseded between plan and apply", async () => {
+    const { api, reconciler } = setup();
+    api.services.set("app/gaze-heatmap", api.add(base));
+    await (await reconciler.plan(docs[0]!, ctx(docs))).apply(new AbortController().signal);
+    // The service is moved back by hand: the plan rolls it to the operator's revision 2...
+    api.services.set("app/gaze-heatmap", api.revisions[0]!.arn);
+    api.writes.length = 0;
+    const plan = await reconciler.plan(docs[0]!, ctx(docs));
+    expect(plan.changes.map((c) => `${c.action} ${c.target}`)).toEqual(["update service app/gaze-heatmap"]);
+    // ...but a pipeline registers and deploys revision 3 first: rolling to 2 would undo that deploy.
+    const pipeline = structuredClone(api.revisions[1]!.definition);
+    pipeline.containerDefinitions[0]!.image = "gaze-heatmap:v3";
+    api.services.set("app/gaze-heatmap", api.add(pipeline));
+    await expect(plan.apply(new AbortController().signal)).rejects.toThrow(/changed since it was planned/);
+    expect(api.writes).toEqual([]);
+    expect(api.services.get("app/gaze-heatmap")).toMatch(/:3$/);
+  });
+
   it("leaves a service alone when the revision it runs equals the desired one, whatever its number", async () => {
     const { api, reconciler } = setup();
     const patched = patchFamily(
@@ -148,6 +166,37 @@ describe("TaskDefinitionReconciler with a router config in S3 (seed 002)", () =>
     expect(api.writes).toEqual([]);
     await (await reconciler.plan(apiDocs[0]!, ctx(apiDocs))).apply(new AbortController().signal);
     expect(api.writes).toEqual([`put s3://${object}`, "register"]);
+  });
+
+  it("repatches a pipeline revision registered between the family check and its own registration", async () => {
+    const { api, store, reconciler } = setupS3();
+    const plan = await reconciler.plan(apiDocs[0]!, ctx(apiDocs));
+    // ECS registers without a condition: the pipeline's v2 lands while the config is being uploaded, after the check.
+    const write = store.write.bind(store);
+    store.write = async (...args) => {
+      await write(...args);
+      const pipeline = structuredClone(apiBase);
+      pipeline.containerDefinitions[0]!.image = "api:v2";
+      api.add(pipeline);
+    };
+    await expect(plan.apply(new AbortController().signal)).rejects.toThrow(
+      /revision 3 was registered after another revision since revision 1; not rolled out/,
+    );
+    store.write = write;
+    // Revision 3 is ours, built on revision 1 without v2. Patching it again would change nothing and keep v2 undone:
+    // its `parent` tag (1) shows the gap, and revision 2, the pipeline's, is patched instead.
+    const again = await reconciler.plan(apiDocs[0]!, ctx(apiDocs));
+    expect(again.notes?.join("\n")).toContain(
+      "revision 3, ours, was registered after revision 2 without it (planned on revision 1): revision 2 is patched instead",
+    );
+    expect(again.changes.map((c) => `${c.action} ${c.target}`)).toContain(
+      "create task definition api, new revision",
+    );
+    await again.apply(new AbortController().signal);
+    expect(api.revisions.at(-1)?.definition.containerDefinitions[0]?.image).toBe("api:v2");
+    expect(api.revisions.at(-1)?.revision).toBe(4);
+    // Converged on revision 4 (its parent, 3, directly below): nothing more.
+    expect((await reconciler.plan(apiDocs[0]!, ctx(apiDocs))).changes).toEqual([]);
   });
 
   it("restores an object edited by hand without registering a revision", async () => {

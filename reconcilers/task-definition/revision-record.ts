@@ -9,6 +9,8 @@ import type { TaskDefinitionPatches } from "./task-definition-patch.ts";
  * - `generation`: `Kind/name:generation` of the specs that produced it.
  * - `base`: the revision number of the pipeline's revision the operator's patches started from: its values are what
  *   removing a patch restores.
+ * - `parent`: the revision number that was the family's latest when this one was planned: ECS registers without a
+ *   condition, so a revision registered in between (a gap after `parent`) may be a deploy this one was not built on.
  * - `patch/Kind/name`: one per spec whose patch the revision carries: `prune` or `keep` (the spec's `prune` as last
  *   applied), then the patch's footprint words (`router=log_router`).
  * - `rollout/Kind/name`: the services that spec's `rollout` named, `cluster/service` words.
@@ -19,6 +21,7 @@ export const TAG_PREFIX = "ecs-log-operator/";
 export const GENERATION_TAG = `${TAG_PREFIX}generation`;
 export const OWNER_TAG = `${TAG_PREFIX}owner`;
 export const BASE_TAG = `${TAG_PREFIX}base`;
+export const PARENT_TAG = `${TAG_PREFIX}parent`;
 const PATCH_PREFIX = `${TAG_PREFIX}patch/`;
 const ROLLOUT_PREFIX = `${TAG_PREFIX}rollout/`;
 export const MAX_TAGS = 50;
@@ -47,7 +50,16 @@ export function isOurs(tags: readonly Tag[], ownerId: string): boolean {
 
 /** The `base` revision number a revision of ours names; undefined on one registered before the operator kept it. */
 export function baseOf(tags: readonly Tag[]): number | undefined {
-  const value = tags.find((t) => t.key === BASE_TAG)?.value;
+  return revisionTag(tags, BASE_TAG);
+}
+
+/** The `parent` revision number a revision of ours names; undefined on one registered before the operator kept it. */
+export function parentOf(tags: readonly Tag[]): number | undefined {
+  return revisionTag(tags, PARENT_TAG);
+}
+
+function revisionTag(tags: readonly Tag[], key: string): number | undefined {
+  const value = tags.find((t) => t.key === key)?.value;
   return value !== undefined && /^[1-9]\d*$/.test(value) ? Number(value) : undefined;
 }
 
@@ -115,6 +127,8 @@ export function revisionTags(options: {
   readonly docs: readonly SpecDocument[];
   readonly ownerId: string;
   readonly base: number;
+  /** The family's latest revision number when this one was planned; 0 or absent when not known (`render --from`). */
+  readonly parent?: number | undefined;
   readonly records: readonly PatchRecord[];
 }): { tags: Tag[]; problems: RecordProblem[] } {
   let generation = options.docs.map((d) => `${resourceKey(d)}:${d.generation}`).join(" ");
@@ -153,6 +167,7 @@ export function revisionTags(options: {
     { key: OWNER_TAG, value: ownerTagValue(options.ownerId) },
     // A revision read from a file (`render --from`) has no number: its base is not known yet.
     ...(options.base > 0 ? [{ key: BASE_TAG, value: String(options.base) }] : []),
+    ...((options.parent ?? 0) > 0 ? [{ key: PARENT_TAG, value: String(options.parent) }] : []),
     ...recordTags,
   ];
   return { tags, problems };

@@ -2,6 +2,7 @@ import type { ECSClient } from "@aws-sdk/client-ecs";
 import { AwsError } from "../../controllers/aws/errors.ts";
 import { PassMemo } from "../../controllers/pass-memo.ts";
 import {
+  StalePlanError,
   sweepKey,
   TerminalError,
   type Change,
@@ -17,6 +18,7 @@ import { formatIssue, patchFamily, type FamilyPatchResult } from "./family-patch
 import {
   baseOf,
   isOurs,
+  parentOf,
   MAX_TAGS,
   OWNER_TAG,
   ownerTagValue,
@@ -37,9 +39,12 @@ import {
 import { TaskDefinitionPatches, type TaskDefinitionPatch } from "./task-definition-patch.ts";
 
 /** The family got a new revision between plan and apply: retry, do not report as a spec problem. */
-export class FamilyChangedError extends Error {
+export class FamilyChangedError extends StalePlanError {
   override readonly name = "FamilyChangedError";
 }
+
+/** How many revisions between a revision of ours and the one it followed are looked at for a deploy it missed. */
+const GAP_LOOKBACK = 10;
 
 export { GENERATION_TAG, OWNER_TAG } from "./revision-record.ts";
 
@@ -218,7 +223,8 @@ export class TaskDefinitionReconciler {
     if (resourceKey(owner) !== resourceKey(doc)) {
       return noop(`patched together with ${resourceKey(owner)}: one revision of family ${family}`);
     }
-    const latest = await this.latestOf(family, docs, ctx.signal);
+    const observed = await this.latestOf(family, docs, ctx.signal);
+    const { revision: latest, note } = await this.revisionToPatch(family, observed, ctx);
     // In a pass that also sweeps (every spec file valid), the sweep carries a family with a removal pending, so that
     // the removal and the live specs' changes make one revision.
     if (ctx.sweeping === true) {
@@ -232,7 +238,46 @@ export class TaskDefinitionReconciler {
         );
       }
     }
-    return this.planRevision({ family, docs, latest, key: resourceKey(doc), kind: doc.kind, ctx });
+    const plan = await this.planRevision({
+      family,
+      docs,
+      latest,
+      observed,
+      key: resourceKey(doc),
+      kind: doc.kind,
+      ctx,
+    });
+    return note === undefined ? plan : { ...plan, notes: [...(plan.notes ?? []), note] };
+  }
+
+  /**
+   * The revision to patch: the latest ACTIVE one, unless that is ours and was registered over a deploy. ECS registers
+   * without a condition, so a pipeline's revision registered between the family check and RegisterTaskDefinition
+   * leaves ours latest, built on the revision before the pipeline's; patching ours again changes nothing, and that
+   * deploy would be undone for good. Ours records the latest revision it followed (`parent`): an ACTIVE revision that
+   * is not ours in the gap after it is that deploy, and the newest such is patched instead. Read from AWS, so a crash
+   * between the two registrations is repaired too.
+   */
+  private async revisionToPatch(
+    family: string,
+    latest: ObservedTaskDefinition,
+    ctx: ReconcileContext,
+  ): Promise<{ revision: ObservedTaskDefinition; note?: string }> {
+    const parent = isOurs(latest.tags, ctx.ownerId) ? parentOf(latest.tags) : undefined;
+    if (parent === undefined || latest.revision <= parent + 1) return { revision: latest };
+    const lowest = Math.max(parent + 1, latest.revision - GAP_LOOKBACK);
+    for (let r = latest.revision - 1; r >= lowest; r--) {
+      const between = await this.api.describe(`${family}:${r}`, ctx.signal);
+      const active = (between?.status ?? "ACTIVE") === "ACTIVE";
+      if (between === undefined || !active || isOurs(between.tags, ctx.ownerId)) continue;
+      return {
+        revision: between,
+        note:
+          `revision ${latest.revision}, ours, was registered after revision ${r} without it (planned on revision ` +
+          `${parent}): revision ${r} is patched instead`,
+      };
+    }
+    return { revision: latest };
   }
 
   /**
@@ -362,7 +407,10 @@ export class TaskDefinitionReconciler {
   private async planRevision(input: {
     readonly family: string;
     readonly docs: readonly SpecDocument[];
+    /** The revision patched. */
     readonly latest: ObservedTaskDefinition;
+    /** The family's latest revision as read, when another is patched (see `revisionToPatch`); else `latest`. */
+    readonly observed?: ObservedTaskDefinition;
     readonly revisions?: FamilyRevisions;
     readonly removal?: Removal;
     readonly key: string;
@@ -370,7 +418,8 @@ export class TaskDefinitionReconciler {
     readonly ctx: ReconcileContext;
   }): Promise<ResourcePlan> {
     const { family, docs, latest, removal, ctx } = input;
-    const notes: string[] = [`family ${family}: latest ACTIVE revision ${latest.revision}`];
+    const observed = input.observed ?? latest;
+    const notes: string[] = [`family ${family}: latest ACTIVE revision ${observed.revision}`];
     let start = latest.definition;
     if (removal !== undefined) {
       start = cloneTaskDefinition(latest.definition);
@@ -421,6 +470,7 @@ export class TaskDefinitionReconciler {
         docs,
         ownerId: ctx.ownerId,
         base: lineage.base,
+        parent: observed.revision,
         records: [...desired.records, ...lineage.carried],
       });
       notes.push(...recorded.problems.map((p) => `${p.key}: ${p.message}`));
@@ -442,11 +492,12 @@ export class TaskDefinitionReconciler {
       apply: async (signal) => {
         let arn = latest.arn;
         // A pipeline may have registered a revision since the plan was read; patching the older one would undo its
-        // image, so the family is planned again instead. Checked before anything is written: a config rendered for
-        // the superseded revision is not uploaded either.
-        if (desired.changed) {
+        // image, and rolling a service to the older one would undo its deploy, so the family is planned again
+        // instead. Checked before anything is written: a config rendered for the superseded revision is not uploaded
+        // either.
+        if (desired.changed || rollouts.length > 0) {
           const now = await this.api.describeLatest(family, signal);
-          if (now !== undefined && now.arn !== latest.arn) {
+          if (now !== undefined && now.arn !== observed.arn) {
             throw new FamilyChangedError(
               `family ${family} changed since it was planned (now at revision ${now.revision}); the next ` +
                 "reconcile patches that revision",
@@ -464,6 +515,14 @@ export class TaskDefinitionReconciler {
           const registered = await this.api.register(desired.definition, tags, signal);
           arn = registered.arn;
           ctx.logger.info("registered task definition", { family, revision: registered.revision });
+          // Revision numbers follow one another: a gap means someone registered between the check and this
+          // registration. Ours may lack their deploy, so it is not rolled out; the next reconcile patches theirs.
+          if (registered.revision !== observed.revision + 1) {
+            throw new FamilyChangedError(
+              `family ${family}: revision ${registered.revision} was registered after another revision since ` +
+                `revision ${observed.revision}; not rolled out, the next reconcile patches the newest`,
+            );
+          }
         }
         for (const r of rollouts) {
           await this.api.updateServiceTaskDefinition(r.cluster, r.service, arn, signal);
@@ -707,6 +766,7 @@ export function familyTags(desired: FamilyDesired, ownerId: string): Tag[] {
     docs: desired.docs,
     ownerId,
     base: from,
+    parent: base.revision,
     records: desired.records,
   }).tags;
 }
