@@ -152,6 +152,7 @@ export class KeyReconciler {
           // Drift: the spec converged before and is unchanged, and nothing this key watches was seen to change
           // (a task starting or a group scaling is the workload moving, not drift): someone else changed AWS.
           const drift =
+            plan.changes.some((c) => c.bookkeeping !== true) &&
             status.synced(key) &&
             status.observedGeneration(key) === generation &&
             this.o.convergence.unprompted(key, started);

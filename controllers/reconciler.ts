@@ -18,6 +18,11 @@ export interface Change {
    * tests' fakes.
    */
   readonly write?: string | undefined;
+  /**
+   * A write of the operator's own coordination records (the Route 53 fence taken for a leadership term), not a change
+   * of what the spec manages: it is applied and listed, but never counted as drift corrected.
+   */
+  readonly bookkeeping?: boolean | undefined;
 }
 
 /** What a resource points at: a task or an instance, and the address it is reached at. */

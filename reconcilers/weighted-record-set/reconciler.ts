@@ -65,6 +65,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
   private readonly drains: DrainCoordinator | undefined;
   private readonly maxPerName: number | undefined;
   private readonly writer: ZoneWriter;
+  private readonly fence: BatchFence | undefined;
   /** Zone lookups, shared by the specs of one pass and forgotten with it. */
   private readonly zoneCache = new PassMemo<HostedZone[]>();
   private readonly zoneListings = new PassMemo<RecordSet[]>();
@@ -79,6 +80,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
     this.drains = deps.drains;
     this.maxPerName = deps.maxPerName;
     this.clock = deps.clock ?? systemClock;
+    this.fence = deps.fence;
     this.writer = new ZoneWriter(deps.route53, { clock: this.clock, fence: deps.fence });
   }
 
@@ -206,6 +208,20 @@ export class WeightedRecordSetReconciler implements Reconciler {
         : undefined;
     const changes = [...planned.summary, ...(drainPlan?.changes ?? [])];
     const units = planned.units;
+    // With leader election, a term takes the fence of every zone it manages, converged or not: until then a batch an
+    // earlier leader still sends would pass (route53-fence.ts). A batch of this plan would take it first anyway.
+    const fence = this.fence;
+    const takeFence = fence?.needsTakeOver(zone.id) === true;
+    if (takeFence) {
+      changes.push({
+        action: "update",
+        target: `Route 53 fence of zone ${zone.name} (${zone.id})`,
+        detail: "taken for this leadership term: a batch an earlier leader still sends is refused",
+        write: "route53:ChangeResourceRecordSets",
+        bookkeeping: true,
+      });
+    }
+    const route53 = this.route53;
     const writer = this.writer;
     const logger = ctx.logger.child({ resource: key });
     const detach = ctx.detach;
@@ -221,6 +237,7 @@ export class WeightedRecordSetReconciler implements Reconciler {
         units.every((u) => u.changes.every((c) => c.action !== "UPSERT")),
       targets: observed.targets,
       async apply(signal: AbortSignal): Promise<void> {
+        if (takeFence && units.length === 0) await fence?.takeOver(route53, zone.id, signal);
         const changeIds = await writer.submit(zone.id, units, signal);
         if (units.length > 0) logger.debug("records written", { zone: zone.id, units: units.length });
         if (drainPlan === undefined || drainPlan.changes.length === 0) return;

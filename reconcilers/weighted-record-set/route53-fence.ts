@@ -36,6 +36,14 @@ import type { RecordChange, RecordSet, Route53Api } from "./route53-api.ts";
 export interface BatchFence {
   /** The limits left for a batch's own changes once the fence's are in. */
   limitsLeft(limits: BatchLimits): BatchLimits;
+  /**
+   * Whether this replica leads and has not yet taken the zone's fence in this term. Until it does, a batch that an
+   * earlier leader still sends (built on the last token it saw) passes: so a term takes every zone it manages, even
+   * one it has nothing to change in.
+   */
+  needsTakeOver(zoneId: string): boolean;
+  /** Takes the zone's fence for the current term now (one ChangeResourceRecordSets), if it is not this term's yet. */
+  takeOver(api: Route53Api, zoneId: string, signal: AbortSignal): Promise<void>;
   /** One ChangeResourceRecordSets call with the fence's compare-and-swap in it: all of it is applied, or none. */
   changeRecordSets(
     api: Route53Api,
@@ -222,6 +230,11 @@ export class Route53Fence implements BatchFence {
     signal: AbortSignal,
   ): Promise<string | undefined> {
     return this.serialized(zoneId, () => this.send(api, zoneId, changes, signal));
+  }
+
+  needsTakeOver(zoneId: string): boolean {
+    const term = this.term();
+    return term !== undefined && this.zones.get(zoneId)?.epoch !== term.epoch;
   }
 
   /** Takes the zone's fence for the current term now, before any batch needs it (at the start of a term). */

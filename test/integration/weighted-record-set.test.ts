@@ -45,6 +45,9 @@ import {
 } from "../../reconcilers/weighted-record-set/reconciler.ts";
 import { createForeignRecords } from "./foreign-records.ts";
 import { startEmulator } from "./harness.ts";
+import { ManualTerm } from "../manual-term.ts";
+import { StaleLeaderError } from "../../controllers/leader-election/term.ts";
+import { Route53Fence } from "../../reconcilers/weighted-record-set/route53-fence.ts";
 
 let emulator: MotoEmulator;
 let clients: AwsClients;
@@ -618,6 +621,51 @@ describe("WeightedRecordSet against the emulator", () => {
         .map((r) => r.SetIdentifier)
         .sort(),
     ).toEqual(tasks.slice(1).map(taskIdOf).sort());
+  });
+
+  it("under leader election a new term takes the fence of a zone it has nothing to change in: a late batch of the old leader is refused", async () => {
+    await scene.autoScalingGroup("log-asg", 3);
+    const text = spec("autoScalingGroup: log-asg");
+    const leader = (epoch: number) => {
+      const term = new ManualTerm(epoch, `replica-${epoch}`);
+      const fence = new Route53Fence({ resourceName: "default", term: () => term });
+      const reconciler = new WeightedRecordSetReconciler({
+        route53: new StrictRoute53(new AwsRoute53Api(clients)),
+        autoScaling: new AwsAutoScalingApi(clients),
+        ecsTasks: new AwsEcsTaskApi(clients),
+        fence,
+      });
+      return { term, fence, reconciler };
+    };
+    const old = leader(1);
+    expect((await pass(text, { reconciler: old.reconciler })).failures).toEqual([]);
+    const records = weighted(await zoneRecords());
+    expect(records).toHaveLength(3);
+
+    // A new leader, with the records already converged: its plan's one write takes the zone's fence.
+    const next = leader(2);
+    const first = await pass(text, { reconciler: next.reconciler });
+    expect(first.failures).toEqual([]);
+    expect(first.plans.flatMap((p) => p.changes)).toEqual([
+      expect.objectContaining({
+        target: `Route 53 fence of zone logs.internal (${zoneId})`,
+        bookkeeping: true,
+      }),
+    ]);
+    expect(next.fence.needsTakeOver(zoneId)).toBe(false);
+    expect((await pass(text, { reconciler: next.reconciler })).plans.flatMap((p) => p.changes)).toEqual([]);
+
+    // The old leader, paused before the handover, sends the batch it had built: it would delete a record.
+    const api = new AwsRoute53Api(clients);
+    const target = (await api.listRecordSets(zoneId, NAME)).find((r) => r.type === "A" && r.name === NAME)!;
+    const stale = old.fence.changeRecordSets(
+      api,
+      zoneId,
+      [{ action: "DELETE", record: target }],
+      AbortSignal.timeout(10_000),
+    );
+    await expect(stale).rejects.toBeInstanceOf(StaleLeaderError);
+    expect(weighted(await zoneRecords())).toEqual(records);
   });
 
   it("names the file and line of a zone it cannot resolve, and changes nothing", async () => {
