@@ -84,6 +84,10 @@ export class DynamoDbLeaseLock implements LeaseLock {
       );
     } catch (error) {
       if (error instanceof AwsError && error.code === "ConditionalCheckFailedException") {
+        // The SDK retries a write whose answer was lost (a 5xx, a reset connection): when the first try had landed,
+        // the retry fails its own condition. The version is ours alone (a fresh UUID), so finding it stored means
+        // this write is the one that holds, not a conflict.
+        if ((await this.get(signal).catch(() => undefined))?.version === record.version) return record;
         throw new LeaseConflictError(`${this.description} was written by another replica`, { cause: error });
       }
       throw error;

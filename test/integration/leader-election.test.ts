@@ -165,6 +165,26 @@ describe("DynamoDbLeaseLock", () => {
     expect(await other.get()).toBeUndefined();
   });
 
+  it("a write whose answer was lost and whose retry then failed its condition is the write that holds", async () => {
+    await ensureLeaseTable(dynamodb, TABLE, { create: true });
+    // As the SDK's retry does after a 5xx or a reset connection whose request had landed: the same PutItem again. The
+    // emulator never loses an answer, so this client sends each PutItem twice and answers with the second.
+    const twice = {
+      send: async (command: Parameters<typeof dynamodb.send>[0], options?: { abortSignal?: AbortSignal }) => {
+        if (command instanceof PutItemCommand) await dynamodb.send(command, options);
+        return dynamodb.send(command, options);
+      },
+    } as unknown as typeof dynamodb;
+    const lock = new DynamoDbLeaseLock({ dynamodb: twice, table: TABLE, name: "default" });
+    const created = await lock.create(fields("a", 1));
+    const renewed = await lock.update(created.version, fields("a", 1));
+    expect(await lock.get()).toEqual(renewed);
+    // Another replica's write in between is still a conflict.
+    const other = new DynamoDbLeaseLock({ dynamodb, table: TABLE, name: "default" });
+    await other.update(renewed.version, fields("b", 2));
+    await expect(lock.update(renewed.version, fields("a", 1))).rejects.toBeInstanceOf(LeaseConflictError);
+  });
+
   it("takes over an item edited by hand (no version attribute) with a conditional write too", async () => {
     await ensureLeaseTable(dynamodb, TABLE, { create: true });
     await dynamodb.send(
