@@ -635,6 +635,8 @@ describe("Controller", () => {
     await stopping;
     expect(t.reconciler.world.get("a")).toBe(1);
     expect(t.controller.phase).toBe("stopped");
+    // Every write finished: a leader may hand over by releasing its lease.
+    expect(t.controller.writesAbortedAtShutdown).toBe(false);
     const plans = t.reconciler.plans.length;
     await t.clock.advance(150);
     expect(t.reconciler.plans.length).toBe(plans);
@@ -662,6 +664,8 @@ describe("Controller", () => {
     t.reconciler.applyGate.open();
     await stopping;
     expect(t.controller.phase).toBe("stopped");
+    // An aborted request may still be on the wire: `run` then stops without releasing the lease.
+    expect(t.controller.writesAbortedAtShutdown).toBe(true);
   });
 });
 

@@ -134,6 +134,7 @@ export class Controller {
   private readonly detached = new Set<Promise<void>>();
   /** Aborted only when shutting down times out: the signal of reads and writes in flight. */
   private readonly work = new AbortController();
+  private abortedWrites = false;
   private readonly actor: Actor<typeof controllerLifecycle>;
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
@@ -254,6 +255,14 @@ export class Controller {
     await waitForState(this.actor, (p) => p === "stopped" || p === "failed");
   }
 
+  /**
+   * Whether stopping had to abort writes in flight (the shutdown timeout ran out). A request aborted here may still
+   * be on the wire, so a leader must not hand over by releasing its lease: the standby waits out the lease instead.
+   */
+  get writesAbortedAtShutdown(): boolean {
+    return this.abortedWrites;
+  }
+
   private readiness(): { ready: boolean; phase: string } {
     const phase = this.phase;
     if (phase !== "ready") return { ready: false, phase };
@@ -320,6 +329,7 @@ export class Controller {
         this.logger.warn("shutdown timed out; aborting the writes in flight", {
           inFlight: this.queue.inFlight,
         });
+        this.abortedWrites = true;
         this.work.abort(new Error("shutdown timed out"));
       },
       () => undefined,

@@ -193,8 +193,15 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     reconcileTimeoutMs: aws.reconcileTimeoutMs,
     pruneGuard: aws.pruneGuard,
   });
-  // Writes finished (or aborted) first, then the lease released: the other order is two leaders at once.
-  const stop = () => leadership.stop(() => controller.stop());
+  // Writes finished first, then the lease released: the other order is two leaders at once. Writes the shutdown
+  // timeout aborted may still be on the wire: then the lease is not released, and the standby waits it out.
+  const stop = () =>
+    leadership.stop(async () => {
+      await controller.stop();
+      if (controller.writesAbortedAtShutdown) {
+        throw new Error("writes in flight were aborted at the shutdown timeout");
+      }
+    });
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -217,7 +224,8 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
     logger.info("stopped");
     return 0;
   } catch (error) {
-    await stop();
+    // What start left running is stopped; the error said is the one that stopped it.
+    await stop().catch(() => undefined);
     if (error instanceof Error && /EADDRINUSE/.test(error.message)) {
       throw new Error(
         `${error.message}: another process serves that port; choose another with --metrics-bind-address`,
