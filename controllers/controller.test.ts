@@ -429,6 +429,26 @@ describe("Controller", () => {
     );
   });
 
+  it("makes cached reads stale only for what a spec watches: an account's other events leave the tick's reads", async () => {
+    const events = new FakeEvents();
+    const invalidated: string[][] = [];
+    const reads: TickReads = {
+      beginTick: () => undefined,
+      invalidateWatchKeys: (keys) => (invalidated.push([...keys]), 0),
+      live: (work) => work(),
+    };
+    const t = await setup({ "a.yaml": widget("a", 1, "svc-a") }, { intervalMs: 60_000, events, reads });
+    await t.controller.start();
+    await t.idle();
+    // (The spec's first read made its own watches fresh.)
+    invalidated.length = 0;
+    // The EventBridge rule covers the account: another service's task, another cluster's.
+    events.send(["ecs:c/service:other", "ecs:elsewhere/service:svc-a"], t.clock.now());
+    events.send(["ecs:c/service:svc-a", "ecs:c/service:other"], t.clock.now());
+    await t.idle();
+    expect(invalidated).toEqual([["ecs:c/service:svc-a"]]);
+  });
+
   it("wakes the specs of a group (a watch key naming no AWS state) when one of them is edited", async () => {
     const grouped = (name: string, size: number) => widget(name, size, undefined, "family-x");
     const t = await setup({ "a.yaml": grouped("a", 1), "b.yaml": grouped("b", 1), "c.yaml": widget("c", 1) });

@@ -460,13 +460,17 @@ export class Controller {
   /** Wakes the resources that watch any of these keys. */
   private wake(watchKeys: readonly string[], source: WakeSource, at: number): void {
     if (this.stopping.signal.aborted) return;
-    // An event says the state changed after the tick read it; the informers' own listing is already fresh.
-    if (source === "event") this.options.reads?.invalidateWatchKeys(watchKeys);
     const resources = this.state.resourcesOf(watchKeys);
-    for (const key of resources) this.enqueue(key, source, at);
-    if (resources.length > 0 || source === "event") {
-      this.logger.info("woken", { source, watches: watchKeys, resources });
+    // An event says the state changed after the tick read it; the informers' own listing is already fresh. The
+    // EventBridge rule covers the account: only what a spec watches makes cached reads stale, or a busy account's
+    // events for other services would have the tick's reads made again and again.
+    if (source === "event") {
+      const watched = watchKeys.filter((k) => this.state.resourcesOf([k]).length > 0);
+      if (watched.length > 0) this.options.reads?.invalidateWatchKeys(watched);
     }
+    for (const key of resources) this.enqueue(key, source, at);
+    if (resources.length > 0) this.logger.info("woken", { source, watches: watchKeys, resources });
+    else if (source === "event") this.logger.debug("event for nothing watched", { watches: watchKeys });
   }
 
   private enqueue(key: string, source: WakeSource, at: number): void {
