@@ -350,6 +350,25 @@ describe("Controller", () => {
     expect(periods.every((p) => p === 50)).toBe(true);
   });
 
+  it("resyncs every interval though the informers' listing hangs, and never lists twice at once", async () => {
+    let listings = 0;
+    let hang = false;
+    const stuck: WatchLister = {
+      list: () => (listings++, hang ? new Promise<string[]>(() => undefined) : Promise.resolve([])),
+    };
+    const t = await setup({ "a.yaml": widget("a", 1, "svc-a") }, { intervalMs: 100, lister: stuck });
+    await t.controller.start();
+    await t.idle();
+    hang = true;
+    const before = listings;
+    // Drift no event reports: only the resync can correct it.
+    t.reconciler.world.set("a", 99);
+    for (let i = 0; i < 5; i++) await t.clock.advance(100);
+    await until("drift corrected by the resync", () => t.reconciler.world.get("a") === 1);
+    // The hung listing was started once, not once a tick.
+    expect(listings - before).toBe(1);
+  });
+
   it("counts a change the workload caused (a watched listing moved) as applied, not as drift", async () => {
     const lister = new FakeLister();
     const t = await setup(

@@ -135,6 +135,8 @@ export class Controller {
   /** Aborted only when shutting down times out: the signal of reads and writes in flight. */
   private readonly work = new AbortController();
   private abortedWrites = false;
+  /** The informers' listing in progress, if one is (see `pollInformer`). */
+  private informerListing: Promise<void> | undefined;
   private readonly actor: Actor<typeof controllerLifecycle>;
   private readonly background: Promise<void>[] = [];
   private initialKeys = new Set<string>();
@@ -378,10 +380,39 @@ export class Controller {
     if (this.resyncIntervalMs === this.intervalMs) await this.resync();
   }
 
+  /**
+   * The informers' listing, waited for at most one interval: the resync after it must come every interval, even when
+   * the listing is slow (its reads wait on the rate limits behind the reconciles) or hangs. A listing still running
+   * is waited for again at the next tick, never started a second time beside itself.
+   */
   private async pollInformer(): Promise<void> {
-    if (this.options.informer === undefined) return;
-    const changed = await this.options.informer.poll(this.state.watchKeys(), this.stopping.signal);
-    if (changed.length > 0) this.wake(changed, "informer", this.clock.now());
+    const informer = this.options.informer;
+    if (informer === undefined) return;
+    const listing = (this.informerListing ??= (async () => {
+      try {
+        const changed = await informer.poll(this.state.watchKeys(), this.stopping.signal);
+        if (changed.length > 0) this.wake(changed, "informer", this.clock.now());
+      } finally {
+        this.informerListing = undefined;
+      }
+    })());
+    const stop = new AbortController();
+    const late = this.clock.sleep(this.intervalMs, stop.signal).then(
+      () => true,
+      () => false,
+    );
+    try {
+      if (await Promise.race([listing.then(() => false), late])) {
+        this.logger.warn(
+          "the informers' listing took longer than the interval; resyncing without waiting for it",
+          {
+            intervalMs: this.intervalMs,
+          },
+        );
+      }
+    } finally {
+      stop.abort();
+    }
   }
 
   private async resync(): Promise<void> {
