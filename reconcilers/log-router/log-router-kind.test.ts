@@ -200,6 +200,22 @@ describe("claims", () => {
     ]);
     expect(cross.rejected.map((d) => d.metadata.name)).toEqual(["b"]);
   });
+
+  it("rejects two LogRouters of different families uploading their config to one S3 object", () => {
+    const withConfig = (family: string) =>
+      `  family: ${family}\n  router:\n    configFile: { type: init-s3, value: "arn:aws:s3:::log-config/router.conf" }\n` +
+      `  output:\n    datadog: { apiKeySecretArn: "${ARN}" }\n`;
+    const text = doc("LogRouter", "a", withConfig("api")) + doc("LogRouter", "b", withConfig("worker"));
+    const parsed = parseSpecText("x.yaml", text, kinds);
+    expect(parsed.diagnostics).toEqual([]);
+    const cross = crossCheck(parsed.documents, kinds);
+    expect(cross.diagnostics.map(formatDiagnostic)).toEqual([
+      expect.stringMatching(
+        /^x\.yaml:\d+:\d+: LogRouter\/b and LogRouter\/a \(x\.yaml:\d+:\d+\) both manage s3 object arn:aws:s3:::log-config\/router\.conf$/,
+      ),
+    ]);
+    expect(cross.rejected.map((d) => d.metadata.name)).toEqual(["b"]);
+  });
 });
 
 describe("bad input names its file and line (table)", () => {

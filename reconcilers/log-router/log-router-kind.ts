@@ -504,6 +504,15 @@ export const LogRouterKind = defineKind({
     "container's `secrets`, which the LogRouter leaves alone.",
   specSchema: LogRouterSpecSchema,
   check: (spec) => checkLogRouter(spec as LogRouterSpec),
-  // A family has at most one FireLens router; a SidecarVolume on the same family is fine.
-  claims: (spec) => [{ key: `ecs:task-definition/${spec.family}/log-router`, path: ["family"] }],
+  // A family has at most one FireLens router; a SidecarVolume on the same family is fine. A config object in S3 is
+  // one router's: two uploading to one key would overwrite each other at every pass.
+  claims: (spec) => {
+    const file = spec.router.configFile;
+    return [
+      { key: `ecs:task-definition/${spec.family}/log-router`, path: ["family"] },
+      ...(file !== undefined && file.type !== "file"
+        ? [{ key: `s3 object ${file.value}`, path: ["router", "configFile", "value"] }]
+        : []),
+    ];
+  },
 });
