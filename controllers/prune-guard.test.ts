@@ -66,6 +66,25 @@ describe("guardDeletions", () => {
     );
   });
 
+  it("counts removed specs, not plans: one revision taking back two specs' patches is two removals", () => {
+    const revert: ResourcePlan = {
+      key: "SidecarVolume/a",
+      kind: "SidecarVolume",
+      changes: [{ action: "create", target: "task definition api, new revision" }],
+      removes: ["SidecarVolume/a", "SidecarVolume/b"],
+      apply: async () => undefined,
+    };
+    // Two of three SidecarVolumes of one family removed at once: more than one, and more than half.
+    const held = guardDeletions(
+      { kind: "SidecarVolume", plans: [revert], liveOfKind: 1, liveSpecs: 4 },
+      DEFAULT_PRUNE_GUARD,
+    );
+    expect(held).toMatchObject({ reason: "SpecSetShrank", resources: ["SidecarVolume/a"] });
+    expect(held?.message).toMatch(
+      /^2 of 3 SidecarVolume spec\(s\) were removed at once: .*SidecarVolume\/b\)/,
+    );
+  });
+
   it("holds a sweep that takes a removed spec's patch back with a new revision, not a delete", () => {
     const revert: ResourcePlan = {
       key: "LogRouter/api",

@@ -47,8 +47,12 @@ export function guardDeletions(census: SweepCensus, policy: PruneGuardPolicy): H
   // revision without it (and the rollout to it). Each counts, whatever its action.
   const deleting = census.plans.filter((p) => p.changes.length > 0).map((p) => p.key);
   if (deleting.length === 0) return undefined;
-  const count = deleting.length;
-  const shown = deleting.slice(0, 5).join(", ") + (count > 5 ? ` and ${count - 5} more` : "");
+  // Counted in removed specs, not plans: one revision can take back the patches of several removed specs.
+  const removed = [
+    ...new Set(census.plans.filter((p) => p.changes.length > 0).flatMap((p) => p.removes ?? [p.key])),
+  ];
+  const count = removed.length;
+  const shown = removed.slice(0, 5).join(", ") + (count > 5 ? ` and ${count - 5} more` : "");
   if (census.liveSpecs === 0) {
     // Emptying the whole set is the one case the user opts into by name: with it, the shrink rule does not apply.
     if (policy.allowEmpty) return undefined;

@@ -57,6 +57,11 @@ export interface ResourcePlan {
    */
   readonly targets?: readonly PlanTarget[];
   /**
+   * For a sweep's plan: the removed specs whose objects it takes back, when more than its `key` (one task definition
+   * revision takes back the patches of every removed spec of a family). The prune guard counts these.
+   */
+  readonly removes?: readonly string[] | undefined;
+  /**
    * Set by the pass or the controller, never by a reconciler: the prune guard holds this plan's deletions, and why.
    * Its changes are shown, marked held, and its `apply` does nothing.
    */

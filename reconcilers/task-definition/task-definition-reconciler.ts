@@ -400,7 +400,7 @@ export class TaskDefinitionReconciler {
       this.settled.set(family, read);
       return plans;
     }
-    return [...plans, plan];
+    return [...plans, { ...plan, removes: pruned.map((r) => r.key) }];
   }
 
   /** The family's plan: `docs` applied onto the latest revision (with a removal's patches taken back first). */
