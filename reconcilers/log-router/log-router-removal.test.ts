@@ -135,6 +135,32 @@ describe("the engine's removal of a LogRouter patch", () => {
     expect(api.writes).toEqual(["register"]);
   });
 
+  it("under the default owner id, whose sweep removes nothing, plans the live spec's edit itself", async () => {
+    const { reconciler, api } = setup();
+    const docs = load();
+    const asDefault = (documents: SpecDocument[], sweeping?: boolean) => ({
+      ...ctx(documents, sweeping),
+      ownerId: "default",
+    });
+    await (await reconciler.plan(docs[0]!, asDefault(docs))).apply(new AbortController().signal);
+    // Renamed (the old name is a removal that asked for prune) and edited, in one pass that sweeps.
+    const edited = docs.map((d) => {
+      const spec = d.spec as { router: object };
+      return {
+        ...d,
+        metadata: { ...d.metadata, name: "heatmap" },
+        generation: "g2",
+        spec: { ...spec, router: { ...spec.router, enableEcsLogMetadata: false } },
+      };
+    }) as SpecDocument[];
+    const plan = await reconciler.plan(edited[0]!, asDefault(edited, true));
+    expect(plan.changes.map((c) => `${c.action} ${c.target}`)).toEqual([
+      "create task definition gaze-heatmap, new revision",
+    ]);
+    await plan.apply(new AbortController().signal);
+    expect(api.writes).toEqual(["register", "register"]);
+  });
+
   it("leaves the patch, and says why, when the revision it was patched onto is gone", async () => {
     const { api, reconciler } = setup();
     const docs = load();

@@ -1,5 +1,6 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { AwsError } from "../../controllers/aws/errors.ts";
+import { sweepsRemove } from "../../controllers/orphan-guard.ts";
 import { PassMemo } from "../../controllers/pass-memo.ts";
 import {
   StalePlanError,
@@ -227,11 +228,14 @@ export class TaskDefinitionReconciler {
     const { revision: latest, note } = await this.revisionToPatch(family, observed, ctx);
     // In a pass that also sweeps (every spec file valid), the sweep carries a family with a removal pending, so that
     // the removal and the live specs' changes make one revision.
-    if (ctx.sweeping === true) {
+    // Only when the sweep will carry it: under the default owner id the sweep removes nothing (its plans become
+    // notes), and a revision of ours without a recorded base cannot have a patch taken back; the live specs' changes
+    // are then planned here, or they would be lost with the sweep's plan.
+    if (ctx.sweeping === true && sweepsRemove(ctx.ownerId)) {
       const revisions = await this.revisionsOf(family, latest, ctx);
       const pruned = this.pendingRemovals(family, revisions.ours, ctx).filter((r) => r.prune);
       const first = pruned[0];
-      if (first !== undefined) {
+      if (first !== undefined && revisions.ours !== undefined && baseOf(revisions.ours.tags) !== undefined) {
         return noop(
           `family ${family}: planned by the ${sweepKey(first.kind)} sweep, together with the removal of ` +
             `${pruned.map((r) => r.key).join(" and ")}`,
