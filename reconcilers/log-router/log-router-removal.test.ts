@@ -71,6 +71,18 @@ describe("revertLogRouter", () => {
   });
 });
 
+/** The seed's specs renamed gaze-heatmap -> heatmap (the old name a removal) and edited (ECS log metadata off). */
+const renamedAndEdited = (docs: SpecDocument[]): SpecDocument[] =>
+  docs.map((d) => {
+    const spec = d.spec as { router: object };
+    return {
+      ...d,
+      metadata: { ...d.metadata, name: "heatmap" },
+      generation: "g2",
+      spec: { ...spec, router: { ...spec.router, enableEcsLogMetadata: false } },
+    };
+  }) as SpecDocument[];
+
 describe("the engine's removal of a LogRouter patch", () => {
   const ctx = (documents: SpecDocument[], sweeping?: boolean): ReconcileContext => ({
     signal: new AbortController().signal,
@@ -97,15 +109,7 @@ describe("the engine's removal of a LogRouter patch", () => {
     const docs = load();
     await (await reconciler.plan(docs[0]!, ctx(docs))).apply(new AbortController().signal);
     // Another spec now patches the family, edited: gaze-heatmap renamed to heatmap.
-    const renamed = docs.map((d) => {
-      const spec = d.spec as { router: object };
-      return {
-        ...d,
-        metadata: { ...d.metadata, name: "heatmap" },
-        generation: "g2",
-        spec: { ...spec, router: { ...spec.router, enableEcsLogMetadata: false } },
-      };
-    }) as SpecDocument[];
+    const renamed = renamedAndEdited(docs);
     const plan = await reconciler.plan(renamed[0]!, ctx(renamed));
     await plan.apply(new AbortController().signal);
     const keys = api.revisions.at(-1)!.tags.map((t) => t.key);
@@ -144,15 +148,7 @@ describe("the engine's removal of a LogRouter patch", () => {
     });
     await (await reconciler.plan(docs[0]!, asDefault(docs))).apply(new AbortController().signal);
     // Renamed (the old name is a removal that asked for prune) and edited, in one pass that sweeps.
-    const edited = docs.map((d) => {
-      const spec = d.spec as { router: object };
-      return {
-        ...d,
-        metadata: { ...d.metadata, name: "heatmap" },
-        generation: "g2",
-        spec: { ...spec, router: { ...spec.router, enableEcsLogMetadata: false } },
-      };
-    }) as SpecDocument[];
+    const edited = renamedAndEdited(docs);
     const plan = await reconciler.plan(edited[0]!, asDefault(edited, true));
     expect(plan.changes.map((c) => `${c.action} ${c.target}`)).toEqual([
       "create task definition gaze-heatmap, new revision",
