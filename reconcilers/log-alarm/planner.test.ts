@@ -89,12 +89,60 @@ describe("planLogAlarm", () => {
     const edited = { ...filterOf(desired), pattern: "AccessDenied" };
     const alarm = { ...alarmOf(desired), threshold: 50, alarmActions: [], extras: ["dimensions a=b"] };
     const p = planLogAlarm(desired, { alarm, groupFilters: [edited], metricFilters: [edited] }, OWNER);
-    expect(p.steps.map((s) => s.type)).toEqual(["put-alarm", "put-filter"]);
-    expect(p.steps[0]).toMatchObject({ tags: undefined });
+    // An existing alarm is written last (see the next test).
+    expect(p.steps.map((s) => s.type)).toEqual(["put-filter", "put-alarm"]);
+    expect(p.steps[1]).toMatchObject({ tags: undefined });
     expect(p.changes.map((c) => c.detail)).toEqual([
-      `threshold 50 -> 5, actions [] -> [${TOPIC}], dimensions a=b removed`,
       `pattern "AccessDenied" -> ${JSON.stringify(spec.pattern)}`,
+      `threshold 50 -> 5, actions [] -> [${TOPIC}], dimensions a=b removed`,
     ]);
+  });
+
+  it("leaves no filter behind when an edit moving log group and metric stops after any of its writes", () => {
+    // Applied as AWS would, with the filters found as the reconciler finds them: the ones in the spec's log group, and
+    // every one publishing the spec's metric or the metric the alarm watches now.
+    type World = { alarm: ObservedAlarm & { tags: Record<string, string> }; filters: ObservedFilter[] };
+    const observe = (w: World, d: DesiredLogAlarm) => ({
+      alarm: w.alarm,
+      groupFilters: w.filters.filter((f) => f.logGroup === d.logGroup),
+      metricFilters: w.filters.filter((f) =>
+        f.transformations.some(
+          (t) =>
+            (t.namespace === d.filter.metric.namespace && t.name === d.filter.metric.name) ||
+            (t.namespace === w.alarm.namespace && t.name === w.alarm.metricName),
+        ),
+      ),
+    });
+    const step = (
+      w: World,
+      s: ReturnType<typeof planLogAlarm>["steps"][number],
+      d: DesiredLogAlarm,
+    ): World => {
+      if (s.type === "put-alarm") return { ...w, alarm: { ...w.alarm, ...s.alarm } };
+      if (s.type === "tag-alarm")
+        return { ...w, alarm: { ...w.alarm, tags: { ...w.alarm.tags, ...s.tags } } };
+      const rest = w.filters.filter((f) => !(f.logGroup === s.logGroup && f.name === d.name));
+      return s.type === "delete-filter" ? { ...w, filters: rest } : { ...w, filters: [...rest, filterOf(d)] };
+    };
+    const before: World = { alarm: alarmOf(desired), filters: [filterOf(desired)] };
+    const moved = desiredLogAlarm(
+      { ...spec, logGroup: "/aws/ecs/api-v2", metric: { name: "denied" } },
+      "access-denied",
+      desired.resource,
+      OWNER,
+    );
+    const steps = planLogAlarm(moved, observe(before, moved), OWNER).steps;
+    expect(steps.length).toBe(3);
+    for (let done = 0; done <= steps.length; done++) {
+      // The apply stops (AWS refuses, the process dies) after `done` writes; the next pass plans from what is there.
+      let w = steps.slice(0, done).reduce((acc, s) => step(acc, s, moved), before);
+      for (const s of planLogAlarm(moved, observe(w, moved), OWNER).steps) w = step(w, s, moved);
+      expect(
+        w.filters.map((f) => f.logGroup),
+        `stopped after ${done} write(s)`,
+      ).toEqual(["/aws/ecs/api-v2"]);
+      expect(planLogAlarm(moved, observe(w, moved), OWNER).steps, `converged after ${done}`).toEqual([]);
+    }
   });
 
   it("adopts an untagged alarm of its name (never to be pruned), and re-tags one whose prune choice changed", () => {

@@ -152,86 +152,104 @@ export function planLogAlarm(
   }
   if (conflicts.length > 0) return { steps, changes, notes, conflicts };
 
-  // The alarm first: it is what proves the filter ours.
-  const alarmTarget = `alarm ${desired.name}`;
-  if (alarm === undefined) {
-    steps.push({ type: "put-alarm", alarm: desired.alarm, tags: { ...desired.tags, [CREATED_TAG]: "true" } });
-    changes.push({
-      action: "create",
-      target: alarmTarget,
-      detail: describeAlarm(desired.alarm),
-      write: "cloudwatch:PutMetricAlarm",
-    });
-  } else {
-    const diff = alarmDiff(desired.alarm, alarm);
-    if (diff.length > 0) {
-      steps.push({ type: "put-alarm", alarm: desired.alarm, tags: undefined });
+  // The order makes every interrupted apply repairable from AWS. A new alarm goes first: it is what proves the filter
+  // ours. An existing alarm goes last: the filters are found by the metric the alarm watches, so while it still
+  // watches the old one, a filter left on the old log group (or publishing the old metric) can still be found and
+  // deleted; moved first, it would leave that filter counting for good, out of every later plan's sight.
+  const planAlarm = (): void => {
+    const alarmTarget = `alarm ${desired.name}`;
+    if (alarm === undefined) {
+      steps.push({
+        type: "put-alarm",
+        alarm: desired.alarm,
+        tags: { ...desired.tags, [CREATED_TAG]: "true" },
+      });
       changes.push({
-        action: "update",
+        action: "create",
         target: alarmTarget,
-        detail: diff.join(", "),
+        detail: describeAlarm(desired.alarm),
         write: "cloudwatch:PutMetricAlarm",
       });
+    } else {
+      const diff = alarmDiff(desired.alarm, alarm);
+      if (diff.length > 0) {
+        steps.push({ type: "put-alarm", alarm: desired.alarm, tags: undefined });
+        changes.push({
+          action: "update",
+          target: alarmTarget,
+          detail: diff.join(", "),
+          write: "cloudwatch:PutMetricAlarm",
+        });
+      }
+      const tags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => alarm.tags[k] !== v));
+      if (Object.keys(tags).length > 0) {
+        steps.push({ type: "tag-alarm", arn: alarm.arn, tags });
+        changes.push({
+          action: "update",
+          target: `${alarmTarget} ownership tags`,
+          detail:
+            own?.owner === undefined
+              ? "adopt: the alarm existed before this spec; prune never deletes it"
+              : Object.entries(tags)
+                  .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${alarm.tags[k] ?? "-"} -> ${v}`)
+                  .join(", "),
+          write: "cloudwatch:TagResource",
+        });
+      }
     }
-    const tags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => alarm.tags[k] !== v));
-    if (Object.keys(tags).length > 0) {
-      steps.push({ type: "tag-alarm", arn: alarm.arn, tags });
-      changes.push({
-        action: "update",
-        target: `${alarmTarget} ownership tags`,
-        detail:
-          own?.owner === undefined
-            ? "adopt: the alarm existed before this spec; prune never deletes it"
-            : Object.entries(tags)
-                .map(([k, v]) => `${k.replace("ecs-log-operator/", "")} ${alarm.tags[k] ?? "-"} -> ${v}`)
-                .join(", "),
-        write: "cloudwatch:TagResource",
-      });
-    }
-  }
-
-  const filterTarget = `metric filter ${desired.name} on ${desired.logGroup}`;
-  if (current === undefined) {
-    steps.push({ type: "put-filter", logGroup: desired.logGroup, filter: desired.filter });
-    changes.push({
-      action: "create",
-      target: filterTarget,
-      detail: describeFilter(desired.filter),
-      write: "logs:PutMetricFilter",
-    });
-  } else {
-    const diff = filterDiff(desired.filter, current);
-    if (diff.length > 0) {
+  };
+  const planFilters = (): void => {
+    const filterTarget = `metric filter ${desired.name} on ${desired.logGroup}`;
+    if (current === undefined) {
       steps.push({ type: "put-filter", logGroup: desired.logGroup, filter: desired.filter });
       changes.push({
-        action: "update",
+        action: "create",
         target: filterTarget,
-        detail: diff.join(", "),
+        detail: describeFilter(desired.filter),
         write: "logs:PutMetricFilter",
       });
+    } else {
+      const diff = filterDiff(desired.filter, current);
+      if (diff.length > 0) {
+        steps.push({ type: "put-filter", logGroup: desired.logGroup, filter: desired.filter });
+        changes.push({
+          action: "update",
+          target: filterTarget,
+          detail: diff.join(", "),
+          write: "logs:PutMetricFilter",
+        });
+      }
     }
+
+    // A filter of this name left on another log group (the spec's logGroup changed) would go on counting: it goes once
+    // the alarm proves it ours.
+    const elsewhere = dedupe(observed.metricFilters).filter(
+      (f) => f.name === desired.name && f.logGroup !== desired.logGroup,
+    );
+    for (const f of elsewhere) {
+      if (own?.owner === ownerId) {
+        steps.push({ type: "delete-filter", logGroup: f.logGroup, name: f.name });
+        changes.push({
+          action: "delete",
+          target: `metric filter ${f.name} on ${f.logGroup}`,
+          detail: `the spec's log group is ${desired.logGroup} now`,
+          write: "logs:DeleteMetricFilter",
+        });
+      } else {
+        notes.push(
+          `metric filter ${f.name} on ${f.logGroup} is left: no alarm of this operator proves it ours yet (next pass)`,
+        );
+      }
+    }
+  };
+  if (alarm === undefined) {
+    planAlarm();
+    planFilters();
+  } else {
+    planFilters();
+    planAlarm();
   }
 
-  // A filter of this name left on another log group (the spec's logGroup changed) would go on counting: it goes once
-  // the alarm proves it ours.
-  const elsewhere = dedupe(observed.metricFilters).filter(
-    (f) => f.name === desired.name && f.logGroup !== desired.logGroup,
-  );
-  for (const f of elsewhere) {
-    if (own?.owner === ownerId) {
-      steps.push({ type: "delete-filter", logGroup: f.logGroup, name: f.name });
-      changes.push({
-        action: "delete",
-        target: `metric filter ${f.name} on ${f.logGroup}`,
-        detail: `the spec's log group is ${desired.logGroup} now`,
-        write: "logs:DeleteMetricFilter",
-      });
-    } else {
-      notes.push(
-        `metric filter ${f.name} on ${f.logGroup} is left: no alarm of this operator proves it ours yet (next pass)`,
-      );
-    }
-  }
   const feeding = dedupe(observed.metricFilters).filter(
     (f) =>
       f.name !== desired.name &&
