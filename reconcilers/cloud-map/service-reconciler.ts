@@ -147,7 +147,13 @@ export class CloudMapServiceReconciler implements Reconciler {
 
   async planOrphans(ctx: ReconcileContext): Promise<ResourcePlan[]> {
     const live = new Set(ctx.documents.map(resourceKey));
-    const liveNames = ctx.documents.flatMap((d) => (isKind(d, CloudMapServiceKind) ? [d.spec.name] : []));
+    // The service each live spec manages, by name. (Not by namespace as well: an unfiltered ListServices gives no
+    // namespace id, ServiceSummary has none, so a spec moved to another namespace keeps the old service unjudged.)
+    const managed = new Map(
+      ctx.documents.flatMap((d) =>
+        isKind(d, CloudMapServiceKind) ? [[resourceKey(d), d.spec.name] as const] : [],
+      ),
+    );
     const plans: ResourcePlan[] = [];
     // The namespace sweep deletes these with their namespace, and lists them: one removal, one list of writes.
     const withNamespace = await this.orphans.servicesDeleted(ctx);
@@ -157,16 +163,20 @@ export class CloudMapServiceReconciler implements Reconciler {
     for (const id of [...this.foreign]) if (!present.has(id)) this.foreign.delete(id);
     for (const service of services) {
       if (this.foreign.has(service.id) || withNamespace.has(service.id)) continue;
-      // A live spec's own plan looks after the service of its name; only the others can be orphans.
-      if (liveNames.some((n) => sameDnsName(n, service.name))) continue;
+      // A live spec's own plan looks after the service it names; only the others can be orphans.
+      if ([...managed.values()].some((name) => sameDnsName(name, service.name))) continue;
       const tags = await this.api.tags(service.arn, ctx.signal);
       const own = readOwnership(tags);
       if (own.owner !== ctx.ownerId) {
         this.foreign.add(service.id);
         continue;
       }
-      if (!shouldPruneService({ service, tags }, ctx.ownerId, live)) {
-        if (own.resource?.startsWith(`${this.kind}/`) === true && !live.has(own.resource) && !own.prune) {
+      // A spec that now names another service no longer manages this one: as the README says, changing the name of
+      // what a spec manages is removing it.
+      const renamed = own.resource !== undefined && managed.has(own.resource);
+      const liveHere = renamed ? new Set([...live].filter((k) => k !== own.resource)) : live;
+      if (!shouldPruneService({ service, tags }, ctx.ownerId, liveHere)) {
+        if (own.resource?.startsWith(`${this.kind}/`) === true && !liveHere.has(own.resource) && !own.prune) {
           plans.push(keptOrphan(this.kind, own.resource, `service ${service.name} (${service.id})`));
         }
         continue;

@@ -412,6 +412,28 @@ describe("Cloud Map kinds against the emulator", () => {
     expect(await namespaces()).toEqual([]);
   });
 
+  it("a spec that renames its service removes the old one as a removed spec would: pruned, or said to be kept", async () => {
+    await scene.cluster("logs", 1);
+    await scene.taskDefinition("fluentd");
+    await scene.runTasks("logs", "fluentd", 2, "fluentd");
+    const named = (name: string, prune: string) =>
+      parse(specs(scene.vpcId, { prune }).replace("  name: fluentd\n", `  name: ${name}\n`));
+    expect(failures(await pass(named("fluentd", "false")))).toEqual([]);
+    // Renamed without prune: the old service is left, and the plan says so.
+    const kept = await pass(named("fluentd-v2", "false"));
+    expect(failures(kept)).toEqual([]);
+    expect(kept.plans.flatMap((p) => p.notes ?? []).join("\n")).toMatch(
+      /fluentd \(srv-\w+\).*no longer managed/,
+    );
+    expect((await services()).map((s) => s.Name).sort()).toEqual(["fluentd", "fluentd-v2"]);
+    // The spec as applied last said prune: true under its new name; renamed again, the service it named is pruned,
+    // its instances first.
+    expect(failures(await pass(named("fluentd-v2", "true")))).toEqual([]);
+    const pruned = await pass(named("fluentd-v3", "true"));
+    expect(failures(pruned)).toEqual([]);
+    expect((await services()).map((s) => s.Name).sort()).toEqual(["fluentd", "fluentd-v3"]);
+  });
+
   it("lists one removal once: each instance and service under its own spec, and apply makes exactly those writes", async () => {
     await scene.cluster("logs", 1);
     await scene.taskDefinition("fluentd");
