@@ -267,6 +267,44 @@ describe("planService", () => {
     ]);
   });
 
+  it("registers a custom-health instance at its task's health, and sets it again when a drift registers it anew", () => {
+    const s = spec({ healthCheckCustomConfig: { failureThreshold: 1 } });
+    const svc = service({ hasCustomHealthCheck: true, failureThreshold: 1 });
+    // t1 runs unhealthy on a port that drifted: registered again, its health check would start HEALTHY.
+    const drifted = {
+      ...ours(s, "t1", "10.0.1.5"),
+      attributes: { ...ours(s, "t1", "10.0.1.5").attributes, AWS_INSTANCE_PORT: "1" },
+    };
+    const p = planService(
+      s,
+      found,
+      observed({ service: svc, instances: [drifted], health: new Map([["t1", "UNHEALTHY"]]) }),
+      [task("t1", "10.0.1.5", "UNHEALTHY"), task("t2", "10.0.1.6", "UNHEALTHY")],
+      ctx,
+    );
+    expect(p.steps).toEqual([
+      {
+        type: "register",
+        instanceId: "t1",
+        attributes: expect.objectContaining({
+          AWS_INSTANCE_PORT: "24224",
+          AWS_INIT_HEALTH_STATUS: "UNHEALTHY",
+        }),
+      },
+      { type: "set-health", instanceId: "t1", status: "UNHEALTHY" },
+      {
+        type: "register",
+        instanceId: "t2",
+        attributes: expect.objectContaining({ AWS_INIT_HEALTH_STATUS: "UNHEALTHY" }),
+      },
+      { type: "set-health", instanceId: "t2", status: "UNHEALTHY" },
+    ]);
+    // A service without custom health passes no initial status.
+    const plain = planService(spec(), found, observed(), [task("t3", "10.0.1.7", "UNHEALTHY")], ctx);
+    expect(plain.steps[0]).toMatchObject({ type: "register" });
+    expect(plain.steps[0]).not.toHaveProperty("attributes.AWS_INIT_HEALTH_STATUS");
+  });
+
   it("notes a namespace another spec creates first", () => {
     const p = planService(
       spec(),

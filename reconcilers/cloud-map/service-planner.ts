@@ -222,8 +222,11 @@ export function planService(
     }
     const current = existing.get(task.taskId);
     const health = desiredHealth(task);
+    // A registration (re)creates a custom-health instance's health check at AWS_INIT_HEALTH_STATUS, HEALTHY when it
+    // is not given (RegisterInstance API reference): an unhealthy task is never served meanwhile.
+    const initHealth: Record<string, string> = customHealth ? { AWS_INIT_HEALTH_STATUS: health } : {};
     if (current === undefined) {
-      const attributes = { ...template, AWS_INSTANCE_IPV4: task.address };
+      const attributes = { ...template, AWS_INSTANCE_IPV4: task.address, ...initHealth };
       steps.push({ type: "register", instanceId: task.taskId, attributes });
       changes.push({
         action: "create",
@@ -231,7 +234,7 @@ export function planService(
         write: "servicediscovery:RegisterInstance",
       });
       if (customHealth && health !== "HEALTHY") {
-        // A new instance of a custom-health service starts HEALTHY.
+        // Set as well, for a Cloud Map that does not honour AWS_INIT_HEALTH_STATUS (the emulator).
         steps.push({ type: "set-health", instanceId: task.taskId, status: health });
         changes.push({
           action: "update",
@@ -246,8 +249,9 @@ export function planService(
       notes.push(`instance ${task.taskId} was registered by someone else; left as it is`);
       continue;
     }
-    if (!sameAttributes(current.attributes, template, templateCount, task.address)) {
-      const attributes = { ...template, AWS_INSTANCE_IPV4: task.address };
+    const reregistered = !sameAttributes(current.attributes, template, templateCount, task.address);
+    if (reregistered) {
+      const attributes = { ...template, AWS_INSTANCE_IPV4: task.address, ...initHealth };
       steps.push({ type: "register", instanceId: task.taskId, attributes });
       changes.push({
         action: "update",
@@ -256,7 +260,8 @@ export function planService(
         write: "servicediscovery:RegisterInstance",
       });
     }
-    const observedHealth = observed?.health.get(task.taskId);
+    // Registered again, its health check starts over: set as well when unhealthy, as for a new instance.
+    const observedHealth = reregistered ? "HEALTHY" : observed?.health.get(task.taskId);
     if (customHealth && observedHealth !== undefined && observedHealth !== health) {
       steps.push({ type: "set-health", instanceId: task.taskId, status: health });
       changes.push({
