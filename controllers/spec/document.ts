@@ -74,9 +74,13 @@ export interface KindDefinition<TSpecSchema extends TSchema = TSchema> {
   warn?(spec: Static<TSpecSchema>): SpecIssue[];
   /**
    * Identities of the AWS objects the spec manages, such as `route53:zone/name/type`. Two specs that claim the
-   * same identity would fight over it, so the loader rejects the second.
+   * same identity would fight over it, so the loader rejects the second. `name` is the document's `metadata.name`,
+   * for identities a spec's name gives by default.
    */
-  claims?(spec: Static<TSpecSchema>): { readonly key: string; readonly path: readonly (string | number)[] }[];
+  claims?(
+    spec: Static<TSpecSchema>,
+    name: string,
+  ): { readonly key: string; readonly path: readonly (string | number)[] }[];
 }
 
 export function defineKind<T extends TSchema>(def: KindDefinition<T>): KindDefinition<T> {

@@ -771,10 +771,10 @@ function claimsOf(
   def: KindDefinition | undefined,
   doc: SpecDocument,
 ): { readonly key: string; readonly path: readonly (string | number)[] }[] {
-  if (!unvalidated.has(doc)) return def?.claims?.(doc.spec as never) ?? [];
+  if (!unvalidated.has(doc)) return def?.claims?.(doc.spec as never, doc.metadata.name) ?? [];
   // An invalid spec's claims, where they can be read: a conflict is worth telling in the same run.
   try {
-    return def?.claims?.(doc.spec as never).filter((c) => typeof c.key === "string") ?? [];
+    return def?.claims?.(doc.spec as never, doc.metadata.name).filter((c) => typeof c.key === "string") ?? [];
   } catch {
     return [];
   }

@@ -130,4 +130,24 @@ ${base}`;
       "a.yaml:18:41: LogAlarm/b and LogAlarm/a (a.yaml:7:41) both manage cloudwatch:metric/LogAlarms/errors",
     ]);
   });
+
+  it("rejects a spec naming the metric another spec publishes by default, its own name", () => {
+    const doc = (name: string, metric: string) => `apiVersion: ecs-log-operator/v1alpha1
+kind: LogAlarm
+metadata: { name: ${name} }
+spec:
+  logGroup: /aws/ecs/api
+  pattern: ERROR
+${metric}${base}`;
+    const text = `${doc("errors", "")}---\n${doc("other", "  metric: { name: errors }\n")}`;
+    const parsed = parseSpecText("a.yaml", text, kinds);
+    expect(parsed.diagnostics).toEqual([]);
+    const cross = crossCheck(parsed.documents, kinds);
+    expect(cross.rejected.map((d) => d.metadata.name)).toEqual(["other"]);
+    expect(cross.diagnostics.map(formatDiagnostic)).toEqual([
+      expect.stringMatching(
+        /LogAlarm\/other and LogAlarm\/errors \(a\.yaml:5:\d+\) both manage cloudwatch:metric\/\(owner\)\/errors$/,
+      ),
+    ]);
+  });
 });

@@ -235,14 +235,12 @@ export const LogAlarmKind = defineKind({
     "A CloudWatch Logs metric filter on a log group and the CloudWatch alarm on its metric: when a pattern matches `threshold` times within `period`, SNS topics are notified (Slack through AWS Chatbot, email, ...). The pattern is checked offline (`validate`) and can be tried on sample logs (`test-pattern`).",
   specSchema: LogAlarmSpecSchema,
   check: checkLogAlarm,
-  // Two specs publishing to one metric would count each other's matches.
-  claims: (spec) =>
-    spec.metric?.name !== undefined
-      ? [
-          {
-            key: `cloudwatch:metric/${spec.metric.namespace ?? "(owner)"}/${spec.metric.name}`,
-            path: ["metric", "name"],
-          },
-        ]
-      : [],
+  // Two specs publishing to one metric would count each other's matches; the metric's name is the spec's unless
+  // given. (An explicit namespace equal to the owner's default is not caught here: the owner id is known at run.)
+  claims: (spec, name) => [
+    {
+      key: `cloudwatch:metric/${spec.metric?.namespace ?? "(owner)"}/${spec.metric?.name ?? name}`,
+      path: spec.metric?.name !== undefined ? ["metric", "name"] : ["logGroup"],
+    },
+  ],
 });
