@@ -39,6 +39,16 @@ function filterOf(d: DesiredLogAlarm, logGroup = d.logGroup, name = d.name): Obs
 }
 
 describe("desiredLogAlarm", () => {
+  it("sends the metric value as validate read it, trimmed", () => {
+    const padded = desiredLogAlarm(
+      { ...spec, metric: { value: " 2 " } },
+      "access-denied",
+      "LogAlarm/access-denied",
+      OWNER,
+    );
+    expect(padded.filter.metric.value).toBe("2");
+  });
+
   it("names both objects after the owner and the spec, and defaults the metric to the owner's namespace", () => {
     expect(desired.name).toBe("ecs-log-operator/prod/access-denied");
     expect(desired.filter.metric).toEqual({

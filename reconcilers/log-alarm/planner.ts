@@ -47,7 +47,8 @@ export function desiredLogAlarm(
       metric: {
         namespace,
         name: metricName,
-        value: spec.metric?.value ?? "1",
+        // As `validate` read it: trimmed.
+        value: spec.metric?.value?.trim() ?? "1",
         defaultValue: spec.metric?.defaultValue,
       },
     },
