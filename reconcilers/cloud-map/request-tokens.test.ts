@@ -22,6 +22,7 @@ import { OWNER_TAG, RESOURCE_TAG, CREATED_TAG } from "./ownership.ts";
 import { RequestTokens } from "./request-tokens.ts";
 import { CloudMapServiceReconciler } from "./service-reconciler.ts";
 import { CloudMapServiceKind } from "./service-kind.ts";
+import { CloudMapNamespaceKind } from "./namespace-kind.ts";
 
 describe("RequestTokens", () => {
   it("reuses a token only for the same unsettled request in its slot", () => {
@@ -169,6 +170,43 @@ spec:
   dns: { records: [{ type: A, ttl: 10 }] }
   instances: { ecsTasks: { cluster: logs, service: fluentd } }
 `;
+
+describe("CloudMapServiceReconciler's namespace", () => {
+  it("waits for the declared namespace when the only one of its name is in another VPC", async () => {
+    const cloudMap = new TokenAwareCloudMap();
+    // A hand-made fluentd.local in vpc-1; the spec set declares fluentd.local in vpc-2, not created yet.
+    Object.assign(cloudMap.namespace, { hostedZoneId: "Z1" });
+    cloudMap.api.namespaceVpcs = async () => ["vpc-1"];
+    const docs = parseSpecText(
+      "s.yaml",
+      `apiVersion: ecs-log-operator/v1alpha1\nkind: CloudMapNamespace\nmetadata: { name: logs }\n` +
+        `spec: { name: fluentd.local, vpc: vpc-0abc2222 }\n---\n${SPEC}`,
+      [CloudMapServiceKind, CloudMapNamespaceKind],
+    ).documents;
+    const clock = new ManualClock();
+    const r = new CloudMapServiceReconciler({
+      api: cloudMap.api,
+      tasks,
+      lookup: new NamespaceLookup(cloudMap.api),
+      operations: new OperationWaiter(cloudMap.api, { clock, timeoutMs: 1000 }),
+      instances: new InstanceOperations(cloudMap.api, { clock, timeoutMs: 1000 }),
+      clock,
+    });
+    const ctx: ReconcileContext = {
+      signal: new AbortController().signal,
+      logger: silentLogger,
+      ownerId: "me",
+      documents: docs,
+    };
+    const plan = await r.plan(docs[1]!, ctx);
+    expect(plan.notes).toContain("namespace fluentd.local is created by CloudMapNamespace/logs first");
+    // Planned into the namespace to come (created with it), not into ns-1's existing service.
+    expect(plan.changes.map((c) => `${c.action} ${c.target}`)).toEqual([
+      expect.stringMatching(/^create service fluentd\.fluentd\.local/),
+      expect.stringMatching(/^create instance t1 /),
+    ]);
+  });
+});
 
 describe("CloudMapServiceReconciler's CreatorRequestIds", () => {
   const doc = parseSpecText("s.yaml", SPEC, [CloudMapServiceKind]).documents[0]!;

@@ -232,7 +232,18 @@ export class CloudMapServiceReconciler implements Reconciler {
         isKind(d, CloudMapNamespaceKind) && sameDnsName(d.spec.name, name),
     );
     const found = await this.lookup.byName(name, signal, pass);
-    if (found.length === 1 && found[0] !== undefined) return { type: "found", id: found[0].id };
+    if (found.length === 1 && found[0] !== undefined) {
+      // The only one of its name, unless it is known to be in another VPC than the spec's namespace: the service
+      // waits for that one instead of going, and staying, where the spec did not put it (as the namespace's own
+      // plan judges it). VPCs that cannot be read (the emulator) leave the only one as the one.
+      if (declared !== undefined) {
+        const vpcs = await this.lookup.vpcsOf(found[0], signal);
+        if (vpcs.length > 0 && !vpcs.includes(declared.spec.vpc)) {
+          return { type: "pending", declaredBy: resourceKey(declared) };
+        }
+      }
+      return { type: "found", id: found[0].id };
+    }
     if (found.length > 1) {
       if (declared !== undefined) {
         for (const ns of found) {
