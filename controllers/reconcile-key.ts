@@ -10,6 +10,7 @@ import type { Logger } from "./logger.ts";
 import type { ControllerMetrics, ReconcileResult } from "./metrics.ts";
 import {
   DependencyNotReadyError,
+  StalePlanError,
   sweepKey,
   TerminalError,
   type Change,
@@ -50,14 +51,6 @@ export interface KeyReconcilerOptions {
   ) => void;
   /** The tick's shared read cache: plans read from it, and a plan that writes is made again from live reads. */
   readonly reads?: TickReads | undefined;
-}
-
-/** The reason a sweep's writes are aborted: a read changed the specs it was planned from. */
-class StaleSweepError extends Error {
-  constructor() {
-    super("the specs changed while the sweep ran");
-    this.name = "StaleSweepError";
-  }
 }
 
 /**
@@ -223,7 +216,8 @@ export class KeyReconciler {
     // read that makes the sweep stale aborts what has not gone out yet.
     const stale = new AbortController();
     const stopWatching = state.onSwap(() => {
-      if (!sweepStillValid(snapshot, state.snapshot)) stale.abort(new StaleSweepError());
+      if (!sweepStillValid(snapshot, state.snapshot))
+        stale.abort(new StalePlanError("the specs changed while the sweep ran"));
     });
     const applySignal = AbortSignal.any([signal, stale.signal]);
     let sent = false;

@@ -171,6 +171,18 @@ spec:
   instances: { ecsTasks: { cluster: logs, service: fluentd } }
 `;
 
+/** The service reconciler over the fake, with operations that time out after 1 s of `clock`. */
+function reconcilerOver(cloudMap: TokenAwareCloudMap, clock: ManualClock): CloudMapServiceReconciler {
+  return new CloudMapServiceReconciler({
+    api: cloudMap.api,
+    tasks,
+    lookup: new NamespaceLookup(cloudMap.api),
+    operations: new OperationWaiter(cloudMap.api, { clock, timeoutMs: 1000 }),
+    instances: new InstanceOperations(cloudMap.api, { clock, timeoutMs: 1000 }),
+    clock,
+  });
+}
+
 describe("CloudMapServiceReconciler's namespace", () => {
   it("waits for the declared namespace when the only one of its name is in another VPC", async () => {
     const cloudMap = new TokenAwareCloudMap();
@@ -184,14 +196,7 @@ describe("CloudMapServiceReconciler's namespace", () => {
       [CloudMapServiceKind, CloudMapNamespaceKind],
     ).documents;
     const clock = new ManualClock();
-    const r = new CloudMapServiceReconciler({
-      api: cloudMap.api,
-      tasks,
-      lookup: new NamespaceLookup(cloudMap.api),
-      operations: new OperationWaiter(cloudMap.api, { clock, timeoutMs: 1000 }),
-      instances: new InstanceOperations(cloudMap.api, { clock, timeoutMs: 1000 }),
-      clock,
-    });
+    const r = reconcilerOver(cloudMap, clock);
     const ctx: ReconcileContext = {
       signal: new AbortController().signal,
       logger: silentLogger,
@@ -224,14 +229,7 @@ describe("CloudMapServiceReconciler's CreatorRequestIds", () => {
   it("registers an instance deregistered by hand again with a new token, and reuses one only for a retry", async () => {
     const cloudMap = new TokenAwareCloudMap();
     const clock = new ManualClock();
-    const r = new CloudMapServiceReconciler({
-      api: cloudMap.api,
-      tasks,
-      lookup: new NamespaceLookup(cloudMap.api),
-      operations: new OperationWaiter(cloudMap.api, { clock, timeoutMs: 1000 }),
-      instances: new InstanceOperations(cloudMap.api, { clock, timeoutMs: 1000 }),
-      clock,
-    });
+    const r = reconcilerOver(cloudMap, clock);
     const drive = async (p: Promise<void>) => {
       let done = false;
       const settled = p.then(
